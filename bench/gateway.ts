@@ -1,0 +1,317 @@
+/**
+ * Gateway benchmarks (issue 3). `mcplexer serve` in front of server-everything against a direct
+ * stdio connection to the same server and against a byte relay (bench/relay.ts, the floor of one
+ * extra process hop), all three open at once and called in turn so that machine noise hits each
+ * alike: per-call latency of `tools/call` echo, throughput with 32 calls in flight, cold start to
+ * the first `tools/list` answer with a warm catalog against a bare `node -e 0`, and the resident
+ * memory of an idle `serve`. Every figure is a ratio to a baseline measured in the same run.
+ *
+ * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_CLI (the built CLI,
+ * default dist/mcplexer.js), BENCH_PROFILE=1 (afterwards, profile `serve` under the latency load
+ * with `node --cpu-prof` and print where its time goes).
+ */
+import { spawn } from "node:child_process"
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+import { setTimeout as sleep } from "node:timers/promises"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { z } from "zod"
+import { median, quantile, time, x } from "./stats.ts"
+
+const root = resolve(import.meta.dirname, "..")
+const cli = resolve(process.env.BENCH_CLI ?? join(root, "dist", "mcplexer.js"))
+const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
+const relay = join(import.meta.dirname, "relay.ts")
+const node = process.execPath
+
+const calls = Number(process.env.BENCH_CALLS ?? 3000)
+const warmup = 500
+const inflight = 32
+const burstCalls = 5000
+const rounds = 5
+const starts = Number(process.env.BENCH_STARTS ?? 15)
+
+// the client side checks only what it reads, so its own parsing weighs the same on every target
+const EchoResult = z.looseObject({ content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })) })
+const ListResult = z.looseObject({ tools: z.array(z.looseObject({ name: z.string() })) })
+
+interface Target { name: string; command: string; args: string[]; env?: Record<string, string>; tool: string }
+
+interface Conn {
+    target: Target
+    client: Client
+    pid: number
+    stderr(): string
+}
+
+async function connect(t: Target): Promise<Conn> {
+    const transport = new StdioClientTransport({ command: t.command, args: t.args, env: t.env, stderr: "pipe" })
+    let tail = ""
+    // read it: an unread pipe fills up and blocks a process that logs
+    transport.stderr?.on("data", (b: Buffer) => { tail = (tail + b.toString()).slice(-4000) })
+    const client = new Client({ name: "mcplexer-bench", version: "0.0.0" })
+    try {
+        await client.connect(transport)
+    } catch (e) {
+        throw new Error(`${t.name}: cannot connect: ${e instanceof Error ? e.message : String(e)}\n${tail}`)
+    }
+    return { target: t, client, pid: transport.pid ?? 0, stderr: () => tail }
+}
+
+async function echo(c: Conn, message = "hello"): Promise<void> {
+    const r = await c.client.request({ method: "tools/call", params: { name: c.target.tool, arguments: { message } } }, EchoResult)
+    if (r.content[0]?.text !== `Echo: ${message}`) throw new Error(`${c.target.name}: unexpected echo result ${JSON.stringify(r)}`)
+}
+
+async function list(c: Conn): Promise<number> {
+    const r = await c.client.request({ method: "tools/list" }, ListResult)
+    return r.tools.length
+}
+
+/** A fresh MCPLEXER_HOME (made by `mcplexer init`) whose config declares `n` server-everything servers. */
+async function home(n: number): Promise<Record<string, string>> {
+    const dir = await mkdtemp(join(tmpdir(), "mcplexer-bench-"))
+    const env = { PATH: process.env.PATH ?? "", HOME: dir, MCPLEXER_HOME: dir }
+    time(node, [cli, "init"], env)
+    const servers = Array.from({ length: n }, (_, i) => i === 0 ? "everything" : `everything${i + 1}`)
+    const yaml = "servers:\n" + servers.map(s => `  ${s}:\n    command: ${JSON.stringify(node)}\n    args: [${JSON.stringify(everything)}]\n`).join("")
+    await writeFile(join(dir, "config.yaml"), yaml)
+    return env
+}
+
+function serve(env: Record<string, string>, flags: string[] = []): Target {
+    return { name: "mcplexer", command: node, args: [...flags, cli, "serve"], env, tool: "everything__echo" }
+}
+
+const direct: Target = { name: "direct", command: node, args: [everything], tool: "echo" }
+const relayed: Target = { name: "relay", command: node, args: ["--import", "tsx", relay, node, everything], env: { PATH: process.env.PATH ?? "" }, tool: "echo" }
+
+/** Latency: one call to each target in turn (the order rotating), `n` rounds. */
+async function latency(conns: Conn[], n: number): Promise<number[][]> {
+    const ms = conns.map(() => [] as number[])
+    for (let i = 0; i < n; i++) {
+        for (let j = 0; j < conns.length; j++) {
+            const k = (i + j) % conns.length
+            const c = conns[k]!
+            const t = performance.now()
+            await echo(c)
+            ms[k]!.push(performance.now() - t)
+        }
+    }
+    return ms
+}
+
+/** Wall time in ms of `total` calls with `inflight` in flight. */
+async function burst(c: Conn, total: number): Promise<number> {
+    let next = 0
+    const t = performance.now()
+    await Promise.all(Array.from({ length: inflight }, async () => {
+        while (next++ < total) await echo(c)
+    }))
+    return performance.now() - t
+}
+
+function rss(pid: number, field = "VmRSS"): Promise<number> {
+    return readFile(`/proc/${pid}/status`, "utf8").then(s => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN) / 1024)
+}
+
+async function children(pid: number): Promise<number> {
+    const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")
+    return text.trim() === "" ? 0 : text.trim().split(/\s+/).length
+}
+
+const pad = (s: string, n: number) => s.padEnd(n)
+const f = (ms: number, d = 3) => `${ms.toFixed(d)} ms`
+const mark = (ok: boolean) => ok ? "ok" : "MISSED"
+
+/** Runs the whole gateway benchmark and prints one line per measurement. */
+export async function run(): Promise<void> {
+    const t0 = performance.now()
+    const h1 = await home(1)
+    const h20 = await home(20)
+
+    // warm both catalogs: a serve session that lists learns every server once and caches it
+    for (const h of [h1, h20]) {
+        const c = await connect(serve(h))
+        const n = await list(c)
+        await c.client.close()
+        if (n === 0) throw new Error(`warming the catalog listed no tools:\n${c.stderr()}`)
+    }
+    console.log(`catalogs warmed (1 and 20 servers) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+
+    // ---- latency and throughput: direct, mcplexer, relay, all open at once
+    const conns = [await connect(direct), await connect(serve(h1)), await connect(relayed)]
+    try {
+        await latency(conns, warmup)
+        const lat = await latency(conns, calls)
+        const [d, m, r] = lat.map(s => ({ p50: median(s), p99: quantile(s, 0.99) })) as [{ p50: number; p99: number }, { p50: number; p99: number }, { p50: number; p99: number }]
+        console.log(`echo latency, ${calls} calls each, alternating (after ${warmup} warm-up):`)
+        console.log(`  direct    p50 ${f(d.p50)}  p99 ${f(d.p99)}`)
+        console.log(`  relay     p50 ${f(r.p50)}  p99 ${f(r.p99)}   ${x(r.p50 / d.p50)} / ${x(r.p99 / d.p99)} direct (the floor of one process hop)`)
+        console.log(`  mcplexer  p50 ${f(m.p50)}  p99 ${f(m.p99)}   ${x(m.p50 / d.p50)} / ${x(m.p99 / d.p99)} direct  ` +
+            `(target p50 ≤ 1.5×: ${mark(m.p50 / d.p50 <= 1.5)}, p99 ≤ 1.6×: ${mark(m.p99 / d.p99 <= 1.6)})`)
+
+        const wall = conns.map(() => 0)
+        for (let i = 0; i < rounds; i++) {
+            for (let j = 0; j < conns.length; j++) {
+                const k = (i + j) % conns.length
+                wall[k]! += await burst(conns[k]!, burstCalls / rounds)
+            }
+        }
+        const rate = wall.map(ms => burstCalls / (ms / 1000))
+        const [dr, mr, rr] = rate as [number, number, number]
+        console.log(`throughput, ${burstCalls} calls each with ${inflight} in flight, ${rounds} alternating rounds:`)
+        console.log(`  direct    ${dr.toFixed(0)} calls/s`)
+        console.log(`  relay     ${rr.toFixed(0)} calls/s   ${x(rr / dr)} direct`)
+        console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${x(mr / dr)} direct  (target ≥ 0.8×: ${mark(mr / dr >= 0.8)})`)
+    } finally {
+        await Promise.allSettled(conns.map(c => c.client.close()))
+    }
+
+    // ---- cold start to the first tools/list answer, warm catalog, against node -e 0
+    const bare: number[] = [], one: number[] = [], twenty: number[] = []
+    let tools1 = 0, tools20 = 0
+    const start = async (h: Record<string, string>): Promise<{ ms: number; tools: number }> => {
+        const t = performance.now()
+        const c = await connect(serve(h))
+        const tools = await list(c)
+        const ms = performance.now() - t
+        await c.client.close()
+        return { ms, tools }
+    }
+    for (let i = 0; i < starts; i++) {
+        bare.push(time(node, ["-e", "0"], h1))
+        const a = await start(h20)
+        twenty.push(a.ms)
+        tools20 = a.tools
+        const b = await start(h1)
+        one.push(b.ms)
+        tools1 = b.tools
+    }
+    const b = median(bare)
+    console.log(`cold start to the first tools/list answer (warm catalog), ${starts} runs alternating:`)
+    console.log(`  node -e 0            median ${f(b, 1)}`)
+    console.log(`  serve,  1 server     median ${f(median(one), 1)}  ${x(median(one) / b)} node -e 0  (${tools1} tools)`)
+    console.log(`  serve, 20 servers    median ${f(median(twenty), 1)}  ${x(median(twenty) / b)} node -e 0  (${tools20} tools; ` +
+        `${x(median(twenty) / median(one))} the 1-server start)  (target ≤ 3×: ${mark(median(twenty) / b <= 3)})`)
+
+    // ---- resident memory of an idle serve with 20 servers, after initialize + tools/list
+    const idle = await connect(serve(h20))
+    const baseline = spawn(node, ["-e", "setInterval(() => {}, 1e6)"], { stdio: "ignore" })
+    const bareServer = await connect(direct)
+    try {
+        await list(idle)
+        await list(bareServer)
+        await sleep(1000)
+        const mem = await rss(idle.pid), peak = await rss(idle.pid, "VmHWM"), kids = await children(idle.pid)
+        const nodeIdle = await rss(baseline.pid ?? 0), server = await rss(bareServer.pid)
+        console.log(`memory, idle serve with 20 servers after initialize + tools/list:`)
+        console.log(`  serve     VmRSS ${mem.toFixed(1)} MB (peak ${peak.toFixed(1)} MB), downstream processes running: ${kids}`)
+        console.log(`  for scale: an idle bare node ${nodeIdle.toFixed(1)} MB, one server-everything ${server.toFixed(1)} MB`)
+    } finally {
+        baseline.kill()
+        await Promise.allSettled([idle.client.close(), bareServer.client.close()])
+    }
+
+    if (process.env.BENCH_PROFILE === "1") await profile(h1)
+    await Promise.allSettled([h1, h20].map(h => rm(h.MCPLEXER_HOME!, { recursive: true, force: true })))
+    console.log(`gateway bench took ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+}
+
+// ---- profile: serve under the latency load with --cpu-prof, self time by function and module
+
+interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+
+/** Where each line of a bundled file came from: esbuild starts every module with a `// path` comment. */
+async function modules(file: string): Promise<(line: number) => string> {
+    const lines = (await readFile(file, "utf8")).split("\n")
+    const marks: Array<[number, string]> = []
+    lines.forEach((l, i) => {
+        const m = /^\/\/ ((?:node_modules|internal|cmd)\/\S+)$/.exec(l)
+        if (m) marks.push([i, m[1]!])
+    })
+    return line => {
+        let found = "(bundle)"
+        for (const [at, path] of marks) {
+            if (at > line) break
+            found = path
+        }
+        return found
+    }
+}
+
+function group(module: string): string {
+    if (module.startsWith("internal/") || module.startsWith("cmd/")) return "mcplexer"
+    if (module.includes("@modelcontextprotocol/sdk")) return "sdk"
+    if (module.includes("/zod/")) return "zod"
+    if (module.startsWith("node_modules/")) return "other deps"
+    if (module.startsWith("node:")) return "node internals"
+    return module
+}
+
+async function profile(h: Record<string, string>): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), "mcplexer-prof-"))
+    const conns = [await connect(direct), await connect(serve(h, ["--cpu-prof", `--cpu-prof-dir=${dir}`]))]
+    try {
+        await latency(conns, warmup)
+        await latency(conns, calls)
+    } finally {
+        await Promise.allSettled(conns.map(c => c.client.close()))
+    }
+    let file: string | undefined
+    for (let i = 0; i < 50 && file === undefined; i++) {
+        file = (await readdir(dir)).find(n => n.endsWith(".cpuprofile"))
+        if (file === undefined) await sleep(100)
+    }
+    if (file === undefined) {
+        console.log(`profile: serve wrote no .cpuprofile into ${dir}`)
+        return
+    }
+    const p = JSON.parse(await readFile(join(dir, file), "utf8")) as Profile
+    const byId = new Map(p.nodes.map(n => [n.id, n]))
+    const self = new Map<number, number>()
+    p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)))
+    const maps = new Map<string, (line: number) => string>()
+    const rows = new Map<string, { fn: string; module: string; us: number }>()
+    const groups = new Map<string, number>()
+    let busy = 0, idle = 0
+    for (const [id, us] of self) {
+        const cf = byId.get(id)?.callFrame
+        if (cf === undefined) continue
+        if (cf.functionName === "(idle)") {
+            idle += us
+            continue
+        }
+        busy += us
+        let module = cf.url === "" ? cf.functionName : cf.url
+        if (cf.url.startsWith("file://") && cf.url.includes("/dist/")) {
+            const path = new URL(cf.url).pathname
+            if (!maps.has(path)) maps.set(path, await modules(path))
+            module = maps.get(path)!(cf.lineNumber)
+        } else if (cf.url.startsWith("file://")) {
+            module = new URL(cf.url).pathname.replace(`${root}/`, "")
+        }
+        const fn = cf.functionName || "(anonymous)"
+        const key = `${fn} ${module}:${cf.lineNumber + 1}`
+        const row = rows.get(key) ?? { fn, module, us: 0 }
+        row.us += us
+        rows.set(key, row)
+        const g = group(module)
+        groups.set(g, (groups.get(g) ?? 0) + us)
+    }
+    const pct = (us: number) => `${((100 * us) / busy).toFixed(1)}%`.padStart(6)
+    console.log(`profile of serve over ${warmup + calls} echo calls: busy ${(busy / 1000).toFixed(0)} ms, idle ${(idle / 1000).toFixed(0)} ms (${file} in ${dir})`)
+    console.log(`  self time by origin: ${[...groups].sort((a, b) => b[1] - a[1]).map(([g, us]) => `${g} ${pct(us).trim()}`).join(", ")}`)
+    const top = (pred: (r: { module: string }) => boolean, n: number, title: string) => {
+        console.log(`  top self time, ${title}:`)
+        for (const r of [...rows.values()].filter(pred).sort((a, b) => b.us - a.us).slice(0, n)) {
+            console.log(`    ${pct(r.us)}  ${pad(r.fn, 32)} ${r.module}`)
+        }
+    }
+    top(() => true, 15, "everything")
+    top(r => group(r.module) === "mcplexer", 8, "mcplexer's own code")
+    top(r => group(r.module) === "sdk", 8, "the SDK")
+}

@@ -1,0 +1,13 @@
+/** `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run. */
+import * as gateway from "./gateway.ts"
+import * as secrets from "./secrets.ts"
+
+const only = process.argv[2]
+if (!only || only === "secrets") {
+    console.log("## secret store")
+    await secrets.run()
+}
+if (!only || only === "gateway") {
+    console.log("## gateway")
+    await gateway.run()
+}

@@ -1,0 +1,43 @@
+import { existsSync } from "node:fs"
+import { mkdir, writeFile } from "node:fs/promises"
+import { dirname } from "node:path"
+import * as config from "../config/index.ts"
+import * as secrets from "../secrets/index.ts"
+import { type Output } from "./output.ts"
+
+/** Where to set up. */
+export interface InitOptions { paths: config.Paths }
+
+/**
+ * Creates what is missing of home, key, database and config, and changes nothing that exists.
+ */
+export async function init(o: InitOptions, out: Output): Promise<void> {
+    const p = o.paths
+    await mkdir(p.home, { recursive: true, mode: 0o700 })
+    const key = await secrets.init(p)
+    const dbCreated = !existsSync(p.db)
+    secrets.open(p, { actor: "cli" }).close()
+    const configCreated = await writeNew(p.config, config.starter)
+    const made = [key.created && "key", dbCreated && "database", configCreated && "config"].filter(Boolean)
+    out.out([
+        `home      ${p.home}`,
+        `config    ${p.config}${configCreated ? "  (created)" : ""}`,
+        `database  ${p.db}${dbCreated ? "  (created)" : ""}`,
+        `key       ${key.path}${key.created ? "  (created)" : ""}`,
+        `public    ${key.recipient}`,
+    ].join("\n") + "\n")
+    if (made.length === 0) out.info("already set up: nothing changed")
+    else out.hint(`back up ${key.path}: without it, the stored secrets cannot be decrypted`)
+}
+
+/** Writes a file only if none exists there; returns whether it did. */
+async function writeNew(path: string, text: string): Promise<boolean> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 })
+    try {
+        await writeFile(path, text, { flag: "wx", mode: 0o600 })
+        return true
+    } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "EEXIST") return false
+        throw err
+    }
+}

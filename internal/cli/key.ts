@@ -1,0 +1,31 @@
+import type * as config from "../config/index.ts"
+import * as secrets from "../secrets/index.ts"
+import { type Output } from "./output.ts"
+
+/** Where the identity is. */
+export interface KeyOptions { paths: config.Paths }
+
+/** Prints the identity's path and public key. */
+export async function show(o: KeyOptions, out: Output): Promise<void> {
+    const vault = secrets.open(o.paths, { actor: "cli" })
+    try {
+        const recipient = await vault.recipient()
+        out.out(`${o.paths.key}\n${recipient}\n`)
+    } finally {
+        vault.close()
+    }
+}
+
+/** Makes a new identity, re-encrypts every secret to it in one transaction, keeps the old key. */
+export async function rotate(o: KeyOptions, out: Output): Promise<void> {
+    const vault = secrets.open(o.paths, { actor: "cli" })
+    try {
+        const r = await vault.rotate()
+        out.info(`re-encrypted ${r.count} secret${r.count === 1 ? "" : "s"} to the new key`)
+        out.out(`${r.recipient}\n`)
+        out.info(`the old key is kept at ${r.old}`)
+        out.hint(`once you have a backup of ${o.paths.key}, remove the old one: rm ${r.old}`)
+    } finally {
+        vault.close()
+    }
+}

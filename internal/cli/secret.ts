@@ -1,0 +1,89 @@
+import * as config from "../config/index.ts"
+import * as secrets from "../secrets/index.ts"
+import { type Output } from "./output.ts"
+import { read, type Source } from "./value.ts"
+
+/** What `secret put` needs; the value is read from `Source` only after the scope is known good. */
+export interface PutOptions extends Source { paths: config.Paths; scope: string; key: string }
+
+/** Stores one value under a scope declared in the config. */
+export async function put(o: PutOptions, out: Output): Promise<void> {
+    config.checkName("scope", o.scope)
+    config.checkName("key", o.key)
+    await declared(o.paths, o.scope)
+    const value = await read(o, `${o.scope}/${o.key}`, out)
+    const vault = secrets.open(o.paths, { actor: "cli", create: true })
+    try {
+        const replaced = await vault.put(o.scope, o.key, value)
+        out.info(replaced ? `replaced ${o.scope}/${o.key} (the old value is gone)` : `stored ${o.scope}/${o.key}`)
+    } finally {
+        vault.close()
+    }
+}
+
+/** Which secret to read or delete. */
+export interface KeyOptions { paths: config.Paths; scope: string; key: string }
+
+/** Prints one value: exactly its bytes when piped, with a newline on a terminal. */
+export async function get(o: KeyOptions, out: Output): Promise<void> {
+    const vault = secrets.open(o.paths, { actor: "cli" })
+    try {
+        const value = await vault.get(o.scope, o.key)
+        out.out(out.tty ? `${value}\n` : value)
+    } finally {
+        vault.close()
+    }
+}
+
+/** Which secrets to list, and how. */
+export interface ListOptions { paths: config.Paths; scope?: string; json: boolean }
+
+/** Lists key names, scopes and last change; never decrypts. */
+export function list(o: ListOptions, out: Output): Promise<void> {
+    if (o.scope !== undefined) config.checkName("scope", o.scope)
+    const vault = secrets.open(o.paths, { actor: "cli" })
+    try {
+        const entries = vault.list(o.scope)
+        if (o.json) {
+            out.out(JSON.stringify(entries.map(e => ({ scope: e.scope, key: e.key, updatedAt: e.updatedAt.toISOString() })), null, 2) + "\n")
+        } else if (entries.length === 0) {
+            out.info(o.scope === undefined ? "no secrets stored yet" : `no secrets stored in scope "${o.scope}"`)
+        } else {
+            out.out(table(["SCOPE", "KEY", "UPDATED"], entries.map(e => [e.scope, e.key, e.updatedAt.toISOString()])))
+        }
+    } finally {
+        vault.close()
+    }
+    return Promise.resolve()
+}
+
+/** Deletes one secret; a missing one is an error. */
+export function remove(o: KeyOptions, out: Output): Promise<void> {
+    const vault = secrets.open(o.paths, { actor: "cli" })
+    try {
+        vault.delete(o.scope, o.key)
+        out.info(`deleted ${o.scope}/${o.key}`)
+    } finally {
+        vault.close()
+    }
+    return Promise.resolve()
+}
+
+/** Refuses a scope the config does not declare, naming the ones it does. */
+async function declared(paths: config.Paths, scope: string): Promise<void> {
+    const c = await config.load(paths.config)
+    if (c.scopes.has(scope)) return
+    const names = [...c.scopes.keys()]
+    throw Object.assign(new Error(`scope "${scope}" is not declared in ${paths.config}`), {
+        hint: names.length
+            ? `declared scopes: ${names.join(", ")}\nadd it under auth_scopes, or use one of those`
+            : `no scopes are declared yet: add one under auth_scopes, e.g.\n  auth_scopes:\n    ${scope}: { description: … }`,
+    })
+}
+
+/** Columns padded to their widest cell. */
+export function table(head: string[], rows: string[][]): string {
+    const all = [head, ...rows]
+    const widths = head.map((_, i) => Math.max(...all.map(r => (r[i] ?? "").length)))
+    return all.map(r => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)).join("  ")).join("\n") + "\n"
+}

@@ -1,0 +1,123 @@
+import * as config from "../config/index.ts"
+import * as gateway from "../gateway/index.ts"
+import * as redact from "../redact/index.ts"
+import * as secrets from "../secrets/index.ts"
+import { exit, type Output } from "./output.ts"
+import { table } from "./secret.ts"
+import { logger } from "./status.ts"
+
+/** What `tools` and `tools refresh` need. */
+export interface ToolsOptions { paths: config.Paths; json: boolean }
+
+/** A gateway for one CLI command, with what it was built from; `close` stops every server it started. */
+export interface Session {
+    config: config.Config
+    vault: secrets.Vault
+    registry: redact.Registry
+    gw: gateway.Gateway
+    close(): Promise<void>
+}
+
+/** Builds a gateway on the user's config and vault, as `serve` does, for a command that runs once. */
+export async function open(paths: config.Paths, out: Output): Promise<Session> {
+    const c = await config.load(paths.config)
+    const registry = redact.create()
+    const vault = secrets.open(paths, { actor: "cli" })
+    let gw: gateway.Gateway
+    try {
+        gw = gateway.create({ config: c, vault, registry, log: logger(out, registry), env: process.env })
+    } catch (e) {
+        vault.close()
+        throw e
+    }
+    let closed: Promise<void> | undefined
+    return {
+        config: c, vault, registry, gw,
+        close: () => closed ??= gw.close().finally(() => vault.close()),
+    }
+}
+
+/**
+ * Prints the catalog the client sees. A server with no cached catalog is started once to learn
+ * it; every server started is stopped before this returns. Exit 1 when a server could not be
+ * listed (its tools are missing from the output).
+ */
+export async function tools(o: ToolsOptions, out: Output): Promise<number> {
+    const s = await open(o.paths, out)
+    try {
+        if (s.config.servers.size === 0) return none(s.config, o, out)
+        const list = await s.gw.tools()
+        const failed = [...s.config.servers.keys()].filter(name => s.gw.pool.cached(name) === undefined)
+        if (o.json) {
+            out.out(JSON.stringify(list, null, 2) + "\n")
+        } else if (list.length === 0) {
+            out.info("no tools: the configured servers offer none")
+        } else {
+            out.out(table(["NAME", "SERVER", "DESCRIPTION"], list.map(t => [t.name, t.server, firstLine(t.description ?? "")])))
+        }
+        for (const line of s.gw.collisions()) out.warn(line)
+        if (failed.length) {
+            out.error(`could not list the tools of ${failed.map(q).join(", ")}`)
+            out.hint("the warnings above say why; mcplexer doctor shows each problem with its fix")
+            return exit.error
+        }
+        return exit.ok
+    } finally {
+        await s.close()
+    }
+}
+
+/**
+ * Starts every server once with its default scope and relearns its catalog, one server after
+ * another failing alone. Exit 1 when any server failed; the others are still refreshed.
+ */
+export async function refresh(o: ToolsOptions, out: Output): Promise<number> {
+    const s = await open(o.paths, out)
+    try {
+        if (s.config.servers.size === 0) return none(s.config, o, out)
+        const results = await Promise.all([...s.config.servers.keys()].map(async server => {
+            try {
+                const c = await s.gw.pool.catalog(server, { refresh: true })
+                return { server, ok: true as const, tools: c.tools.length, prompts: c.prompts.length, resources: c.resources.length, templates: c.templates.length }
+            } catch (e) {
+                const message = s.registry.scrub(e instanceof Error ? e.message : String(e))
+                const hint = (e as { hint?: unknown }).hint
+                return { server, ok: false as const, error: message, ...(typeof hint === "string" ? { hint: s.registry.scrub(hint) } : {}) }
+            }
+        }))
+        if (o.json) {
+            out.out(JSON.stringify(results, null, 2) + "\n")
+        } else {
+            const ok = results.filter(r => r.ok)
+            if (ok.length) {
+                out.out(table(["SERVER", "TOOLS", "PROMPTS", "RESOURCES", "TEMPLATES"],
+                    ok.map(r => [r.server, String(r.tools), String(r.prompts), String(r.resources), String(r.templates)])))
+            }
+        }
+        let code: number = exit.ok
+        for (const r of results) {
+            if (r.ok) continue
+            code = exit.error
+            out.error(`server ${q(r.server)}: ${r.error}`)
+            if (r.hint) out.hint(r.hint)
+        }
+        return code
+    } finally {
+        await s.close()
+    }
+}
+
+function none(c: config.Config, o: ToolsOptions, out: Output): number {
+    if (o.json) out.out("[]\n")
+    out.info(`no servers configured in ${c.file}`)
+    return exit.ok
+}
+
+function firstLine(s: string): string {
+    const l = s.trim().split("\n")[0] ?? ""
+    return l.length > 100 ? `${l.slice(0, 99)}…` : l
+}
+
+function q(s: string): string {
+    return JSON.stringify(s)
+}

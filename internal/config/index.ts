@@ -1,0 +1,13 @@
+/**
+ * Package config knows where mcplexer's files live and reads config.yaml: it parses, validates
+ * and fills in defaults, and reports every mistake with its file, line and column. It never
+ * reads or holds a secret value (the config only names them) and imports no other module.
+ */
+export { paths, type Paths } from "./paths.ts"
+export { names, checkName } from "./names.ts"
+export { ConfigError } from "./error.ts"
+export { parse, load } from "./load.ts"
+export { starter } from "./starter.ts"
+export { template, type Part } from "./template.ts"
+export { duration } from "./duration.ts"
+export type { Config, Scope, Server, StdioServer, RemoteServer, Route, Workspace } from "./types.ts"

@@ -1,0 +1,76 @@
+import { createHash } from "node:crypto"
+import { eq } from "drizzle-orm"
+import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
+import type * as config from "../config/index.ts"
+import * as store from "../store/index.ts"
+import type { Catalog } from "./types.ts"
+
+const prints = new WeakMap<config.Server, string>()
+
+/**
+ * A hash of everything in a server's definition that can change what it offers: how it is started
+ * or reached and with which scope. Timeouts and naming are left out. The definition holds only
+ * references, never values, so the hash reveals nothing.
+ */
+export function fingerprint(s: config.Server): string {
+    let f = prints.get(s)
+    if (f !== undefined) return f
+    const def = s.kind === "stdio"
+        ? { kind: s.kind, command: s.command, args: s.args, env: sorted(s.env), cwd: s.cwd ?? null, scope: s.scope ?? null }
+        : { kind: s.kind, url: s.url, headers: sorted(s.headers), inject: s.inject, scope: s.scope ?? null }
+    f = createHash("sha256").update(JSON.stringify(def)).digest("hex")
+    prints.set(s, f)
+    return f
+}
+
+function sorted(o: Record<string, string>): Array<[string, string]> {
+    return Object.entries(o).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+}
+
+/** The stored catalog of `s`, if its fingerprint still matches the definition. */
+export function read(st: store.Store, s: config.Server): Catalog | undefined {
+    const row = store.guard(st, () => st.db.select().from(store.schema.catalog).where(eq(store.schema.catalog.server, s.name)).get())
+    if (!row || row.fingerprint !== fingerprint(s)) return undefined
+    const c = {
+        tools: row.tools as Catalog["tools"],
+        prompts: row.prompts as Catalog["prompts"],
+        resources: row.resources as Catalog["resources"],
+        templates: row.templates as Catalog["templates"],
+    }
+    // rows from before the capabilities column: infer them from the lists until the server runs
+    const capabilities = (row.capabilities as ServerCapabilities | null) ?? infer(c)
+    return row.instructions === null ? { ...c, capabilities } : { ...c, capabilities, instructions: row.instructions }
+}
+
+/** Stores a learned catalog (already scrubbed by the caller). */
+export function write(st: store.Store, s: config.Server, c: Catalog): void {
+    const row = {
+        server: s.name,
+        fingerprint: fingerprint(s),
+        tools: c.tools,
+        prompts: c.prompts,
+        resources: c.resources,
+        templates: c.templates,
+        capabilities: c.capabilities as Record<string, unknown>,
+        instructions: c.instructions ?? null,
+        updatedAt: new Date(),
+    }
+    store.guard(st, () => st.db.insert(store.schema.catalog).values(row)
+        .onConflictDoUpdate({ target: store.schema.catalog.server, set: row }).run())
+}
+
+/** What the lists imply, for a cached row written before capabilities were stored. */
+function infer(c: Omit<Catalog, "capabilities">): ServerCapabilities {
+    const caps: ServerCapabilities = {}
+    if (c.tools.length) caps.tools = { listChanged: true }
+    if (c.prompts.length) caps.prompts = { listChanged: true }
+    if (c.resources.length || c.templates.length) caps.resources = { listChanged: true }
+    return caps
+}
+
+/** Whether two catalogs offer the same things (what hooks.changed is about). */
+export function same(a: Catalog | undefined, b: Catalog): boolean {
+    if (a === undefined) return false
+    return JSON.stringify([a.tools, a.prompts, a.resources, a.templates, a.capabilities, a.instructions ?? null])
+        === JSON.stringify([b.tools, b.prompts, b.resources, b.templates, b.capabilities, b.instructions ?? null])
+}

@@ -1,0 +1,641 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import {
+    ErrorCode, McpError,
+    type JSONRPCMessage, type ServerCapabilities,
+} from "@modelcontextprotocol/sdk/types.js"
+import { z } from "zod"
+import type * as config from "../config/index.ts"
+import * as redact from "../redact/index.ts"
+import * as secrets from "../secrets/index.ts"
+import * as remote from "./remote.ts"
+import { Process, type Exit } from "./stdio.ts"
+import type { Catalog, Hooks, Key, Logger, Progress, RequestOptions, Status } from "./types.ts"
+
+/** What an instance needs from its pool. */
+export interface Owner {
+    readonly vault: secrets.Vault
+    readonly registry: redact.Registry
+    /** scrubs before it logs */
+    readonly log: Logger
+    readonly hooks: Hooks
+    readonly env: NodeJS.ProcessEnv
+    /** Starts watching the vault for changes from other processes, before anything is decrypted. */
+    watch(): void
+    /** The instance changed state: record it. */
+    transition(i: Instance): void
+    /** A connection came up (first start, restart or reconnect). */
+    started(i: Instance, c: Conn): void
+    /** The downstream announced that one of its lists changed. */
+    listChanged(i: Instance, c: Conn): void
+}
+
+/** One live connection to a downstream: a process (or remote session) and the SDK client on it. */
+export interface Conn {
+    client: Client
+    transport: Transport
+    process?: Process
+    remote?: remote.Remote
+    /** kept for a remote reconnect only; a stdio instance keeps no value after spawning */
+    headers?: { url: string; headers: Record<string, string> }
+    pid?: number
+    startedAt: number
+    inflight: number
+    /** progress callbacks by the token the downstream was given (the SDK's request id) */
+    progress: Map<unknown, Pending>
+    /** set when the connection ended, before in-flight calls are failed: the error they get */
+    dead?: McpError
+    stopping: boolean
+    opts: { timeout: number; resetTimeoutOnProgress: true }
+    stderr: string[]
+    drained?: () => void
+}
+
+interface Pending { cb: (p: Progress) => void; id: unknown }
+
+/** Marks the params of a request that wants progress; the transport wrapper learns its token from it. */
+const progressKey = Symbol("progress")
+
+/** Results are relayed as the downstream sent them: no re-validation on the hot path. */
+const Permissive = z.custom<Record<string, unknown>>(v => typeof v === "object" && v !== null)
+const noop = (): void => {}
+const timedOut: number = ErrorCode.RequestTimeout
+const connectionClosed: number = ErrorCode.ConnectionClosed
+
+/** How long in-flight calls on an instance being restarted for new secrets may run before they fail. */
+export const drainGrace = 2000
+/** Backoff after failures: 0.5 s doubling to 30 s; a connection up for a minute counts as healthy. */
+export const backoff = { first: 500, max: 30_000, healthy: 60_000 }
+const stderrLines = 10
+/** A start may take longer than a call (npx may download the server first): at least a minute. */
+export const minStartTimeout = 60_000
+
+function startTimeout(s: config.Server): number {
+    return Math.max(s.timeout, minStartTimeout)
+}
+
+/** One (server, scope): started lazily, restarted with backoff, stopped when idle. */
+export class Instance {
+    /** what status shows */
+    state: Status["state"] = "stopped"
+    /** the connection while running */
+    conn: Conn | undefined
+    /** starts after a failure or for new secrets */
+    restarts = 0
+    /** why it last failed, scrubbed */
+    lastError: string | undefined
+    /** when the running connection came up */
+    since: Date | undefined
+    /** in backoff: when the next start may be tried (ms since the epoch) */
+    retryAt = 0
+    // set by a failure or a restart for new secrets: the next start counts as a restart
+    private recovering = false
+    private failures = 0
+    private starting: Promise<Conn> | undefined
+    private opening: Conn | undefined
+    private gen = 0
+    private lastUsed = 0
+    private idle: NodeJS.Timeout | undefined
+
+    readonly key: Key
+    server: config.Server
+    private readonly owner: Owner
+
+    constructor(key: Key, server: config.Server, owner: Owner) {
+        this.key = key
+        this.server = server
+        this.owner = owner
+    }
+
+    /** Where status and logs name this instance. */
+    get name(): string {
+        return JSON.stringify(this.key.server)
+    }
+
+    /** The process id (and process group id) of a running stdio instance. */
+    get pid(): number | undefined {
+        return this.conn?.pid
+    }
+
+    /** Whether a process or session is up or coming up. */
+    get live(): boolean {
+        return this.state === "running" || this.state === "starting"
+    }
+
+    /** One request, starting the instance first if needed. */
+    request(method: string, params: Record<string, unknown> | undefined, o?: RequestOptions): Promise<Record<string, unknown>> {
+        const c = this.conn
+        if (c !== undefined && this.state === "running") return this.call(c, method, params, o, false)
+        return this.ensure().then(c2 => this.call(c2, method, params, o, false))
+    }
+
+    /** The running connection, started (once, however many callers) if there is none. */
+    ensure(): Promise<Conn> {
+        if (this.conn !== undefined && this.state === "running") return Promise.resolve(this.conn)
+        if (this.starting) return this.starting
+        if (this.state === "backoff") {
+            const wait = this.retryAt - Date.now()
+            if (wait > 0) {
+                return Promise.reject(fail(ErrorCode.InternalError,
+                    `server ${this.name} ${this.lastError ?? "failed"}; next try in ${duration(wait)}`))
+            }
+        }
+        return this.begin(this.start(undefined, ++this.gen))
+    }
+
+    /** Stops the instance for good or until the next request; in-flight calls fail with `why`. */
+    async stop(why: string): Promise<void> {
+        const gen = ++this.gen
+        this.disarm()
+        const c = this.conn ?? this.opening
+        this.conn = undefined
+        if (c) await this.shut(c, fail(ErrorCode.ConnectionClosed, `server ${this.name} ${why} during the call`))
+        if (this.starting) await this.starting.catch(noop)
+        if (gen !== this.gen) return
+        if (this.state !== "stopped") {
+            this.set("stopped")
+            if (c?.pid !== undefined) this.owner.log.info(`server ${this.name} stopped`, { server: this.key.server, scope: this.key.scope, pid: c.pid, why })
+        }
+    }
+
+    /**
+     * Replaces the running connection with one started from `r` (already resolved): new requests
+     * wait for the new one; calls in flight on the old one get drainGrace to finish, then the old
+     * process is stopped (stdin, SIGTERM, SIGKILL), and only then is the new one started.
+     */
+    async restart(r: secrets.Resolved, scope: string): Promise<void> {
+        if (this.starting) await this.starting.catch(noop)
+        const old = this.conn
+        if (!old) return
+        const gen = ++this.gen
+        this.conn = undefined
+        this.recovering = true
+        this.disarm()
+        const p = (async () => {
+            await drain(old, drainGrace)
+            await this.shut(old, fail(ErrorCode.ConnectionClosed,
+                `server ${this.name} restarted during the call because the secrets of scope ${JSON.stringify(scope)} changed`))
+            if (old.pid !== undefined) this.owner.log.info(`server ${this.name} stopped`, { server: this.key.server, scope: this.key.scope, pid: old.pid, why: "secrets changed" })
+            return this.start(r, gen)
+        })()
+        this.set("starting")
+        await this.begin(p)
+    }
+
+    /** The lists the server offers, all pages, only those its capabilities declare; scrubbed. */
+    async learn(c: Conn): Promise<Catalog> {
+        const caps: ServerCapabilities = c.client.getServerCapabilities() ?? {}
+        const list = async (method: string, field: string, optional: boolean): Promise<unknown[]> => {
+            const out: unknown[] = []
+            const seen = new Set<string>()
+            let cursor: string | undefined
+            do {
+                let page: Record<string, unknown>
+                try {
+                    page = await this.call(c, method, cursor === undefined ? undefined : { cursor }, undefined, false)
+                } catch (e) {
+                    if (!optional) throw e
+                    this.owner.log.debug(`server ${this.name} could not list ${field}`, { error: message(e) })
+                    return out
+                }
+                const items = page[field]
+                if (Array.isArray(items)) out.push(...(items as unknown[]))
+                cursor = typeof page.nextCursor === "string" && page.nextCursor !== "" ? page.nextCursor : undefined
+                if (cursor !== undefined && seen.has(cursor)) break // a server repeating its cursor must not loop us
+                if (cursor !== undefined) seen.add(cursor)
+            } while (cursor !== undefined)
+            return out
+        }
+        const [tools, prompts, resources, templates] = await Promise.all([
+            caps.tools ? list("tools/list", "tools", false) : [],
+            caps.prompts ? list("prompts/list", "prompts", true) : [],
+            caps.resources ? list("resources/list", "resources", true) : [],
+            caps.resources ? list("resources/templates/list", "resourceTemplates", true) : [],
+        ])
+        const instructions = c.client.getInstructions()
+        const cat = {
+            tools, prompts, resources, templates, capabilities: caps,
+            ...(instructions === undefined ? {} : { instructions }),
+        } as Catalog
+        return this.owner.registry.scrubObject(cat)
+    }
+
+    /** Sends a notification if a connection is up. */
+    async notify(method: string, params?: Record<string, unknown>): Promise<void> {
+        const c = this.conn
+        if (c === undefined || this.state !== "running") return
+        await c.client.notification({ method, params })
+    }
+
+    private begin(p: Promise<Conn>): Promise<Conn> {
+        this.starting = p
+        const clear = (): void => { if (this.starting === p) this.starting = undefined }
+        p.then(clear, clear)
+        return p
+    }
+
+    private async start(pre: secrets.Resolved | undefined, gen: number): Promise<Conn> {
+        const o = this.owner
+        this.set("starting")
+        if (this.recovering) this.restarts++
+        this.recovering = false
+        let r = pre
+        if (r === undefined) {
+            o.watch()
+            try {
+                r = await secrets.resolve(o.vault, this.server, this.key.scope, { env: o.env, reason: "start" })
+            } catch (e) {
+                if (gen !== this.gen) throw stopped(this.name)
+                this.lastError = o.registry.scrub(message(e))
+                this.recovering = true
+                this.set("failed")
+                o.log.warn(`server ${this.name} cannot start: ${this.lastError}`, { server: this.key.server, scope: this.key.scope })
+                throw e
+            }
+        }
+        o.registry.add(...r.values)
+        if (gen !== this.gen) throw stopped(this.name)
+        let c: Conn
+        try {
+            c = await this.open(r)
+        } catch (e) {
+            if (gen !== this.gen) throw stopped(this.name)
+            const err = e instanceof McpError ? e : fail(ErrorCode.InternalError, `server ${this.name} failed to start: ${o.registry.scrub(message(e))}`)
+            this.failed(err.message)
+            throw err
+        }
+        if (gen !== this.gen) {
+            await this.shut(c, stopped(this.name))
+            throw stopped(this.name)
+        }
+        this.conn = c
+        this.since = new Date(c.startedAt)
+        this.lastError = undefined
+        this.set("running")
+        o.log.info(`server ${this.name} started`, { server: this.key.server, scope: this.key.scope, pid: c.pid })
+        this.used()
+        o.started(this, c)
+        return c
+    }
+
+    /** Connects: spawns the process, or reaches the URL; the initialize handshake included. */
+    private async open(r: secrets.Resolved): Promise<Conn> {
+        const s = this.server
+        const o = this.owner
+        const c: Conn = {
+            client: undefined as unknown as Client,
+            transport: undefined as unknown as Transport,
+            startedAt: Date.now(),
+            inflight: 0,
+            progress: new Map(),
+            stopping: false,
+            opts: { timeout: s.timeout, resetTimeoutOnProgress: true },
+            stderr: [],
+        }
+        if (s.kind === "stdio") {
+            const where = { server: this.key.server, scope: this.key.scope }
+            const lines = redact.lines(o.registry, line => {
+                c.stderr.push(line)
+                if (c.stderr.length > stderrLines) c.stderr.shift()
+                if (/\b(error|fatal|panic|exception|traceback)\b/i.test(line)) o.log.warn(`server ${this.name} stderr: ${line}`, where)
+                else o.log.debug(`server ${this.name} stderr: ${line}`, where)
+            })
+            const p = new Process({
+                command: s.command,
+                args: r.args,
+                env: r.env,
+                ...(r.cwd === undefined ? {} : { cwd: r.cwd }),
+                stderr: chunk => lines.write(chunk),
+                garbage: (line, why) => o.log.warn(`server ${this.name} wrote something that is not JSON-RPC to stdout (skipped): ${truncate(line)}`, { ...where, why }),
+            })
+            p.onclose = () => {
+                lines.end()
+                this.closed(c)
+            }
+            c.process = p
+            c.transport = p
+            c.client = this.client()
+            this.opening = c
+            try {
+                await c.client.connect(p, { timeout: startTimeout(s) })
+            } catch (e) {
+                await p.close()
+                throw this.startError(c, e)
+            } finally {
+                this.opening = undefined
+            }
+            c.pid = p.pid
+        } else {
+            const url = r.url ?? s.url
+            c.headers = { url, headers: r.headers }
+            await this.reach(c)
+        }
+        intercept(c, o.registry, o.log, this.name)
+        return c
+    }
+
+    /** (Re)connects a remote conn with the headers resolved at start. */
+    private async reach(c: Conn): Promise<void> {
+        const h = c.headers!
+        let rm: remote.Remote
+        try {
+            rm = await remote.connect(() => this.client(), h.url, h.headers, startTimeout(this.server))
+        } catch (e) {
+            throw this.startError(c, e)
+        }
+        c.remote = rm
+        c.client = rm.client
+        c.transport = rm.transport
+        const sdk = rm.transport.onclose
+        rm.transport.onclose = () => {
+            sdk?.()
+            this.closed(c)
+        }
+    }
+
+    private startError(c: Conn, e: unknown): McpError {
+        const reg = this.owner.registry
+        if (e instanceof McpError && e.code === timedOut) {
+            return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer initialize within ${duration(startTimeout(this.server))}`)
+        }
+        const exit = c.process?.exit
+        if (exit) {
+            const tail = c.stderr.length ? `; last stderr lines:\n${c.stderr.join("\n")}` : ""
+            return fail(ErrorCode.InternalError, `server ${this.name} ${ended(exit)} at start${tail}`, { stderr: [...c.stderr] })
+        }
+        const what = this.server.kind === "stdio" ? `cannot run ${JSON.stringify(this.server.command)}` : `cannot connect to ${JSON.stringify(reg.scrub(safeUrl(c.headers?.url ?? "")))}`
+        return fail(ErrorCode.InternalError, `server ${this.name} ${what}: ${reg.scrub(message(e))}`)
+    }
+
+    private client(): Client {
+        const o = this.owner
+        const key = this.key
+        const client = new Client({ name: "mcplexer", version: "0.1.0" }, { capabilities: o.hooks.capabilities() })
+        client.fallbackRequestHandler = async (req, extra) => {
+            const params = req.params && o.registry.scrubObject(req.params)
+            return await o.hooks.request(key, params === undefined ? { method: req.method } : { method: req.method, params }, extra.signal)
+        }
+        client.fallbackNotificationHandler = n => {
+            this.notification(n)
+            return Promise.resolve()
+        }
+        client.onerror = e => {
+            // the SDK reports a progress notification that arrived after its response: we relayed it already
+            if (e.message.startsWith("Received a progress notification for an unknown token")) return
+            o.log.debug(`server ${this.name}: ${e.message}`, { server: key.server, scope: key.scope })
+        }
+        return client
+    }
+
+    private notification(n: { method: string; params?: Record<string, unknown> }): void {
+        const o = this.owner
+        const c = this.conn
+        if (c !== undefined && n.method.endsWith("/list_changed") && n.method !== "notifications/roots/list_changed") o.listChanged(this, c)
+        const params = n.params && o.registry.scrubObject(n.params)
+        try {
+            o.hooks.notification(this.key, params === undefined ? { method: n.method } : { method: n.method, params })
+        } catch (e) {
+            o.log.warn(`a notification of server ${this.name} could not be relayed: ${message(e)}`)
+        }
+    }
+
+    private call(c: Conn, method: string, params: Record<string, unknown> | undefined, o: RequestOptions | undefined, retried: boolean): Promise<Record<string, unknown>> {
+        c.inflight++
+        let opts: Parameters<Client["request"]>[2] = c.opts
+        let pending: Pending | undefined
+        let p = params
+        if (o !== undefined && (o.onprogress !== undefined || o.signal !== undefined)) {
+            if (o.onprogress !== undefined) {
+                pending = { cb: o.onprogress, id: undefined }
+                // The SDK gives the downstream its own token (this request's id); the symbol, which
+                // JSON never shows, tells the transport wrapper whose callback that token is.
+                p = { ...params, [progressKey]: pending }
+            }
+            opts = { timeout: c.opts.timeout, resetTimeoutOnProgress: true, signal: o.signal, onprogress: pending ? noop : undefined }
+        } else if (params !== undefined && hasToken(params)) {
+            // a token meant for someone else: the downstream's progress would have nowhere to go
+            const { progressToken: _, ...meta } = params._meta as Record<string, unknown>
+            p = { ...params, _meta: meta }
+        }
+        return c.client.request({ method, params: p }, Permissive, opts).then(
+            r => {
+                this.done(c, pending)
+                return r
+            },
+            (e: unknown) => {
+                this.done(c, pending)
+                if (!retried && c.remote !== undefined && remote.expired(e, c.remote)) {
+                    return this.reconnect(c).then(c2 => this.call(c2, method, params, o, true))
+                }
+                throw this.error(c, e, o?.signal)
+            })
+    }
+
+    private done(c: Conn, pending: Pending | undefined): void {
+        if (pending !== undefined && pending.id !== undefined) c.progress.delete(pending.id)
+        if (--c.inflight === 0 && c.drained) c.drained()
+        this.used()
+    }
+
+    /** The error a caller gets: the downstream's own as it sent it, or ours naming the server; scrubbed. */
+    private error(c: Conn, e: unknown, signal: AbortSignal | undefined): McpError {
+        const reg = this.owner.registry
+        if (signal?.aborted) return fail(ErrorCode.RequestTimeout, `request to server ${this.name} was cancelled`)
+        if (e instanceof McpError) {
+            if (e.code === connectionClosed && c.dead) return c.dead
+            const data = e.data as { timeout?: unknown } | undefined
+            if (e.code === timedOut && data?.timeout !== undefined && e.message.endsWith("Request timed out")) {
+                return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer within ${duration(c.opts.timeout)}`, { timeout: c.opts.timeout })
+            }
+            const prefix = `MCP error ${e.code}: `
+            const text = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message
+            return fail(e.code, reg.scrub(text), reg.scrubObject(e.data))
+        }
+        if (c.dead) return c.dead
+        return fail(ErrorCode.InternalError, `server ${this.name}: ${reg.scrub(message(e))}`)
+    }
+
+    /** A remote session the server forgot: connect again with the same headers (no new decrypt). */
+    private reconnect(c: Conn): Promise<Conn> {
+        if (this.conn !== c) return this.ensure()
+        const fresh: Conn = { ...c, inflight: 0, progress: new Map(), stopping: false, startedAt: Date.now(), stderr: [], drained: undefined }
+        delete fresh.dead
+        this.conn = undefined
+        this.owner.log.info(`server ${this.name} lost its session; reconnecting`, { server: this.key.server, scope: this.key.scope })
+        const gen = this.gen
+        const p = (async () => {
+            c.stopping = true
+            if (c.remote) await remote.close(c.remote)
+            await this.reach(fresh)
+            intercept(fresh, this.owner.registry, this.owner.log, this.name)
+            if (gen !== this.gen) {
+                await this.shut(fresh, stopped(this.name))
+                throw stopped(this.name)
+            }
+            this.conn = fresh
+            this.set("running")
+            this.owner.started(this, fresh)
+            return fresh
+        })()
+        this.set("starting")
+        return this.begin(p)
+    }
+
+    /** The connection ended by itself (a crash, or a remote that went away). */
+    private closed(c: Conn): void {
+        if (c.stopping) return
+        const exit = c.process?.exit
+        const what = exit ? ended(exit) : "closed the connection"
+        c.dead = fail(ErrorCode.InternalError, `server ${this.name} ${what} during the call`)
+        if (this.conn !== c) return
+        this.conn = undefined
+        this.disarm()
+        this.owner.log.warn(`server ${this.name} ${what}`, { server: this.key.server, scope: this.key.scope, pid: c.pid, stderr: c.stderr.slice(-3) })
+        if (Date.now() - c.startedAt >= backoff.healthy) this.failures = 0
+        this.failed(what)
+    }
+
+    private failed(why: string): void {
+        this.recovering = true
+        this.failures++
+        this.retryAt = Date.now() + Math.min(backoff.max, backoff.first * 2 ** (this.failures - 1))
+        this.lastError = why.startsWith(`server ${this.name} `) ? why.slice(`server ${this.name} `.length) : why
+        this.set("backoff")
+    }
+
+    /** Stops a connection: its process group (stdin, SIGTERM, SIGKILL) or its session. */
+    private async shut(c: Conn, why: McpError): Promise<void> {
+        c.stopping = true
+        c.dead ??= why
+        if (c.remote) await remote.close(c.remote)
+        else if (c.process) {
+            // fail the calls now rather than after the process is gone
+            c.process.onclose?.()
+            await c.process.close()
+        }
+        await c.client.close().catch(noop)
+    }
+
+    private set(state: Status["state"]): void {
+        if (this.state === state && state !== "backoff") return
+        this.state = state
+        this.owner.transition(this)
+    }
+
+    private used(): void {
+        this.lastUsed = Date.now()
+        if (this.idle === undefined && this.conn !== undefined) this.arm(this.server.idleTimeout)
+    }
+
+    private arm(ms: number): void {
+        // One timer per instance, moved forward lazily: no clearTimeout/setTimeout on every call.
+        this.idle = setTimeout(() => {
+            this.idle = undefined
+            const c = this.conn
+            if (c === undefined || this.state !== "running") return
+            if (c.inflight > 0) return // re-armed when the last call ends
+            const left = this.lastUsed + this.server.idleTimeout - Date.now()
+            if (left > 0) this.arm(left)
+            else void this.stop("was stopped after being idle").catch(noop)
+        }, ms)
+        this.idle.unref()
+    }
+
+    private disarm(): void {
+        if (this.idle !== undefined) clearTimeout(this.idle)
+        this.idle = undefined
+    }
+}
+
+/**
+ * Wraps the connected transport: outgoing requests that want progress register their token, and
+ * incoming progress for them is handed to the caller synchronously, before the SDK sees the message
+ * (its own dispatch runs a microtask later and drops progress that arrives just before the response).
+ */
+function intercept(c: Conn, reg: redact.Registry, log: Logger, name: string): void {
+    const t = c.transport
+    const send = t.send.bind(t)
+    t.send = (m, opts) => {
+        const pending = (m as { params?: { [progressKey]?: Pending } }).params?.[progressKey]
+        if (pending !== undefined) {
+            pending.id = (m as { id?: unknown }).id
+            c.progress.set(pending.id, pending)
+        }
+        return send(m, opts)
+    }
+    const sdk = t.onmessage
+    if (sdk === undefined) return
+    t.onmessage = (m: JSONRPCMessage, extra) => {
+        if (c.progress.size !== 0 && (m as { method?: string }).method === "notifications/progress") {
+            const params = (m as { params?: Record<string, unknown> }).params
+            const pending = params && c.progress.get(params.progressToken)
+            if (pending !== undefined) {
+                const { progressToken: _, ...p } = params!
+                if (typeof p.message === "string") p.message = reg.scrub(p.message)
+                try {
+                    pending.cb(p as unknown as Progress)
+                } catch (e) {
+                    log.warn(`progress of server ${name} could not be relayed: ${message(e)}`)
+                }
+            }
+        }
+        sdk(m, extra)
+    }
+}
+
+/** Resolves when no call is in flight on `c`, or after `ms`. */
+function drain(c: Conn, ms: number): Promise<void> {
+    if (c.inflight === 0) return Promise.resolve()
+    return new Promise(done => {
+        const t = setTimeout(done, ms)
+        c.drained = () => {
+            clearTimeout(t)
+            done()
+        }
+    })
+}
+
+function hasToken(params: Record<string, unknown>): boolean {
+    const meta = params._meta
+    return typeof meta === "object" && meta !== null && "progressToken" in meta
+}
+
+/** An McpError whose message is exactly `text` (the SDK's constructor would prefix it with the code). */
+export function fail(code: number, text: string, data?: unknown): McpError {
+    const e = new McpError(code, text, data)
+    e.message = text
+    return e
+}
+
+function stopped(name: string): McpError {
+    return fail(ErrorCode.ConnectionClosed, `server ${name} was stopped while it was starting`)
+}
+
+function ended(exit: Exit): string {
+    return exit.code !== null ? `exited (code ${exit.code})` : `was killed by ${exit.signal ?? "a signal"}`
+}
+
+/** 60000 → "60s", 1500 → "1.5s", 250 → "250ms". */
+export function duration(ms: number): string {
+    if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`
+    const s = ms / 1000
+    return `${Number.isInteger(s) ? s : s.toFixed(1)}s`
+}
+
+function message(e: unknown): string {
+    return e instanceof Error ? e.message : String(e)
+}
+
+function truncate(s: string): string {
+    return s.length > 200 ? `${s.slice(0, 200)}…` : s
+}
+
+/** A URL for an error message: without user info or query, which may hold credentials. */
+function safeUrl(u: string): string {
+    try {
+        const url = new URL(u)
+        return `${url.protocol}//${url.host}${url.pathname}`
+    } catch {
+        return "(invalid url)"
+    }
+}

@@ -1,0 +1,225 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process"
+import { existsSync } from "node:fs"
+import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+
+/** How a downstream process is started; `env` is its whole environment, nothing is added. */
+export interface Spawn {
+    command: string
+    args: string[]
+    env: Record<string, string>
+    cwd?: string
+    /** each chunk of the process's stderr, as it comes */
+    stderr(chunk: Buffer): void
+    /** a stdout line that is not a JSON-RPC message (the raw line, unscrubbed: the caller scrubs) */
+    garbage(line: string, why: string): void
+}
+
+/** How the process ended: an exit code or the signal that killed it. */
+export interface Exit { code: number | null; signal: NodeJS.Signals | null }
+
+/** How long close() waits after closing stdin, and then after SIGTERM, before the next step. */
+export const grace = { stdin: 200, term: 2000, kill: 1000 }
+
+/**
+ * A Transport to a child process speaking newline-delimited JSON-RPC on stdin/stdout. The child is
+ * started detached, so it leads its own process group, and close() stops the whole group: close
+ * stdin, wait briefly, SIGTERM the group, then SIGKILL it. Nothing but JSON-RPC is read from stdout;
+ * a line that is not JSON-RPC is reported through `garbage` and skipped.
+ */
+export class Process implements Transport {
+    onclose?: () => void
+    onerror?: (error: Error) => void
+    onmessage?: (message: JSONRPCMessage) => void
+
+    /** set once the process has exited */
+    exit: Exit | undefined
+    private child: ChildProcessWithoutNullStreams | undefined
+    private pending: Buffer | undefined
+    private closing: Promise<void> | undefined
+    private ended = false
+    private readonly exited: Promise<void>
+    private onexit!: () => void
+
+    private readonly o: Spawn
+
+    constructor(o: Spawn) {
+        this.o = o
+        this.exited = new Promise(done => { this.onexit = done })
+    }
+
+    /** The process id, which is also its process group id; undefined before start. */
+    get pid(): number | undefined {
+        return this.child?.pid
+    }
+
+    start(): Promise<void> {
+        return new Promise((done, fail) => {
+            const child = spawn(this.o.command, this.o.args, {
+                env: this.o.env,
+                cwd: this.o.cwd,
+                stdio: ["pipe", "pipe", "pipe"],
+                detached: true,
+                windowsHide: true,
+            })
+            this.child = child
+            child.once("spawn", () => {
+                groups.add(child.pid!)
+                if (groups.size === 1) process.on("exit", killAll)
+                done()
+            })
+            child.once("error", e => {
+                if (child.pid === undefined) {
+                    this.onexit()
+                    const cwd = this.o.cwd
+                    // Node blames the command when it is the working folder that is missing
+                    if ((e as NodeJS.ErrnoException).code === "ENOENT" && cwd !== undefined && !existsSync(cwd)) {
+                        fail(new Error(`working folder ${JSON.stringify(cwd)} does not exist`))
+                    } else {
+                        fail(e)
+                    }
+                } else {
+                    this.onerror?.(e)
+                }
+            })
+            child.stdout.on("data", (chunk: Buffer) => this.read(chunk))
+            child.stderr.on("data", (chunk: Buffer) => this.o.stderr(chunk))
+            // A write after the process died is reported by 'exit'/'close'; nothing to add here.
+            child.stdin.on("error", () => {})
+            child.on("exit", (code, signal) => {
+                this.exit = { code, signal }
+                this.onexit()
+                // 'close' waits for stdout and stderr to end, which a surviving grandchild holding the
+                // pipes can delay forever: end after a short wait either way.
+                setTimeout(() => this.end(), 100).unref()
+            })
+            child.on("close", () => this.end())
+        })
+    }
+
+    send(message: JSONRPCMessage): Promise<void> {
+        const stdin = this.child?.stdin
+        if (!stdin || this.ended || stdin.destroyed || !stdin.writable) return Promise.reject(new Error("not connected"))
+        if (stdin.write(serializeMessage(message))) return Promise.resolve()
+        return new Promise(done => stdin.once("drain", done))
+    }
+
+    /** Stops the process group (stdin, SIGTERM, SIGKILL) and resolves when none of it is left. */
+    close(): Promise<void> {
+        this.closing ??= this.stop()
+        return this.closing
+    }
+
+    private async stop(): Promise<void> {
+        const child = this.child
+        if (child?.pid === undefined) {
+            this.end()
+            return
+        }
+        const pgid = child.pid
+        child.stdin.end()
+        if (!this.exit) await within(this.exited, grace.stdin)
+        if (alive(pgid)) {
+            signal(pgid, "SIGTERM")
+            await gone(pgid, grace.term)
+        }
+        if (alive(pgid)) {
+            signal(pgid, "SIGKILL")
+            await gone(pgid, grace.kill)
+        }
+        await within(this.exited, grace.kill)
+        forget(pgid)
+        this.end()
+    }
+
+    private end(): void {
+        if (this.ended) return
+        this.ended = true
+        const pgid = this.child?.pid
+        // The leader is gone; anything left in its group is an orphan of a dead server.
+        if (pgid !== undefined && !this.closing && alive(pgid)) {
+            signal(pgid, "SIGTERM")
+            void gone(pgid, grace.term).then(() => {
+                if (alive(pgid)) signal(pgid, "SIGKILL")
+                forget(pgid)
+            })
+        }
+        if (pgid !== undefined && !alive(pgid)) forget(pgid)
+        this.child?.stdout.removeAllListeners("data")
+        this.pending = undefined
+        this.onclose?.()
+    }
+
+    private read(chunk: Buffer): void {
+        let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
+        let at = buf.indexOf(10)
+        while (at !== -1) {
+            const end = at > 0 && buf[at - 1] === 13 ? at - 1 : at
+            const line = buf.toString("utf8", 0, end)
+            buf = buf.subarray(at + 1)
+            if (line.length) this.deliver(line)
+            if (this.ended) return
+            at = buf.indexOf(10)
+        }
+        this.pending = buf.length ? buf : undefined
+    }
+
+    private deliver(line: string): void {
+        let m: unknown
+        try {
+            m = JSON.parse(line)
+        } catch (e) {
+            this.o.garbage(line, (e as Error).message)
+            return
+        }
+        // A cheap shape check: the Client classifies every message itself and reports unknown ones.
+        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+            this.o.garbage(line, "not a JSON-RPC 2.0 message")
+            return
+        }
+        this.onmessage?.(m as JSONRPCMessage)
+    }
+}
+
+// Process groups still running, for the last resort: if mcplexer exits without closing its pool
+// (an uncaught error, process.exit), no downstream may outlive it.
+const groups = new Set<number>()
+
+function killAll(): void {
+    for (const g of groups) signal(g, "SIGKILL")
+}
+
+function forget(pgid: number): void {
+    groups.delete(pgid)
+    if (groups.size === 0) process.off("exit", killAll)
+}
+
+/** Whether any process of the group `pgid` still exists. */
+export function alive(pgid: number): boolean {
+    try {
+        process.kill(-pgid, 0)
+        return true
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM"
+    }
+}
+
+/** Sends `sig` to every process of the group, ignoring a group that is already gone. */
+export function signal(pgid: number, sig: NodeJS.Signals): void {
+    try {
+        process.kill(-pgid, sig)
+    } catch {
+        // already gone
+    }
+}
+
+async function gone(pgid: number, ms: number): Promise<void> {
+    const until = Date.now() + ms
+    while (alive(pgid) && Date.now() < until) await new Promise(done => setTimeout(done, 20))
+}
+
+function within(p: Promise<void>, ms: number): Promise<void> {
+    let t: NodeJS.Timeout | undefined
+    return Promise.race([p, new Promise<void>(done => { t = setTimeout(done, ms) })]).finally(() => clearTimeout(t))
+}

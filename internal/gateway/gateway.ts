@@ -1,0 +1,549 @@
+import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { Protocol, type RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
+import {
+    CallToolRequestSchema, CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema,
+    ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema, LoggingLevelSchema, McpError,
+    ReadResourceRequestSchema, ResultSchema, RootsListChangedNotificationSchema, SetLevelRequestSchema,
+    SubscribeRequestSchema, UnsubscribeRequestSchema,
+    type CallToolRequest, type ClientCapabilities, type LoggingLevel, type Prompt, type Resource, type ResourceTemplate, type ServerNotification,
+    type ServerRequest, type ServerResult, type Tool,
+} from "@modelcontextprotocol/sdk/types.js"
+import type * as config from "../config/index.ts"
+import type * as downstream from "../downstream/index.ts"
+import type * as redact from "../redact/index.ts"
+import * as secrets from "../secrets/index.ts"
+import * as names from "./names.ts"
+
+/** What the core needs besides the pool, which it is given by `attach` (the pool needs the core's hooks first). */
+export interface Options {
+    config: config.Config
+    registry: redact.Registry
+    log: downstream.Logger
+}
+
+/** Where a tool or prompt call goes. */
+export interface Route { server: string; original: string; key: downstream.Key }
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
+type Params = Record<string, unknown>
+
+/** Everything the client can list, built from the catalogs of every server. */
+interface Tables {
+    tools: names.Table<Tool>
+    prompts: names.Table<Prompt>
+    routes: Map<string, Route>          // exposed tool name -> route
+    promptRoutes: Map<string, Route>    // exposed prompt name -> route
+    resources: Resource[]
+    owners: Map<string, string>         // resource URI -> server
+    templates: Array<{ server: string; template: ResourceTemplate; match?: UriTemplate }>
+    collisions: string[]
+}
+
+/** One client connection: stdio has one, Streamable HTTP one per session. */
+interface Session {
+    server: Server
+    level?: LoggingLevel
+    subscriptions: Set<string>
+}
+
+const severity = new Map(LoggingLevelSchema.options.map((l, i) => [l, i]))
+
+// The client may take its time over a sampling or elicitation request (a person answers it);
+// the downstream's own timeout and its cancellation (the signal) bound it first.
+const relayTimeout = 60 * 60 * 1000
+
+const capabilities = {
+    tools: { listChanged: true },
+    prompts: { listChanged: true },
+    resources: { listChanged: true, subscribe: true },
+    logging: {},
+    completions: {},
+}
+
+const listChanged = {
+    tools: "notifications/tools/list_changed",
+    prompts: "notifications/prompts/list_changed",
+    resources: "notifications/resources/list_changed",
+} as const
+
+type CallHandler = (req: CallToolRequest, extra: Extra) => Promise<ServerResult>
+// eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(server, …)
+const raw = Protocol.prototype.setRequestHandler as unknown as (this: Server, schema: typeof CallToolRequestSchema, h: CallHandler) => void
+
+const methodNotFound: number = ErrorCode.MethodNotFound
+
+/** What the client was shown of one server, one string per list that list_changed announces. */
+type Shown = Record<keyof typeof listChanged, string>
+
+function fingerprint(c: downstream.Catalog): Shown {
+    return { tools: JSON.stringify(c.tools), prompts: JSON.stringify(c.prompts), resources: JSON.stringify([c.resources, c.templates]) }
+}
+
+// what the client was shown of a server left out of the lists
+const absent: Shown = { tools: "", prompts: "", resources: "" }
+
+function matcher(template: string): UriTemplate | undefined {
+    try {
+        return new UriTemplate(template)
+    } catch {
+        return undefined // a template the SDK cannot parse still lists; it just owns no URI
+    }
+}
+
+const macrotask = () => new Promise<void>(resolve => setImmediate(resolve))
+
+/** An error relayed to the client with its own code and message (McpError would prefix the message again). */
+class Relayed extends Error {
+    readonly code: number
+    readonly data?: unknown
+    constructor(code: number, message: string, data?: unknown) {
+        super(message)
+        this.code = code
+        this.data = data
+    }
+}
+
+function quote(s: string): string {
+    return JSON.stringify(s)
+}
+
+/**
+ * The MCP server the client sees: aggregates the catalogs of every configured server under
+ * stable names, routes each call to the owning server and relays everything in between, scrubbed.
+ */
+export class Core {
+    pool!: downstream.Pool
+    readonly hooks: downstream.Hooks
+    private config: config.Config
+    private readonly registry: redact.Registry
+    private readonly log: downstream.Logger
+    private readonly sessions = new Set<Session>()
+    private tables?: Tables
+    private loading?: { generation: number; promise: Promise<Tables> }
+    private generation = 0
+    // what the client was last shown of each server, to announce only the lists that moved
+    private shown = new Map<string, Shown>()
+
+    constructor(o: Options) {
+        this.config = o.config
+        this.registry = o.registry
+        this.log = o.log
+        this.hooks = {
+            capabilities: () => this.clientCapabilities(),
+            notification: (key, n) => this.notification(key, n),
+            request: (key, r, signal) => this.request(key, r, signal),
+            changed: server => this.changed(server),
+        }
+    }
+
+    /** Gives the core its pool; the pool needs the hooks first, so this comes after construction. */
+    attach(pool: downstream.Pool): void {
+        this.pool = pool
+    }
+
+    /** Serves one client connection over `t`. */
+    async connect(t: Transport): Promise<void> {
+        const server = new Server({ name: "mcplexer", version: "0.1.0" }, {
+            capabilities,
+            debouncedNotificationMethods: Object.values(listChanged),
+        })
+        const session: Session = { server, subscriptions: new Set() }
+        this.handle(session)
+        server.onclose = () => { this.drop(session) }
+        server.onerror = e => { this.log.debug("client connection error", { error: this.registry.scrub(e.message) }) }
+        this.sessions.add(session)
+        await server.connect(t)
+    }
+
+    /** The tools the client sees, with the server and original name of each. */
+    async tools(): Promise<Array<Tool & { server: string; original: string }>> {
+        const t = await this.refresh()
+        return this.registry.scrubObject(t.tools.list.map(n => ({ ...n.item, name: n.exposed, server: n.server, original: n.original })))
+    }
+
+    /** Naming collisions and how they were resolved, as of the last listing (call `tools()` first for a fresh answer). */
+    collisions(): string[] {
+        return this.tables?.collisions ?? []
+    }
+
+    /** Takes a reloaded configuration: the pool gets it too, and the client learns that the lists may have moved. */
+    configure(c: config.Config): void {
+        this.config = c
+        this.pool.configure(c)
+        this.generation++
+        this.tables = undefined
+        this.shown.clear()
+        for (const kind of Object.keys(listChanged) as Array<keyof typeof listChanged>) this.broadcast(listChanged[kind])
+    }
+
+    /** Closes every client connection, then every downstream instance. */
+    async close(): Promise<void> {
+        await Promise.allSettled([...this.sessions].map(s => s.server.close()))
+        this.sessions.clear()
+        await this.pool.close()
+    }
+
+    /**
+     * The single place a tool call is routed. The policy issue grows it (workspace routes,
+     * deny, other scopes); today a tool goes to its server with the server's own scope.
+     */
+    route(tool: string, t: Tables | undefined = this.tables): Route | undefined {
+        return t?.routes.get(tool)
+    }
+
+    private handle(session: Session): void {
+        const s = session.server
+        s.setRequestHandler(ListToolsRequestSchema, async () => {
+            const t = await this.refresh()
+            return { tools: this.registry.scrubObject(t.tools.list.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })) }
+        })
+        // Protocol's own setRequestHandler, not Server's: Server wraps tools/call to validate every
+        // result with zod again, which the per-call path cannot afford (results are relayed as they are).
+        raw.call(s, CallToolRequestSchema, async (req, extra) => {
+            const name = req.params.name
+            const r = this.route(name) ?? this.route(name, await this.refresh())
+            if (r === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
+            return this.forward(r, "tools/call", req.params, extra, true)
+        })
+        s.setRequestHandler(ListPromptsRequestSchema, async () => {
+            const t = await this.refresh()
+            return { prompts: this.registry.scrubObject(t.prompts.list.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })) }
+        })
+        s.setRequestHandler(GetPromptRequestSchema, async (req, extra) => {
+            const name = req.params.name
+            const r = (await this.tablesFor(t => t.promptRoutes.has(name))).promptRoutes.get(name)
+            if (r === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown prompt ${quote(this.registry.scrub(name))}`)
+            return this.forward(r, "prompts/get", req.params, extra, false)
+        })
+        s.setRequestHandler(ListResourcesRequestSchema, async () => {
+            const t = await this.refresh()
+            return { resources: this.registry.scrubObject(t.resources) }
+        })
+        s.setRequestHandler(ListResourceTemplatesRequestSchema, async () => {
+            const t = await this.refresh()
+            return { resourceTemplates: this.registry.scrubObject(t.templates.map(x => x.template)) }
+        })
+        s.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
+            const server = await this.owner(req.params.uri)
+            return this.forward(this.serverRoute(server), "resources/read", req.params, extra, false)
+        })
+        s.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
+            const uri = req.params.uri
+            const server = await this.owner(uri)
+            const result = await this.forward(this.serverRoute(server), "resources/subscribe", req.params, extra, false)
+            session.subscriptions.add(uri)
+            return result
+        })
+        s.setRequestHandler(UnsubscribeRequestSchema, async (req, extra) => {
+            const uri = req.params.uri
+            session.subscriptions.delete(uri)
+            if (this.subscribed(uri)) return {}
+            const server = await this.owner(uri)
+            return this.forward(this.serverRoute(server), "resources/unsubscribe", req.params, extra, false)
+        })
+        s.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
+            const ref = req.params.ref
+            let r: Route
+            let params: Params = req.params
+            if (ref.type === "ref/prompt") {
+                const p = (await this.tablesFor(t => t.promptRoutes.has(ref.name))).promptRoutes.get(ref.name)
+                if (p === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown prompt ${quote(this.registry.scrub(ref.name))}`)
+                r = p
+                params = { ...req.params, ref: { ...ref, name: p.original } }
+            } else {
+                r = this.serverRoute(await this.templateOwner(ref.uri))
+            }
+            try {
+                return await this.forward(r, "completion/complete", params, extra, false)
+            } catch (e) {
+                // a server that does not complete offers nothing to complete, which is no error to the client
+                if (e instanceof Relayed && e.code === methodNotFound) return { completion: { values: [], hasMore: false } }
+                throw e
+            }
+        })
+        s.setRequestHandler(SetLevelRequestSchema, req => {
+            session.level = req.params.level
+            this.forwardLevel()
+            return {}
+        })
+        s.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+            await this.pool.notify("notifications/roots/list_changed")
+        })
+    }
+
+    /**
+     * One request to a downstream, its progress relayed under the client's own token and its
+     * result scrubbed. The per-call path: a Map lookup has already happened, nothing here
+     * validates, logs or writes.
+     */
+    private async forward(r: Route, method: string, params: Params, extra: Extra, tool: boolean): Promise<ServerResult> {
+        const token = extra._meta?.progressToken
+        const out: Params = { ...params }
+        if (r.original !== "") out.name = r.original
+        let o: Parameters<downstream.Pool["request"]>[3] = { signal: extra.signal }
+        let relayed = false
+        if (token !== undefined) {
+            // the pool gives the downstream a token of its own; the client's stays here
+            const { progressToken: _, ...meta } = params._meta as Params
+            if (Object.keys(meta).length > 0) out._meta = meta
+            else delete out._meta
+            o = {
+                signal: extra.signal,
+                onprogress: p => {
+                    relayed = true
+                    extra.sendNotification({
+                        method: "notifications/progress",
+                        params: this.registry.scrubObject({ ...p, progressToken: token }),
+                    }).catch(() => { /* the client is gone: the call fails on its own */ })
+                },
+            }
+        }
+        try {
+            const result = await this.pool.request(r.key, method, out, o)
+            // The SDK client drops a progress notification that arrives in the same tick as its
+            // response (NOTES.md, issue 2580): let one macrotask pass after the last one relayed.
+            if (relayed) await macrotask()
+            return this.registry.scrubObject(result)
+        } catch (e) {
+            if (relayed) await macrotask()
+            return this.failure(e, r, tool)
+        }
+    }
+
+    private failure(e: unknown, r: Route, tool: boolean): ServerResult {
+        if (e instanceof secrets.MissingSecretError) {
+            const scope = e.scope, key = e.key, server = e.server ?? r.server
+            const text = `server ${quote(server)} cannot start: secret ${quote(key)} is missing from scope ${quote(scope)}\n` +
+                `store it with: mcplexer secret put ${scope} ${key}`
+            if (tool) return { content: [{ type: "text", text }], isError: true }
+            throw new Relayed(ErrorCode.InternalError, text.replace("\n", "; "))
+        }
+        if (e instanceof McpError) {
+            // McpError's message carries "MCP error <code>: " in front; the client's SDK adds it again
+            const prefix = `MCP error ${e.code}: `
+            const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message
+            throw new Relayed(e.code, this.registry.scrub(message), this.registry.scrubObject(e.data))
+        }
+        const message = e instanceof Error ? e.message : String(e)
+        throw new Relayed(ErrorCode.InternalError, this.registry.scrub(`server ${quote(r.server)}: ${message}`))
+    }
+
+    private serverRoute(server: string): Route {
+        return { server, original: "", key: { server, scope: this.config.servers.get(server)?.scope } }
+    }
+
+    /** The current tables, rebuilt once if `ok` says they lack what the client asked for. */
+    private async tablesFor(ok: (t: Tables) => boolean): Promise<Tables> {
+        const t = this.tables
+        if (t !== undefined && ok(t)) return t
+        return this.refresh()
+    }
+
+    /** The server that owns a resource URI: listed by it, else matched by one of its templates. */
+    private async owner(uri: string): Promise<string> {
+        const find = (t: Tables) => t.owners.get(uri) ?? t.templates.find(x => x.match?.match(uri))?.server
+        const t = await this.tablesFor(t => find(t) !== undefined)
+        const server = find(t)
+        if (server === undefined) throw new Relayed(-32002, `unknown resource ${quote(this.registry.scrub(uri))}`)
+        return server
+    }
+
+    /** The server behind a completion/complete resource reference: a template of its own, else a URI it owns. */
+    private async templateOwner(uri: string): Promise<string> {
+        const own = (t: Tables) => t.templates.find(x => x.template.uriTemplate === uri)?.server
+        const t = await this.tablesFor(t => own(t) !== undefined)
+        return own(t) ?? this.owner(uri)
+    }
+
+    private subscribed(uri: string): boolean {
+        for (const s of this.sessions) if (s.subscriptions.has(uri)) return true
+        return false
+    }
+
+    /** The tables as of now: every server's catalog, from the cache or by starting it; concurrent callers share one load. */
+    private refresh(): Promise<Tables> {
+        if (this.loading?.generation === this.generation) return this.loading.promise
+        const generation = this.generation
+        const promise = this.load().then(t => {
+            if (generation === this.generation) this.tables = t
+            return t
+        }).finally(() => {
+            if (this.loading?.generation === generation) this.loading = undefined
+        })
+        this.loading = { generation, promise }
+        return promise
+    }
+
+    private async load(): Promise<Tables> {
+        const servers = [...this.config.servers.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+        const catalogs = new Map<string, downstream.Catalog>()
+        await Promise.all(servers.map(async s => {
+            try {
+                catalogs.set(s.name, this.pool.cached(s.name) ?? await this.pool.catalog(s.name))
+            } catch (e) {
+                // left out of the lists; the pool's status says why
+                const error = this.registry.scrub(e instanceof Error ? e.message : String(e))
+                this.log.warn(`server ${quote(s.name)} is left out of the lists: ${error}`, { server: s.name, error })
+            }
+        }))
+        const tools: Array<names.Item<Tool>> = []
+        const prompts: Array<names.Item<Prompt>> = []
+        const resources: Resource[] = []
+        const owners = new Map<string, string>()
+        const templates: Tables["templates"] = []
+        const hidden: string[] = []
+        for (const s of servers) {
+            const c = catalogs.get(s.name)
+            if (c === undefined) {
+                this.shown.set(s.name, absent)
+                continue
+            }
+            for (const x of c.tools) tools.push({ server: s.name, original: x.name, prefix: s.prefix, item: x })
+            for (const x of c.prompts) prompts.push({ server: s.name, original: x.name, prefix: s.prefix, item: x })
+            for (const x of c.resources) {
+                const first = owners.get(x.uri)
+                if (first !== undefined) {
+                    hidden.push(`resource ${quote(x.uri)} of server ${quote(s.name)} is hidden: server ${quote(first)} lists it too`)
+                    continue
+                }
+                owners.set(x.uri, s.name)
+                resources.push(x)
+            }
+            for (const x of c.templates) templates.push({ server: s.name, template: x, match: matcher(x.uriTemplate) })
+            this.shown.set(s.name, fingerprint(c))
+        }
+        const t: Tables = {
+            tools: names.build("tool", tools),
+            prompts: names.build("prompt", prompts),
+            routes: new Map(), promptRoutes: new Map(), resources, owners, templates, collisions: [],
+        }
+        t.collisions = [...t.tools.collisions, ...t.prompts.collisions, ...hidden]
+        for (const n of t.tools.list) t.routes.set(n.exposed, this.makeRoute(n))
+        for (const n of t.prompts.list) t.promptRoutes.set(n.exposed, this.makeRoute(n))
+        return t
+    }
+
+    private makeRoute(n: names.Named<unknown>): Route {
+        return { server: n.server, original: n.original, key: { server: n.server, scope: this.config.servers.get(n.server)?.scope } }
+    }
+
+    /** A server's catalog moved: rebuild on the next request and tell the client which lists changed. */
+    private changed(server: string): void {
+        this.generation++
+        this.tables = undefined
+        const before = this.shown.get(server)
+        // never shown (not listed yet, or the listing that is starting it now): nothing to announce
+        if (before === undefined) return
+        let after: Shown | undefined
+        try {
+            const c = this.pool.cached(server)
+            after = c && fingerprint(c)
+        } catch {
+            after = undefined
+        }
+        for (const kind of Object.keys(listChanged) as Array<keyof typeof listChanged>) {
+            if (after === undefined || before[kind] !== after[kind]) this.broadcast(listChanged[kind])
+        }
+        this.shown.set(server, after ?? absent)
+    }
+
+    private broadcast(method: string, params?: Params): void {
+        for (const s of this.sessions) this.send(s, method, params)
+    }
+
+    private send(s: Session, method: string, params?: Params): void {
+        if (s.server.transport === undefined) return
+        s.server.notification({ method, params }).catch((e: unknown) => {
+            this.log.debug("notification to the client failed", { method, error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+        })
+    }
+
+    /** A notification from a downstream: logging filtered by each client's level, resource updates to their subscribers. */
+    private notification(key: downstream.Key, n: { method: string; params?: Params }): void {
+        switch (n.method) {
+            case "notifications/message": {
+                const level = severity.get(n.params?.level as LoggingLevel) ?? 0
+                let params: Params | undefined
+                for (const s of this.sessions) {
+                    if (s.level !== undefined && level < (severity.get(s.level) ?? 0)) continue
+                    params ??= this.registry.scrubObject({ ...n.params, logger: n.params?.logger ?? key.server })
+                    this.send(s, n.method, params)
+                }
+                return
+            }
+            case "notifications/resources/updated": {
+                const uri = n.params?.uri
+                if (typeof uri !== "string") return
+                const params = this.registry.scrubObject(n.params)
+                for (const s of this.sessions) if (s.subscriptions.has(uri)) this.send(s, n.method, params)
+                return
+            }
+            // list_changed: the pool relearns the catalog and calls changed(), which announces what
+            // moved; progress and cancellation belong to one request, which the pool handles
+            case listChanged.tools:
+            case listChanged.prompts:
+            case listChanged.resources:
+            case "notifications/progress":
+            case "notifications/cancelled":
+                return
+            default:
+                this.broadcast(n.method, n.params && this.registry.scrubObject(n.params))
+        }
+    }
+
+    /** A request from a downstream (sampling, elicitation, roots): asked of the latest client that can answer it. */
+    private async request(key: downstream.Key, r: { method: string; params?: Params }, signal: AbortSignal): Promise<Params> {
+        const need = r.method === "sampling/createMessage" ? "sampling" : r.method === "elicitation/create" ? "elicitation" : r.method === "roots/list" ? "roots" : undefined
+        let session: Session | undefined
+        for (const s of this.sessions) {
+            if (s.server.transport === undefined) continue
+            const caps = s.server.getClientCapabilities()
+            if (need === undefined || caps?.[need] !== undefined) session = s
+        }
+        if (session === undefined) {
+            throw new McpError(ErrorCode.MethodNotFound, `the client does not support ${quote(r.method)} (asked by server ${quote(key.server)})`)
+        }
+        const params = r.params && this.registry.scrubObject(r.params)
+        return session.server.request({ method: r.method, params }, ResultSchema, { signal, timeout: relayTimeout })
+    }
+
+    /** What downstreams are told the client can do: the client's own sampling, elicitation and roots. */
+    private clientCapabilities(): ClientCapabilities {
+        const out: ClientCapabilities = {}
+        for (const s of this.sessions) {
+            const caps = s.server.getClientCapabilities()
+            if (caps?.sampling) out.sampling = caps.sampling
+            if (caps?.elicitation) out.elicitation = caps.elicitation
+            if (caps?.roots) out.roots = caps.roots
+        }
+        return out
+    }
+
+    /** Sends every running downstream the most verbose level any client asked for. */
+    private forwardLevel(): void {
+        let level: LoggingLevel | undefined
+        for (const s of this.sessions) {
+            if (s.level !== undefined && (level === undefined || (severity.get(s.level) ?? 0) < (severity.get(level) ?? 0))) level = s.level
+        }
+        if (level === undefined) return
+        // to every running instance: one that does not log answers method-not-found, which is fine
+        for (const st of this.pool.status()) {
+            if (st.state !== "running") continue
+            this.pool.request({ server: st.server, scope: st.scope }, "logging/setLevel", { level }).catch((e: unknown) => {
+                this.log.debug("logging/setLevel not taken", { server: st.server, error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+            })
+        }
+    }
+
+    private drop(session: Session): void {
+        this.sessions.delete(session)
+        for (const uri of session.subscriptions) {
+            if (this.subscribed(uri)) continue
+            const server = this.tables?.owners.get(uri) ?? this.tables?.templates.find(x => x.match?.match(uri))?.server
+            if (server === undefined) continue
+            this.pool.request(this.serverRoute(server).key, "resources/unsubscribe", { uri }).catch(() => { /* best effort */ })
+        }
+    }
+}

@@ -1,0 +1,38 @@
+/**
+ * Package gateway is the MCP server the client sees (`mcplexer serve`): it aggregates the tools,
+ * prompts, resources and templates of every configured server under names every client accepts,
+ * routes each request to the owning server through the downstream pool, and relays progress,
+ * cancellation, logging, list changes, resource updates and the downstreams' own requests
+ * (sampling, elicitation, roots) in both directions. Everything bound for the client is scrubbed
+ * by the redaction registry first. It never writes per call, and never logs a value.
+ */
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type { Tool } from "@modelcontextprotocol/sdk/types.js"
+import type * as config from "../config/index.ts"
+import * as downstream from "../downstream/index.ts"
+import type * as redact from "../redact/index.ts"
+import type * as secrets from "../secrets/index.ts"
+import { Core } from "./gateway.ts"
+
+/** A running gateway: one pool of downstream instances shared by every client connection. */
+export interface Gateway {
+    /** Serves one client over `t` (stdio: one; Streamable HTTP: one per session, each with its own SDK Server). */
+    connect(t: Transport): Promise<void>
+    /** The downstream instances behind the gateway. */
+    pool: downstream.Pool
+    /** The catalog the client sees, each tool with its server and original name (for `mcplexer tools`). */
+    tools(): Promise<Array<Tool & { server: string; original: string }>>
+    /** Naming collisions and how they were resolved, as of the last listing (for `mcplexer status`). */
+    collisions(): string[]
+    /** Takes a reloaded configuration (passes it to the pool) and tells clients the lists may have moved. */
+    configure(c: config.Config): void
+    /** Closes every client connection, then every downstream instance. */
+    close(): Promise<void>
+}
+
+/** Builds a gateway and its pool; nothing starts until a client asks. */
+export function create(o: { config: config.Config; vault: secrets.Vault; registry: redact.Registry; log: downstream.Logger; env: NodeJS.ProcessEnv }): Gateway {
+    const core = new Core({ config: o.config, registry: o.registry, log: o.log })
+    core.attach(downstream.pool({ config: o.config, vault: o.vault, registry: o.registry, log: o.log, env: o.env, hooks: core.hooks }))
+    return core
+}

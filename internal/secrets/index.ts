@@ -1,0 +1,11 @@
+/**
+ * Package secrets owns the age identity file and the vault: one age ciphertext per (scope, key)
+ * row of the store, whose plaintext names its scope and key. It decrypts only when asked for a
+ * value, and never writes a value anywhere but the ciphertext: not in logs, audit rows or errors.
+ * Listing never loads the key nor the age library.
+ */
+export { DecryptError, MissingSecretError, NotFoundError } from "./errors.ts"
+export { type Entry, type Vault, open } from "./vault.ts"
+export { type Resolved, baseEnv, resolve } from "./resolve.ts"
+export { init } from "./init.ts"
+export type { Rotated, Step } from "./rotate.ts"

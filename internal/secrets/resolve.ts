@@ -1,0 +1,101 @@
+import * as config from "../config/index.ts"
+import { hinted, MissingSecretError } from "./errors.ts"
+import type { Vault } from "./vault.ts"
+
+/** What a downstream instance is started with. Values appear here and nowhere else. */
+export interface Resolved {
+    /** stdio: the safe base environment, then the server's env, then every key of the scope */
+    env: Record<string, string>
+    /** stdio: the arguments, references expanded */
+    args: string[]
+    /** stdio: the working folder, references expanded */
+    cwd?: string
+    /** remote: the URL, references expanded */
+    url?: string
+    /** remote: the headers, references expanded; with inject "headers", every key of the scope too */
+    headers: Record<string, string>
+    /** every decrypted value, for the redaction registry */
+    values: string[]
+}
+
+/** The variables of mcplexer's own environment a stdio server inherits; nothing else leaks (never MCPLEXER_*). */
+export const baseEnv = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "TERM", "SHELL", "TMPDIR", "TZ"]
+
+function base(env: NodeJS.ProcessEnv): Record<string, string> {
+    const out: Record<string, string> = {}
+    for (const [k, v] of Object.entries(env)) {
+        if (v !== undefined && (baseEnv.includes(k) || k.startsWith("LC_"))) out[k] = v
+    }
+    return out
+}
+
+/**
+ * Builds what a downstream instance of `server` for `scope` is started with: the secrets of
+ * `scope` plus any ${secret:other/KEY}, each needed scope decrypted once (one audit row each,
+ * with `reason`). References are replaced byte for byte; nothing else is expanded.
+ */
+export async function resolve(v: Vault, server: config.Server, scope: string | undefined, o: { env: NodeJS.ProcessEnv; reason: string }): Promise<Resolved> {
+    const parse = (text: string): config.Part[] => {
+        try {
+            return config.template(text)
+        } catch (e) {
+            throw hinted(`server ${JSON.stringify(server.name)}: ${(e as Error).message}`, (e as { hint?: string }).hint ?? "", { cause: e })
+        }
+    }
+    const texts = server.kind === "stdio"
+        ? [...Object.values(server.env), ...server.args, ...(server.cwd === undefined ? [] : [server.cwd])]
+        : [server.url, ...Object.values(server.headers)]
+    const injects = scope !== undefined && (server.kind === "stdio" || server.inject === "headers")
+
+    const needed = new Set<string>(injects && scope !== undefined ? [scope] : [])
+    for (const text of texts) {
+        for (const p of parse(text)) {
+            if (typeof p === "string") continue
+            if ("secret" in p) {
+                const s = p.secret.scope ?? scope
+                if (s === undefined) {
+                    throw hinted(`server ${JSON.stringify(server.name)} refers to \${secret:${p.secret.key}} but has no scope`,
+                        `give the server a scope, or name one: \${secret:<scope>/${p.secret.key}}`)
+                }
+                needed.add(s)
+            } else if (o.env[p.env] === undefined) {
+                throw hinted(`server ${JSON.stringify(server.name)} refers to \${env:${p.env}}, which is not set`,
+                    `set ${p.env} in mcplexer's environment, or remove the reference`)
+            }
+        }
+    }
+
+    const scopes = new Map<string, Map<string, string>>()
+    for (const s of needed) scopes.set(s, await v.scope(s, { server: server.name, reason: o.reason }))
+
+    const expand = (text: string): string => parse(text).map(p => {
+        if (typeof p === "string") return p
+        if ("env" in p) return o.env[p.env] ?? ""
+        const s = p.secret.scope ?? scope ?? ""
+        const value = scopes.get(s)?.get(p.secret.key)
+        if (value === undefined) throw new MissingSecretError(server.name, s, p.secret.key)
+        return value
+    }).join("")
+    const expandAll = (m: Record<string, string>): Record<string, string> =>
+        Object.fromEntries(Object.entries(m).map(([k, text]) => [k, expand(text)]))
+    const own = injects && scope !== undefined ? scopes.get(scope) ?? new Map<string, string>() : new Map<string, string>()
+
+    const values = [...new Set([...scopes.values()].flatMap(m => [...m.values()]))]
+    if (server.kind === "stdio") {
+        const out: Resolved = {
+            env: { ...base(o.env), ...expandAll(server.env), ...Object.fromEntries(own) },
+            args: server.args.map(expand),
+            headers: {},
+            values,
+        }
+        if (server.cwd !== undefined) out.cwd = expand(server.cwd)
+        return out
+    }
+    return {
+        env: {},
+        args: [],
+        url: expand(server.url),
+        headers: { ...expandAll(server.headers), ...Object.fromEntries(own) },
+        values,
+    }
+}

@@ -1,0 +1,112 @@
+/**
+ * The tables of mcplexer's database. Times are Unix milliseconds (drizzle maps them to Date).
+ * A change here becomes a migration with `npx drizzle-kit generate`; never edit migrations/ by hand.
+ */
+import { sql } from "drizzle-orm"
+import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core"
+
+/** One age ciphertext per (scope, key); `recipient` is the public key it was encrypted to. */
+export const secrets = sqliteTable("secrets", {
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    recipient: text("recipient").notNull(),
+    ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+}, t => [
+    primaryKey({ columns: [t.scope, t.key] }),
+    // lets the vault learn which key the rows need from the index alone (min and max), without a scan
+    index("secrets_recipient").on(t.recipient),
+])
+
+/** Who did what, where and when; never a secret value. */
+export const audit = sqliteTable("audit", {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    time: integer("time", { mode: "timestamp_ms" }).notNull(),
+    action: text("action").notNull(),
+    actor: text("actor").notNull(),
+    scope: text("scope"),
+    key: text("key"),
+    server: text("server"),
+    tool: text("tool"),
+    status: text("status"),
+    detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    /** the workspace a tool call was decided in ("" for none) */
+    workspace: text("workspace"),
+    /** the route that decided a tool call, e.g. "acme#2" or "default" */
+    route: text("route"),
+    /** ms a tool call took */
+    latency: integer("latency"),
+}, t => [
+    // retention deletes by time
+    index("audit_time").on(t.time),
+])
+
+/** The last catalog each downstream server announced, so tools/list can answer without starting it. */
+export const catalog = sqliteTable("catalog", {
+    server: text("server").primaryKey(),
+    fingerprint: text("fingerprint").notNull(),
+    tools: text("tools", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+    prompts: text("prompts", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+    resources: text("resources", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+    templates: text("templates", { mode: "json" }).$type<unknown[]>().notNull().default(sql`'[]'`),
+    capabilities: text("capabilities", { mode: "json" }).$type<Record<string, unknown>>(),
+    instructions: text("instructions"),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+})
+
+/** Live state of each (server, scope) instance, written by `serve` for `mcplexer status` in another process. */
+export const instances = sqliteTable("instances", {
+    server: text("server").notNull(),
+    scope: text("scope").notNull().default(""),
+    state: text("state").notNull(),
+    pid: integer("pid"),
+    restarts: integer("restarts").notNull().default(0),
+    lastError: text("last_error"),
+    startedAt: integer("started_at", { mode: "timestamp_ms" }),
+    updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
+}, t => [
+    primaryKey({ columns: [t.server, t.scope] }),
+])
+
+/**
+ * A tool call waiting for a person's yes or no (`mcplexer approvals`, `approve`, `deny`). `arguments`
+ * holds the call's arguments already scrubbed by the redaction registry, for the person to judge.
+ */
+export const approvals = sqliteTable("approvals", {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    /** when the waiting call gives up */
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    client: text("client"),
+    workspace: text("workspace").notNull().default(""),
+    tool: text("tool").notNull(),
+    server: text("server").notNull(),
+    scope: text("scope").notNull().default(""),
+    route: text("route"),
+    arguments: text("arguments"),
+    /** pending, approved, denied, expired */
+    status: text("status").notNull(),
+    reason: text("reason"),
+    decidedBy: text("decided_by"),
+    decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
+    /** the serve process that waits for the answer */
+    pid: integer("pid"),
+}, t => [
+    index("approvals_status").on(t.status),
+])
+
+/** What an approval grants: calls for one (workspace, server, scope) run without asking until it expires or is revoked. */
+export const leases = sqliteTable("leases", {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    workspace: text("workspace").notNull().default(""),
+    server: text("server").notNull(),
+    scope: text("scope").notNull().default(""),
+    approval: integer("approval"),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }).notNull(),
+    revokedAt: integer("revoked_at", { mode: "timestamp_ms" }),
+    revokedBy: text("revoked_by"),
+}, t => [
+    index("leases_key").on(t.server, t.scope, t.workspace),
+])

@@ -1,0 +1,180 @@
+import assert from "node:assert/strict"
+import { readFile, readdir, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { test } from "node:test"
+import Database from "better-sqlite3"
+import { fresh, run } from "../helpers.ts"
+
+const planted = "ghp_plantedSECRET-4f9c2e1d-never-print-me"
+
+/** Every byte of the home folder's files, as text, for the never-leaks checks. */
+async function everything(home: string): Promise<string> {
+    let all = ""
+    for (const f of await readdir(home)) all += (await readFile(join(home, f))).toString("latin1")
+    return all
+}
+
+test("a value put from stdin comes back exactly, and nowhere else", async () => {
+    const home = await fresh()
+    const put = await run(home, ["secret", "put", "gh", "GITHUB_TOKEN"], { input: `${planted}\n` })
+    assert.equal(put.code, 0, put.stderr)
+    assert.match(put.stderr, /^stored gh\/GITHUB_TOKEN$/m)
+    const get = await run(home, ["secret", "get", "gh", "GITHUB_TOKEN"])
+    assert.equal(get.code, 0, get.stderr)
+    assert.equal(get.stdout, planted)
+    const list = await run(home, ["secret", "list"])
+    assert.match(list.stdout, /^gh\s+GITHUB_TOKEN\s+\d{4}-\d\d-\d\dT/m)
+    for (const r of [put, list]) assert.ok(!(r.stdout + r.stderr).includes(planted))
+    assert.ok(!(await everything(home)).includes(planted), "the plaintext is on disk")
+})
+
+test("audit rows record put, get and delete but never the value", async () => {
+    const home = await fresh()
+    await run(home, ["secret", "put", "gh", "TOKEN"], { input: planted })
+    await run(home, ["secret", "get", "gh", "TOKEN"])
+    await run(home, ["secret", "delete", "gh", "TOKEN"])
+    const db = new Database(join(home, "mcplexer.db"), { readonly: true })
+    const rows = db.prepare("select * from audit order by id").all() as Record<string, unknown>[]
+    db.close()
+    const actions = rows.map(r => r.action)
+    for (const a of ["put", "get", "delete"]) assert.ok(actions.some(x => String(x).includes(a)), `no ${a} row in ${actions.join(",")}`)
+    assert.ok(rows.every(r => r.scope === "gh" && r.key === "TOKEN" && r.actor === "cli"))
+    assert.ok(!JSON.stringify(rows).includes(planted))
+})
+
+test("overwriting a key says so", async () => {
+    const home = await fresh()
+    await run(home, ["secret", "put", "gh", "TOKEN"], { input: "first-value" })
+    const r = await run(home, ["secret", "put", "gh", "TOKEN"], { input: "second-value" })
+    assert.equal(r.code, 0)
+    assert.match(r.stderr, /^replaced gh\/TOKEN/m)
+    assert.equal((await run(home, ["secret", "get", "gh", "TOKEN"])).stdout, "second-value")
+})
+
+test("a value on the command line works but warns about shell history", async () => {
+    const home = await fresh()
+    const r = await run(home, ["secret", "put", "gh", "TOKEN", "from-argv-value"])
+    assert.equal(r.code, 0)
+    assert.match(r.stderr, /^mcplexer: warning: .*shell history/m)
+    assert.equal((await run(home, ["secret", "get", "gh", "TOKEN"])).stdout, "from-argv-value")
+})
+
+test("--from-env and --from-file read the value from there", async () => {
+    const home = await fresh()
+    const env = await run(home, ["secret", "put", "gh", "A", "--from-env", "MY_VALUE"], { env: { MY_VALUE: "env-value-1" } })
+    assert.equal(env.code, 0, env.stderr)
+    const file = join(home, "value.txt")
+    await writeFile(file, "file-value-2\n")
+    const f = await run(home, ["secret", "put", "gh", "B", "--from-file", file])
+    assert.equal(f.code, 0, f.stderr)
+    assert.equal((await run(home, ["secret", "get", "gh", "A"])).stdout, "env-value-1")
+    assert.equal((await run(home, ["secret", "get", "gh", "B"])).stdout, "file-value-2")
+    const unset = await run(home, ["secret", "put", "gh", "C", "--from-env", "NOT_SET_ANYWHERE"])
+    assert.equal(unset.code, 1)
+    assert.match(unset.stderr, /^mcplexer: error: environment variable "NOT_SET_ANYWHERE" is not set$/m)
+})
+
+test("two sources at once is a usage error", async () => {
+    const home = await fresh()
+    const r = await run(home, ["secret", "put", "gh", "A", "v", "--from-env", "X"])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /^mcplexer: error: give the value one way/m)
+})
+
+test("an undeclared scope is refused with the declared ones listed", async () => {
+    const home = await fresh()
+    const r = await run(home, ["secret", "put", "nope", "TOKEN"], { input: "value-1234" })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: scope "nope" is not declared in .*config\.yaml$/m)
+    assert.match(r.stderr, /^mcplexer: hint: declared scopes: gh, acme$/m)
+})
+
+test("an empty value is refused and nothing is stored", async () => {
+    const home = await fresh()
+    const r = await run(home, ["secret", "put", "gh", "TOKEN"], { input: "\n" })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: .*empty/m)
+    assert.equal((await run(home, ["secret", "list", "--json"])).stdout.trim(), "[]")
+})
+
+test("invalid scope and key names are refused", async () => {
+    const home = await fresh()
+    const scope = await run(home, ["secret", "put", "bad scope", "TOKEN"], { input: "value-1234" })
+    assert.equal(scope.code, 1)
+    assert.match(scope.stderr, /^mcplexer: error: invalid scope name "bad scope"/m)
+    assert.match(scope.stderr, /^mcplexer: hint: /m)
+    const key = await run(home, ["secret", "put", "gh", "1-TOKEN"], { input: "value-1234" })
+    assert.equal(key.code, 1)
+    assert.match(key.stderr, /^mcplexer: error: invalid key name "1-TOKEN"/m)
+})
+
+test("getting or deleting a missing key is an error with a hint", async () => {
+    const home = await fresh()
+    await run(home, ["secret", "put", "gh", "TOKEN"], { input: "value-1234" })
+    const get = await run(home, ["secret", "get", "gh", "MISSING"])
+    assert.equal(get.code, 1)
+    assert.match(get.stderr, /^mcplexer: error: .*"gh\/MISSING"/m)
+    assert.match(get.stderr, /^mcplexer: hint: /m)
+    const del = await run(home, ["secret", "delete", "gh", "MISSING"])
+    assert.equal(del.code, 1)
+    assert.match(del.stderr, /^mcplexer: error: .*"gh\/MISSING"/m)
+    const ok = await run(home, ["secret", "delete", "gh", "TOKEN"])
+    assert.equal(ok.code, 0)
+    assert.match(ok.stderr, /^deleted gh\/TOKEN$/m)
+    assert.equal((await run(home, ["secret", "get", "gh", "TOKEN"])).code, 1)
+})
+
+test("list filters by scope and prints JSON without values", async () => {
+    const home = await fresh()
+    await run(home, ["secret", "put", "gh", "ONE"], { input: "value-one-1" })
+    await run(home, ["secret", "put", "acme", "TWO"], { input: "value-two-2" })
+    const r = await run(home, ["secret", "list", "acme", "--json"])
+    assert.equal(r.code, 0, r.stderr)
+    const rows = JSON.parse(r.stdout) as Array<Record<string, string>>
+    assert.deepEqual(rows.map(x => [x.scope, x.key]), [["acme", "TWO"]])
+    assert.ok(!Number.isNaN(Date.parse(rows[0]?.updatedAt ?? "")))
+    assert.ok(!r.stdout.includes("value-two-2"))
+})
+
+test("a YAML syntax error in the config is reported with its position", async () => {
+    const home = await fresh("auth_scopes:\n  gh: { description: x\nservers: {}\n")
+    const r = await run(home, ["secret", "put", "gh", "TOKEN"], { input: "value-1234" })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: .*config\.yaml:\d+:\d+: /m)
+    assert.match(r.stderr, /^mcplexer: hint: /m)
+})
+
+test("an unknown config key is an error, not ignored", async () => {
+    const home = await fresh("auth_scopes:\n  gh: {}\nservrs: {}\n")
+    const r = await run(home, ["secret", "put", "gh", "TOKEN"], { input: "value-1234" })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: .*config\.yaml:3:1: .*"servrs"/m)
+})
+
+test("a missing config says how to create one", async () => {
+    const home = await fresh(null)
+    const r = await run(home, ["secret", "put", "gh", "TOKEN"], { input: "value-1234" })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: hint: .*mcplexer init/m)
+})
+
+test("usage mistakes exit 2 with a pointer to --help", async () => {
+    const home = await fresh()
+    const r = await run(home, ["secret", "put", "gh"])
+    assert.equal(r.code, 2)
+    assert.match(r.stderr, /^mcplexer: error: /m)
+    assert.match(r.stderr, /^mcplexer: hint: run "mcplexer secret put --help"/m)
+    const none = await run(home, [])
+    assert.equal(none.code, 2)
+    const unknown = await run(home, ["sekret"])
+    assert.equal(unknown.code, 2)
+})
+
+test("every command's help shows an example", async () => {
+    const home = await fresh()
+    for (const cmd of [["init"], ["secret", "put"], ["secret", "get"], ["secret", "list"], ["secret", "delete"], ["key", "show"], ["key", "rotate"]]) {
+        const r = await run(home, [...cmd, "--help"])
+        assert.equal(r.code, 0, `${cmd.join(" ")}: ${r.stderr}`)
+        assert.match(r.stdout, /Examples:/, cmd.join(" "))
+    }
+})

@@ -1,0 +1,48 @@
+/** Shared test helpers: a fresh MCPLEXER_HOME per test, and the built CLI run as a user would. */
+import { spawn } from "node:child_process"
+import { mkdtemp, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join, resolve } from "node:path"
+
+export const root = resolve(import.meta.dirname, "..")
+export const cli = join(root, "dist", "mcplexer.js")
+
+/** A minimal config declaring the scopes the tests use. */
+export const baseConfig = `auth_scopes:
+  gh: { description: test GitHub scope }
+  acme: { description: test ACME scope }
+servers: {}
+`
+
+/** Creates a new, empty MCPLEXER_HOME; with a config unless `config` is null. */
+export async function fresh(config: string | null = baseConfig): Promise<string> {
+    const home = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    if (config !== null) await writeFile(join(home, "config.yaml"), config)
+    return home
+}
+
+export interface Result { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
+
+export interface RunOptions { input?: string; env?: Record<string, string | undefined> }
+
+/** Runs the built CLI in `home` with only the environment a test gives it. */
+export function run(home: string, args: string[], o: RunOptions = {}): Promise<Result> {
+    const env: Record<string, string> = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        HOME: home,
+        MCPLEXER_HOME: home,
+    }
+    for (const [k, v] of Object.entries(o.env ?? {})) {
+        if (v === undefined) delete env[k]
+        else env[k] = v
+    }
+    return new Promise((done, fail) => {
+        const child = spawn(process.execPath, [cli, ...args], { env, stdio: ["pipe", "pipe", "pipe"] })
+        let stdout = "", stderr = ""
+        child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d })
+        child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
+        child.on("error", fail)
+        child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
+        child.stdin.end(o.input ?? "")
+    })
+}
