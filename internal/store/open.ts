@@ -117,7 +117,8 @@ function create(path: string): void {
         }
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
-        throw Object.assign(new Error(`cannot create database ${JSON.stringify(path)}: ${code ?? String(e)}`, { cause: e }), {
+        const why = code === "EROFS" ? "the file system is read-only" : code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? String(e)
+        throw Object.assign(new Error(`cannot create database ${JSON.stringify(path)}: ${why}`, { cause: e }), {
             hint: `check that ${JSON.stringify(dir)} is writable, or set MCPLEXER_DB to a file elsewhere`,
         })
     }
