@@ -3,7 +3,8 @@ import { createRequire } from "node:module"
 import { homedir } from "node:os"
 import { dirname, resolve } from "node:path"
 import type picomatch from "picomatch"
-import { LineCounter, isScalar, parseDocument, type Node } from "yaml"
+import type { Node } from "yaml"
+import { yaml } from "./yaml.ts"
 import { duration, durations } from "./duration.ts"
 import { ConfigError } from "./error.ts"
 import { expand } from "./paths.ts"
@@ -48,8 +49,8 @@ let pm: typeof picomatch | undefined
  */
 export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv } = {}): Config {
     const path = resolve(file)
-    const lines = new LineCounter()
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false })
+    const lines = new (yaml().LineCounter)()
+    const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false })
     const r = new Reader(path, doc, lines)
     const bad = doc.errors[0] ?? doc.warnings[0]
     if (bad) r.syntax(bad)
@@ -262,7 +263,7 @@ function readRetention(r: Reader, e: Entry | undefined): number {
     const f = r.fields(e?.value, q("audit"), ["retention"], "audit: { retention: 90d }")
     const retention = f.get("retention")
     if (!retention) return 90
-    const v = isScalar(retention.value) ? retention.value.value : undefined
+    const v = yaml().isScalar(retention.value) ? retention.value.value : undefined
     // a bare number would count seconds, as in every other duration: surely not what was meant here
     if (typeof v === "number" || (typeof v === "string" && /^\s*\d+(\.\d+)?\s*$/.test(v))) {
         r.fail(retention.at, `"audit": "retention" needs a unit`, `write days with a "d", e.g. retention: ${String(v).trim()}d`)
@@ -272,7 +273,7 @@ function readRetention(r: Reader, e: Entry | undefined): number {
 
 /** A duration setting in ms: more than zero unless `zero`, at most `max`. */
 function ms(r: Reader, e: Entry, what: string, o: { zero?: boolean; max?: number }): number {
-    const v = isScalar(e.value) ? e.value.value : undefined
+    const v = yaml().isScalar(e.value) ? e.value.value : undefined
     let n: number | undefined
     let hint = durations
     if (typeof v === "string" || typeof v === "number") {

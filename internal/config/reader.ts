@@ -1,4 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type YAMLError } from "yaml"
+import type { Document, LineCounter, Node, YAMLError } from "yaml"
+import { yaml } from "./yaml.ts"
 import { ConfigError } from "./error.ts"
 import { checkName } from "./names.ts"
 import { suggest } from "./suggest.ts"
@@ -46,19 +47,19 @@ export class Reader {
 
     /** Follows an alias; an empty or null value is undefined. */
     node(v: unknown): Node | undefined {
-        const n = isAlias(v) ? v.resolve(this.doc) : v
-        if (isScalar(n) && n.value === null) return undefined
-        return isMap(n) || isSeq(n) || isScalar(n) ? n : undefined
+        const n = yaml().isAlias(v) ? v.resolve(this.doc) : v
+        if (yaml().isScalar(n) && n.value === null) return undefined
+        return yaml().isMap(n) || yaml().isSeq(n) || yaml().isScalar(n) ? n : undefined
     }
 
     /** The entries of a map keyed by name; an empty value has none. */
     entries(v: unknown, where: string, hint: string): Entry[] {
         const node = this.node(v)
         if (node === undefined) return []
-        if (!isMap(node)) this.fail(node, `${where} must be a map`, hint)
+        if (!yaml().isMap(node)) this.fail(node, `${where} must be a map`, hint)
         return node.items.map(pair => {
             const key = pair.key as Node
-            if (!isScalar(key) || key.value === null || typeof key.value === "object") {
+            if (!yaml().isScalar(key) || key.value === null || typeof key.value === "object") {
                 this.fail(key, `${where}: a key must be a plain name`, hint)
             }
             // a name like 123 or true is read as it was written, not as a number
@@ -85,7 +86,7 @@ export class Reader {
     /** The items of a list; an empty value has none. */
     items(e: Entry, what: string, hint: string): Item[] {
         if (e.value === undefined) return []
-        if (!isSeq(e.value)) this.fail(e.at, `${what} must be a list`, hint)
+        if (!yaml().isSeq(e.value)) this.fail(e.at, `${what} must be a list`, hint)
         return e.value.items.map(raw => {
             const value = this.node(raw)
             return { value, at: value ?? (raw as Node) }
@@ -94,14 +95,14 @@ export class Reader {
 
     /** A string value. */
     string(e: Entry | Item, what: string, hint = ""): string {
-        if (isScalar(e.value) && typeof e.value.value === "string") return e.value.value
+        if (yaml().isScalar(e.value) && typeof e.value.value === "string") return e.value.value
         this.fail(e.at, `${what} must be a string`, hint || "quote it: \"…\"")
     }
 
     /** A string, or a number or boolean taken exactly as written (so 0755 stays "0755"). */
     text(e: Entry | Item, what: string, hint: string): string {
         const v = e.value
-        if (isScalar(v)) {
+        if (yaml().isScalar(v)) {
             if (typeof v.value === "string") return v.value
             if (typeof v.value === "number" || typeof v.value === "boolean") return v.source ?? String(v.value)
         }
@@ -110,13 +111,13 @@ export class Reader {
 
     /** true or false. */
     bool(e: Entry, what: string): boolean {
-        if (isScalar(e.value) && typeof e.value.value === "boolean") return e.value.value
+        if (yaml().isScalar(e.value) && typeof e.value.value === "boolean") return e.value.value
         this.fail(e.at, `${what} must be true or false`, "write true or false, without quotes")
     }
 
     /** One of a fixed set of words. */
     choice<T extends string>(e: Entry, what: string, options: readonly T[]): T {
-        const v = isScalar(e.value) ? e.value.value : undefined
+        const v = yaml().isScalar(e.value) ? e.value.value : undefined
         if (typeof v === "string" && (options as readonly string[]).includes(v)) return v as T
         const list = options.map(q)
         const near = typeof v === "string" ? suggest(v, options) : undefined
