@@ -13,7 +13,7 @@
 import { spawn } from "node:child_process"
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
-import { join, resolve } from "node:path"
+import { dirname, join, resolve } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
@@ -29,8 +29,8 @@ const node = process.execPath
 const calls = Number(process.env.BENCH_CALLS ?? 3000)
 const warmup = 500
 const inflight = 32
-const burstCalls = 5000
-const rounds = 5
+const burstCalls = 10_000
+const rounds = 10
 const starts = Number(process.env.BENCH_STARTS ?? 15)
 
 // the client side checks only what it reads, so its own parsing weighs the same on every target
@@ -117,6 +117,18 @@ function rss(pid: number, field = "VmRSS"): Promise<number> {
     return readFile(`/proc/${pid}/status`, "utf8").then(s => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN) / 1024)
 }
 
+/** CPU time in ms (user + system) a process has used so far, and how often it was preempted. */
+async function cpu(pid: number): Promise<{ ms: number; preempted: number }> {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8")
+    // the fields after the command name, which is in parentheses and may hold spaces
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    const status = await readFile(`/proc/${pid}/status`, "utf8")
+    return { ms: ((Number(f[11]) + Number(f[12])) * 1000) / ticks, preempted: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN) }
+}
+
+// clock ticks per second of /proc/<pid>/stat: 100 on every Linux this runs on
+const ticks = 100
+
 async function children(pid: number): Promise<number> {
     const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "")
     return text.trim() === "" ? 0 : text.trim().split(/\s+/).length
@@ -145,37 +157,48 @@ export async function run(): Promise<void> {
     const conns = [await connect(direct), await connect(serve(h1)), await connect(relayed)]
     try {
         await latency(conns, warmup)
+        const before = await Promise.all(conns.map(c => cpu(c.pid)))
         const lat = await latency(conns, calls)
+        const used = await Promise.all(conns.map(async (c, i) => {
+            const now = await cpu(c.pid)
+            return { ms: now.ms - before[i]!.ms, preempted: now.preempted - before[i]!.preempted }
+        }))
         const [d, m, r] = lat.map(s => ({ p50: median(s), p99: quantile(s, 0.99) })) as [{ p50: number; p99: number }, { p50: number; p99: number }, { p50: number; p99: number }]
         console.log(`echo latency, ${calls} calls each, alternating (after ${warmup} warm-up):`)
         console.log(`  direct    p50 ${f(d.p50)}  p99 ${f(d.p99)}`)
         console.log(`  relay     p50 ${f(r.p50)}  p99 ${f(r.p99)}   ${x(r.p50 / d.p50)} / ${x(r.p99 / d.p99)} direct (the floor of one process hop)`)
         console.log(`  mcplexer  p50 ${f(m.p50)}  p99 ${f(m.p99)}   ${x(m.p50 / d.p50)} / ${x(m.p99 / d.p99)} direct  ` +
             `(target p50 ≤ 1.5×: ${mark(m.p50 / d.p50 <= 1.5)}, p99 ≤ 1.6×: ${mark(m.p99 / d.p99 <= 1.6)})`)
+        const per = (u: { ms: number; preempted: number }) => `${((1000 * u.ms) / calls).toFixed(0)} µs (preempted ${(u.preempted / calls).toFixed(2)}×)`
+        console.log(`  CPU per call (user+sys) of the process the client talks to, without the server behind it: ` +
+            `direct server ${per(used[0]!)}, relay ${per(used[2]!)}, mcplexer serve ${per(used[1]!)}`)
 
-        const wall = conns.map(() => 0)
+        for (const c of conns) await burst(c, 1000)
+        const wall = conns.map(() => [] as number[])
         for (let i = 0; i < rounds; i++) {
             for (let j = 0; j < conns.length; j++) {
                 const k = (i + j) % conns.length
-                wall[k]! += await burst(conns[k]!, burstCalls / rounds)
+                wall[k]!.push(await burst(conns[k]!, burstCalls / rounds))
             }
         }
-        const rate = wall.map(ms => burstCalls / (ms / 1000))
+        const rate = wall.map(ms => burstCalls / (ms.reduce((a, b) => a + b, 0) / 1000))
         const [dr, mr, rr] = rate as [number, number, number]
-        console.log(`throughput, ${burstCalls} calls each with ${inflight} in flight, ${rounds} alternating rounds:`)
+        // per round, against the direct round next to it: robust to a burst of load from elsewhere
+        const perRound = (k: number) => x(median(wall[k]!.map((ms, i) => wall[0]![i]! / ms)))
+        console.log(`throughput, ${burstCalls} calls each with ${inflight} in flight, ${rounds} alternating rounds (in brackets: the median of the per-round ratios):`)
         console.log(`  direct    ${dr.toFixed(0)} calls/s`)
-        console.log(`  relay     ${rr.toFixed(0)} calls/s   ${x(rr / dr)} direct`)
-        console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${x(mr / dr)} direct  (target ≥ 0.8×: ${mark(mr / dr >= 0.8)})`)
+        console.log(`  relay     ${rr.toFixed(0)} calls/s   ${x(rr / dr)} direct (${perRound(2)})`)
+        console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${x(mr / dr)} direct (${perRound(1)})  (target ≥ 0.8×: ${mark(mr / dr >= 0.8)})`)
     } finally {
         await Promise.allSettled(conns.map(c => c.client.close()))
     }
 
     // ---- cold start to the first tools/list answer, warm catalog, against node -e 0
-    const bare: number[] = [], one: number[] = [], twenty: number[] = []
+    const bare: number[] = [], one: number[] = [], twenty: number[] = [], server: number[] = []
     let tools1 = 0, tools20 = 0
-    const start = async (h: Record<string, string>): Promise<{ ms: number; tools: number }> => {
+    const start = async (target: Target): Promise<{ ms: number; tools: number }> => {
         const t = performance.now()
-        const c = await connect(serve(h))
+        const c = await connect(target)
         const tools = await list(c)
         const ms = performance.now() - t
         await c.client.close()
@@ -183,12 +206,13 @@ export async function run(): Promise<void> {
     }
     for (let i = 0; i < starts; i++) {
         bare.push(time(node, ["-e", "0"], h1))
-        const a = await start(h20)
+        const a = await start(serve(h20))
         twenty.push(a.ms)
         tools20 = a.tools
-        const b = await start(h1)
+        const b = await start(serve(h1))
         one.push(b.ms)
         tools1 = b.tools
+        server.push((await start(direct)).ms)
     }
     const b = median(bare)
     console.log(`cold start to the first tools/list answer (warm catalog), ${starts} runs alternating:`)
@@ -196,6 +220,7 @@ export async function run(): Promise<void> {
     console.log(`  serve,  1 server     median ${f(median(one), 1)}  ${x(median(one) / b)} node -e 0  (${tools1} tools)`)
     console.log(`  serve, 20 servers    median ${f(median(twenty), 1)}  ${x(median(twenty) / b)} node -e 0  (${tools20} tools; ` +
         `${x(median(twenty) / median(one))} the 1-server start)  (target ≤ 3×: ${mark(median(twenty) / b <= 3)})`)
+    console.log(`  for scale: server-everything itself (an SDK server) to its tools/list answer, median ${f(median(server), 1)}  ${x(median(server) / b)} node -e 0`)
 
     // ---- resident memory of an idle serve with 20 servers, after initialize + tools/list
     const idle = await connect(serve(h20))
@@ -215,7 +240,7 @@ export async function run(): Promise<void> {
         await Promise.allSettled([idle.client.close(), bareServer.client.close()])
     }
 
-    if (process.env.BENCH_PROFILE === "1") await profile(h1)
+    if (process.env.BENCH_PROFILE === "1") await profile(h1, h20)
     await Promise.allSettled([h1, h20].map(h => rm(h.MCPLEXER_HOME!, { recursive: true, force: true })))
     console.log(`gateway bench took ${((performance.now() - t0) / 1000).toFixed(0)} s`)
 }
@@ -223,7 +248,7 @@ export async function run(): Promise<void> {
 // ---- profile: serve under the latency load with --cpu-prof, self time by function and module
 
 interface ProfileNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
 
 /** Where each line of a bundled file came from: esbuild starts every module with a `// path` comment. */
 async function modules(file: string): Promise<(line: number) => string> {
@@ -252,66 +277,156 @@ function group(module: string): string {
     return module
 }
 
-async function profile(h: Record<string, string>): Promise<void> {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-prof-"))
-    const conns = [await connect(direct), await connect(serve(h, ["--cpu-prof", `--cpu-prof-dir=${dir}`]))]
-    try {
-        await latency(conns, warmup)
-        await latency(conns, calls)
-    } finally {
-        await Promise.allSettled(conns.map(c => c.client.close()))
-    }
-    let file: string | undefined
-    for (let i = 0; i < 50 && file === undefined; i++) {
-        file = (await readdir(dir)).find(n => n.endsWith(".cpuprofile"))
-        if (file === undefined) await sleep(100)
-    }
-    if (file === undefined) {
-        console.log(`profile: serve wrote no .cpuprofile into ${dir}`)
-        return
-    }
-    const p = JSON.parse(await readFile(join(dir, file), "utf8")) as Profile
-    const byId = new Map(p.nodes.map(n => [n.id, n]))
-    const self = new Map<number, number>()
-    p.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (p.timeDeltas[i] ?? 0)))
-    const maps = new Map<string, (line: number) => string>()
-    const rows = new Map<string, { fn: string; module: string; us: number }>()
-    const groups = new Map<string, number>()
-    let busy = 0, idle = 0
-    for (const [id, us] of self) {
-        const cf = byId.get(id)?.callFrame
-        if (cf === undefined) continue
-        if (cf.functionName === "(idle)") {
-            idle += us
+/**
+ * The busiest stretch of a profile: samples split wherever `gap` µs pass without work, and the part
+ * with the most work kept. The bench pauses between start-up, warm-up, the measured calls and
+ * shutdown, so that part is the measured calls.
+ */
+function busiest(p: Profile, gap: number): [number, number] {
+    const idle = new Set(p.nodes.filter(n => n.callFrame.functionName === "(idle)").map(n => n.id))
+    let best: [number, number] = [0, p.samples.length], bestWork = -1
+    let start = 0, work = 0, run = 0
+    for (let i = 0; i <= p.samples.length; i++) {
+        const end = i === p.samples.length
+        const id = p.samples[i], dt = p.timeDeltas[i] ?? 0
+        if (!end && idle.has(id!)) {
+            run += dt
             continue
         }
-        busy += us
-        let module = cf.url === "" ? cf.functionName : cf.url
-        if (cf.url.startsWith("file://") && cf.url.includes("/dist/")) {
-            const path = new URL(cf.url).pathname
-            if (!maps.has(path)) maps.set(path, await modules(path))
-            module = maps.get(path)!(cf.lineNumber)
-        } else if (cf.url.startsWith("file://")) {
-            module = new URL(cf.url).pathname.replace(`${root}/`, "")
+        if (end || run >= gap) {
+            if (work > bestWork) [best, bestWork] = [[start, i], work]
+            start = i
+            work = 0
         }
+        run = 0
+        work += dt
+    }
+    return best
+}
+
+async function cpuProfile(dir: string): Promise<{ p: Profile; file: string } | undefined> {
+    for (let i = 0; i < 50; i++) {
+        // the main thread's: CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile, thread 0 (tsx adds a worker)
+        const file = (await readdir(dir)).find(n => /\.\d+\.0\.\d+\.cpuprofile$/.test(n))
+        if (file !== undefined) return { p: JSON.parse(await readFile(join(dir, file), "utf8")) as Profile, file: join(dir, file) }
+        await sleep(100)
+    }
+    console.log(`profile: no .cpuprofile was written into ${dir}`)
+    return undefined
+}
+
+/** Names the module of a call frame: a file under root, a module inside a bundle, or the frame itself (natives, node: internals). */
+function namer(): (cf: ProfileNode["callFrame"]) => Promise<string> {
+    const maps = new Map<string, (line: number) => string>()
+    return async cf => {
+        if (!cf.url.startsWith("file://")) return cf.url === "" ? cf.functionName : cf.url
+        const path = new URL(cf.url).pathname
+        if (!path.startsWith(`${dirname(cli)}/`)) return path.replace(`${root}/`, "")
+        if (!maps.has(path)) maps.set(path, await modules(path))
+        const m = maps.get(path)!(cf.lineNumber)
+        return m === "(bundle)" ? `(top level of ${path.slice(dirname(cli).length + 1)})` : m
+    }
+}
+
+interface Row { fn: string; module: string; us: number }
+
+/** Self time of the measured calls in a profile, per function and per origin, in µs. */
+async function selfTime(p: Profile): Promise<{ rows: Row[]; groups: Map<string, number>; busy: number }> {
+    const [from, to] = busiest(p, 300_000)
+    const self = new Map<number, number>()
+    for (let i = from; i < to; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0))
+    const byId = new Map(p.nodes.map(n => [n.id, n]))
+    const name = namer()
+    const rows = new Map<string, Row>()
+    const groups = new Map<string, number>()
+    let busy = 0
+    for (const [id, us] of self) {
+        const cf = byId.get(id)?.callFrame
+        if (cf === undefined || cf.functionName === "(idle)") continue
+        busy += us
+        const module = await name(cf)
         const fn = cf.functionName || "(anonymous)"
-        const key = `${fn} ${module}:${cf.lineNumber + 1}`
+        const key = `${fn} ${module}:${cf.lineNumber}`
         const row = rows.get(key) ?? { fn, module, us: 0 }
         row.us += us
         rows.set(key, row)
-        const g = group(module)
+        const g = group(module) || "(anonymous native)"
         groups.set(g, (groups.get(g) ?? 0) + us)
     }
-    const pct = (us: number) => `${((100 * us) / busy).toFixed(1)}%`.padStart(6)
-    console.log(`profile of serve over ${warmup + calls} echo calls: busy ${(busy / 1000).toFixed(0)} ms, idle ${(idle / 1000).toFixed(0)} ms (${file} in ${dir})`)
-    console.log(`  self time by origin: ${[...groups].sort((a, b) => b[1] - a[1]).map(([g, us]) => `${g} ${pct(us).trim()}`).join(", ")}`)
-    const top = (pred: (r: { module: string }) => boolean, n: number, title: string) => {
-        console.log(`  top self time, ${title}:`)
-        for (const r of [...rows.values()].filter(pred).sort((a, b) => b.us - a.us).slice(0, n)) {
-            console.log(`    ${pct(r.us)}  ${pad(r.fn, 32)} ${r.module}`)
+    return { rows: [...rows.values()].sort((a, b) => b.us - a.us), groups, busy }
+}
+
+async function profile(h1: Record<string, string>, h20: Record<string, string>): Promise<void> {
+    // per call: serve and the relay under the latency load, each profiled; pauses mark the phases
+    const dirs = { serve: await mkdtemp(join(tmpdir(), "mcplexer-prof-")), relay: await mkdtemp(join(tmpdir(), "mcplexer-prof-")) }
+    const flags = (dir: string) => ["--cpu-prof", `--cpu-prof-dir=${dir}`]
+    const conns = [
+        await connect(direct),
+        await connect(serve(h1, flags(dirs.serve))),
+        await connect({ ...relayed, args: [...flags(dirs.relay), ...relayed.args] }),
+    ]
+    try {
+        await sleep(500)
+        await latency(conns, warmup)
+        await sleep(500)
+        await latency(conns, calls)
+        await sleep(500)
+    } finally {
+        await Promise.allSettled(conns.map(c => c.client.close()))
+    }
+    const [ps, pr] = [await cpuProfile(dirs.serve), await cpuProfile(dirs.relay)]
+    if (ps === undefined || pr === undefined) return
+    const s = await selfTime(ps.p), r = await selfTime(pr.p)
+    const per = (us: number) => `${(us / calls).toFixed(1)} µs`.padStart(9)
+    console.log(`profile over ${calls} echo calls (--cpu-prof inflates every figure), CPU per call: serve ${per(s.busy).trim()}, relay ${per(r.busy).trim()}`)
+    console.log(`  serve: ${ps.file}`)
+    console.log(`  serve by origin: ${[...s.groups].sort((a, b) => b[1] - a[1]).slice(0, 9).map(([g, us]) => `${g} ${per(us).trim()}`).join(", ")}`)
+    console.log(`  relay by origin: ${[...r.groups].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([g, us]) => `${g} ${per(us).trim()}`).join(", ")}`)
+    const top = (rows: Row[], pred: (r: Row) => boolean, k: number, title: string) => {
+        console.log(`  ${title}:`)
+        for (const row of rows.filter(pred).slice(0, k)) console.log(`    ${per(row.us)}  ${pad(row.fn, 34)} ${row.module}`)
+    }
+    top(s.rows, () => true, 12, "serve, top self time per call")
+    top(s.rows, row => group(row.module) === "mcplexer", 6, "serve, mcplexer's own code")
+    top(s.rows, row => group(row.module) === "sdk" || group(row.module) === "zod", 10, "serve, the SDK and the zod it calls")
+
+    // cold start: one serve with 20 servers, from its first instruction to the tools/list answer
+    const dir = await mkdtemp(join(tmpdir(), "mcplexer-prof-"))
+    const c = await connect(serve(h20, flags(dir)))
+    await list(c)
+    await c.client.close()
+    const cold = await cpuProfile(dir)
+    if (cold === undefined) return
+    const q = cold.p
+    const nodes = new Map(q.nodes.map(x => [x.id, x]))
+    const parent = new Map<number, number>()
+    for (const x of q.nodes) for (const ch of x.children ?? []) parent.set(ch, x.id)
+    const name = namer()
+    // inclusive time per module: a sample counts once for every module on its stack
+    const incl = new Map<string, number>(), self = new Map<string, number>()
+    let total = 0
+    for (let i = 0; i < q.samples.length; i++) {
+        const id = q.samples[i]!, us = q.timeDeltas[i] ?? 0
+        const leaf = nodes.get(id)?.callFrame
+        if (leaf === undefined || leaf.functionName === "(idle)") continue
+        total += us
+        const key = `${pad(leaf.functionName || "(anonymous)", 34)} ${await name(leaf)}`
+        self.set(key, (self.get(key) ?? 0) + us)
+        const seen = new Set<string>()
+        for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+            const cf = nodes.get(cur)?.callFrame
+            if (cf === undefined || cf.url === "" || cf.url.startsWith("node:")) continue
+            const m = await name(cf)
+            if (!seen.has(m)) {
+                seen.add(m)
+                incl.set(m, (incl.get(m) ?? 0) + us)
+            }
         }
     }
-    top(() => true, 15, "everything")
-    top(r => group(r.module) === "mcplexer", 8, "mcplexer's own code")
-    top(r => group(r.module) === "sdk", 8, "the SDK")
+    const ms = (us: number) => `${(us / 1000).toFixed(1)} ms`.padStart(9)
+    console.log(`profile of one serve start (20 servers, warm catalog) to the tools/list answer: busy ${ms(total).trim()} of ${ms(q.endTime - q.startTime).trim()}; ${cold.file}`)
+    console.log(`  inclusive time by module (nested, so they overlap):`)
+    for (const [m, us] of [...incl].sort((a, b) => b[1] - a[1]).slice(0, 14)) console.log(`    ${ms(us)}  ${m}`)
+    console.log(`  top self time:`)
+    for (const [k, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 10)) console.log(`    ${ms(us)}  ${k}`)
 }

@@ -28,10 +28,29 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             act(async a => (await import("./init.ts")).init({ paths: await paths(a) }, out)))
         .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
         .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
-        .command("serve", "be the one MCP server your AI client talks to (stdio)", c => c
+        .command("serve", "be the one MCP server your AI client talks to (stdio, or HTTP with --http)", c => c
             .option("log-level", { choices: ["error", "warn", "info", "debug"] as const, default: "info" as const, describe: "what goes to stderr and mcplexer.log" })
-            .example("$0 serve", "in your client's config: { \"command\": \"mcplexer\", \"args\": [\"serve\"] }"),
-            act(async a => (await import("./serve.ts")).serve({ paths: await paths(a), level: a["log-level"] as "info" }, out)))
+            .option("http", { type: "string", describe: "serve Streamable HTTP at /mcp, the API and the web UI at HOST:PORT (default 127.0.0.1:7777) instead of stdio" })
+            .option("stdio", { type: "boolean", describe: "with --http: serve stdio too, in the same process" })
+            .option("allow-remote", { type: "boolean", describe: "with --http: allow an address other machines can reach" })
+            .option("allow-host", { type: "string", array: true, describe: "with --http: another hostname clients may use in Host and Origin" })
+            .example("$0 serve", "in your client's config: { \"command\": \"mcplexer\", \"args\": [\"serve\"] }")
+            .example("$0 serve --http", "http://127.0.0.1:7777/mcp with the token of `mcplexer token`; the web UI at http://127.0.0.1:7777/")
+            .example("$0 serve --http 127.0.0.1:9000 --stdio", "HTTP and stdio from one process"),
+            act(async a => {
+                if (a.http === undefined && (a.stdio !== undefined || a["allow-remote"] !== undefined || a["allow-host"] !== undefined)) {
+                    throw new UsageError("--stdio, --allow-remote and --allow-host go with --http", "serve over HTTP with: mcplexer serve --http [HOST:PORT]")
+                }
+                return (await import("./serve.ts")).serve({
+                    paths: await paths(a), level: a["log-level"] as "info",
+                    ...(a.http === undefined ? {} : { http: str(a.http), stdio: a.stdio === true, allowRemote: a["allow-remote"] === true }),
+                    ...(Array.isArray(a["allow-host"]) ? { hosts: a["allow-host"].map(str) } : {}),
+                }, out)
+            }))
+        .command("token", "print the API token for serve --http (created on first need)", c => c
+            .option("rotate", { type: "boolean", describe: "replace it with a new one (restart serve --http to use it)" })
+            .example("$0 token", "paste it into the web UI, or send it as Authorization: Bearer <token>"),
+            act(async a => (await import("./token.ts")).token({ paths: await paths(a), rotate: a.rotate === true }, out)))
         .command("status", "servers, their scope, instance state, restarts, last error, missing secrets", c => c
             .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 status", "what runs and what is missing"),
@@ -50,6 +69,46 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .option("json", { type: "boolean", describe: "print the whole result as JSON" })
             .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed"),
             act(async a => (await import("./call.ts")).call({ paths: await paths(a), tool: str(a.tool), args: str(a.args), json: a.json === true }, out)))
+        .command("route <tool>", "explain how a tool call is decided: workspaces, route, server, scope, approval", c => c
+            .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__create_issue" })
+            .option("root", { type: "string", describe: "the session's root folder (default: the current folder)" })
+            .option("json", { type: "boolean", describe: "print JSON" })
+            .example("$0 route github__create_issue --root ~/work/acme", "which scope a call from that project uses, and why"),
+            act(async a => (await import("./route.ts")).route({ paths: await paths(a), tool: str(a.tool), root: opt(a.root), json: a.json === true }, out)))
+        .command("approvals", "calls waiting for approval, or with --leases the leases in force", c => c
+            .option("leases", { type: "boolean", describe: "list leases instead" })
+            .option("all", { type: "boolean", describe: "include answered approvals, or expired and revoked leases" })
+            .option("json", { type: "boolean", describe: "print JSON" })
+            .example("$0 approvals", "what waits for an answer")
+            .example("$0 approvals --leases", "what runs without asking, until when"),
+            act(async a => (await import("./approvals.ts")).list({ paths: await paths(a), leases: a.leases === true, all: a.all === true, json: a.json === true }, out)))
+        .command("approve <id>", "approve a waiting call (it runs, and the route's lease starts)", c => c
+            .positional("id", { type: "string", describe: "from mcplexer approvals" })
+            .example("$0 approve 12", "let call 12 run"),
+            act(async a => (await import("./approvals.ts")).approve({ paths: await paths(a), id: str(a.id) }, out)))
+        .command("deny <id>", "deny a waiting call (the client gets a tool error; nothing reaches the server)", c => c
+            .positional("id", { type: "string", describe: "from mcplexer approvals" })
+            .option("reason", { type: "string", describe: "told to the client" })
+            .example("$0 deny 12 --reason \"not on a Friday\"", "refuse call 12"),
+            act(async a => (await import("./approvals.ts")).deny({ paths: await paths(a), id: str(a.id), reason: opt(a.reason) }, out)))
+        .command("revoke <id>", "end a lease now and stop the server instance holding those credentials", c => c
+            .positional("id", { type: "string", describe: "from mcplexer approvals --leases" })
+            .example("$0 revoke 3", "the next call asks again"),
+            act(async a => (await import("./approvals.ts")).revoke({ paths: await paths(a), id: str(a.id) }, out)))
+        .command("audit", "the audit trail: tool calls, decryptions, approvals, leases, revokes", c => c
+            .option("since", { type: "string", describe: "a duration back from now (1h, 7d) or a date" })
+            .option("tool", { type: "string", describe: "only this tool" })
+            .option("scope", { type: "string", describe: "only this scope" })
+            .option("status", { type: "string", describe: "only this status (ok, error, denied, timeout, pending, approved …)" })
+            .option("limit", { type: "number", default: 100, describe: "rows shown without --since (the most recent)" })
+            .option("json", { type: "boolean", describe: "one JSON object per line" })
+            .option("follow", { alias: "f", type: "boolean", describe: "keep printing new rows" })
+            .example("$0 audit --since 1h --status denied", "what was refused in the last hour")
+            .example("$0 audit --follow --json", "stream the trail"),
+            act(async a => (await import("./audit.ts")).audit({
+                paths: await paths(a), since: opt(a.since), tool: opt(a.tool), scope: opt(a.scope), status: opt(a.status),
+                limit: Number(a.limit), json: a.json === true, follow: a.follow === true,
+            }, out)))
         .command("doctor", "check the setup: missing secrets, key permissions, commands, database", c => c
             .example("$0 doctor", "each finding with its fix"),
             act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a) }, out)))
@@ -136,7 +195,7 @@ function opt(v: unknown): string | undefined {
 }
 
 const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate",
-    "serve", "status", "tools", "refresh", "call", "doctor"])
+    "serve", "token", "status", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit"])
 
 /** The command words the user typed, for a usage hint. */
 function commandOf(argv: string[]): string {

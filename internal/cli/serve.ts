@@ -71,7 +71,7 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         const bind = address(o.http)
         const token = httpapi.token(o.paths)
         // its own connection: the pool sees the API's writes as it sees the CLI's, and restarts alike
-        const apiVault = secrets.open(o.paths, { actor: "api" })
+        const apiVault = secrets.open(o.paths, { actor: "api", create: true })
         let l: Awaited<ReturnType<typeof httpapi.listen>>
         try {
             l = await httpapi.listen({

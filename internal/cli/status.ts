@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import * as config from "../config/index.ts"
-import * as downstream from "../downstream/index.ts"
+import type * as downstream from "../downstream/index.ts"
 import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"

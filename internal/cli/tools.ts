@@ -98,7 +98,7 @@ export async function refresh(o: ToolsOptions, out: Output): Promise<number> {
         for (const r of results) {
             if (r.ok) continue
             code = exit.error
-            out.error(`server ${q(r.server)}: ${r.error}`)
+            out.error(r.error.includes(`server ${q(r.server)}`) ? r.error : `server ${q(r.server)}: ${r.error}`)
             if (r.hint) out.hint(r.hint)
         }
         return code

@@ -5,7 +5,7 @@ import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import {
     CallToolRequestSchema, CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema,
     ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema, LoggingLevelSchema, McpError,
-    ReadResourceRequestSchema, ResultSchema, RootsListChangedNotificationSchema, SetLevelRequestSchema,
+    ReadResourceRequestSchema, ResultSchema, RootsListChangedNotificationSchema, ElicitResultSchema, SetLevelRequestSchema,
     SubscribeRequestSchema, UnsubscribeRequestSchema,
     type CallToolRequest, type ClientCapabilities, type LoggingLevel, type Prompt, type Resource, type ResourceTemplate, type ServerNotification,
     type ServerRequest, type ServerResult, type Tool,
@@ -14,13 +14,21 @@ import type * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
+import { Approvals } from "./approve.ts"
+import { Trail } from "./audit.ts"
 import * as names from "./names.ts"
+import * as policy from "./policy.ts"
+import * as refs from "./refs.ts"
 
 /** What the core needs besides the pool, which it is given by `attach` (the pool needs the core's hooks first). */
 export interface Options {
     config: config.Config
     registry: redact.Registry
     log: downstream.Logger
+    /** for secret:// arguments, and its store for audit rows, approvals and leases */
+    vault: secrets.Vault
+    /** the session root of a client that offers no roots (serve's working directory) */
+    cwd: string
 }
 
 /** Where a tool or prompt call goes. */
@@ -46,6 +54,16 @@ interface Session {
     server: Server
     level?: LoggingLevel
     subscriptions: Set<string>
+    /** the folder used when the client offers no roots */
+    root: string
+    /** the session's folders: the client's roots, else `root` (undefined until known) */
+    dirs?: string[]
+    /** the roots request in flight */
+    loading?: Promise<void>
+    /** the workspaces containing `dirs`, most specific first, and the decisions made with them, as of `generation` */
+    chain: config.Workspace[]
+    decisions: Map<string, policy.Decision>
+    generation: number
 }
 
 const severity = new Map(LoggingLevelSchema.options.map((l, i) => [l, i]))
@@ -73,6 +91,11 @@ type CallHandler = (req: CallToolRequest, extra: Extra) => Promise<ServerResult>
 const raw = Protocol.prototype.setRequestHandler as unknown as (this: Server, schema: typeof CallToolRequestSchema, h: CallHandler) => void
 
 const methodNotFound: number = ErrorCode.MethodNotFound
+
+// how long a client may take to list its roots before serve's working directory is used instead
+const rootsTimeout = 5000
+// how often audit retention runs in a long-lived serve
+const pruneInterval = 6 * 60 * 60 * 1000
 
 /** What the client was shown of one server, one string per list that list_changed announces. */
 type Shown = Record<keyof typeof listChanged, string>
@@ -125,11 +148,24 @@ export class Core {
     private generation = 0
     // what the client was last shown of each server, to announce only the lists that moved
     private shown = new Map<string, Shown>()
+    private readonly vault: secrets.Vault
+    private readonly cwd: string
+    /** the audit trail: rows queued per call, written in batches */
+    readonly trail: Trail
+    private readonly approvals: Approvals
+    private prune: NodeJS.Timeout | undefined
 
     constructor(o: Options) {
         this.config = o.config
         this.registry = o.registry
         this.log = o.log
+        this.vault = o.vault
+        this.cwd = o.cwd
+        this.trail = new Trail(o.vault.store, m => { this.log.warn(this.registry.scrub(m)) })
+        this.approvals = new Approvals(o.vault.store, this.trail, (server, scope, why) => {
+            this.log.info(`stopping server ${quote(server)}${scope === undefined ? "" : ` (scope ${quote(scope)})`}: ${why}`)
+            void this.pool.stop({ server, scope }, why)
+        })
         this.hooks = {
             capabilities: () => this.clientCapabilities(),
             notification: (key, n) => this.notification(key, n),
@@ -143,13 +179,29 @@ export class Core {
         this.pool = pool
     }
 
-    /** Serves one client connection over `t`. */
-    async connect(t: Transport): Promise<void> {
+    /** Deletes audit rows (and finished approvals and leases) past the retention, now and then every few hours. */
+    retain(): void {
+        const run = () => {
+            try {
+                const n = this.trail.prune(this.config.audit.retentionDays)
+                if (n > 0) this.log.info(`pruned ${n} audit rows older than ${this.config.audit.retentionDays} days`)
+            } catch (e) {
+                this.log.warn(`could not prune the audit trail: ${this.registry.scrub(e instanceof Error ? e.message : String(e))}`)
+            }
+        }
+        run()
+        this.prune ??= setInterval(run, pruneInterval)
+        this.prune.unref()
+    }
+
+    /** Serves one client connection over `t`; `o.root` is its folder when the client offers no roots (default: serve's working directory). */
+    async connect(t: Transport, o: { root?: string } = {}): Promise<void> {
         const server = new Server({ name: "mcplexer", version: "0.1.0" }, {
             capabilities,
             debouncedNotificationMethods: Object.values(listChanged),
         })
-        const session: Session = { server, subscriptions: new Set() }
+        const session: Session = { server, subscriptions: new Set(), root: o.root ?? this.cwd, chain: [], decisions: new Map(), generation: -1 }
+        server.oninitialized = () => { this.roots(session) }
         this.handle(session)
         server.onclose = () => { this.drop(session) }
         server.onerror = e => { this.log.debug("client connection error", { error: this.registry.scrub(e.message) }) }
@@ -182,7 +234,10 @@ export class Core {
     async close(): Promise<void> {
         await Promise.allSettled([...this.sessions].map(s => s.server.close()))
         this.sessions.clear()
+        if (this.prune !== undefined) clearInterval(this.prune)
+        this.approvals.close()
         await this.pool.close()
+        this.trail.flush()
     }
 
     /**
@@ -197,15 +252,20 @@ export class Core {
         const s = session.server
         s.setRequestHandler(ListToolsRequestSchema, async () => {
             const t = await this.refresh()
-            return { tools: this.registry.scrubObject(t.tools.list.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })) }
+            if (session.loading) await session.loading
+            // a tool the session cannot call is not listed to it
+            const allowed = t.tools.list.filter(n => this.decide(session, n).action === "allow")
+            return { tools: this.registry.scrubObject(allowed.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })) }
         })
         // Protocol's own setRequestHandler, not Server's: Server wraps tools/call to validate every
         // result with zod again, which the per-call path cannot afford (results are relayed as they are).
         raw.call(s, CallToolRequestSchema, async (req, extra) => {
             const name = req.params.name
-            const r = this.route(name) ?? this.route(name, await this.refresh())
-            if (r === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
-            return this.forward(r, "tools/call", req.params, extra, true)
+            const t = this.tables?.routes.has(name) ? this.tables : await this.refresh()
+            const r = this.route(name, t)
+            const n = t.tools.byName.get(name)
+            if (r === undefined || n === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
+            return this.call(session, r, n, req, extra)
         })
         s.setRequestHandler(ListPromptsRequestSchema, async () => {
             const t = await this.refresh()
@@ -269,8 +329,109 @@ export class Core {
             return {}
         })
         s.setNotificationHandler(RootsListChangedNotificationSchema, async () => {
+            this.roots(session, true)
             await this.pool.notify("notifications/roots/list_changed")
         })
+    }
+
+    /**
+     * Asks the client for its roots (when it offers them) and makes them the session's folders,
+     * else serve's working directory. On a change, the session learns that its tool list may have moved.
+     */
+    private roots(session: Session, changed = false): void {
+        const caps = session.server.getClientCapabilities()
+        if (caps?.roots === undefined) {
+            session.dirs = [session.root]
+            return
+        }
+        const p = session.server.listRoots(undefined, { timeout: rootsTimeout }).then(r => {
+            const dirs = policy.folders(r.roots.map(x => x.uri))
+            session.dirs = dirs.length > 0 ? dirs : [session.root]
+        }, (e: unknown) => {
+            this.log.debug("the client did not list its roots", { error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+            session.dirs ??= [session.root]
+        }).finally(() => {
+            if (session.loading === p) session.loading = undefined
+            session.generation = -1
+            if (changed) this.send(session, listChanged.tools)
+        })
+        session.loading = p
+    }
+
+    /** The policy's decision for one tool in one session, cached until the config, the catalog or the session's roots move. */
+    private decide(session: Session, n: names.Named<Tool>): policy.Decision {
+        if (session.generation !== this.generation) {
+            session.chain = policy.chain(this.config, session.dirs ?? [session.root])
+            session.decisions.clear()
+            session.generation = this.generation
+        }
+        let d = session.decisions.get(n.exposed)
+        if (d === undefined) {
+            d = policy.decide(this.config, session.chain, { name: n.exposed, server: n.server, readOnly: n.item.annotations?.readOnlyHint === true })
+            session.decisions.set(n.exposed, d)
+        }
+        return d
+    }
+
+    /**
+     * One tool call under the policy: denied, held for approval, its secret:// arguments resolved,
+     * then forwarded; audited in every case (argument names only), never blocking other calls.
+     */
+    private async call(session: Session, r: Route, n: names.Named<Tool>, req: CallToolRequest, extra: Extra): Promise<ServerResult> {
+        const started = performance.now()
+        if (session.loading) await session.loading
+        const d = this.decide(session, n)
+        const args = req.params.arguments
+        const client = session.server.getClientVersion()?.name ?? "client"
+        const detail: Params = { arguments: args === undefined ? [] : Object.keys(args) }
+        const row = { action: "call", actor: client, tool: n.exposed, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route, detail }
+        const done = (status: string) => { this.trail.add({ ...row, status, latency: Math.round(performance.now() - started) }) }
+        const refuse = (status: string, text: string): ServerResult => {
+            done(status)
+            return { content: [{ type: "text", text: this.registry.scrub(text) }], isError: true }
+        }
+        if (d.action === "deny") return refuse("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; nothing was sent to server ${quote(d.server)}`)
+        if (d.approval) {
+            const a = await this.approvals.ask({
+                decision: d, client, arguments: args && this.registry.scrubObject(args), elicit: this.elicitor(session), signal: extra.signal,
+            })
+            if (!a.ok) {
+                detail.approval = a.approval
+                const what = a.status === "timeout" ? "timed out waiting for approval" : a.status === "cancelled" ? "was cancelled while waiting for approval" : "was denied"
+                return refuse(a.status, `tool ${quote(n.exposed)} ${what} (${a.reason}); nothing was sent to server ${quote(d.server)}`)
+            }
+            if (a.approval !== undefined) detail.approval = a.approval
+            if (a.lease !== undefined) detail.lease = a.lease
+        }
+        let params: Params = req.params
+        if (args !== undefined && refs.has(args)) {
+            try {
+                params = { ...req.params, arguments: await refs.resolve(args, { vault: this.vault, registry: this.registry, trail: this.trail, decision: d, client }) }
+            } catch (e) {
+                if (e instanceof refs.RefError) return refuse("error", `${e.message}; nothing was sent to server ${quote(d.server)}\n${e.hint}`)
+                throw e
+            }
+        }
+        const to = d.server === r.server && d.scope === r.key.scope ? r : { server: d.server, original: r.original, key: { server: d.server, scope: d.scope } }
+        try {
+            const result = await this.forward(to, "tools/call", params, extra, true)
+            done(extra.signal.aborted ? "cancelled" : (result as { isError?: boolean }).isError === true ? "error" : "ok")
+            return result
+        } catch (e) {
+            done(extra.signal.aborted ? "cancelled" : "error")
+            throw e
+        }
+    }
+
+    /** How to ask the person behind a session through elicitation, when its client can show a form. */
+    private elicitor(session: Session): ((message: string, signal: AbortSignal, timeout: number) => Promise<"accept" | "decline" | "cancel">) | undefined {
+        const e = session.server.getClientCapabilities()?.elicitation
+        if (e === undefined || (e.form === undefined && e.url !== undefined)) return undefined
+        return async (message, signal, timeout) => {
+            const r = await session.server.request({ method: "elicitation/create", params: { message, requestedSchema: { type: "object", properties: {} } } },
+                ElicitResultSchema, { signal, timeout })
+            return r.action
+        }
     }
 
     /**

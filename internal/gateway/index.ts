@@ -4,7 +4,12 @@
  * routes each request to the owning server through the downstream pool, and relays progress,
  * cancellation, logging, list changes, resource updates and the downstreams' own requests
  * (sampling, elicitation, roots) in both directions. Everything bound for the client is scrubbed
- * by the redaction registry first. It never writes per call, and never logs a value.
+ * by the redaction registry first. It never logs a value.
+ *
+ * It also applies the policy: the session's roots (else serve's working directory) select a chain
+ * of workspaces whose routes decide each tool's server, scope, deny and approval; approvals wait
+ * on elicitation or on a pending row any `mcplexer approve` answers, and grant leases; secret://
+ * arguments are resolved at dispatch; every call is audited (argument names only) in batches.
  */
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { Tool } from "@modelcontextprotocol/sdk/types.js"
@@ -14,10 +19,13 @@ import type * as redact from "../redact/index.ts"
 import type * as secrets from "../secrets/index.ts"
 import { Core } from "./gateway.ts"
 
+export * as policy from "./policy.ts"
+export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"
+
 /** A running gateway: one pool of downstream instances shared by every client connection. */
 export interface Gateway {
     /** Serves one client over `t` (stdio: one; Streamable HTTP: one per session, each with its own SDK Server). */
-    connect(t: Transport): Promise<void>
+    connect(t: Transport, o?: { root?: string }): Promise<void>
     /** The downstream instances behind the gateway. */
     pool: downstream.Pool
     /** The catalog the client sees, each tool with its server and original name (for `mcplexer tools`). */
@@ -31,8 +39,13 @@ export interface Gateway {
 }
 
 /** Builds a gateway and its pool; nothing starts until a client asks. */
-export function create(o: { config: config.Config; vault: secrets.Vault; registry: redact.Registry; log: downstream.Logger; env: NodeJS.ProcessEnv }): Gateway {
-    const core = new Core({ config: o.config, registry: o.registry, log: o.log })
+export function create(o: {
+    config: config.Config; vault: secrets.Vault; registry: redact.Registry; log: downstream.Logger; env: NodeJS.ProcessEnv
+    /** the session root of clients that offer no roots (default: the process's working directory) */
+    cwd?: string
+}): Gateway {
+    const core = new Core({ config: o.config, registry: o.registry, log: o.log, vault: o.vault, cwd: o.cwd ?? process.cwd() })
     core.attach(downstream.pool({ config: o.config, vault: o.vault, registry: o.registry, log: o.log, env: o.env, hooks: core.hooks }))
+    core.retain()
     return core
 }
