@@ -9,6 +9,18 @@ interface Global { config?: string }
  * when that command runs, so `secret get` never pays for what `serve` needs.
  */
 export async function main(argv: string[], out: Output = std()): Promise<number> {
+    // `secret get` is what scripts call in loops, and its plain form has nothing to parse: yargs
+    // (and the Unicode tables its help layout builds at load) would be half of its start
+    const [a, b, scope, key, ...more] = argv
+    if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0
+        && !scope.startsWith("-") && !key.startsWith("-")) {
+        try {
+            await (await import("./secret.ts")).get({ paths: await paths({}), scope, key }, out)
+            return exit.ok
+        } catch (err) {
+            return report(err, out)
+        }
+    }
     const { default: yargs } = await import("yargs")
     let code: number = exit.ok
     const act = (fn: (a: Global & Record<string, unknown>) => Promise<number | void>) =>
@@ -124,6 +136,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             if (err) throw err
             throw new UsageError(msg ?? "invalid usage", `run "mcplexer ${commandOf(argv)}--help" for usage`)
         })
+    if (!argv.includes("--help") && !argv.includes("-h")) quiet(y)
     try {
         await y.parseAsync()
     } catch (err) {
@@ -205,4 +218,13 @@ function commandOf(argv: string[]): string {
         line += `${w} `
     }
     return line
+}
+
+/**
+ * yargs formats the whole help text before running any command (yargs#1865), a large part of a
+ * CLI start; the failure handler above never shows it, so skip that unless help was asked for.
+ */
+function quiet(y: Argv): void {
+    const internal = y as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }
+    internal.getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined
 }
