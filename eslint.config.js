@@ -33,7 +33,7 @@ const boundaries = Object.entries(allowed).map(([mod, deps]) => ({
 }))
 
 export default tseslint.config(
-    { ignores: ["dist/", "node_modules/", "migrations/", "test/artifacts/"] },
+    { ignores: ["dist/", "node_modules/", "migrations/", "test/artifacts/", ".*/"] },
     js.configs.recommended,
     ...tseslint.configs.recommendedTypeChecked,
     {

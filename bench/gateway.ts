@@ -6,14 +6,15 @@
  * the first `tools/list` answer with a warm catalog against a bare `node -e 0`, and the resident
  * memory of an idle `serve`. Every figure is a ratio to a baseline measured in the same run.
  *
- * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_CLI (the built CLI,
- * default dist/mcplexer.js), BENCH_PROFILE=1 (afterwards, profile `serve` under the latency load
- * with `node --cpu-prof` and print where its time goes).
+ * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_STARTS (cold starts per
+ * target, default 15), BENCH_CLI (the built CLI, default dist/mcplexer.js), BENCH_PROFILE=1
+ * (afterwards, profile `serve` and the relay under the latency load and one `serve` start with
+ * `node --cpu-prof`, and print where the time goes; the .cpuprofile files are kept for DevTools).
  */
 import { spawn } from "node:child_process"
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
-import { dirname, join, resolve } from "node:path"
+import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises"
+import { availableParallelism, tmpdir } from "node:os"
+import { basename, dirname, join, resolve } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
@@ -21,7 +22,7 @@ import { z } from "zod"
 import { median, quantile, time, x } from "./stats.ts"
 
 const root = resolve(import.meta.dirname, "..")
-const cli = resolve(process.env.BENCH_CLI ?? join(root, "dist", "mcplexer.js"))
+let cli = resolve(process.env.BENCH_CLI ?? join(root, "dist", "mcplexer.js"))
 const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
 const relay = join(import.meta.dirname, "relay.ts")
 const node = process.execPath
@@ -86,7 +87,7 @@ function serve(env: Record<string, string>, flags: string[] = []): Target {
 }
 
 const direct: Target = { name: "direct", command: node, args: [everything], tool: "echo" }
-const relayed: Target = { name: "relay", command: node, args: ["--import", "tsx", relay, node, everything], env: { PATH: process.env.PATH ?? "" }, tool: "echo" }
+const relayed: Target = { name: "relay", command: node, args: ["--import", import.meta.resolve("tsx"), relay, node, everything], env: { PATH: process.env.PATH ?? "" }, tool: "echo" }
 
 /** Latency: one call to each target in turn (the order rotating), `n` rounds. */
 async function latency(conns: Conn[], n: number): Promise<number[][]> {
@@ -138,9 +139,21 @@ const pad = (s: string, n: number) => s.padEnd(n)
 const f = (ms: number, d = 3) => `${ms.toFixed(d)} ms`
 const mark = (ok: boolean) => ok ? "ok" : "MISSED"
 
+/**
+ * A copy of the built CLI beside links to the package's own files, so that a rebuild during the
+ * run (`npm test` rebuilds dist/) cannot pull chunks from under the processes being measured.
+ */
+async function snapshot(): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), "mcplexer-bench-cli-"))
+    await cp(dirname(cli), join(dir, "dist"), { recursive: true })
+    for (const name of ["package.json", "migrations", "node_modules"]) await symlink(join(root, name), join(dir, name))
+    return join(dir, "dist", basename(cli))
+}
+
 /** Runs the whole gateway benchmark and prints one line per measurement. */
 export async function run(): Promise<void> {
     const t0 = performance.now()
+    if (process.env.BENCH_CLI === undefined) cli = await snapshot()
     const h1 = await home(1)
     const h20 = await home(20)
 
@@ -163,7 +176,8 @@ export async function run(): Promise<void> {
             const now = await cpu(c.pid)
             return { ms: now.ms - before[i]!.ms, preempted: now.preempted - before[i]!.preempted }
         }))
-        const [d, m, r] = lat.map(s => ({ p50: median(s), p99: quantile(s, 0.99) })) as [{ p50: number; p99: number }, { p50: number; p99: number }, { p50: number; p99: number }]
+        const pct = (k: number) => ({ p50: median(lat[k]!), p99: quantile(lat[k]!, 0.99) })
+        const d = pct(0), m = pct(1), r = pct(2)
         console.log(`echo latency, ${calls} calls each, alternating (after ${warmup} warm-up):`)
         console.log(`  direct    p50 ${f(d.p50)}  p99 ${f(d.p99)}`)
         console.log(`  relay     p50 ${f(r.p50)}  p99 ${f(r.p99)}   ${x(r.p50 / d.p50)} / ${x(r.p99 / d.p99)} direct (the floor of one process hop)`)
@@ -175,12 +189,14 @@ export async function run(): Promise<void> {
 
         for (const c of conns) await burst(c, 1000)
         const wall = conns.map(() => [] as number[])
+        const before2 = await Promise.all(conns.map(c => cpu(c.pid)))
         for (let i = 0; i < rounds; i++) {
             for (let j = 0; j < conns.length; j++) {
                 const k = (i + j) % conns.length
                 wall[k]!.push(await burst(conns[k]!, burstCalls / rounds))
             }
         }
+        const used2 = await Promise.all(conns.map(async (c, i) => ({ ms: (await cpu(c.pid)).ms - before2[i]!.ms })))
         const rate = wall.map(ms => burstCalls / (ms.reduce((a, b) => a + b, 0) / 1000))
         const [dr, mr, rr] = rate as [number, number, number]
         // per round, against the direct round next to it: robust to a burst of load from elsewhere
@@ -189,6 +205,9 @@ export async function run(): Promise<void> {
         console.log(`  direct    ${dr.toFixed(0)} calls/s`)
         console.log(`  relay     ${rr.toFixed(0)} calls/s   ${x(rr / dr)} direct (${perRound(2)})`)
         console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${x(mr / dr)} direct (${perRound(1)})  (target ≥ 0.8×: ${mark(mr / dr >= 0.8)})`)
+        const per2 = (u: { ms: number }) => `${((1000 * u.ms) / burstCalls).toFixed(0)} µs`
+        console.log(`  CPU per call (user+sys), same processes as above: direct server ${per2(used2[0]!)}, relay ${per2(used2[2]!)}, mcplexer serve ${per2(used2[1]!)} ` +
+            `(${availableParallelism()} CPUs shared by the client, the server and the hop)`)
     } finally {
         await Promise.allSettled(conns.map(c => c.client.close()))
     }
@@ -241,7 +260,8 @@ export async function run(): Promise<void> {
     }
 
     if (process.env.BENCH_PROFILE === "1") await profile(h1, h20)
-    await Promise.allSettled([h1, h20].map(h => rm(h.MCPLEXER_HOME!, { recursive: true, force: true })))
+    const made = [h1.MCPLEXER_HOME!, h20.MCPLEXER_HOME!, ...(process.env.BENCH_CLI === undefined ? [dirname(dirname(cli))] : [])]
+    await Promise.allSettled(made.map(d => rm(d, { recursive: true, force: true })))
     console.log(`gateway bench took ${((performance.now() - t0) / 1000).toFixed(0)} s`)
 }
 
@@ -278,14 +298,14 @@ function group(module: string): string {
 }
 
 /**
- * The busiest stretch of a profile: samples split wherever `gap` µs pass without work, and the part
- * with the most work kept. The bench pauses between start-up, warm-up, the measured calls and
- * shutdown, so that part is the measured calls.
+ * The longest stretch of a profile: samples split wherever `gap` µs pass without work, and the
+ * part that lasts longest kept. The bench pauses between start-up, warm-up, the measured calls
+ * and shutdown, and the measured calls last longest.
  */
 function busiest(p: Profile, gap: number): [number, number] {
     const idle = new Set(p.nodes.filter(n => n.callFrame.functionName === "(idle)").map(n => n.id))
-    let best: [number, number] = [0, p.samples.length], bestWork = -1
-    let start = 0, work = 0, run = 0
+    let best: [number, number] = [0, p.samples.length], bestSpan = -1
+    let start = 0, span = 0, run = 0
     for (let i = 0; i <= p.samples.length; i++) {
         const end = i === p.samples.length
         const id = p.samples[i], dt = p.timeDeltas[i] ?? 0
@@ -294,12 +314,14 @@ function busiest(p: Profile, gap: number): [number, number] {
             continue
         }
         if (end || run >= gap) {
-            if (work > bestWork) [best, bestWork] = [[start, i], work]
+            if (span > bestSpan) [best, bestSpan] = [[start, i], span]
             start = i
-            work = 0
+            span = 0
+        } else {
+            span += run // a short wait between calls belongs to the stretch
         }
         run = 0
-        work += dt
+        span += dt
     }
     return best
 }
@@ -319,6 +341,8 @@ async function cpuProfile(dir: string): Promise<{ p: Profile; file: string } | u
 function namer(): (cf: ProfileNode["callFrame"]) => Promise<string> {
     const maps = new Map<string, (line: number) => string>()
     return async cf => {
+        // nameless code without a file: what zod compiles with new Function for its object parsers
+        if (cf.url === "" && cf.functionName === "") return "node_modules/zod/v4/ (compiled with new Function)"
         if (!cf.url.startsWith("file://")) return cf.url === "" ? cf.functionName : cf.url
         const path = new URL(cf.url).pathname
         if (!path.startsWith(`${dirname(cli)}/`)) return path.replace(`${root}/`, "")
@@ -330,8 +354,35 @@ function namer(): (cf: ProfileNode["callFrame"]) => Promise<string> {
 
 interface Row { fn: string; module: string; us: number }
 
+/**
+ * Self time of the samples in [from, to) whose leaf `leaf` picks, charged to the first frame
+ * above it that `skip` does not pass over: who asked for that work.
+ */
+async function callers(p: Profile, [from, to]: [number, number], leaf: (m: string) => boolean, skip: (m: string) => boolean): Promise<Map<string, number>> {
+    const byId = new Map(p.nodes.map(n => [n.id, n]))
+    const parent = new Map<number, number>()
+    for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+    const name = namer()
+    const out = new Map<string, number>()
+    for (let i = from; i < to; i++) {
+        const id = p.samples[i]!
+        const cf = byId.get(id)?.callFrame
+        if (cf === undefined || !leaf(await name(cf))) continue
+        let who = "(none)"
+        for (let cur = parent.get(id); cur !== undefined; cur = parent.get(cur)) {
+            const up = byId.get(cur)!.callFrame
+            const m = await name(up)
+            if (skip(m)) continue
+            who = `${up.functionName || "(anonymous)"} (${m.replace(/^.*node_modules\/@modelcontextprotocol\/sdk\/dist\/esm\//, "sdk/")})`
+            break
+        }
+        out.set(who, (out.get(who) ?? 0) + (p.timeDeltas[i] ?? 0))
+    }
+    return out
+}
+
 /** Self time of the measured calls in a profile, per function and per origin, in µs. */
-async function selfTime(p: Profile): Promise<{ rows: Row[]; groups: Map<string, number>; busy: number }> {
+async function selfTime(p: Profile): Promise<{ rows: Row[]; groups: Map<string, number>; busy: number; window: [number, number] }> {
     const [from, to] = busiest(p, 300_000)
     const self = new Map<number, number>()
     for (let i = from; i < to; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0))
@@ -353,7 +404,7 @@ async function selfTime(p: Profile): Promise<{ rows: Row[]; groups: Map<string, 
         const g = group(module) || "(anonymous native)"
         groups.set(g, (groups.get(g) ?? 0) + us)
     }
-    return { rows: [...rows.values()].sort((a, b) => b.us - a.us), groups, busy }
+    return { rows: [...rows.values()].sort((a, b) => b.us - a.us), groups, busy, window: [from, to] }
 }
 
 async function profile(h1: Record<string, string>, h20: Record<string, string>): Promise<void> {
@@ -389,6 +440,10 @@ async function profile(h1: Record<string, string>, h20: Record<string, string>):
     top(s.rows, () => true, 12, "serve, top self time per call")
     top(s.rows, row => group(row.module) === "mcplexer", 6, "serve, mcplexer's own code")
     top(s.rows, row => group(row.module) === "sdk" || group(row.module) === "zod", 10, "serve, the SDK and the zod it calls")
+    const by = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, us]) => `${per(us).trim()} ${k}`).join(", ")
+    const nodeish = (m: string) => m.startsWith("node:") || m === "writeUtf8String" || m === "runMicrotasks"
+    console.log(`  serve, writeUtf8String by caller: ${by(await callers(ps.p, s.window, m => m === "writeUtf8String", nodeish))}`)
+    console.log(`  serve, zod by caller: ${by(await callers(ps.p, s.window, m => group(m) === "zod", m => group(m) === "zod" || nodeish(m) || m.includes("sdk/dist/esm/types.js")))}`)
 
     // cold start: one serve with 20 servers, from its first instruction to the tools/list answer
     const dir = await mkdtemp(join(tmpdir(), "mcplexer-prof-"))

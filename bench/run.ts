@@ -1,5 +1,6 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run. */
 import * as gateway from "./gateway.ts"
+import * as http from "./http.ts"
 import * as secrets from "./secrets.ts"
 
 const only = process.argv[2]
@@ -11,3 +12,4 @@ if (!only || only === "gateway") {
     console.log("## gateway")
     await gateway.run()
 }
+if (!only || only === "http") { console.log("## http (200 sessions, 30 s)"); await http.run() }

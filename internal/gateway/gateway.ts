@@ -148,6 +148,8 @@ export class Core {
     private generation = 0
     // what the client was last shown of each server, to announce only the lists that moved
     private shown = new Map<string, Shown>()
+    // client requests in flight per instance ("server\0scope"), for the instance's own requests
+    private readonly flights = new Map<string, Set<Extra>>()
     private readonly vault: secrets.Vault
     private readonly cwd: string
     /** the audit trail: rows queued per call, written in batches */
@@ -241,8 +243,9 @@ export class Core {
     }
 
     /**
-     * The single place a tool call is routed. The policy issue grows it (workspace routes,
-     * deny, other scopes); today a tool goes to its server with the server's own scope.
+     * Where a tool goes by its name alone: its server, with the server's own scope. A session's
+     * call is then decided by the policy (`decide`, policy.ts), which may deny it, ask first, or
+     * send it to another server or scope.
      */
     route(tool: string, t: Tables | undefined = this.tables): Route | undefined {
         return t?.routes.get(tool)
@@ -461,6 +464,7 @@ export class Core {
                 },
             }
         }
+        const landed = this.flight(r.key, extra)
         try {
             const result = await this.pool.request(r.key, method, out, o)
             // The SDK client drops a progress notification that arrives in the same tick as its
@@ -470,6 +474,24 @@ export class Core {
         } catch (e) {
             if (relayed) await macrotask()
             return this.failure(e, r, tool)
+        } finally {
+            landed()
+        }
+    }
+
+    /**
+     * Records a client request in flight to the instance `key` until the returned function runs,
+     * so that what the instance asks meanwhile (sampling, elicitation, roots) goes back to that
+     * client, on that request's own stream (Streamable HTTP), not to whichever session came last.
+     */
+    private flight(key: downstream.Key, extra: Extra): () => void {
+        const k = `${key.server}\0${key.scope ?? ""}`
+        let set = this.flights.get(k)
+        if (set === undefined) this.flights.set(k, set = new Set())
+        set.add(extra)
+        return () => {
+            set.delete(extra)
+            if (set.size === 0) this.flights.delete(k)
         }
     }
 
@@ -657,6 +679,13 @@ export class Core {
     /** A request from a downstream (sampling, elicitation, roots): asked of the latest client that can answer it. */
     private async request(key: downstream.Key, r: { method: string; params?: Params }, signal: AbortSignal): Promise<Params> {
         const need = r.method === "sampling/createMessage" ? "sampling" : r.method === "elicitation/create" ? "elicitation" : r.method === "roots/list" ? "roots" : undefined
+        // the client whose call the instance is serving, if one can answer: on that call's stream
+        for (const extra of this.flights.get(`${key.server}\0${key.scope ?? ""}`) ?? []) {
+            const s = [...this.sessions].find(s => s.server.transport !== undefined && s.server.transport.sessionId === extra.sessionId)
+            if (s === undefined || (need !== undefined && s.server.getClientCapabilities()?.[need] === undefined)) continue
+            const params = r.params && this.registry.scrubObject(r.params)
+            return extra.sendRequest({ method: r.method, params } as ServerRequest, ResultSchema, { signal, timeout: relayTimeout })
+        }
         let session: Session | undefined
         for (const s of this.sessions) {
             if (s.server.transport === undefined) continue

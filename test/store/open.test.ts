@@ -70,7 +70,7 @@ test("opening applies every migration and records each in __drizzle_migrations",
     const s = store.open(join(await fresh(), "mcplexer.db"))
     const j = await journal()
     assert.deepEqual(applied(s), j.entries.map(e => e.when))
-    assert.deepEqual(tables(s), ["__drizzle_migrations", "audit", "catalog", "instances", "secrets"])
+    assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "secrets"])
     s.close()
 })
 
@@ -105,7 +105,7 @@ test("a database made before the newest migration upgrades itself on open", asyn
 
     const s = store.open(path)
     assert.deepEqual(applied(s), j.entries.map(e => e.when))
-    assert.deepEqual(tables(s), ["__drizzle_migrations", "audit", "catalog", "instances", "secrets"])
+    assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "secrets"])
     if (hadSecrets) assert.equal(s.db.select().from(store.schema.secrets).all().length, 1)
     s.close()
 })

@@ -1,0 +1,119 @@
+import * as config from "../config/index.ts"
+import * as store from "../store/index.ts"
+import { exit, UsageError, type Output } from "./output.ts"
+import { table } from "./secret.ts"
+
+/** What `mcplexer audit` needs. */
+export interface AuditOptions {
+    paths: config.Paths
+    /** a duration back from now (1h, 7d) or a date (2026-01-31, an ISO time) */
+    since?: string
+    tool?: string
+    scope?: string
+    status?: string
+    /** rows shown without --since (the most recent) */
+    limit: number
+    json: boolean
+    follow: boolean
+    /** ends --follow (default: SIGINT or SIGTERM) */
+    signal?: AbortSignal
+}
+
+interface Row {
+    id: number; time: number; action: string; actor: string; workspace: string | null; tool: string | null; server: string | null
+    scope: string | null; key: string | null; route: string | null; status: string | null; latency: number | null; detail: string | null
+}
+
+/** How often --follow looks for new rows. */
+export const followInterval = 300
+
+function since(s: string, now: number): number {
+    try {
+        return now - config.duration(s)
+    } catch {
+        const t = Date.parse(s)
+        if (Number.isNaN(t)) throw new UsageError(`invalid --since ${JSON.stringify(s)}`, "give a duration back from now (30m, 24h, 7d) or a date (2026-01-31, 2026-01-31T09:00:00Z)")
+        return t
+    }
+}
+
+function json(r: Row): string {
+    return JSON.stringify({
+        id: r.id, time: new Date(r.time).toISOString(), action: r.action, actor: r.actor, workspace: r.workspace, tool: r.tool, server: r.server,
+        scope: r.scope, key: r.key, route: r.route, status: r.status, latency: r.latency, detail: r.detail === null ? null : JSON.parse(r.detail) as unknown,
+    })
+}
+
+function detail(r: Row): string {
+    if (r.detail === null) return ""
+    const d = JSON.parse(r.detail) as Record<string, unknown>
+    if (r.action === "call") {
+        const args = Array.isArray(d.arguments) ? (d.arguments as string[]).join(",") : ""
+        const rest = Object.entries(d).filter(([k]) => k !== "arguments").map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        return [`args=${args}`, ...rest].join(" ")
+    }
+    return Object.entries(d).map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`).join(" ")
+}
+
+function cells(r: Row): string[] {
+    return [new Date(r.time).toISOString(), r.action, r.actor, r.workspace || "-", r.tool ?? "-", r.server ?? "-",
+        r.scope ?? "-", r.key ?? "-", r.route ?? "-", r.status ?? "-", r.latency === null ? "-" : `${r.latency}ms`, detail(r)]
+}
+
+const head = ["TIME", "ACTION", "ACTOR", "WORKSPACE", "TOOL", "SERVER", "SCOPE", "KEY", "ROUTE", "STATUS", "LATENCY", "DETAIL"]
+
+/**
+ * Prints the audit trail, oldest first: every tool call (argument names only), decryption,
+ * approval, lease and revoke. With `follow`, keeps printing new rows until interrupted.
+ */
+export async function audit(o: AuditOptions, out: Output): Promise<number> {
+    const where: string[] = []
+    const args: Array<string | number> = []
+    if (o.since !== undefined) {
+        where.push("time >= ?")
+        args.push(since(o.since, Date.now()))
+    }
+    for (const [col, v] of [["tool", o.tool], ["scope", o.scope], ["status", o.status]] as const) {
+        if (v === undefined) continue
+        where.push(`${col} = ?`)
+        args.push(v)
+    }
+    const filter = where.length > 0 ? ` AND ${where.join(" AND ")}` : ""
+    const s = store.open(o.paths.db)
+    try {
+        const recent = o.since === undefined
+            ? `SELECT * FROM (SELECT * FROM audit WHERE id > ?${filter} ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(o.limit))}) ORDER BY id`
+            : `SELECT * FROM audit WHERE id > ?${filter} ORDER BY id`
+        const rows = store.guard(s, () => s.sqlite.prepare(recent).all(0, ...args)) as Row[]
+        if (o.json) {
+            for (const r of rows) out.out(json(r) + "\n")
+        } else if (rows.length > 0) {
+            out.out(table(head, rows.map(cells)))
+        } else if (!o.follow) {
+            out.info("no audit rows match")
+        }
+        if (!o.follow) return exit.ok
+        let last = rows.at(-1)?.id ?? (store.guard(s, () => s.sqlite.prepare("SELECT max(id) FROM audit").pluck().get()) as number | null) ?? 0
+        const next = s.sqlite.prepare(`SELECT * FROM audit WHERE id > ?${filter} ORDER BY id`)
+        const signal = o.signal ?? interrupted()
+        while (!signal.aborted) {
+            await new Promise<void>(done => {
+                const t = setTimeout(done, followInterval)
+                signal.addEventListener("abort", () => { clearTimeout(t); done() }, { once: true })
+            })
+            const fresh = store.guard(s, () => next.all(last, ...args)) as Row[]
+            for (const r of fresh) out.out(o.json ? json(r) + "\n" : cells(r).join("  ") + "\n")
+            last = fresh.at(-1)?.id ?? last
+        }
+        return exit.ok
+    } finally {
+        s.close()
+    }
+}
+
+function interrupted(): AbortSignal {
+    const ac = new AbortController()
+    process.once("SIGINT", () => { ac.abort() })
+    process.once("SIGTERM", () => { ac.abort() })
+    return ac.signal
+}

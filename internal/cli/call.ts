@@ -1,0 +1,96 @@
+import type * as config from "../config/index.ts"
+import { exit, UsageError, type Output } from "./output.ts"
+import { open } from "./tools.ts"
+
+/** What `call` needs: the tool's exposed name and its arguments as JSON text. */
+export interface CallOptions { paths: config.Paths; tool: string; args: string; json: boolean }
+
+// what the client side waits beyond the server's own timeout, so the gateway's error arrives first
+const margin = 5_000
+
+/**
+ * Calls one tool through a real gateway, as a client would, and prints the text of its result
+ * (the whole result with --json). Exit 1 when the tool reports an error. Every server started is
+ * stopped before this returns, whatever happened.
+ */
+export async function call(o: CallOptions, out: Output): Promise<number> {
+    const args = parse(o.args)
+    const s = await open(o.paths, out)
+    try {
+        const list = await s.gw.tools()
+        const tool = list.find(t => t.name === o.tool)
+        if (tool === undefined) throw unknown(o.tool, list.map(t => ({ name: t.name, original: t.original })))
+        const { Client } = await import("@modelcontextprotocol/sdk/client/index.js")
+        const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js")
+        const { CallToolResultSchema, McpError } = await import("@modelcontextprotocol/sdk/types.js")
+        const [near, far] = InMemoryTransport.createLinkedPair()
+        await s.gw.connect(far)
+        const client = new Client({ name: "mcplexer-call", version: "0.1.0" })
+        await client.connect(near)
+        const timeout = (s.config.servers.get(tool.server)?.timeout ?? 60_000) + margin
+        let result: Awaited<ReturnType<typeof client.request<typeof CallToolResultSchema>>>
+        try {
+            result = await client.request({ method: "tools/call", params: { name: o.tool, arguments: args } }, CallToolResultSchema, { timeout })
+        } catch (e) {
+            const message = e instanceof McpError ? e.message.replace(/^MCP error -?\d+: /, "") : e instanceof Error ? e.message : String(e)
+            throw Object.assign(new Error(`tool ${q(o.tool)} failed: ${s.registry.scrub(message)}`), {
+                hint: `mcplexer status shows the state of server ${q(tool.server)}; mcplexer doctor checks its setup`,
+            })
+        } finally {
+            await client.close()
+        }
+        // the gateway has scrubbed the result already; scrub again so nothing depends on one path
+        result = s.registry.scrubObject(result)
+        if (o.json) {
+            out.out(JSON.stringify(result, null, 2) + "\n")
+        } else {
+            for (const c of result.content) {
+                if (c.type === "text") out.out(c.text.endsWith("\n") ? c.text : `${c.text}\n`)
+                else if (c.type === "resource") out.out("text" in c.resource ? line(c.resource.text) : `(resource ${c.resource.uri}, ${c.resource.mimeType ?? "binary"}: use --json to see it)\n`)
+                else if (c.type === "resource_link") out.out(`(resource link ${c.uri})\n`)
+                else out.info(`(${c.type} content, ${c.mimeType}: use --json to see it)`)
+            }
+            if (result.content.length === 0 && result.structuredContent !== undefined) {
+                out.out(JSON.stringify(result.structuredContent, null, 2) + "\n")
+            }
+        }
+        if (result.isError === true) {
+            out.error(`tool ${q(o.tool)} reported an error`)
+            return exit.error
+        }
+        return exit.ok
+    } finally {
+        await s.close()
+    }
+}
+
+/** The --args text as an object; a UsageError quoting the text otherwise. */
+function parse(text: string): Record<string, unknown> {
+    let v: unknown
+    try {
+        v = JSON.parse(text)
+    } catch (e) {
+        throw new UsageError(`--args ${q(text)} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+            `give the arguments as one JSON object, e.g. --args '{"message":"hi"}'`)
+    }
+    if (v === null || typeof v !== "object" || Array.isArray(v)) {
+        throw new UsageError(`--args ${q(text)} is not a JSON object`, `give the arguments as one JSON object, e.g. --args '{"message":"hi"}'`)
+    }
+    return v as Record<string, unknown>
+}
+
+function unknown(name: string, list: Array<{ name: string; original: string }>): Error {
+    const near = list.filter(t => t.original === name || t.name.toLowerCase() === name.toLowerCase() || t.name.endsWith(`__${name}`)).map(t => t.name)
+    const hint = near.length
+        ? `did you mean ${near.slice(0, 3).map(q).join(" or ")}?\nmcplexer tools lists the names`
+        : list.length ? "mcplexer tools lists the names" : "no server offers any tool: mcplexer tools and mcplexer status show why"
+    return Object.assign(new Error(`unknown tool ${q(name)}`), { hint })
+}
+
+function line(s: string): string {
+    return s.endsWith("\n") ? s : `${s}\n`
+}
+
+function q(s: string): string {
+    return JSON.stringify(s)
+}

@@ -1,0 +1,102 @@
+import { resolve } from "node:path"
+import * as config from "../config/index.ts"
+import * as gateway from "../gateway/index.ts"
+import * as store from "../store/index.ts"
+import { exit, type Output } from "./output.ts"
+
+/** What `mcplexer route` needs. */
+export interface RouteOptions {
+    paths: config.Paths
+    /** the name the client sees, e.g. github__create_issue */
+    tool: string
+    /** the session root to decide for (default: the working directory) */
+    root?: string
+    json: boolean
+}
+
+interface Found { server: string; readOnly?: boolean }
+
+/** The server behind an exposed tool name: its prefix, else a prefix-less server's cached catalog. Never starts anything. */
+function find(c: config.Config, paths: config.Paths, tool: string): Found | undefined {
+    let s: store.Store | undefined
+    const cached = (server: string): Array<{ name?: unknown; annotations?: { readOnlyHint?: unknown } }> => {
+        try {
+            s ??= store.open(paths.db)
+            const row = s.sqlite.prepare("SELECT tools FROM catalog WHERE server = ?").get(server) as { tools: string } | undefined
+            return row ? JSON.parse(row.tools) as Array<{ name?: unknown }> : []
+        } catch {
+            return []
+        }
+    }
+    try {
+        for (const server of c.servers.values()) {
+            const original = server.prefix && tool.startsWith(`${server.name}__`) ? tool.slice(server.name.length + 2) : server.prefix ? undefined : tool
+            if (original === undefined) continue
+            const t = cached(server.name).find(x => x.name === original)
+            if (t === undefined && !server.prefix) continue
+            return { server: server.name, ...(t === undefined ? {} : { readOnly: t.annotations?.readOnlyHint === true }) }
+        }
+        return undefined
+    } finally {
+        s?.close()
+    }
+}
+
+function q(s: string): string {
+    return JSON.stringify(s)
+}
+
+function human(ms: number): string {
+    if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`
+    if (ms % 60_000 === 0) return `${ms / 60_000}m`
+    if (ms % 1000 === 0) return `${ms / 1000}s`
+    return `${ms}ms`
+}
+
+/**
+ * Explains how a tool call would be decided for a session rooted at `root`: the chain of
+ * workspaces, the route that matched (and why the ones before it did not), the server, the scope
+ * and whether a person must approve. Reads the config and the cached catalog only.
+ */
+export async function route(o: RouteOptions, out: Output): Promise<number> {
+    const c = await config.load(o.paths.config)
+    const root = resolve(o.root ?? process.cwd())
+    const found = find(c, o.paths, o.tool)
+    if (found === undefined) {
+        const prefixed = [...c.servers.values()].filter(s => s.prefix).map(s => `${s.name}__…`)
+        throw Object.assign(new Error(`no server exposes tool ${q(o.tool)}`), {
+            hint: prefixed.length > 0 ? `tool names start with their server's name: ${prefixed.join(", ")}\nsee every tool with: mcplexer tools` : "see every tool with: mcplexer tools",
+        })
+    }
+    const chain = gateway.policy.chain(c, [root])
+    const d = gateway.policy.decide(c, chain, { name: o.tool, server: found.server, readOnly: found.readOnly === true })
+    const route = c.workspaces.get(d.workspace)?.routes[Number(d.route.slice(d.route.lastIndexOf("#") + 1)) - 1]
+    if (o.json) {
+        out.out(JSON.stringify({ ...d, root, readOnly: found.readOnly ?? null, mode: route?.approval ?? "none" }, null, 2) + "\n")
+        return exit.ok
+    }
+    const lines: Array<[string, string]> = [
+        ["tool", o.tool],
+        ["root", root],
+        ["chain", chain.length === 0 ? "(no workspace contains this folder)" : chain.map(w => `${w.name} (${w.root})`).join(", ")],
+        ["decision", d.action],
+        ["by", gateway.policy.origin(d)],
+    ]
+    if (d.action === "allow") {
+        lines.push(["server", d.server === found.server ? d.server : `${d.server} (the route sends it there; ${found.server} exposes it)`])
+        lines.push(["scope", d.scope ?? "(none)"])
+        const kind = found.readOnly === undefined ? "not in the cached catalog: counted as a write" : found.readOnly ? "read-only (readOnlyHint)" : "a write (no readOnlyHint)"
+        const mode = route?.approval ?? "none"
+        lines.push(["approval", d.approval
+            ? `asks (approval: ${mode}; the tool is ${kind}), then a lease of ${d.lease > 0 ? human(d.lease) : "none (asks every call)"}, waits ${human(d.approvalTimeout)}`
+            : mode === "none" ? "none" : `none (approval: ${mode}; the tool is ${kind})`])
+        if (d.scopes.length > 0) lines.push(["secret://", `may also read scopes ${d.scopes.join(", ")}`])
+    } else {
+        lines.push(["listed", "no: the session does not see this tool"])
+    }
+    const width = Math.max(...lines.map(([k]) => k.length))
+    let text = lines.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n") + "\nwhy:\n"
+    text += d.trace.map(t => `  ${t}`).join("\n") + "\n"
+    out.out(text)
+    return exit.ok
+}

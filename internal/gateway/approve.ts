@@ -1,0 +1,289 @@
+import type Database from "better-sqlite3"
+import * as store from "../store/index.ts"
+import type { Trail } from "./audit.ts"
+import type * as policy from "./policy.ts"
+
+/** One approval request as stored. */
+export interface Approval {
+    id: number
+    createdAt: Date
+    expiresAt: Date
+    client: string | null
+    workspace: string
+    tool: string
+    server: string
+    scope: string
+    route: string | null
+    /** the call's arguments, scrubbed, as JSON text (shortened) */
+    arguments: string | null
+    status: "pending" | "approved" | "denied" | "expired"
+    reason: string | null
+    decidedBy: string | null
+    decidedAt: Date | null
+    pid: number | null
+}
+
+/** One lease as stored. */
+export interface Lease {
+    id: number
+    workspace: string
+    server: string
+    scope: string
+    approval: number | null
+    createdAt: Date
+    expiresAt: Date
+    revokedAt: Date | null
+    revokedBy: string | null
+}
+
+/** How a call's request for approval ended. */
+export type Answer =
+    | { ok: true; by: string; lease?: number; approval?: number }
+    | { ok: false; status: "denied" | "timeout" | "cancelled"; reason: string; approval: number }
+
+/** What the gateway asks about one call. */
+export interface Ask {
+    decision: policy.Decision
+    client: string
+    /** the arguments, already scrubbed */
+    arguments: Record<string, unknown> | undefined
+    /** asks the person through MCP elicitation; undefined when the client cannot */
+    elicit?: (message: string, signal: AbortSignal, timeout: number) => Promise<"accept" | "decline" | "cancel">
+    /** the client cancelled the call */
+    signal: AbortSignal
+}
+
+/** How often a waiting call looks for an answer given by another process (`mcplexer approve`). */
+export const pollInterval = 200
+/** How often the holder of leases looks for revocations. */
+export const revokeInterval = 500
+// what `mcplexer approvals` shows of the arguments
+const maxArguments = 2000
+
+function approvalRow(r: Record<string, unknown>): Approval {
+    return {
+        id: Number(r.id), createdAt: new Date(Number(r.created_at)), expiresAt: new Date(Number(r.expires_at)),
+        client: r.client as string | null, workspace: String(r.workspace), tool: String(r.tool), server: String(r.server),
+        scope: String(r.scope), route: r.route as string | null, arguments: r.arguments as string | null,
+        status: r.status as Approval["status"], reason: r.reason as string | null, decidedBy: r.decided_by as string | null,
+        decidedAt: r.decided_at === null ? null : new Date(Number(r.decided_at)), pid: r.pid as number | null,
+    }
+}
+
+function leaseRow(r: Record<string, unknown>): Lease {
+    return {
+        id: Number(r.id), workspace: String(r.workspace), server: String(r.server), scope: String(r.scope),
+        approval: r.approval as number | null, createdAt: new Date(Number(r.created_at)), expiresAt: new Date(Number(r.expires_at)),
+        revokedAt: r.revoked_at === null ? null : new Date(Number(r.revoked_at)), revokedBy: r.revoked_by as string | null,
+    }
+}
+
+/** Approvals, newest first: the pending ones, or with `all` the last hundred of any status. */
+export function approvals(s: store.Store, o: { all?: boolean } = {}): Approval[] {
+    const sql = o.all ? "SELECT * FROM approvals ORDER BY id DESC LIMIT 100" : "SELECT * FROM approvals WHERE status = 'pending' ORDER BY id DESC"
+    return store.guard(s, () => (s.sqlite.prepare(sql).all() as Array<Record<string, unknown>>).map(approvalRow))
+}
+
+/** One approval by id, or undefined. */
+export function approval(s: store.Store, id: number): Approval | undefined {
+    const r = store.guard(s, () => s.sqlite.prepare("SELECT * FROM approvals WHERE id = ?").get(id) as Record<string, unknown> | undefined)
+    return r && approvalRow(r)
+}
+
+/** Leases in force (not expired, not revoked), newest first; with `all`, the last hundred of any state. */
+export function leases(s: store.Store, o: { all?: boolean; now?: number } = {}): Lease[] {
+    const sql = o.all ? "SELECT * FROM leases ORDER BY id DESC LIMIT 100"
+        : "SELECT * FROM leases WHERE revoked_at IS NULL AND expires_at > ? ORDER BY id DESC"
+    return store.guard(s, () => (s.sqlite.prepare(sql).all(...(o.all ? [] : [o.now ?? Date.now()])) as Array<Record<string, unknown>>).map(leaseRow))
+}
+
+/**
+ * Answers a pending approval (from `mcplexer approve`/`deny` or the web UI). Returns the approval
+ * as it now stands; `changed` is false when it was no longer pending (answered, or gave up waiting).
+ */
+export function answer(s: store.Store, id: number, o: { approve: boolean; by: string; reason?: string }): { approval?: Approval; changed: boolean } {
+    return store.guard(s, () => s.sqlite.transaction(() => {
+        const r = s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
+            .run(o.approve ? "approved" : "denied", o.reason ?? null, o.by, Date.now(), id)
+        if (r.changes > 0) {
+            store.audit(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
+        }
+        return { approval: approval(s, id), changed: r.changes > 0 }
+    }).immediate())
+}
+
+/** Ends a lease now; the serve process holding it stops the instance that runs with those credentials. */
+export function revoke(s: store.Store, id: number, by: string): { lease?: Lease; changed: boolean } {
+    return store.guard(s, () => s.sqlite.transaction(() => {
+        const r = s.sqlite.prepare("UPDATE leases SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL").run(Date.now(), by, id)
+        const row = s.sqlite.prepare("SELECT * FROM leases WHERE id = ?").get(id) as Record<string, unknown> | undefined
+        const lease = row && leaseRow(row)
+        if (r.changes > 0 && lease) {
+            store.audit(s, { action: "revoke", actor: by, server: lease.server, scope: lease.scope || undefined, status: "ok", detail: { lease: id, workspace: lease.workspace } })
+        }
+        return { lease, changed: r.changes > 0 }
+    }).immediate())
+}
+
+function q(s: string): string {
+    return JSON.stringify(s)
+}
+
+/** What the person is shown: the tool, server, scope, workspace and the (scrubbed) arguments. */
+export function message(d: policy.Decision, args: string, id: number): string {
+    const where = [`server ${q(d.server)}`, d.scope === undefined ? "no scope" : `scope ${q(d.scope)}`, ...(d.workspace ? [`workspace ${q(d.workspace)}`] : [])]
+    const lasts = d.lease > 0 ? `an approval lets calls to this server and scope run for ${Math.round(d.lease / 1000)}s without asking` : "an approval covers this call only"
+    return `allow the tool ${q(d.tool)} to run? (${where.join(", ")})\narguments: ${args}\n${lasts}\n(or from a terminal: mcplexer approve ${id})`
+}
+
+type Outcome = { status: "approved" | "denied" | "expired" | "cancelled"; by: string; reason?: string }
+
+/**
+ * The approvals of one serve process: asks the person (elicitation, or a pending row the CLI
+ * answers), grants leases, and stops the instance behind a lease revoked from anywhere.
+ */
+export class Approvals {
+    private readonly s: store.Store
+    private readonly trail: Trail
+    private readonly stop: (server: string, scope: string | undefined, why: string) => void
+    // leases this process relied on, to notice their revocation
+    private readonly held = new Map<number, { server: string; scope: string; expires: number }>()
+    private timer: NodeJS.Timeout | undefined
+    private lookup: Database.Statement<[string, string, string, number], { id: number; expires_at: number }> | undefined
+
+    constructor(s: store.Store, trail: Trail, stop: (server: string, scope: string | undefined, why: string) => void) {
+        this.s = s
+        this.trail = trail
+        this.stop = stop
+    }
+
+    /** The id of a lease in force for (workspace, server, scope), or undefined. */
+    leased(workspace: string, server: string, scope: string, now = Date.now()): number | undefined {
+        // asked on every call that needs approval: prepared once
+        const r = store.guard(this.s, () => (this.lookup ??= this.s.sqlite.prepare("SELECT id, expires_at FROM leases WHERE workspace = ? AND server = ? AND scope = ? " +
+            "AND revoked_at IS NULL AND expires_at > ? ORDER BY expires_at DESC LIMIT 1")).get(workspace, server, scope, now))
+        if (r === undefined) return undefined
+        this.hold(r.id, server, scope, r.expires_at)
+        return r.id
+    }
+
+    /** Waits for the person's answer (never blocking other calls) and grants a lease when approved. */
+    async ask(a: Ask): Promise<Answer> {
+        const d = a.decision
+        const scope = d.scope ?? ""
+        const lease = this.leased(d.workspace, d.server, scope)
+        if (lease !== undefined) return { ok: true, by: "lease", lease }
+        let args = JSON.stringify(a.arguments ?? {})
+        if (args.length > maxArguments) args = `${args.slice(0, maxArguments)}…`
+        const now = Date.now()
+        const id = Number(store.guard(this.s, () => this.s.sqlite.prepare("INSERT INTO approvals (created_at, expires_at, client, workspace, tool, server, scope, route, " +
+            "arguments, status, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)")
+            .run(now, now + d.approvalTimeout, a.client, d.workspace, d.tool, d.server, scope, d.route, args, process.pid).lastInsertRowid))
+        const base = { actor: a.client, tool: d.tool, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route }
+        this.trail.add({ ...base, action: "approval", status: "pending", detail: { id } })
+        const outcome = await this.wait(id, a, d, args)
+        const final = this.settle(id, outcome)
+        this.trail.add({ ...base, action: "approval", status: final.status, detail: { id, by: final.by, ...(final.reason === undefined ? {} : { reason: final.reason }) } })
+        if (final.status !== "approved") {
+            const status = final.status === "expired" ? "timeout" : final.status
+            const reason = final.status === "expired" ? `no answer within ${Math.round(d.approvalTimeout / 1000)}s`
+                : final.status === "cancelled" ? "the client cancelled the call" : final.reason ?? `denied by ${final.by}`
+            return { ok: false, status, reason, approval: id }
+        }
+        if (final.by === "lease") return { ok: true, by: "lease", approval: id }
+        if (d.lease <= 0) return { ok: true, by: final.by, approval: id }
+        const expires = Date.now() + d.lease
+        const leaseId = Number(store.guard(this.s, () => this.s.sqlite.prepare("INSERT INTO leases (workspace, server, scope, approval, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+            .run(d.workspace, d.server, scope, id, Date.now(), expires).lastInsertRowid))
+        this.hold(leaseId, d.server, scope, expires)
+        this.trail.add({ ...base, action: "lease", status: "granted", detail: { lease: leaseId, approval: id, expires } })
+        return { ok: true, by: final.by, lease: leaseId, approval: id }
+    }
+
+    /** Stops watching for revocations. */
+    close(): void {
+        if (this.timer !== undefined) clearInterval(this.timer)
+        this.timer = undefined
+        this.held.clear()
+    }
+
+    private wait(id: number, a: Ask, d: policy.Decision, args: string): Promise<Outcome> {
+        return new Promise<Outcome>(done => {
+            const ac = new AbortController()
+            let finished = false
+            const finish = (o: Outcome) => {
+                if (finished) return
+                finished = true
+                clearTimeout(timeout)
+                clearInterval(poll)
+                a.signal.removeEventListener("abort", cancelled)
+                ac.abort()
+                done(o)
+            }
+            const cancelled = () => { finish({ status: "cancelled", by: a.client }) }
+            const timeout = setTimeout(() => { finish({ status: "expired", by: "timeout" }) }, d.approvalTimeout)
+            const poll = setInterval(() => {
+                try {
+                    const r = approval(this.s, id)
+                    if (r !== undefined && r.status !== "pending") {
+                        finish({ status: r.status, by: r.decidedBy ?? "", ...(r.reason === null ? {} : { reason: r.reason }) })
+                    } else if (this.leased(d.workspace, d.server, d.scope ?? "") !== undefined) {
+                        // another call of the same workspace, server and scope was approved meanwhile
+                        finish({ status: "approved", by: "lease" })
+                    }
+                } catch {
+                    // the database is busy: look again next time
+                }
+            }, pollInterval)
+            if (a.signal.aborted) cancelled()
+            else a.signal.addEventListener("abort", cancelled)
+            a.elicit?.(message(d, args, id), ac.signal, d.approvalTimeout).then(action => {
+                if (action === "accept") finish({ status: "approved", by: a.client })
+                else finish({ status: "denied", by: a.client, reason: action === "decline" ? `declined by ${a.client}` : `dismissed by ${a.client}` })
+            }, () => { /* no answer through the client (it failed or was aborted): the store may still answer */ })
+        })
+    }
+
+    /** Records the outcome unless another process answered first; returns what stands. */
+    private settle(id: number, o: Outcome): Outcome {
+        const status = o.status === "cancelled" ? "expired" : o.status
+        const changed = store.guard(this.s, () => this.s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
+            .run(status, o.reason ?? (o.status === "cancelled" ? "the client cancelled the call" : null), o.by, Date.now(), id).changes)
+        if (changed > 0 || o.by === "lease") return o
+        const r = approval(this.s, id)
+        if (r === undefined || r.status === "pending") return o
+        return { status: r.status, by: r.decidedBy ?? "", ...(r.reason === null ? {} : { reason: r.reason }) }
+    }
+
+    private hold(id: number, server: string, scope: string, expires: number): void {
+        if (this.held.has(id)) return
+        this.held.set(id, { server, scope, expires })
+        if (this.timer !== undefined) return
+        this.timer = setInterval(() => { this.check() }, revokeInterval)
+        this.timer.unref()
+    }
+
+    private check(): void {
+        const now = Date.now()
+        for (const [id, h] of this.held) if (h.expires <= now) this.held.delete(id)
+        if (this.held.size === 0) {
+            clearInterval(this.timer)
+            this.timer = undefined
+            return
+        }
+        let revoked: number[]
+        try {
+            const ids = [...this.held.keys()]
+            revoked = store.guard(this.s, () => this.s.sqlite.prepare(`SELECT id FROM leases WHERE revoked_at IS NOT NULL AND id IN (${ids.map(() => "?").join(",")})`)
+                .pluck().all(...ids)) as number[]
+        } catch {
+            return
+        }
+        for (const id of revoked) {
+            const h = this.held.get(id)
+            this.held.delete(id)
+            if (h === undefined) continue
+            this.stop(h.server, h.scope || undefined, `was stopped because lease ${id} was revoked`)
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import * as gateway from "../gateway/index.ts"
+import type * as store from "../store/index.ts"
+
+/** A tool call waiting for a person's yes or no, as the API and UI show it (arguments already scrubbed). */
+export interface Pending {
+    id: number
+    createdAt: Date
+    expiresAt: Date
+    client?: string
+    workspace: string
+    tool: string
+    server: string
+    scope: string
+    arguments?: string
+}
+
+/** The approval queue as the API and UI use it; the gateway owns what an answer does. */
+export interface Approvals {
+    pending(): Pending[]
+    /** Answers one pending call; false when it is no longer pending (answered elsewhere, or expired). */
+    decide(id: number, answer: "approve" | "deny", by: string): boolean
+}
+
+/**
+ * The queue the gateway keeps in the store's `approvals` table, which every process shares: the
+ * waiting `serve` sees an answer written here as it sees one from `mcplexer approve`.
+ */
+export function fromStore(s: store.Store): Approvals {
+    return {
+        pending() {
+            const now = Date.now()
+            return gateway.approvals(s).filter(a => a.expiresAt.getTime() > now).reverse().map(a => ({
+                id: a.id, createdAt: a.createdAt, expiresAt: a.expiresAt, workspace: a.workspace, tool: a.tool, server: a.server, scope: a.scope,
+                ...(a.client === null ? {} : { client: a.client }),
+                ...(a.arguments === null ? {} : { arguments: a.arguments }),
+            }))
+        },
+        decide(id, answer, by) {
+            return gateway.answer(s, id, { approve: answer === "approve", by }).changed
+        },
+    }
+}

@@ -1,0 +1,52 @@
+import type { AddressInfo } from "node:net"
+import { serve, type ServerType } from "@hono/node-server"
+import { create, type Api, type Options } from "./app.ts"
+import { loopback } from "./guard.ts"
+
+/** A listening HTTP server. */
+export interface Listening extends Api {
+    /** The address actually bound (the port is known even when 0 was asked for). */
+    host: string
+    port: number
+    url: string
+    /** Ends every MCP session, then stops listening. */
+    close(): Promise<void>
+}
+
+/** A bind to anything but loopback without `--allow-remote`. */
+export class RemoteBindError extends Error {
+    readonly hint: string
+    constructor(host: string) {
+        super(`refusing to listen on ${JSON.stringify(host)}: it is reachable from other machines`)
+        this.hint = `to do it on purpose: add --allow-remote (anyone who can reach it and holds the token controls your servers; prefer a TLS proxy)`
+    }
+}
+
+/**
+ * Builds the app and listens on `o.bind`. Anything but a loopback address needs `allowRemote`.
+ * Port 0 picks a free port; `bind` is then updated so Host checks name the real address.
+ */
+export async function listen(o: Options & { allowRemote?: boolean }): Promise<Listening> {
+    if (!loopback(o.bind.host) && !o.allowRemote) throw new RemoteBindError(o.bind.host)
+    let server: ServerType | undefined
+    let api: Api | undefined
+    const addr = await new Promise<AddressInfo>((resolve, reject) => {
+        api = create(o)
+        const a = api
+        server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port }, info => resolve(info))
+        server.once("error", reject)
+    })
+    const s = server!, a = api!
+    const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address
+    return {
+        ...a, host, port: addr.port, url: `http://${host}:${addr.port}`,
+        async close() {
+            await a.close()
+            await new Promise<void>(resolve => {
+                s.close(() => resolve())
+                // idle keep-alive and open SSE streams must not hold shutdown
+                if ("closeAllConnections" in s) s.closeAllConnections()
+            })
+        },
+    }
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto"
+import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
+import { isInitializeRequest, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import type * as gateway from "../gateway/index.ts"
+
+/** Bounds on the Streamable HTTP sessions one process holds. */
+export interface Limits {
+    /** sessions held at once; an initialize beyond it gets 503 */
+    sessions: number
+    /** a session without a request for this long (ms) is closed; the client re-initializes */
+    idle: number
+    /** SSE events kept per session for a client that reconnects with Last-Event-ID */
+    events: number
+}
+
+/** The defaults: plenty for a team sharing one gateway, bounded for a machine left running. */
+export const limits: Limits = { sessions: 1000, idle: 60 * 60 * 1000, events: 256 }
+
+/**
+ * The SSE events of one session, the last `max` only, so a client whose stream dropped can
+ * resume with Last-Event-ID (SEP-1699) without the session growing without bound.
+ */
+class Events implements EventStore {
+    private readonly list: Array<{ id: string; stream: string; message: JSONRPCMessage }> = []
+    private seq = 0
+    private readonly max: number
+    constructor(max: number) {
+        this.max = max
+    }
+
+    storeEvent(stream: string, message: JSONRPCMessage): Promise<string> {
+        const id = `${stream}:${++this.seq}`
+        this.list.push({ id, stream, message })
+        if (this.list.length > this.max) this.list.shift()
+        return Promise.resolve(id)
+    }
+
+    getStreamIdForEventId(id: string): Promise<string | undefined> {
+        return Promise.resolve(this.list.find(e => e.id === id)?.stream)
+    }
+
+    async replayEventsAfter(last: string, { send }: { send: (id: string, m: JSONRPCMessage) => Promise<void> }): Promise<string> {
+        const at = this.list.findIndex(e => e.id === last)
+        if (at < 0) return ""
+        const stream = this.list[at]!.stream
+        for (const e of this.list.slice(at + 1)) {
+            // the priming event of a stream is stored as {} and is not a message to replay
+            if (e.stream === stream && Object.keys(e.message).length > 0) await send(e.id, e.message)
+        }
+        return stream
+    }
+}
+
+interface Held { transport: WebStandardStreamableHTTPServerTransport; seen: number }
+
+type Transport = WebStandardStreamableHTTPServerTransport
+type Send = Transport["send"]
+const standalone = new WeakMap<Transport, { send: Send; queue: Array<Parameters<Send>> }>()
+// what a session keeps for a GET stream not yet open
+const maxQueued = 64
+
+/** Whether the session's GET stream is open. SDK 1.32 keeps this private; unknown counts as open. */
+function listening(t: Transport): boolean {
+    const m = (t as unknown as { _streamMapping?: Map<string, unknown> })._streamMapping
+    return m === undefined || m.has("_GET_stream")
+}
+
+/**
+ * Keeps what the gateway sends a session outside any request (a downstream's sampling or
+ * elicitation request, list_changed, log messages) until the client opens its GET stream. The
+ * SDK would drop it: a client that calls a tool right after initializing, while its GET stream
+ * is still connecting, would never see the sampling request that call causes.
+ */
+function hold(t: Transport): void {
+    const send = t.send.bind(t)
+    const queue: Array<Parameters<Send>> = []
+    standalone.set(t, { send, queue })
+    t.send = (message, options) => {
+        if (options?.relatedRequestId !== undefined || "result" in message || "error" in message || listening(t)) return send(message, options)
+        queue.push([message, options])
+        if (queue.length > maxQueued) queue.shift()
+        return Promise.resolve()
+    }
+}
+
+/** Sends what waited for the GET stream, now open. */
+async function flush(t: Transport): Promise<void> {
+    const s = standalone.get(t)
+    if (s === undefined || !listening(t)) return
+    for (const args of s.queue.splice(0)) await s.send(...args)
+}
+
+function rpcError(status: number, code: number, message: string): Response {
+    return Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { status })
+}
+
+/**
+ * The Streamable HTTP sessions of `/mcp`: each client session gets its own transport and its own
+ * gateway connection (one SDK Server each; the downstream pool is shared). Session ids are
+ * random UUIDs and never authenticate anything: the bearer token does, on every request.
+ */
+export class Sessions {
+    private readonly held = new Map<string, Held>()
+    private readonly sweep: NodeJS.Timeout
+    private closed = false
+    private readonly gw: gateway.Gateway
+    private readonly lim: Limits
+
+    constructor(gw: gateway.Gateway, lim: Limits = limits) {
+        this.gw = gw
+        this.lim = lim
+        this.sweep = setInterval(() => this.expire(), Math.min(60_000, lim.idle))
+        this.sweep.unref()
+    }
+
+    /** Sessions held now. */
+    get size(): number {
+        return this.held.size
+    }
+
+    /** One request to `/mcp`; `body` is the parsed JSON of a POST (the body cap has been applied). */
+    async handle(req: Request, body: unknown): Promise<Response> {
+        if (this.closed) return rpcError(503, -32000, "server is shutting down")
+        const sid = req.headers.get("mcp-session-id")
+        if (sid !== null) {
+            const h = this.held.get(sid)
+            if (h === undefined) return rpcError(404, -32001, "session not found")
+            h.seen = Date.now()
+            const res = await h.transport.handleRequest(req, req.method === "POST" ? { parsedBody: body } : undefined)
+            if (req.method === "GET" && res.ok) await flush(h.transport)
+            return res
+        }
+        const init = req.method === "POST" && (isInitializeRequest(body) || (Array.isArray(body) && body.some(m => isInitializeRequest(m))))
+        if (!init) return rpcError(400, -32000, "bad request: no valid session id (send initialize first)")
+        if (this.held.size >= this.lim.sessions) return rpcError(503, -32000, `too many sessions (${this.lim.sessions})`)
+        const t: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+            sessionIdGenerator: () => randomUUID(),
+            onsessioninitialized: id => { this.held.set(id, { transport: t, seen: Date.now() }) },
+            onsessionclosed: id => { this.held.delete(id) },
+            eventStore: new Events(this.lim.events),
+            retryInterval: 1000,
+        })
+        t.onclose = () => {
+            if (t.sessionId !== undefined) this.held.delete(t.sessionId)
+        }
+        hold(t)
+        await this.gw.connect(t)
+        const res = await t.handleRequest(req, { parsedBody: body })
+        // an initialize the transport refused leaves no session: its gateway connection goes too
+        if (t.sessionId === undefined || !this.held.has(t.sessionId)) await t.close()
+        return res
+    }
+
+    /** Ends every session (their gateway connections close with them). */
+    async close(): Promise<void> {
+        this.closed = true
+        clearInterval(this.sweep)
+        const all = [...this.held.values()]
+        this.held.clear()
+        await Promise.allSettled(all.map(h => h.transport.close()))
+    }
+
+    private expire(): void {
+        const cutoff = Date.now() - this.lim.idle
+        for (const [id, h] of this.held) {
+            if (h.seen >= cutoff) continue
+            this.held.delete(id)
+            h.transport.close().catch(() => { /* already gone */ })
+        }
+    }
+}

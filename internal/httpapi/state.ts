@@ -1,0 +1,124 @@
+import { and, desc, eq, lt, type SQL } from "drizzle-orm"
+import * as config from "../config/index.ts"
+import type * as gateway from "../gateway/index.ts"
+import type * as secrets from "../secrets/index.ts"
+import * as store from "../store/index.ts"
+
+/** One key of a scope as the API and UI show it: whether a value is set, never the value. */
+export interface Key {
+    key: string
+    set: boolean
+    updatedAt?: Date
+    /** servers whose configuration references it */
+    servers: string[]
+    /** the reference to paste into the config */
+    reference: string
+}
+
+/** A scope with every key the config references or the store holds. */
+export interface Scope { scope: string; description?: string; declared: boolean; keys: Key[] }
+
+function texts(s: config.Server): string[] {
+    return s.kind === "stdio"
+        ? [...Object.values(s.env), ...s.args, ...(s.cwd === undefined ? [] : [s.cwd])]
+        : [s.url, ...Object.values(s.headers)]
+}
+
+/** Every (scope, key) the configuration references, with the servers that reference it. */
+function referenced(c: config.Config): Map<string, Map<string, Set<string>>> {
+    const out = new Map<string, Map<string, Set<string>>>()
+    const add = (scope: string, key: string, server: string) => {
+        let keys = out.get(scope)
+        if (keys === undefined) out.set(scope, keys = new Map<string, Set<string>>())
+        let by = keys.get(key)
+        if (by === undefined) keys.set(key, by = new Set())
+        by.add(server)
+    }
+    // a workspace route may run a server in another scope, where its unscoped references resolve too
+    const routed = new Map<string, Set<string>>()
+    for (const w of c.workspaces.values()) {
+        for (const r of w.routes) {
+            if (r.server === undefined || r.scope === undefined) continue
+            let set = routed.get(r.server)
+            if (set === undefined) routed.set(r.server, set = new Set())
+            set.add(r.scope)
+        }
+    }
+    for (const s of c.servers.values()) {
+        for (const text of texts(s)) {
+            let parts: config.Part[]
+            try {
+                parts = config.template(text)
+            } catch {
+                continue // the config loader reports it
+            }
+            for (const p of parts) {
+                if (typeof p === "string" || !("secret" in p)) continue
+                if (p.secret.scope !== undefined) {
+                    add(p.secret.scope, p.secret.key, s.name)
+                    continue
+                }
+                for (const scope of [s.scope, ...(routed.get(s.name) ?? [])]) if (scope !== undefined) add(scope, p.secret.key, s.name)
+            }
+        }
+    }
+    return out
+}
+
+/** The scopes of the config and the store, each key marked set or missing. */
+export function scopes(c: config.Config, entries: secrets.Entry[]): Scope[] {
+    const refs = referenced(c)
+    const stored = new Map<string, Map<string, secrets.Entry>>()
+    for (const e of entries) {
+        let m = stored.get(e.scope)
+        if (m === undefined) stored.set(e.scope, m = new Map<string, secrets.Entry>())
+        m.set(e.key, e)
+    }
+    const names = [...new Set([...c.scopes.keys(), ...refs.keys(), ...stored.keys()])].sort()
+    return names.map(scope => {
+        const r = refs.get(scope) ?? new Map<string, Set<string>>()
+        const s = stored.get(scope) ?? new Map<string, secrets.Entry>()
+        const keys = [...new Set([...r.keys(), ...s.keys()])].sort().map(key => {
+            const e = s.get(key)
+            return {
+                key, set: e !== undefined, ...(e === undefined ? {} : { updatedAt: e.updatedAt }),
+                servers: [...(r.get(key) ?? [])].sort(), reference: `\${secret:${scope}/${key}}`,
+            }
+        })
+        const description = c.scopes.get(scope)?.description
+        return { scope, ...(description === undefined ? {} : { description }), declared: c.scopes.has(scope), keys }
+    })
+}
+
+/** A configured server with the state of its instances. */
+export interface Server {
+    name: string
+    kind: "stdio" | "remote"
+    scope?: string
+    instances: ReturnType<gateway.Gateway["pool"]["status"]>
+}
+
+/** Every configured server and its instances. */
+export function servers(c: config.Config, gw: gateway.Gateway): Server[] {
+    const st = gw.pool.status()
+    return [...c.servers.values()].sort((a, b) => a.name.localeCompare(b.name)).map(s => ({
+        name: s.name, kind: s.kind, ...(s.scope === undefined ? {} : { scope: s.scope }),
+        instances: st.filter(i => i.server === s.name),
+    }))
+}
+
+/** What the audit trail may be filtered by. */
+export interface AuditFilter { action?: string; actor?: string; server?: string; scope?: string; tool?: string; status?: string; before?: number; limit?: number }
+
+/** The audit trail, newest first. */
+export function audit(s: store.Store, f: AuditFilter): Array<typeof store.schema.audit.$inferSelect> {
+    const t = store.schema.audit
+    const where: SQL[] = []
+    for (const k of ["action", "actor", "server", "scope", "tool", "status"] as const) {
+        const v = f[k]
+        if (v !== undefined && v !== "") where.push(eq(t[k], v))
+    }
+    if (f.before !== undefined) where.push(lt(t.id, f.before))
+    const limit = Math.max(1, Math.min(500, f.limit ?? 100))
+    return s.db.select().from(t).where(where.length > 0 ? and(...where) : undefined).orderBy(desc(t.id)).limit(limit).all()
+}

@@ -1,0 +1,67 @@
+/** `mcplexer route`: explains a decision without starting anything. */
+import assert from "node:assert/strict"
+import { join } from "node:path"
+import { test } from "node:test"
+import { fresh, run } from "../helpers.ts"
+
+const config = `auth_scopes:
+  github-personal: {}
+  github-acme: {}
+  linear: {}
+servers:
+  github: { command: npx, args: ["-y", "@modelcontextprotocol/server-github"], scope: github-personal }
+  linear: { url: "https://mcp.linear.app/mcp", scope: linear }
+workspaces:
+  work:
+    root: ~/work
+    routes:
+      - { tools: ["linear__*"], action: deny }
+  acme:
+    root: ~/work/acme
+    routes:
+      - { tools: ["github__create_*", "github__merge_*"], scope: github-acme, approval: all, lease: 15m }
+      - { tools: ["github__*"], scope: github-acme }
+`
+
+test("route explains the chain, the route that matched, the server, the scope and the approval", async () => {
+    const home = await fresh(config)
+    const r = await run(home, ["route", "github__create_issue", "--root", join(home, "work", "acme", "api")])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^chain\s+acme \(.*\/work\/acme\), work \(.*\/work\)$/m)
+    assert.match(r.stdout, /^decision\s+allow$/m)
+    assert.match(r.stdout, /^by\s+route 1 of workspace "acme"$/m)
+    assert.match(r.stdout, /^server\s+github$/m)
+    assert.match(r.stdout, /^scope\s+github-acme$/m)
+    assert.match(r.stdout, /^approval\s+asks \(approval: all; .*\), then a lease of 15m, waits 5m$/m)
+})
+
+test("route says why the routes before the match did not match", async () => {
+    const home = await fresh(config)
+    const r = await run(home, ["route", "linear__list_issues", "--root", join(home, "work", "acme")])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^decision\s+deny$/m)
+    assert.match(r.stdout, /^by\s+route 1 of workspace "work"$/m)
+    assert.match(r.stdout, /^listed\s+no: the session does not see this tool$/m)
+    assert.match(r.stdout, /^ {2}route 1 of workspace "acme" does not match: tools "github__create_\*", "github__merge_\*"$/m)
+    assert.match(r.stdout, /^ {2}no route of workspace "acme" matches: the next workspace up decides$/m)
+    assert.match(r.stdout, /^ {2}route 1 of workspace "work" matches: tools "linear__\*"$/m)
+})
+
+test("route outside every workspace falls back to the server's own scope", async () => {
+    const home = await fresh(config)
+    const r = await run(home, ["route", "github__search_code", "--root", join(home, "src"), "--json"])
+    assert.equal(r.code, 0, r.stderr)
+    const d = JSON.parse(r.stdout) as { action: string; scope: string; route: string; chain: string[] }
+    assert.equal(d.action, "allow")
+    assert.equal(d.scope, "github-personal")
+    assert.equal(d.route, "default")
+    assert.deepEqual(d.chain, [])
+})
+
+test("route of a tool no server exposes is an error with a hint", async () => {
+    const home = await fresh(config)
+    const r = await run(home, ["route", "jira__search"])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: no server exposes tool "jira__search"$/m)
+    assert.match(r.stderr, /^mcplexer: hint: tool names start with their server's name: github__…, linear__…$/m)
+})

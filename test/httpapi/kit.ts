@@ -1,0 +1,98 @@
+/** The HTTP server in process: a gateway on a fresh MCPLEXER_HOME with real fixture servers, and its hono app. */
+import { mkdtemp, writeFile } from "node:fs/promises"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import * as config from "../../internal/config/index.ts"
+import * as gateway from "../../internal/gateway/index.ts"
+import * as httpapi from "../../internal/httpapi/index.ts"
+import * as redact from "../../internal/redact/index.ts"
+import * as secrets from "../../internal/secrets/index.ts"
+import { root } from "../helpers.ts"
+
+const tsx = import.meta.resolve("tsx")
+
+/** The ds fixture (stdio) in scope gh, its TOKEN referenced from the config. */
+export function dsConfig(extra = ""): string {
+    return `auth_scopes:
+  gh: { description: test scope }
+  acme: { description: another test scope }
+servers:
+  ds:
+    command: ${JSON.stringify(process.execPath)}
+    args: ["--import", ${JSON.stringify(tsx)}, ${JSON.stringify(join(root, "test", "fixtures", "ds-server.ts"))}]
+    scope: gh
+    env: { TOKEN: "\${secret:TOKEN}" }
+${extra}`
+}
+
+/** Where the in-process app believes it is bound. */
+export const origin = "http://127.0.0.1:7777"
+
+export interface Kit {
+    home: string
+    paths: config.Paths
+    token: string
+    gw: gateway.Gateway
+    api: httpapi.Api
+    /** the gateway's own vault (a second connection, as `serve` has) */
+    vault: secrets.Vault
+    registry: redact.Registry
+    lines: string[]
+    /** a request to the app, Host set to the bound address, the token sent unless `auth: false` */
+    req(path: string, init?: RequestInit & { auth?: boolean | string }): Promise<Response>
+    /** an MCP client over Streamable HTTP whose requests go to the app in process */
+    client(o?: { token?: string }): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
+    close(): Promise<void>
+}
+
+/** Starts a gateway and the HTTP app for `text` (a YAML config). */
+export async function start(text: string = dsConfig(), o: { limits?: Partial<httpapi.Limits>; secrets?: Record<string, Record<string, string>> } = {}): Promise<Kit> {
+    const home = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const paths = config.paths({ MCPLEXER_HOME: home })
+    await writeFile(paths.config, text)
+    const cfg = config.parse(text, paths.config)
+    const vault = secrets.open(paths, { actor: "serve", create: true })
+    for (const [scope, keys] of Object.entries(o.secrets ?? {})) for (const [k, v] of Object.entries(keys)) await vault.put(scope, k, v)
+    const lines: string[] = []
+    const at = (level: string) => (msg: string, f?: Record<string, unknown>) => { lines.push(`${level} ${msg} ${f ? JSON.stringify(f) : ""}`) }
+    const log = { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") }
+    const registry = redact.create()
+    const gw = gateway.create({ config: cfg, vault, registry, log, env: process.env })
+    const apiVault = secrets.open(paths, { actor: "api", create: true })
+    const token = httpapi.token(paths).token
+    const api = httpapi.create({
+        gateway: gw, vault: apiVault, registry, config: () => cfg, token, bind: { host: "127.0.0.1", port: 7777 },
+        approvals: httpapi.fromStore(apiVault.store), log, ...(o.limits ? { limits: o.limits } : {}),
+    })
+    const fetcher = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        const r = new Request(input, init)
+        r.headers.set("host", new URL(r.url).host)
+        return api.app.request(r)
+    }
+    const req = (path: string, init: RequestInit & { auth?: boolean | string } = {}) => {
+        const headers = new Headers(init.headers)
+        if (!headers.has("host")) headers.set("host", "127.0.0.1:7777")
+        if (init.auth !== false) headers.set("authorization", `Bearer ${typeof init.auth === "string" ? init.auth : token}`)
+        return Promise.resolve(api.app.request(`${origin}${path}`, { ...init, headers }))
+    }
+    return {
+        home, paths, token, gw, api, vault, registry, lines, req,
+        async client(c = {}) {
+            const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), {
+                fetch: fetcher,
+                requestInit: { headers: { authorization: `Bearer ${c.token ?? token}` } },
+            })
+            const client = new Client({ name: "kit", version: "1.0.0" })
+            await client.connect(transport)
+            return { client, transport }
+        },
+        async close() {
+            await api.close()
+            await gw.close()
+            apiVault.close()
+            vault.close()
+        },
+    }
+}
