@@ -198,8 +198,8 @@ function instanceRows(s: store.Store): Array<typeof store.schema.instances.$infe
 }
 
 function shown(r: typeof store.schema.instances.$inferSelect): Shown {
-    // a row whose process is gone was left by a serve that did not get to clean up
-    const gone = r.pid !== null && !alive(r.pid)
+    // a row whose serve (or downstream) is gone was left by a serve that did not get to clean up
+    const gone = (r.owner !== null && !alive(r.owner)) || (r.pid !== null && !alive(r.pid))
     if (gone) {
         return {
             ...(r.scope === "" ? {} : { scope: r.scope }),

@@ -197,6 +197,7 @@ class Instances implements Pool, Owner {
             scope: i.key.scope ?? "",
             state: i.state,
             pid: i.pid ?? null,
+            owner: process.pid,
             restarts: i.restarts,
             lastError: i.lastError ?? null,
             startedAt: i.since ?? null,

@@ -61,6 +61,8 @@ export const instances = sqliteTable("instances", {
     scope: text("scope").notNull().default(""),
     state: text("state").notNull(),
     pid: integer("pid"),
+    /** the process running the pool (serve, call, tools): a row whose owner is gone is stale */
+    owner: integer("owner"),
     restarts: integer("restarts").notNull().default(0),
     lastError: text("last_error"),
     startedAt: integer("started_at", { mode: "timestamp_ms" }),

@@ -138,3 +138,17 @@ test("status shows the instance a running serve started, and stopped once serve 
     }
     assert.fail(`server process ${pid} still shows as running after serve exited`)
 })
+
+test("a backoff row left by a serve that was killed shows as stopped", async () => {
+    const h = await home({ ds: fixture("ds-server.ts", { scope: "gh" }) })
+    const dead = Number(spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }).stdout.trim())
+    const db = new Database(join(h, "mcplexer.db"))
+    db.prepare("insert into instances (server, scope, state, pid, owner, restarts, last_error, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?)")
+        .run("ds", "gh", "backoff", null, dead, 3, "server \"ds\" exited (code 1)", Date.now())
+    db.close()
+    const r = await run(h, ["status", "--json"])
+    assert.equal(r.code, 0, r.stderr)
+    const ds = (JSON.parse(r.stdout) as Json).servers.find(s => s.name === "ds")
+    assert.equal(ds?.instances[0]?.state, "stopped")
+    assert.equal(ds?.instances[0]?.restarts, 3)
+})
