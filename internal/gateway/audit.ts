@@ -1,30 +1,15 @@
-import type Database from "better-sqlite3"
 import * as store from "../store/index.ts"
 
 /** One audit row as the gateway writes it; never a value, only names. */
-export interface Row {
-    action: string
-    /** the client (its name from initialize), or "serve" */
-    actor: string
-    scope?: string
-    key?: string
-    server?: string
-    tool?: string
-    status?: string
-    workspace?: string
-    route?: string
-    latency?: number
-    detail?: Record<string, unknown>
-}
+export type Row = store.Row
 
 // rows wait this long to be written together: one transaction per batch, never one per call
 const flushDelay = 25
 
 /** Where the gateway's audit rows go: queued on the hot path, written in batches. */
 export class Trail {
-    private queue: Array<Row & { time: number }> = []
+    private queue: Row[] = []
     private timer: NodeJS.Timeout | undefined
-    private insert: Database.Statement | undefined
     private readonly s: store.Store
     private readonly warn: (msg: string) => void
 
@@ -50,16 +35,7 @@ export class Trail {
         if (rows.length === 0) return
         this.queue = []
         try {
-            store.guard(this.s, () => {
-                const insert = this.insert ??= this.s.sqlite.prepare("INSERT INTO audit (time, action, actor, scope, key, server, tool, status, " +
-                    "workspace, route, latency, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                this.s.sqlite.transaction(() => {
-                    for (const r of rows) {
-                        insert.run(r.time, r.action, r.actor, r.scope ?? null, r.key ?? null, r.server ?? null, r.tool ?? null, r.status ?? null,
-                            r.workspace ?? null, r.route ?? null, r.latency ?? null, r.detail === undefined ? null : JSON.stringify(r.detail))
-                    }
-                })()
-            })
+            store.audit(this.s, ...rows)
         } catch (e) {
             this.warn(`could not write ${rows.length} audit rows: ${e instanceof Error ? e.message : String(e)}`)
         }
