@@ -89,8 +89,7 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         logger.info(`serving MCP over HTTP at ${l.url}/mcp, the web UI at ${l.url}/`, { config: c.file, servers: c.servers.size, token: token.path })
     }
     if (stdio) {
-        const { StdioServerTransport } = await import("@modelcontextprotocol/sdk/server/stdio.js")
-        await gw.connect(new StdioServerTransport())
+        await gw.connect(new gateway.Stdio())
         logger.info("serving MCP over stdio", { config: c.file, servers: c.servers.size })
     }
     // a changed config takes effect for new calls; clients are told their lists may have moved

@@ -1,16 +1,13 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import {
-    ErrorCode, McpError,
-    type JSONRPCMessage, type ServerCapabilities,
-} from "@modelcontextprotocol/sdk/types.js"
-import { z } from "zod"
+import { ErrorCode, McpError, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
+import { Calls } from "./calls.ts"
 import * as remote from "./remote.ts"
 import { Process, type Exit } from "./stdio.ts"
-import type { Catalog, Hooks, Key, Logger, Progress, RequestOptions, Status } from "./types.ts"
+import type { Catalog, Hooks, Key, Logger, RequestOptions, Signal, Status } from "./types.ts"
 
 /** What an instance needs from its pool. */
 export interface Owner {
@@ -32,8 +29,11 @@ export interface Owner {
 
 /** One live connection to a downstream: a process (or remote session) and the SDK client on it. */
 export interface Conn {
+    /** initialize, notifications and the downstream's own requests */
     client: Client
     transport: Transport
+    /** our requests, beside the client (set once connected) */
+    calls: Calls
     process?: Process
     remote?: remote.Remote
     /** kept for a remote reconnect only; a stdio instance keeps no value after spawning */
@@ -41,23 +41,13 @@ export interface Conn {
     pid?: number
     startedAt: number
     inflight: number
-    /** progress callbacks by the token the downstream was given (the SDK's request id) */
-    progress: Map<unknown, Pending>
     /** set when the connection ended, before in-flight calls are failed: the error they get */
     dead?: McpError
     stopping: boolean
-    opts: { timeout: number; resetTimeoutOnProgress: true }
     stderr: string[]
     drained?: () => void
 }
 
-interface Pending { cb: (p: Progress) => void; id: unknown }
-
-/** Marks the params of a request that wants progress; the transport wrapper learns its token from it. */
-const progressKey = Symbol("progress")
-
-/** Results are relayed as the downstream sent them: no re-validation on the hot path. */
-const Permissive = z.custom<Record<string, unknown>>(v => typeof v === "object" && v !== null)
 const noop = (): void => {}
 const timedOut: number = ErrorCode.RequestTimeout
 const connectionClosed: number = ErrorCode.ConnectionClosed
@@ -285,11 +275,10 @@ export class Instance {
         const c: Conn = {
             client: undefined as unknown as Client,
             transport: undefined as unknown as Transport,
+            calls: undefined as unknown as Calls,
             startedAt: Date.now(),
             inflight: 0,
-            progress: new Map(),
             stopping: false,
-            opts: { timeout: s.timeout, resetTimeoutOnProgress: true },
             stderr: [],
         }
         if (s.kind === "stdio") {
@@ -330,7 +319,7 @@ export class Instance {
             c.headers = { url, headers: r.headers }
             await this.reach(c)
         }
-        intercept(c, o.registry, o.log, this.name)
+        c.calls = this.calls(c.transport)
         return c
     }
 
@@ -380,11 +369,14 @@ export class Instance {
             return Promise.resolve()
         }
         client.onerror = e => {
-            // the SDK reports a progress notification that arrived after its response: we relayed it already
-            if (e.message.startsWith("Received a progress notification for an unknown token")) return
             o.log.debug(`server ${this.name}: ${e.message}`, { server: key.server, scope: key.scope })
         }
         return client
+    }
+
+    /** Our requests on a connected transport; its timeout is the server's as of the start. */
+    private calls(t: Transport): Calls {
+        return new Calls(t, { timeout: this.server.timeout, registry: this.owner.registry, log: this.owner.log, name: this.name })
     }
 
     private notification(n: { method: string; params?: Record<string, unknown> }): void {
@@ -401,29 +393,13 @@ export class Instance {
 
     private call(c: Conn, method: string, params: Record<string, unknown> | undefined, o: RequestOptions | undefined, retried: boolean): Promise<Record<string, unknown>> {
         c.inflight++
-        let opts: Parameters<Client["request"]>[2] = c.opts
-        let pending: Pending | undefined
-        let p = params
-        if (o !== undefined && (o.onprogress !== undefined || o.signal !== undefined)) {
-            if (o.onprogress !== undefined) {
-                pending = { cb: o.onprogress, id: undefined }
-                // The SDK gives the downstream its own token (this request's id); the symbol, which
-                // JSON never shows, tells the transport wrapper whose callback that token is.
-                p = { ...params, [progressKey]: pending }
-            }
-            opts = { timeout: c.opts.timeout, resetTimeoutOnProgress: true, signal: o.signal, onprogress: pending ? noop : undefined }
-        } else if (params !== undefined && hasToken(params)) {
-            // a token meant for someone else: the downstream's progress would have nowhere to go
-            const { progressToken: _, ...meta } = params._meta as Record<string, unknown>
-            p = { ...params, _meta: meta }
-        }
-        return c.client.request({ method, params: p }, Permissive, opts).then(
+        return c.calls.request(method, params, o).then(
             r => {
-                this.done(c, pending)
+                this.done(c)
                 return r
             },
             (e: unknown) => {
-                this.done(c, pending)
+                this.done(c)
                 if (!retried && c.remote !== undefined && remote.expired(e, c.remote)) {
                     return this.reconnect(c).then(c2 => this.call(c2, method, params, o, true))
                 }
@@ -431,21 +407,20 @@ export class Instance {
             })
     }
 
-    private done(c: Conn, pending: Pending | undefined): void {
-        if (pending !== undefined && pending.id !== undefined) c.progress.delete(pending.id)
+    private done(c: Conn): void {
         if (--c.inflight === 0 && c.drained) c.drained()
         this.used()
     }
 
     /** The error a caller gets: the downstream's own as it sent it, or ours naming the server; scrubbed. */
-    private error(c: Conn, e: unknown, signal: AbortSignal | undefined): McpError {
+    private error(c: Conn, e: unknown, signal: Signal | undefined): McpError {
         const reg = this.owner.registry
         if (signal?.aborted) return fail(ErrorCode.RequestTimeout, `request to server ${this.name} was cancelled`)
         if (e instanceof McpError) {
             if (e.code === connectionClosed && c.dead) return c.dead
             const data = e.data as { timeout?: unknown } | undefined
             if (e.code === timedOut && data?.timeout !== undefined && e.message.endsWith("Request timed out")) {
-                return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer within ${duration(c.opts.timeout)}`, { timeout: c.opts.timeout })
+                return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer within ${duration(c.calls.timeout)}`, { timeout: c.calls.timeout })
             }
             const prefix = `MCP error ${e.code}: `
             const text = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message
@@ -458,7 +433,7 @@ export class Instance {
     /** A remote session the server forgot: connect again with the same headers (no new decrypt). */
     private reconnect(c: Conn): Promise<Conn> {
         if (this.conn !== c) return this.ensure()
-        const fresh: Conn = { ...c, inflight: 0, progress: new Map(), stopping: false, startedAt: Date.now(), stderr: [], drained: undefined }
+        const fresh: Conn = { ...c, inflight: 0, stopping: false, startedAt: Date.now(), stderr: [], drained: undefined }
         delete fresh.dead
         this.conn = undefined
         this.owner.log.info(`server ${this.name} lost its session; reconnecting`, { server: this.key.server, scope: this.key.scope })
@@ -467,7 +442,7 @@ export class Instance {
             c.stopping = true
             if (c.remote) await remote.close(c.remote)
             await this.reach(fresh)
-            intercept(fresh, this.owner.registry, this.owner.log, this.name)
+            fresh.calls = this.calls(fresh.transport)
             if (gen !== this.gen) {
                 await this.shut(fresh, stopped(this.name))
                 throw stopped(this.name)
@@ -547,42 +522,6 @@ export class Instance {
     }
 }
 
-/**
- * Wraps the connected transport: outgoing requests that want progress register their token, and
- * incoming progress for them is handed to the caller synchronously, before the SDK sees the message
- * (its own dispatch runs a microtask later and drops progress that arrives just before the response).
- */
-function intercept(c: Conn, reg: redact.Registry, log: Logger, name: string): void {
-    const t = c.transport
-    const send = t.send.bind(t)
-    t.send = (m, opts) => {
-        const pending = (m as { params?: { [progressKey]?: Pending } }).params?.[progressKey]
-        if (pending !== undefined) {
-            pending.id = (m as { id?: unknown }).id
-            c.progress.set(pending.id, pending)
-        }
-        return send(m, opts)
-    }
-    const sdk = t.onmessage
-    if (sdk === undefined) return
-    t.onmessage = (m: JSONRPCMessage, extra) => {
-        if (c.progress.size !== 0 && (m as { method?: string }).method === "notifications/progress") {
-            const params = (m as { params?: Record<string, unknown> }).params
-            const pending = params && c.progress.get(params.progressToken)
-            if (pending !== undefined) {
-                const { progressToken: _, ...p } = params!
-                if (typeof p.message === "string") p.message = reg.scrub(p.message)
-                try {
-                    pending.cb(p as unknown as Progress)
-                } catch (e) {
-                    log.warn(`progress of server ${name} could not be relayed: ${message(e)}`)
-                }
-            }
-        }
-        sdk(m, extra)
-    }
-}
-
 /** Resolves when no call is in flight on `c`, or after `ms`. */
 function drain(c: Conn, ms: number): Promise<void> {
     if (c.inflight === 0) return Promise.resolve()
@@ -593,11 +532,6 @@ function drain(c: Conn, ms: number): Promise<void> {
             done()
         }
     })
-}
-
-function hasToken(params: Record<string, unknown>): boolean {
-    const meta = params._meta
-    return typeof meta === "object" && meta !== null && "progressToken" in meta
 }
 
 /** An McpError whose message is exactly `text` (the SDK's constructor would prefix it with the code). */

@@ -52,10 +52,22 @@ export interface Status {
 /** Progress of one request, as the downstream sent it (without its token). */
 export interface Progress { progress: number; total?: number; message?: string }
 
+/**
+ * What cancels a request: an AbortSignal, or any lighter object with these members (an
+ * AbortSignal per call costs the gateway's hot path a few µs). Listeners are objects, so the pool
+ * needs no closure per request.
+ */
+export interface Signal {
+    readonly aborted: boolean
+    readonly reason: unknown
+    addEventListener(type: "abort", listener: { handleEvent(): void }): void
+    removeEventListener(type: "abort", listener: { handleEvent(): void }): void
+}
+
 /** Options of one request. */
 export interface RequestOptions {
     /** aborting cancels exactly this downstream request (notifications/cancelled) */
-    signal?: AbortSignal
+    signal?: Signal
     /** called synchronously from the transport for each progress notification of this request */
     onprogress?: (p: Progress) => void
 }

@@ -1,14 +1,13 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
-import { Protocol, type RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import {
-    CallToolRequestSchema, CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema,
+    CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema,
     ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema, LoggingLevelSchema, McpError,
     ReadResourceRequestSchema, ResultSchema, RootsListChangedNotificationSchema, ElicitResultSchema, SetLevelRequestSchema,
     SubscribeRequestSchema, UnsubscribeRequestSchema,
-    type CallToolRequest, type ClientCapabilities, type LoggingLevel, type Prompt, type Resource, type ResourceTemplate, type ServerNotification,
-    type ServerRequest, type ServerResult, type Tool,
+    type CallToolRequest, type ClientCapabilities, type JSONRPCMessage, type LoggingLevel, type Prompt, type RequestId, type Resource,
+    type ResourceTemplate, type ServerResult, type Tool,
 } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
@@ -16,6 +15,7 @@ import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Approvals } from "./approve.ts"
 import { Trail } from "./audit.ts"
+import { abortSignal, Call, context, Relayed, rpcError, toolParams, type Context } from "./call.ts"
 import * as names from "./names.ts"
 import * as policy from "./policy.ts"
 import * as refs from "./refs.ts"
@@ -34,7 +34,6 @@ export interface Options {
 /** Where a tool or prompt call goes. */
 export interface Route { server: string; original: string; key: downstream.Key }
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>
 type Params = Record<string, unknown>
 
 /** Everything the client can list, built from the catalogs of every server. */
@@ -50,8 +49,10 @@ interface Tables {
 }
 
 /** One client connection: stdio has one, Streamable HTTP one per session. */
-interface Session {
+export interface Session {
     server: Server
+    /** its tools/calls in flight, which the client may cancel by id */
+    calls: Map<RequestId, Call>
     level?: LoggingLevel
     subscriptions: Set<string>
     /** the folder used when the client offers no roots */
@@ -86,10 +87,6 @@ const listChanged = {
     resources: "notifications/resources/list_changed",
 } as const
 
-type CallHandler = (req: CallToolRequest, extra: Extra) => Promise<ServerResult>
-// eslint-disable-next-line @typescript-eslint/unbound-method -- always called with .call(server, …)
-const raw = Protocol.prototype.setRequestHandler as unknown as (this: Server, schema: typeof CallToolRequestSchema, h: CallHandler) => void
-
 const methodNotFound: number = ErrorCode.MethodNotFound
 
 // how long a client may take to list its roots before serve's working directory is used instead
@@ -117,17 +114,6 @@ function matcher(template: string): UriTemplate | undefined {
 
 const macrotask = () => new Promise<void>(resolve => setImmediate(resolve))
 
-/** An error relayed to the client with its own code and message (McpError would prefix the message again). */
-class Relayed extends Error {
-    readonly code: number
-    readonly data?: unknown
-    constructor(code: number, message: string, data?: unknown) {
-        super(message)
-        this.code = code
-        this.data = data
-    }
-}
-
 function quote(s: string): string {
     return JSON.stringify(s)
 }
@@ -149,7 +135,7 @@ export class Core {
     // what the client was last shown of each server, to announce only the lists that moved
     private shown = new Map<string, Shown>()
     // client requests in flight per instance ("server\0scope"), for the instance's own requests
-    private readonly flights = new Map<string, Set<Extra>>()
+    private readonly flights = new Map<string, Set<Context>>()
     private readonly vault: secrets.Vault
     private readonly cwd: string
     /** the audit trail: rows queued per call, written in batches */
@@ -202,13 +188,19 @@ export class Core {
             capabilities,
             debouncedNotificationMethods: Object.values(listChanged),
         })
-        const session: Session = { server, subscriptions: new Set(), root: o.root ?? this.cwd, chain: [], decisions: new Map(), generation: -1 }
+        const session: Session = { server, calls: new Map(), subscriptions: new Set(), root: o.root ?? this.cwd, chain: [], decisions: new Map(), generation: -1 }
         server.oninitialized = () => { this.roots(session) }
         this.handle(session)
         server.onclose = () => { this.drop(session) }
         server.onerror = e => { this.log.debug("client connection error", { error: this.registry.scrub(e.message) }) }
         this.sessions.add(session)
         await server.connect(t)
+        // tools/call, the per-call path, is served here before the SDK Server sees it: the Server
+        // would zod-check the message twice and make an AbortController and a closure set per call
+        const sdk = t.onmessage
+        t.onmessage = (m, extra) => {
+            if (!this.take(session, t, m)) sdk?.(m, extra)
+        }
     }
 
     /** The tools the client sees, with the server and original name of each. */
@@ -251,6 +243,55 @@ export class Core {
         return t?.routes.get(tool)
     }
 
+    /** Takes a tools/call (and a cancellation of one) off the client's transport; false leaves the message to the SDK Server. */
+    private take(session: Session, t: Transport, m: JSONRPCMessage): boolean {
+        const method = (m as { method?: unknown }).method
+        if (method === "tools/call") {
+            const id = (m as { id?: unknown }).id
+            if (typeof id !== "string" && typeof id !== "number") return false
+            void this.serve(session, t, id, (m as { params?: unknown }).params)
+            return true
+        }
+        if (method === "notifications/cancelled" && session.calls.size !== 0) {
+            const params = (m as { params?: { requestId?: RequestId; reason?: unknown } }).params
+            const call = params?.requestId === undefined ? undefined : session.calls.get(params.requestId)
+            if (call === undefined) return false
+            call.abort(params?.reason)
+            return true
+        }
+        return false
+    }
+
+    /** Serves one tools/call and answers it on `t` as the SDK Server would, result or JSON-RPC error. */
+    private async serve(session: Session, t: Transport, id: RequestId, raw: unknown): Promise<void> {
+        let call: Call | undefined
+        let m: JSONRPCMessage
+        try {
+            const params = toolParams(raw)
+            call = new Call(session, t, id, params._meta?.progressToken)
+            session.calls.set(id, call)
+            m = { jsonrpc: "2.0", id, result: await this.tool(session, params, call) }
+        } catch (e) {
+            m = { jsonrpc: "2.0", id, error: rpcError(e, s => this.registry.scrub(s)) }
+        }
+        if (call === undefined) {
+            t.send(m, { relatedRequestId: id }).catch(() => { /* the client is gone */ })
+            return
+        }
+        if (session.calls.get(id) === call) session.calls.delete(id)
+        call.answer(m)
+    }
+
+    /** One tools/call by its exposed name. */
+    private async tool(session: Session, params: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
+        const name = params.name
+        const t = this.tables?.routes.has(name) ? this.tables : await this.refresh()
+        const r = this.route(name, t)
+        const n = t.tools.byName.get(name)
+        if (r === undefined || n === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
+        return this.call(session, r, n, params, ctx)
+    }
+
     private handle(session: Session): void {
         const s = session.server
         s.setRequestHandler(ListToolsRequestSchema, async () => {
@@ -260,16 +301,6 @@ export class Core {
             const allowed = t.tools.list.filter(n => this.decide(session, n).action === "allow")
             return { tools: this.registry.scrubObject(allowed.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })) }
         })
-        // Protocol's own setRequestHandler, not Server's: Server wraps tools/call to validate every
-        // result with zod again, which the per-call path cannot afford (results are relayed as they are).
-        raw.call(s, CallToolRequestSchema, async (req, extra) => {
-            const name = req.params.name
-            const t = this.tables?.routes.has(name) ? this.tables : await this.refresh()
-            const r = this.route(name, t)
-            const n = t.tools.byName.get(name)
-            if (r === undefined || n === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
-            return this.call(session, r, n, req, extra)
-        })
         s.setRequestHandler(ListPromptsRequestSchema, async () => {
             const t = await this.refresh()
             return { prompts: this.registry.scrubObject(t.prompts.list.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })) }
@@ -278,7 +309,7 @@ export class Core {
             const name = req.params.name
             const r = (await this.tablesFor(t => t.promptRoutes.has(name))).promptRoutes.get(name)
             if (r === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown prompt ${quote(this.registry.scrub(name))}`)
-            return this.forward(r, "prompts/get", req.params, extra, false)
+            return this.forward(r, "prompts/get", req.params, context(session, extra), false)
         })
         s.setRequestHandler(ListResourcesRequestSchema, async () => {
             const t = await this.refresh()
@@ -290,12 +321,12 @@ export class Core {
         })
         s.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => {
             const server = await this.owner(req.params.uri)
-            return this.forward(this.serverRoute(server), "resources/read", req.params, extra, false)
+            return this.forward(this.serverRoute(server), "resources/read", req.params, context(session, extra), false)
         })
         s.setRequestHandler(SubscribeRequestSchema, async (req, extra) => {
             const uri = req.params.uri
             const server = await this.owner(uri)
-            const result = await this.forward(this.serverRoute(server), "resources/subscribe", req.params, extra, false)
+            const result = await this.forward(this.serverRoute(server), "resources/subscribe", req.params, context(session, extra), false)
             session.subscriptions.add(uri)
             return result
         })
@@ -304,7 +335,7 @@ export class Core {
             session.subscriptions.delete(uri)
             if (this.subscribed(uri)) return {}
             const server = await this.owner(uri)
-            return this.forward(this.serverRoute(server), "resources/unsubscribe", req.params, extra, false)
+            return this.forward(this.serverRoute(server), "resources/unsubscribe", req.params, context(session, extra), false)
         })
         s.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
             const ref = req.params.ref
@@ -319,7 +350,7 @@ export class Core {
                 r = this.serverRoute(await this.templateOwner(ref.uri))
             }
             try {
-                return await this.forward(r, "completion/complete", params, extra, false)
+                return await this.forward(r, "completion/complete", params, context(session, extra), false)
             } catch (e) {
                 // a server that does not complete offers nothing to complete, which is no error to the client
                 if (e instanceof Relayed && e.code === methodNotFound) return { completion: { values: [], hasMore: false } }
@@ -380,11 +411,11 @@ export class Core {
      * One tool call under the policy: denied, held for approval, its secret:// arguments resolved,
      * then forwarded; audited in every case (argument names only), never blocking other calls.
      */
-    private async call(session: Session, r: Route, n: names.Named<Tool>, req: CallToolRequest, extra: Extra): Promise<ServerResult> {
+    private async call(session: Session, r: Route, n: names.Named<Tool>, req: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
         const started = performance.now()
         if (session.loading) await session.loading
         const d = this.decide(session, n)
-        const args = req.params.arguments
+        const args = req.arguments
         const client = session.server.getClientVersion()?.name ?? "client"
         const detail: Params = { arguments: args === undefined ? [] : Object.keys(args) }
         const row = { action: "call", actor: client, tool: n.exposed, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route, detail }
@@ -396,7 +427,7 @@ export class Core {
         if (d.action === "deny") return refuse("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; nothing was sent to server ${quote(d.server)}`)
         if (d.approval) {
             const a = await this.approvals.ask({
-                decision: d, client, arguments: args && this.registry.scrubObject(args), elicit: this.elicitor(session), signal: extra.signal,
+                decision: d, client, arguments: args && this.registry.scrubObject(args), elicit: this.elicitor(session), signal: abortSignal(ctx.signal),
             })
             if (!a.ok) {
                 detail.approval = a.approval
@@ -406,10 +437,10 @@ export class Core {
             if (a.approval !== undefined) detail.approval = a.approval
             if (a.lease !== undefined) detail.lease = a.lease
         }
-        let params: Params = req.params
+        let params: Params = req
         if (args !== undefined && refs.has(args)) {
             try {
-                params = { ...req.params, arguments: await refs.resolve(args, { vault: this.vault, registry: this.registry, trail: this.trail, decision: d, client }) }
+                params = { ...req, arguments: await refs.resolve(args, { vault: this.vault, registry: this.registry, trail: this.trail, decision: d, client }) }
             } catch (e) {
                 if (e instanceof refs.RefError) return refuse("error", `${e.message}; nothing was sent to server ${quote(d.server)}\n${e.hint}`)
                 throw e
@@ -417,11 +448,11 @@ export class Core {
         }
         const to = d.server === r.server && d.scope === r.key.scope ? r : { server: d.server, original: r.original, key: { server: d.server, scope: d.scope } }
         try {
-            const result = await this.forward(to, "tools/call", params, extra, true)
-            done(extra.signal.aborted ? "cancelled" : (result as { isError?: boolean }).isError === true ? "error" : "ok")
+            const result = await this.forward(to, "tools/call", params, ctx, true)
+            done(ctx.signal.aborted ? "cancelled" : (result as { isError?: boolean }).isError === true ? "error" : "ok")
             return result
         } catch (e) {
-            done(extra.signal.aborted ? "cancelled" : "error")
+            done(ctx.signal.aborted ? "cancelled" : "error")
             throw e
         }
     }
@@ -442,11 +473,11 @@ export class Core {
      * result scrubbed. The per-call path: a Map lookup has already happened, nothing here
      * validates, logs or writes.
      */
-    private async forward(r: Route, method: string, params: Params, extra: Extra, tool: boolean): Promise<ServerResult> {
-        const token = extra._meta?.progressToken
+    private async forward(r: Route, method: string, params: Params, ctx: Context, tool: boolean): Promise<ServerResult> {
+        const token = ctx.token
         const out: Params = { ...params }
         if (r.original !== "") out.name = r.original
-        let o: Parameters<downstream.Pool["request"]>[3] = { signal: extra.signal }
+        let o: downstream.RequestOptions = { signal: ctx.signal }
         let relayed = false
         if (token !== undefined) {
             // the pool gives the downstream a token of its own; the client's stays here
@@ -454,17 +485,14 @@ export class Core {
             if (Object.keys(meta).length > 0) out._meta = meta
             else delete out._meta
             o = {
-                signal: extra.signal,
+                signal: ctx.signal,
                 onprogress: p => {
                     relayed = true
-                    extra.sendNotification({
-                        method: "notifications/progress",
-                        params: this.registry.scrubObject({ ...p, progressToken: token }),
-                    }).catch(() => { /* the client is gone: the call fails on its own */ })
+                    ctx.progress(this.registry.scrubObject({ ...p, progressToken: token }))
                 },
             }
         }
-        const landed = this.flight(r.key, extra)
+        const landed = this.flight(r.key, ctx)
         try {
             const result = await this.pool.request(r.key, method, out, o)
             // The SDK client drops a progress notification that arrives in the same tick as its
@@ -484,13 +512,13 @@ export class Core {
      * so that what the instance asks meanwhile (sampling, elicitation, roots) goes back to that
      * client, on that request's own stream (Streamable HTTP), not to whichever session came last.
      */
-    private flight(key: downstream.Key, extra: Extra): () => void {
+    private flight(key: downstream.Key, ctx: Context): () => void {
         const k = `${key.server}\0${key.scope ?? ""}`
         let set = this.flights.get(k)
         if (set === undefined) this.flights.set(k, set = new Set())
-        set.add(extra)
+        set.add(ctx)
         return () => {
-            set.delete(extra)
+            set.delete(ctx)
             if (set.size === 0) this.flights.delete(k)
         }
     }
@@ -680,11 +708,12 @@ export class Core {
     private async request(key: downstream.Key, r: { method: string; params?: Params }, signal: AbortSignal): Promise<Params> {
         const need = r.method === "sampling/createMessage" ? "sampling" : r.method === "elicitation/create" ? "elicitation" : r.method === "roots/list" ? "roots" : undefined
         // the client whose call the instance is serving, if one can answer: on that call's stream
-        for (const extra of this.flights.get(`${key.server}\0${key.scope ?? ""}`) ?? []) {
-            const s = [...this.sessions].find(s => s.server.transport !== undefined && s.server.transport.sessionId === extra.sessionId)
-            if (s === undefined || (need !== undefined && s.server.getClientCapabilities()?.[need] === undefined)) continue
+        for (const ctx of this.flights.get(`${key.server}\0${key.scope ?? ""}`) ?? []) {
+            const s = ctx.session
+            if (s.server.transport === undefined || (need !== undefined && s.server.getClientCapabilities()?.[need] === undefined)) continue
+            if (ctx.signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, "Request was cancelled")
             const params = r.params && this.registry.scrubObject(r.params)
-            return extra.sendRequest({ method: r.method, params } as ServerRequest, ResultSchema, { signal, timeout: relayTimeout })
+            return s.server.request({ method: r.method, params }, ResultSchema, { signal, timeout: relayTimeout, relatedRequestId: ctx.id })
         }
         let session: Session | undefined
         for (const s of this.sessions) {
@@ -729,6 +758,8 @@ export class Core {
 
     private drop(session: Session): void {
         this.sessions.delete(session)
+        for (const call of session.calls.values()) call.abort("the client closed the connection")
+        session.calls.clear()
         for (const uri of session.subscriptions) {
             if (this.subscribed(uri)) continue
             const server = this.tables?.owners.get(uri) ?? this.tables?.templates.find(x => x.match?.match(uri))?.server

@@ -20,6 +20,7 @@ import type * as secrets from "../secrets/index.ts"
 import { Core } from "./gateway.ts"
 
 export * as policy from "./policy.ts"
+export { Stdio } from "./stdio.ts"
 export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"
 
 /** A running gateway: one pool of downstream instances shared by every client connection. */

@@ -297,29 +297,66 @@ async function until(res: Response, want: (m: Record<string, unknown>) => boolea
     }
 }
 
-test("a downstream's request made before the client opens its GET stream waits for it instead of being lost", { timeout: 30_000 }, async () => {
+/** An initialized raw session: its id and the headers of its next requests. */
+async function session(k: Awaited<ReturnType<typeof start>>): Promise<Record<string, string>> {
+    const h = { ...json, accept: "application/json, text/event-stream" }
+    const init = await k.req("/mcp", {
+        method: "POST", headers: h,
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: { sampling: {} }, clientInfo: { name: "raw", version: "1" } } }),
+    })
+    assert.equal(init.status, 200)
+    await until(init, m => m.id === 1)
+    const s = { ...h, "mcp-session-id": init.headers.get("mcp-session-id")!, "mcp-protocol-version": "2025-06-18" }
+    assert.equal((await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).status, 202)
+    return s
+}
+
+test("a downstream's sampling request reaches the calling session on the call's own stream", { timeout: 30_000 }, async () => {
     const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "token-value-1234" } } })
     try {
-        const h = { ...json, accept: "application/json, text/event-stream" }
-        const init = await k.req("/mcp", {
-            method: "POST", headers: h,
-            body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: { sampling: {} }, clientInfo: { name: "raw", version: "1" } } }),
-        })
-        assert.equal(init.status, 200)
-        const sid = init.headers.get("mcp-session-id")!
-        await until(init, m => m.id === 1)
-        const s = { ...h, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" }
-        assert.equal((await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }) })).status, 202)
+        const s = await session(k)
+        // another capable session that connected later must not be asked
+        await session(k)
         const call = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ds__sample", arguments: { text: "ask" } } }) })
         assert.equal(call.status, 200)
-        await sleep(1500) // the downstream starts and asks while no GET stream is open
-        const get = await k.req("/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" } })
-        assert.equal(get.status, 200)
-        const ask = await until(get, m => m.method === "sampling/createMessage")
+        const reader = call.body!.pipeThrough(new TextDecoderStream()).getReader()
+        let buf = ""
+        let ask: Record<string, unknown> | undefined
+        while (ask === undefined) {
+            const { value, done } = await reader.read()
+            if (done) throw new Error(`the call's stream ended: ${buf}`)
+            buf += value
+            const m = /^data: (.*sampling\/createMessage.*)$/m.exec(buf)
+            if (m) ask = JSON.parse(m[1]!) as Record<string, unknown>
+        }
         const answer = { jsonrpc: "2.0", id: ask.id, result: { role: "assistant", content: { type: "text", text: "sampled-answer" }, model: "m" } }
         assert.equal((await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify(answer) })).status, 202)
-        const result = await until(call, m => m.id === 2)
-        assert.match(JSON.stringify(result), /sampled-answer/)
+        while (!buf.includes('"id":2')) {
+            const { value, done } = await reader.read()
+            if (done) break
+            buf += value
+        }
+        assert.match(buf, /sampled-answer/)
+        await reader.cancel()
+    } finally {
+        await k.close()
+    }
+})
+
+test("what a session is sent before it opens its GET stream waits for the stream instead of being lost", { timeout: 30_000 }, async () => {
+    const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "token-value-1234" } } })
+    try {
+        const s = await session(k)
+        // the catalog grows: tools/list_changed goes to every session, outside any request
+        const list = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }) })
+        await until(list, m => m.id === 2)
+        const grow = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ds__grow", arguments: { name: "grown" } } }) })
+        await until(grow, m => m.id === 3)
+        await sleep(500)
+        const get = await k.req("/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": s["mcp-session-id"]!, "mcp-protocol-version": "2025-06-18" } })
+        assert.equal(get.status, 200)
+        const n = await until(get, m => m.method === "notifications/tools/list_changed")
+        assert.equal(n.method, "notifications/tools/list_changed")
     } finally {
         await k.close()
     }

@@ -1,0 +1,139 @@
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import {
+    ErrorCode,
+    type CallToolRequest, type JSONRPCMessage, type ProgressToken, type RequestId, type ServerNotification, type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js"
+import type * as downstream from "../downstream/index.ts"
+import type { Session } from "./gateway.ts"
+
+type Params = Record<string, unknown>
+
+/** An error relayed to the client with its own code and message (McpError would prefix the message again). */
+export class Relayed extends Error {
+    readonly code: number
+    readonly data?: unknown
+    constructor(code: number, message: string, data?: unknown) {
+        super(message)
+        this.code = code
+        this.data = data
+    }
+}
+
+/** A client request in flight, whichever way it came in: what relaying it downstream needs of it. */
+export interface Context {
+    readonly session: Session
+    readonly id: RequestId
+    /** aborted when the client cancels the request or goes away */
+    readonly signal: downstream.Signal
+    /** the client's progress token, when it asked for progress */
+    readonly token: ProgressToken | undefined
+    /** Tells the client of progress on this request; nothing once it was cancelled. */
+    progress(params: Params): void
+}
+
+/** A request the SDK Server dispatched (every method but tools/call). */
+export function context(session: Session, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Context {
+    return {
+        session,
+        id: extra.requestId,
+        signal: extra.signal,
+        token: extra._meta?.progressToken,
+        progress(params) {
+            extra.sendNotification({ method: "notifications/progress", params } as ServerNotification).catch(() => { /* the client is gone: the call fails on its own */ })
+        },
+    }
+}
+
+/**
+ * One tools/call, served without the SDK Server (gateway.ts `take`): it is its own cancel signal,
+ * lighter than an AbortController per call, and answers on the transport the request came on,
+ * naming the request on every send so a Streamable HTTP transport picks that request's stream.
+ */
+export class Call implements Context, downstream.Signal {
+    readonly session: Session
+    readonly id: RequestId
+    readonly token: ProgressToken | undefined
+    aborted = false
+    reason: unknown = undefined
+    private readonly t: Transport
+    private listeners: Array<{ handleEvent(): void }> | undefined
+
+    constructor(session: Session, t: Transport, id: RequestId, token: ProgressToken | undefined) {
+        this.session = session
+        this.t = t
+        this.id = id
+        this.token = token
+    }
+
+    get signal(): downstream.Signal {
+        return this
+    }
+
+    progress(params: Params): void {
+        if (this.aborted) return
+        this.send({ jsonrpc: "2.0", method: "notifications/progress", params })
+    }
+
+    /** Answers the request, unless it was cancelled (the client expects nothing then, as with the SDK). */
+    answer(m: JSONRPCMessage): void {
+        if (!this.aborted) this.send(m)
+    }
+
+    /** The client cancelled the request or went away. */
+    abort(reason: unknown): void {
+        if (this.aborted) return
+        this.aborted = true
+        this.reason = reason
+        for (const l of this.listeners ?? []) l.handleEvent()
+    }
+
+    addEventListener(_type: "abort", listener: { handleEvent(): void }): void {
+        (this.listeners ??= []).push(listener)
+    }
+
+    removeEventListener(_type: "abort", listener: { handleEvent(): void }): void {
+        const i = this.listeners?.indexOf(listener) ?? -1
+        if (i !== -1) this.listeners!.splice(i, 1)
+    }
+
+    private send(m: JSONRPCMessage): void {
+        this.t.send(m, { relatedRequestId: this.id }).catch(() => { /* the client is gone: nothing to tell it */ })
+    }
+}
+
+/** A real AbortSignal for code that needs one (approvals), following `s`; made only on that path. */
+export function abortSignal(s: downstream.Signal): AbortSignal {
+    if (s instanceof AbortSignal) return s
+    const ac = new AbortController()
+    if (s.aborted) ac.abort(s.reason)
+    else s.addEventListener("abort", { handleEvent: () => { ac.abort(s.reason) } })
+    return ac.signal
+}
+
+/** The params of a tools/call, checked as far as the gateway reads them (the SDK checked them with zod). */
+export function toolParams(p: unknown): CallToolRequest["params"] {
+    const bad = (why: string) => new Relayed(ErrorCode.InvalidParams, `invalid tools/call request: ${why}`)
+    if (!isObject(p)) throw bad("params must be an object")
+    if (typeof p.name !== "string") throw bad(`"name" must be a string`)
+    if (p.arguments !== undefined && !isObject(p.arguments)) throw bad(`"arguments" must be an object`)
+    const meta = p._meta
+    if (meta !== undefined) {
+        if (!isObject(meta)) throw bad(`"_meta" must be an object`)
+        const token = meta.progressToken
+        if (token !== undefined && typeof token !== "string" && typeof token !== "number") throw bad(`"progressToken" must be a string or a number`)
+    }
+    return p as CallToolRequest["params"]
+}
+
+/** The JSON-RPC error the SDK Server would answer a failed request with. */
+export function rpcError(e: unknown, scrub: (s: string) => string): { code: number; message: string; data?: unknown } {
+    const x = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; message?: unknown; data?: unknown }
+    const code = typeof x.code === "number" && Number.isSafeInteger(x.code) ? x.code : ErrorCode.InternalError
+    const message = typeof x.message === "string" ? scrub(x.message) : "Internal error"
+    return x.data === undefined ? { code, message } : { code, message, data: x.data }
+}
+
+function isObject(v: unknown): v is Params {
+    return typeof v === "object" && v !== null && !Array.isArray(v)
+}

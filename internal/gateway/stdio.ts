@@ -1,0 +1,92 @@
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+
+/** The longest line a client may send (the SDK's own stdio reader has the same cap). */
+export const maxLine = 10 * 1024 * 1024
+
+/**
+ * The client's side of `serve` over stdio: newline-delimited JSON-RPC on stdin and stdout. Each
+ * line is parsed once and checked for `jsonrpc: "2.0"` only, as the downstream reader does
+ * (internal/downstream/stdio.ts): the gateway takes tools/call itself and the SDK Server checks
+ * everything else it is handed, so the SDK transport's zod check of every line is paid for nothing.
+ * It does not notice stdin closing; serve watches stdin for that.
+ */
+export class Stdio implements Transport {
+    onclose?: () => void
+    onerror?: (error: Error) => void
+    onmessage?: (message: JSONRPCMessage) => void
+
+    private readonly stdin: NodeJS.ReadableStream
+    private readonly stdout: NodeJS.WritableStream
+    private pending: Buffer | undefined
+    private started = false
+    private closed = false
+
+    constructor(stdin: NodeJS.ReadableStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout) {
+        this.stdin = stdin
+        this.stdout = stdout
+    }
+
+    start(): Promise<void> {
+        if (this.started) return Promise.reject(new Error("stdio transport already started"))
+        this.started = true
+        this.stdin.on("data", this.ondata)
+        this.stdin.on("error", this.onstdinerror)
+        return Promise.resolve()
+    }
+
+    send(message: JSONRPCMessage): Promise<void> {
+        if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve()
+        return new Promise(done => this.stdout.once("drain", done))
+    }
+
+    close(): Promise<void> {
+        if (this.closed) return Promise.resolve()
+        this.closed = true
+        this.stdin.off("data", this.ondata)
+        this.stdin.off("error", this.onstdinerror)
+        // pause only a stdin nobody else reads, or the process would stay alive reading it
+        if (this.stdin.listenerCount("data") === 0) this.stdin.pause()
+        this.pending = undefined
+        this.onclose?.()
+        return Promise.resolve()
+    }
+
+    private readonly onstdinerror = (e: Error): void => {
+        this.onerror?.(e)
+    }
+
+    private readonly ondata = (chunk: Buffer): void => {
+        let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
+        let at = buf.indexOf(10)
+        while (at !== -1) {
+            const end = at > 0 && buf[at - 1] === 13 ? at - 1 : at
+            const line = buf.toString("utf8", 0, end)
+            buf = buf.subarray(at + 1)
+            if (line.length) this.deliver(line)
+            if (this.closed) return
+            at = buf.indexOf(10)
+        }
+        if (buf.length > maxLine) {
+            this.onerror?.(new Error(`a line longer than ${maxLine} bytes: closing the connection`))
+            void this.close()
+            return
+        }
+        this.pending = buf.length ? buf : undefined
+    }
+
+    private deliver(line: string): void {
+        let m: unknown
+        try {
+            m = JSON.parse(line)
+        } catch (e) {
+            this.onerror?.(new Error(`a line that is not JSON: ${(e as Error).message}`))
+            return
+        }
+        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+            this.onerror?.(new Error("a line that is not a JSON-RPC 2.0 message"))
+            return
+        }
+        this.onmessage?.(m as JSONRPCMessage)
+    }
+}
