@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto"
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readdirSync, readSync, unlinkSync, writeSync } from "node:fs"
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import { hinted } from "./errors.ts"
 
@@ -49,27 +49,51 @@ export function syncDir(dir: string): void {
 }
 
 /**
- * Reads a key file, refusing one that group or others may access (as ssh refuses a loose
- * private key). The mode is checked on the open descriptor, so the file read is the file checked.
- * Returns undefined when the file does not exist.
+ * Replaces whatever is at `path` with `data`, atomically: a temp file opened exclusively 0600,
+ * fsynced, then renamed over the name, so a reader sees the old file or the new, never a mix.
  */
-export function readKey(path: string): Buffer | undefined {
+export function writeOver(path: string, data: Uint8Array): void {
+    const tmp = temp(path)
+    const fd = openSync(tmp, "wx", 0o600)
+    try {
+        try {
+            fchmodSync(fd, 0o600)
+            for (let at = 0; at < data.length;) at += writeSync(fd, data, at)
+            fsyncSync(fd)
+        } finally {
+            closeSync(fd)
+        }
+        renameSync(tmp, path)
+    } catch (e) {
+        unlinkSync(tmp)
+        throw e
+    }
+    syncDir(dirname(path))
+}
+
+/**
+ * Reads a private file (`what` names it in errors: "key file", "api token file"), refusing one
+ * that group or others may access, as ssh refuses a loose private key. The mode is checked on the
+ * open descriptor, so the file read is the file checked. Returns undefined when it does not exist.
+ */
+export function readPrivate(path: string, what = "key file"): Buffer | undefined {
+    const name = `${what} ${JSON.stringify(path)}`
     let fd: number
     try {
         fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW)
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
         if (code === "ENOENT") return undefined
-        if (code === "ELOOP") throw hinted(`key file ${JSON.stringify(path)} is a symbolic link`, `point MCPLEXER_AGE_KEY at the file itself`)
-        throw hinted(`cannot read key file ${JSON.stringify(path)}: ${code ?? String(e)}`, `check the permissions of ${JSON.stringify(path)}`, { cause: e })
+        if (code === "ELOOP") throw hinted(`${name} is a symbolic link`, `replace the link with the file itself (or point MCPLEXER_AGE_KEY at it)`)
+        throw hinted(`cannot read ${name}: ${code ?? String(e)}`, `check the permissions of ${JSON.stringify(path)}`, { cause: e })
     }
     try {
         const st = fstatSync(fd)
-        if (!st.isFile()) throw hinted(`key file ${JSON.stringify(path)} is not a regular file`, `point MCPLEXER_AGE_KEY at an age key file`)
+        if (!st.isFile()) throw hinted(`${name} is not a regular file`, `move it away; mcplexer makes a new one where it needs one`)
         const mode = st.mode & 0o777
         if (mode & 0o077) {
-            const what = mode & 0o044 ? "readable" : "writable"
-            throw hinted(`key file ${JSON.stringify(path)} is ${what} by others (mode ${mode.toString(8).padStart(4, "0")})`, `chmod 600 ${path}`)
+            const how = mode & 0o044 ? "readable" : "writable"
+            throw hinted(`${name} is ${how} by others (mode ${mode.toString(8).padStart(4, "0")})`, `chmod 600 ${path}`)
         }
         const out = Buffer.alloc(st.size)
         for (let at = 0; at < out.length;) {

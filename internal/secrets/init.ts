@@ -1,5 +1,5 @@
 import type * as config from "../config/index.ts"
-import { readKey } from "./file.ts"
+import { readPrivate } from "./file.ts"
 
 /**
  * Creates the identity at `paths.key` if missing, atomically (never when keyExplicit: then a
@@ -9,7 +9,7 @@ export async function init(paths: config.Paths): Promise<{ created: boolean; rec
     const keyring = await import("./keyring.ts")
     const identity = await import("./identity.ts")
     const created = await keyring.create(paths)
-    const bytes = readKey(paths.key)
+    const bytes = readPrivate(paths.key)
     if (bytes === undefined) throw keyring.explicitMissing(paths.key)
     try {
         const id = await identity.load(bytes, paths.key)

@@ -13,7 +13,7 @@ import { max, min } from "drizzle-orm"
 import type * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import { hinted } from "./errors.ts"
-import { readKey, sweep, syncDir, writeNew } from "./file.ts"
+import { readPrivate, sweep, syncDir, writeNew } from "./file.ts"
 import * as identity from "./identity.ts"
 
 const cache = new Map<string, Promise<identity.Identity>>()
@@ -53,7 +53,7 @@ export function set(id: identity.Identity): void {
  */
 export async function reload(paths: config.Paths, s: store.Store, stale: identity.Identity): Promise<identity.Identity> {
     if (existsSync(nextPath(paths.key))) await recover(paths, s)
-    const bytes = readKey(paths.key)
+    const bytes = readPrivate(paths.key)
     if (bytes === undefined || identity.digest(bytes) === stale.digest) return stale
     const id = await identity.load(bytes, paths.key)
     bytes.fill(0)
@@ -114,7 +114,7 @@ async function read(paths: config.Paths, s: store.Store, o: { create?: boolean }
     sweep(paths.key)
     sweep(nextPath(paths.key))
     if (existsSync(nextPath(paths.key))) await recover(paths, s)
-    const bytes = readKey(paths.key)
+    const bytes = readPrivate(paths.key)
     if (bytes === undefined) throw hinted(`no key file at ${JSON.stringify(paths.key)}`, "create one with: mcplexer init")
     try {
         return await identity.load(bytes, paths.key)
@@ -135,14 +135,14 @@ function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
 export async function recover(paths: config.Paths, s: store.Store): Promise<void> {
     const next = nextPath(paths.key)
     for (let attempt = 0; attempt < 5; attempt++) {
-        const n = readKey(next)
+        const n = readPrivate(next)
         if (n === undefined) return
-        const k = readKey(paths.key)
+        const k = readPrivate(paths.key)
         // a key we cannot parse was never written by a rotation (it links only complete files)
         const nId = await identity.load(n, next).catch(() => undefined)
         const kId = k === undefined ? undefined : await identity.load(k, paths.key)
         const settled = store.guard(s, () => s.db.transaction(() => {
-            if (!same(readKey(next), n) || !same(readKey(paths.key), k)) return false
+            if (!same(readPrivate(next), n) || !same(readPrivate(paths.key), k)) return false
             const rows = recipients(s)
             if (nId !== undefined && rows?.min === nId.recipient && rows.max === nId.recipient && kId?.recipient !== nId.recipient) {
                 install(paths.key, nId.created ?? new Date())
@@ -173,7 +173,7 @@ function install(key: string, created: Date): string {
             } catch (e) {
                 if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e
                 // an earlier attempt of this same step, killed after the link
-                if (same(readKey(old), readKey(key))) break
+                if (same(readPrivate(old), readPrivate(key))) break
                 old = `${oldPath(key, created)}-${i}`
             }
         }
@@ -194,8 +194,8 @@ export function finish(key: string, s: store.Store, next: Uint8Array, recipient:
         if (rows !== undefined && (rows.min !== recipient || rows.max !== recipient)) {
             throw hinted("the key rotation was undone by another process before it finished", "run it again")
         }
-        if (same(readKey(key), next)) return oldPath(key, created)
-        const n = readKey(nextPath(key))
+        if (same(readPrivate(key), next)) return oldPath(key, created)
+        const n = readPrivate(nextPath(key))
         if (n === undefined) {
             // removed as stale while the store was empty: nothing was encrypted to it yet
             writeNew(nextPath(key), next)

@@ -3,7 +3,7 @@ import type * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import * as cipher from "./cipher.ts"
 import { hinted } from "./errors.ts"
-import { readKey, writeNew } from "./file.ts"
+import { readPrivate, writeNew } from "./file.ts"
 import * as identity from "./identity.ts"
 import * as keyring from "./keyring.ts"
 
@@ -46,7 +46,7 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
 
         // staged before the commit, so that a commit is never left without its key on disk
         for (let tries = 0; !writeNew(next, fresh.bytes); tries++) {
-            if (Buffer.compare(readKey(next) ?? Buffer.alloc(0), fresh.bytes) === 0) break
+            if (Buffer.compare(readPrivate(next) ?? Buffer.alloc(0), fresh.bytes) === 0) break
             if (tries === 3) throw hinted(`another key rotation of ${JSON.stringify(paths.key)} is in progress`, "try again when it is done")
             await keyring.recover(paths, s)
         }
@@ -82,7 +82,7 @@ function commit(s: store.Store, next: string, bytes: Uint8Array, rows: Array<typ
     s.sqlite.pragma("synchronous = FULL")
     try {
         store.guard(s, () => s.db.transaction(() => {
-            const staged = readKey(next)
+            const staged = readPrivate(next)
             if (staged === undefined || Buffer.compare(staged, bytes) !== 0) throw new Retry()
             for (const [i, r] of rows.entries()) {
                 const c = sealed[i]
