@@ -3,28 +3,35 @@ import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openS
 import { basename, dirname, join } from "node:path"
 import { hinted } from "./errors.ts"
 
-/** The name of the temporary file `writeNew` writes before linking it into place. */
-function temp(path: string): string {
-    return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`)
+/**
+ * Writes `data` to a new temporary file beside `path` and returns its name: opened exclusively
+ * 0600 (fchmod, since the umask can strip bits) and fsynced, ready to be linked or renamed.
+ */
+function stage(path: string, data: Uint8Array): string {
+    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`)
+    const fd = openSync(tmp, "wx", 0o600)
+    try {
+        fchmodSync(fd, 0o600)
+        for (let at = 0; at < data.length;) at += writeSync(fd, data, at)
+        fsyncSync(fd)
+    } catch (e) {
+        closeSync(fd)
+        unlinkSync(tmp)
+        throw e
+    }
+    closeSync(fd)
+    return tmp
 }
 
 /**
  * Writes `data` to `path` only if nothing is there yet, so that the file is either absent or
- * complete, never half-written, and two racing writers end with one file: a temp file opened
- * exclusively 0600 (fchmod, since the umask can strip bits), fsynced, then link()ed to the final
- * name, which fails if the name exists. Returns false when `path` already existed.
+ * complete, never half-written, and two racing writers end with one file: a staged temp file
+ * link()ed to the final name, which fails if the name exists. Returns false when `path` already
+ * existed.
  */
 export function writeNew(path: string, data: Uint8Array): boolean {
-    const tmp = temp(path)
-    const fd = openSync(tmp, "wx", 0o600)
+    const tmp = stage(path, data)
     try {
-        try {
-            fchmodSync(fd, 0o600)
-            for (let at = 0; at < data.length;) at += writeSync(fd, data, at)
-            fsyncSync(fd)
-        } finally {
-            closeSync(fd)
-        }
         try {
             linkSync(tmp, path)
         } catch (e) {
@@ -49,20 +56,12 @@ export function syncDir(dir: string): void {
 }
 
 /**
- * Replaces whatever is at `path` with `data`, atomically: a temp file opened exclusively 0600,
- * fsynced, then renamed over the name, so a reader sees the old file or the new, never a mix.
+ * Replaces whatever is at `path` with `data`, atomically: a staged temp file renamed over the
+ * name, so a reader sees the old file or the new, never a mix.
  */
 export function writeOver(path: string, data: Uint8Array): void {
-    const tmp = temp(path)
-    const fd = openSync(tmp, "wx", 0o600)
+    const tmp = stage(path, data)
     try {
-        try {
-            fchmodSync(fd, 0o600)
-            for (let at = 0; at < data.length;) at += writeSync(fd, data, at)
-            fsyncSync(fd)
-        } finally {
-            closeSync(fd)
-        }
         renameSync(tmp, path)
     } catch (e) {
         unlinkSync(tmp)
