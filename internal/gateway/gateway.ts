@@ -492,7 +492,8 @@ export class Core {
                 },
             }
         }
-        const landed = this.flight(r.key, ctx)
+        const flying = this.flying(r.key)
+        flying.add(ctx)
         try {
             const result = await this.pool.request(r.key, method, out, o)
             // The SDK client drops a progress notification that arrives in the same tick as its
@@ -503,24 +504,21 @@ export class Core {
             if (relayed) await macrotask()
             return this.failure(e, r, tool)
         } finally {
-            landed()
+            flying.delete(ctx)
         }
     }
 
     /**
-     * Records a client request in flight to the instance `key` until the returned function runs,
-     * so that what the instance asks meanwhile (sampling, elicitation, roots) goes back to that
-     * client, on that request's own stream (Streamable HTTP), not to whichever session came last.
+     * The client requests in flight to the instance `key`, so that what the instance asks
+     * meanwhile (sampling, elicitation, roots) goes back to that client, on that request's own
+     * stream (Streamable HTTP), not to whichever session came last. One set per instance ever
+     * used, kept when empty: nothing is allocated per call.
      */
-    private flight(key: downstream.Key, ctx: Context): () => void {
+    private flying(key: downstream.Key): Set<Context> {
         const k = `${key.server}\0${key.scope ?? ""}`
         let set = this.flights.get(k)
         if (set === undefined) this.flights.set(k, set = new Set())
-        set.add(ctx)
-        return () => {
-            set.delete(ctx)
-            if (set.size === 0) this.flights.delete(k)
-        }
+        return set
     }
 
     private failure(e: unknown, r: Route, tool: boolean): ServerResult {
