@@ -46,6 +46,7 @@ interface Tables {
     owners: Map<string, string>         // resource URI -> server
     templates: Array<{ server: string; template: ResourceTemplate; match?: UriTemplate }>
     collisions: string[]
+    unavailable: Map<string, unknown>   // server left out of the lists -> why it could not be listed
 }
 
 /** One client connection: stdio has one, Streamable HTTP one per session. */
@@ -288,7 +289,15 @@ export class Core {
         const t = this.tables?.routes.has(name) ? this.tables : await this.refresh()
         const r = this.route(name, t)
         const n = t.tools.byName.get(name)
-        if (r === undefined || n === undefined) throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
+        if (r === undefined || n === undefined) {
+            // a tool of a server that could not be listed: say why that server is down, with its fix
+            const server = name.includes("__") ? name.slice(0, name.indexOf("__")) : undefined
+            const why = server === undefined ? undefined : t.unavailable.get(server)
+            if (server !== undefined && why !== undefined) {
+                return this.failure(why, { server, original: name.slice(server.length + 2), key: { server, scope: undefined } }, true)
+            }
+            throw new Relayed(ErrorCode.InvalidParams, `unknown tool ${quote(this.registry.scrub(name))}`)
+        }
         return this.call(session, r, n, params, ctx)
     }
 
@@ -588,10 +597,12 @@ export class Core {
     private async load(): Promise<Tables> {
         const servers = [...this.config.servers.values()].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
         const catalogs = new Map<string, downstream.Catalog>()
+        const unavailable = new Map<string, unknown>()
         await Promise.all(servers.map(async s => {
             try {
                 catalogs.set(s.name, this.pool.cached(s.name) ?? await this.pool.catalog(s.name))
             } catch (e) {
+                unavailable.set(s.name, e)
                 // left out of the lists; the pool's status says why
                 const error = this.registry.scrub(e instanceof Error ? e.message : String(e))
                 this.log.warn(`server ${quote(s.name)} is left out of the lists: ${error}`, { server: s.name, error })
@@ -626,7 +637,7 @@ export class Core {
         const t: Tables = {
             tools: names.build("tool", tools),
             prompts: names.build("prompt", prompts),
-            routes: new Map(), promptRoutes: new Map(), resources, owners, templates, collisions: [],
+            routes: new Map(), promptRoutes: new Map(), resources, owners, templates, collisions: [], unavailable,
         }
         t.collisions = [...t.tools.collisions, ...t.prompts.collisions, ...hidden]
         for (const n of t.tools.list) t.routes.set(n.exposed, this.makeRoute(n))

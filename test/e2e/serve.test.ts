@@ -131,6 +131,10 @@ test("a missing secret fails that server alone, naming the fix", async () => {
         assert.equal((r as { isError?: boolean }).isError, true)
         assert.match(text(r), /mcplexer secret put gh MISSING_KEY/)
         assert.equal(text(await s.client.callTool({ name: "everything__echo", arguments: { message: "still here" } })), "Echo: still here")
+        // the fix it names works without restarting serve
+        assert.equal((await run(s.home, ["secret", "put", "gh", "MISSING_KEY"], { input: "now-it-is-here" })).code, 0)
+        const fixed = await s.client.callTool({ name: "broken__echo", arguments: { text: "back" } })
+        assert.notEqual((fixed as { isError?: boolean }).isError, true, text(fixed))
     } finally {
         await s.close()
     }
