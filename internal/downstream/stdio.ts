@@ -3,6 +3,7 @@ import { existsSync } from "node:fs"
 import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import { Reader } from "./jsonl.ts"
 
 /** How a downstream process is started; `env` is its whole environment, nothing is added. */
 export interface Spawn {
@@ -36,16 +37,18 @@ export class Process implements Transport {
     /** set once the process has exited */
     exit: Exit | undefined
     private child: ChildProcessWithoutNullStreams | undefined
-    private pending: Buffer | undefined
+    private readonly reader: Reader
     private closing: Promise<void> | undefined
     private ended = false
     private readonly exited: Promise<void>
     private onexit!: () => void
 
     private readonly o: Spawn
+    private readonly stopped = (): boolean => this.ended
 
     constructor(o: Spawn) {
         this.o = o
+        this.reader = new Reader({ message: m => this.onmessage?.(m), garbage: (line, why) => this.o.garbage(line, why) })
         this.exited = new Promise(done => { this.onexit = done })
     }
 
@@ -83,7 +86,7 @@ export class Process implements Transport {
                     this.onerror?.(e)
                 }
             })
-            child.stdout.on("data", (chunk: Buffer) => this.read(chunk))
+            child.stdout.on("data", (chunk: Buffer) => this.reader.push(chunk, this.stopped))
             child.stderr.on("data", (chunk: Buffer) => this.o.stderr(chunk))
             // A write after the process died is reported by 'exit'/'close'; nothing to add here.
             child.stdin.on("error", () => {})
@@ -147,38 +150,8 @@ export class Process implements Transport {
         }
         if (pgid !== undefined && !alive(pgid)) forget(pgid)
         this.child?.stdout.removeAllListeners("data")
-        this.pending = undefined
+        this.reader.clear()
         this.onclose?.()
-    }
-
-    private read(chunk: Buffer): void {
-        let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
-        let at = buf.indexOf(10)
-        while (at !== -1) {
-            const end = at > 0 && buf[at - 1] === 13 ? at - 1 : at
-            const line = buf.toString("utf8", 0, end)
-            buf = buf.subarray(at + 1)
-            if (line.length) this.deliver(line)
-            if (this.ended) return
-            at = buf.indexOf(10)
-        }
-        this.pending = buf.length ? buf : undefined
-    }
-
-    private deliver(line: string): void {
-        let m: unknown
-        try {
-            m = JSON.parse(line)
-        } catch (e) {
-            this.o.garbage(line, (e as Error).message)
-            return
-        }
-        // A cheap shape check: the Client classifies every message itself and reports unknown ones.
-        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
-            this.o.garbage(line, "not a JSON-RPC 2.0 message")
-            return
-        }
-        this.onmessage?.(m as JSONRPCMessage)
     }
 }
 

@@ -1,13 +1,14 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import * as downstream from "../downstream/index.ts"
 
 /** The longest line a client may send (the SDK's own stdio reader has the same cap). */
 export const maxLine = 10 * 1024 * 1024
 
 /**
  * The client's side of `serve` over stdio: newline-delimited JSON-RPC on stdin and stdout. Each
- * line is parsed once and checked for `jsonrpc: "2.0"` only, as the downstream reader does
- * (internal/downstream/stdio.ts): the gateway takes tools/call itself and the SDK Server checks
+ * line is parsed once and checked for `jsonrpc: "2.0"` only, by the reader the downstream side
+ * uses too (downstream.Reader): the gateway takes tools/call itself and the SDK Server checks
  * everything else it is handed, so the SDK transport's zod check of every line is paid for nothing.
  * It does not notice stdin closing; serve watches stdin for that.
  */
@@ -18,7 +19,10 @@ export class Stdio implements Transport {
 
     private readonly stdin: NodeJS.ReadableStream
     private readonly stdout: NodeJS.WritableStream
-    private pending: Buffer | undefined
+    private readonly reader = new downstream.Reader({
+        message: m => this.onmessage?.(m),
+        garbage: (_, why) => this.onerror?.(new Error(`a line that is not a JSON-RPC 2.0 message: ${why}`)),
+    })
     private started = false
     private closed = false
 
@@ -47,46 +51,21 @@ export class Stdio implements Transport {
         this.stdin.off("error", this.onstdinerror)
         // pause only a stdin nobody else reads, or the process would stay alive reading it
         if (this.stdin.listenerCount("data") === 0) this.stdin.pause()
-        this.pending = undefined
+        this.reader.clear()
         this.onclose?.()
         return Promise.resolve()
     }
+
+    private readonly stopped = (): boolean => this.closed
 
     private readonly onstdinerror = (e: Error): void => {
         this.onerror?.(e)
     }
 
     private readonly ondata = (chunk: Buffer): void => {
-        let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
-        let at = buf.indexOf(10)
-        while (at !== -1) {
-            const end = at > 0 && buf[at - 1] === 13 ? at - 1 : at
-            const line = buf.toString("utf8", 0, end)
-            buf = buf.subarray(at + 1)
-            if (line.length) this.deliver(line)
-            if (this.closed) return
-            at = buf.indexOf(10)
-        }
-        if (buf.length > maxLine) {
+        if (this.reader.push(chunk, this.stopped) > maxLine) {
             this.onerror?.(new Error(`a line longer than ${maxLine} bytes: closing the connection`))
             void this.close()
-            return
         }
-        this.pending = buf.length ? buf : undefined
-    }
-
-    private deliver(line: string): void {
-        let m: unknown
-        try {
-            m = JSON.parse(line)
-        } catch (e) {
-            this.onerror?.(new Error(`a line that is not JSON: ${(e as Error).message}`))
-            return
-        }
-        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
-            this.onerror?.(new Error("a line that is not a JSON-RPC 2.0 message"))
-            return
-        }
-        this.onmessage?.(m as JSONRPCMessage)
     }
 }

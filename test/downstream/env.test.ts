@@ -1,9 +1,11 @@
 import assert from "node:assert/strict"
+import { randomBytes } from "node:crypto"
 import { test } from "node:test"
 import * as secrets from "../../internal/secrets/index.ts"
 import { call, everything, setup, sha256, stdio, text } from "./kit.ts"
 
-const token = "ghp_Xy7pQ2rS9tU4vW1zA8bC3dE6fG5hJ0kL"
+// shaped like a GitHub token, made fresh each run: no real-looking key sits in the repository
+const token = `ghp_${randomBytes(27).toString("base64url").replace(/[-_]/g, "x").slice(0, 36)}`
 
 test("a stdio server gets the base environment, its env and its scope's keys, and nothing else", async () => {
     const t = await setup(stdio("gh", { scope: "gh", env: { MODE: "fixture", FROM_SECRET: "${secret:OTHER}" } }))

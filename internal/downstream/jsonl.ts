@@ -1,0 +1,60 @@
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+
+/** What a Reader hands on: each message, and each line that is not one (with why). */
+export interface Sink {
+    message(m: JSONRPCMessage): void
+    garbage(line: string, why: string): void
+}
+
+/**
+ * Reads MCP's stdio framing, one JSON-RPC message per line, on both sides of mcplexer (a
+ * downstream's stdout, the client's stdin). Only a cheap shape check: no schema validation on the
+ * hot path; the receiver classifies what it gets.
+ */
+export class Reader {
+    private pending: Buffer | undefined
+    private readonly sink: Sink
+
+    constructor(sink: Sink) {
+        this.sink = sink
+    }
+
+    /**
+     * Feeds one chunk; hands on every complete line until `stopped()` says the stream closed
+     * meanwhile. Returns how many bytes wait for their newline.
+     */
+    push(chunk: Buffer, stopped: () => boolean): number {
+        let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
+        let at = buf.indexOf(10)
+        while (at !== -1) {
+            const end = at > 0 && buf[at - 1] === 13 ? at - 1 : at
+            const line = buf.toString("utf8", 0, end)
+            buf = buf.subarray(at + 1)
+            if (line.length) this.deliver(line)
+            if (stopped()) return 0
+            at = buf.indexOf(10)
+        }
+        this.pending = buf.length ? buf : undefined
+        return buf.length
+    }
+
+    /** Drops a partial line (the stream ended). */
+    clear(): void {
+        this.pending = undefined
+    }
+
+    private deliver(line: string): void {
+        let m: unknown
+        try {
+            m = JSON.parse(line)
+        } catch (e) {
+            this.sink.garbage(line, (e as Error).message)
+            return
+        }
+        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+            this.sink.garbage(line, "not a JSON-RPC 2.0 message")
+            return
+        }
+        this.sink.message(m as JSONRPCMessage)
+    }
+}
