@@ -1,5 +1,5 @@
 import type * as config from "../config/index.ts"
-import { exit, UsageError, type Output } from "./output.ts"
+import { exit, message, UsageError, type Output } from "./output.ts"
 import { open } from "./tools.ts"
 
 /** What `call` needs: the tool's exposed name and its arguments as JSON text. */
@@ -32,8 +32,8 @@ export async function call(o: CallOptions, out: Output): Promise<number> {
         try {
             result = await client.request({ method: "tools/call", params: { name: o.tool, arguments: args } }, CallToolResultSchema, { timeout })
         } catch (e) {
-            const message = e instanceof McpError ? e.message.replace(/^MCP error -?\d+: /, "") : e instanceof Error ? e.message : String(e)
-            throw Object.assign(new Error(`tool ${q(o.tool)} failed: ${s.registry.scrub(message)}`), {
+            const why = e instanceof McpError ? e.message.replace(/^MCP error -?\d+: /, "") : message(e)
+            throw Object.assign(new Error(`tool ${q(o.tool)} failed: ${s.registry.scrub(why)}`), {
                 hint: `mcplexer status shows the state of server ${q(tool.server)}; mcplexer doctor checks its setup`,
             })
         } finally {
@@ -70,7 +70,7 @@ function parse(text: string): Record<string, unknown> {
     try {
         v = JSON.parse(text)
     } catch (e) {
-        throw new UsageError(`--args ${q(text)} is not valid JSON: ${e instanceof Error ? e.message : String(e)}`,
+        throw new UsageError(`--args ${q(text)} is not valid JSON: ${message(e)}`,
             `give the arguments as one JSON object, e.g. --args '{"message":"hi"}'`)
     }
     if (v === null || typeof v !== "object" || Array.isArray(v)) {

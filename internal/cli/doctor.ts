@@ -2,7 +2,7 @@ import { accessSync, constants, existsSync, lstatSync, statSync } from "node:fs"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
 import * as config from "../config/index.ts"
 import * as secrets from "../secrets/index.ts"
-import { exit, type Output } from "./output.ts"
+import { exit, message, type Output } from "./output.ts"
 import { refs, storedNames } from "./status.ts"
 
 /** What `doctor` needs. */
@@ -255,10 +255,6 @@ function plain(v: string | undefined): string | undefined {
 function hint(e: unknown): string | undefined {
     const h = (e as { hint?: unknown }).hint
     return typeof h === "string" && h ? h : undefined
-}
-
-function message(e: unknown): string {
-    return e instanceof Error ? e.message : String(e)
 }
 
 function count(n: number, word: string): string {

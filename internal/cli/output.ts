@@ -60,7 +60,7 @@ export function report(err: unknown, out: Output): number {
             return exit.error
         }
     }
-    out.error(`${err instanceof Error ? err.message : String(err)}`)
+    out.error(message(err))
     out.hint("this is a bug, please report it at https://github.com/mcplexer/mcplexer/issues")
     if (err instanceof Error && err.stack && process.env.MCPLEXER_DEBUG) out.info(err.stack)
     return exit.error
@@ -69,4 +69,9 @@ export function report(err: unknown, out: Output): number {
 function isFsError(e: Error): boolean {
     const code = (e as { code?: unknown }).code
     return typeof code === "string" && /^E[A-Z]+$/.test(code)
+}
+
+/** An error's message, or the thrown value as text. */
+export function message(e: unknown): string {
+    return e instanceof Error ? e.message : String(e)
 }

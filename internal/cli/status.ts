@@ -5,7 +5,7 @@ import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
-import { type Output } from "./output.ts"
+import { message, type Output } from "./output.ts"
 import { table } from "./secret.ts"
 
 /** What `status` needs. */
@@ -255,8 +255,4 @@ function firstLine(s: string, max: number): string {
 
 function q(s: string): string {
     return JSON.stringify(s)
-}
-
-function message(e: unknown): string {
-    return e instanceof Error ? e.message : String(e)
 }

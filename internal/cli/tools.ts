@@ -2,7 +2,7 @@ import * as config from "../config/index.ts"
 import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
-import { exit, type Output } from "./output.ts"
+import { exit, message, type Output } from "./output.ts"
 import { table } from "./secret.ts"
 import { logger } from "./status.ts"
 
@@ -80,9 +80,9 @@ export async function refresh(o: ToolsOptions, out: Output): Promise<number> {
                 const c = await s.gw.pool.catalog(server, { refresh: true })
                 return { server, ok: true as const, tools: c.tools.length, prompts: c.prompts.length, resources: c.resources.length, templates: c.templates.length }
             } catch (e) {
-                const message = s.registry.scrub(e instanceof Error ? e.message : String(e))
+                const error = s.registry.scrub(message(e))
                 const hint = (e as { hint?: unknown }).hint
-                return { server, ok: false as const, error: message, ...(typeof hint === "string" ? { hint: s.registry.scrub(hint) } : {}) }
+                return { server, ok: false as const, error, ...(typeof hint === "string" ? { hint: s.registry.scrub(hint) } : {}) }
             }
         }))
         if (o.json) {

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises"
 import { basename, dirname } from "node:path"
 import * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
+import { message } from "./output.ts"
 
 /** How long the config file must be quiet before it is read again (editors write in steps). */
 export const debounce = 200
@@ -33,7 +34,7 @@ export function watch(file: string, apply: (c: config.Config) => void, log: down
             c = await config.load(file)
         } catch (e) {
             const where = e instanceof config.ConfigError && e.line > 0 ? `${e.file}:${e.line}:${e.col}: ` : ""
-            log.error(`config not reloaded, the old one stays in force: ${where}${e instanceof Error ? e.message : String(e)}`, { config: file })
+            log.error(`config not reloaded, the old one stays in force: ${where}${message(e)}`, { config: file })
             return
         }
         if (closed) return
@@ -49,7 +50,7 @@ export function watch(file: string, apply: (c: config.Config) => void, log: down
         })
         w.on("error", e => { log.warn(`stopped watching the config: ${e.message}`, { config: file }) })
     } catch (e) {
-        log.warn(`cannot watch the config for changes: ${e instanceof Error ? e.message : String(e)}`, { config: file })
+        log.warn(`cannot watch the config for changes: ${message(e)}`, { config: file })
     }
     return {
         close() {

@@ -556,7 +556,8 @@ export function duration(ms: number): string {
     return `${Number.isInteger(s) ? s : s.toFixed(1)}s`
 }
 
-function message(e: unknown): string {
+/** An error's message, or the thrown value as text. */
+export function message(e: unknown): string {
     return e instanceof Error ? e.message : String(e)
 }
 

@@ -5,7 +5,7 @@ import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
 import * as catalog from "./catalog.ts"
-import { fail, Instance, type Conn, type Owner } from "./instance.ts"
+import { fail, Instance, message, type Conn, type Owner } from "./instance.ts"
 import type { Catalog, Hooks, Key, Logger, Pool, PoolOptions, RequestOptions, Status } from "./types.ts"
 
 /** How often the vault is asked whether another process wrote to it, while instances run. */
@@ -372,10 +372,6 @@ function scrubbing(log: Logger, r: redact.Registry): Logger {
         warn: (m, f) => log.warn(r.scrub(m), f && r.scrubObject(f)),
         error: (m, f) => log.error(r.scrub(m), f && r.scrubObject(f)),
     }
-}
-
-function message(e: unknown): string {
-    return e instanceof Error ? e.message : String(e)
 }
 
 function noop(): void {}

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { fresh, root, run, type Result } from "../helpers.ts"
+export { alive } from "../../internal/cli/status.ts"
 
 /** The value every test plants in scope "gh" and looks for in every byte it sees. */
 export const planted = "ghp_cliPLANTED-7d3e9a1f-must-never-show"
@@ -49,16 +50,6 @@ export function clean(...results: Result[]): void {
     for (const r of results) {
         assert.ok(!r.stdout.includes(planted), `the planted secret is on stdout:\n${r.stdout}`)
         assert.ok(!r.stderr.includes(planted), `the planted secret is on stderr:\n${r.stderr}`)
-    }
-}
-
-/** Whether a process with this pid exists. */
-export function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0)
-        return true
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM"
     }
 }
 

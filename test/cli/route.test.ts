@@ -3,25 +3,10 @@ import assert from "node:assert/strict"
 import { join } from "node:path"
 import { test } from "node:test"
 import { fresh, run } from "../helpers.ts"
+import { example } from "../policy/example.ts"
 
-const config = `auth_scopes:
-  github-personal: {}
-  github-acme: {}
-  linear: {}
-servers:
-  github: { command: npx, args: ["-y", "@modelcontextprotocol/server-github"], scope: github-personal }
-  linear: { url: "https://mcp.linear.app/mcp", scope: linear }
-workspaces:
-  work:
-    root: ~/work
-    routes:
-      - { tools: ["linear__*"], action: deny }
-  acme:
-    root: ~/work/acme
-    routes:
-      - { tools: ["github__create_*", "github__merge_*"], scope: github-acme, approval: all, lease: 15m }
-      - { tools: ["github__*"], scope: github-acme }
-`
+// the README's example, with a lease on its first acme route so the explanation shows one
+const config = example.replace('approval: all }', 'approval: all, lease: 15m }')
 
 test("route explains the chain, the route that matched, the server, the scope and the approval", async () => {
     const home = await fresh(config)

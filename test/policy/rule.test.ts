@@ -3,28 +3,10 @@ import assert from "node:assert/strict"
 import { describe, test } from "node:test"
 import * as config from "../../internal/config/index.ts"
 import * as gateway from "../../internal/gateway/index.ts"
+import { example } from "./example.ts"
 
 const home = "/home/u"
 
-// the README's example, word for word
-const example = `auth_scopes:
-  github-personal: {}
-  github-acme: {}
-  linear: {}
-servers:
-  github: { command: npx, args: ["-y", "@modelcontextprotocol/server-github"], scope: github-personal }
-  linear: { url: "https://mcp.linear.app/mcp", scope: linear }
-workspaces:
-  work:
-    root: ~/work
-    routes:
-      - { tools: ["linear__*"], action: deny }
-  acme:
-    root: ~/work/acme
-    routes:
-      - { tools: ["github__create_*", "github__merge_*"], scope: github-acme, approval: all }
-      - { tools: ["github__*"], scope: github-acme }
-`
 
 function decide(text: string, root: string, tool: string, readOnly = false): gateway.policy.Decision {
     const c = config.parse(text, "/home/u/.mcplexer/config.yaml", { env: { HOME: home } })
