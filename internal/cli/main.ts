@@ -15,7 +15,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
     if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0
         && !scope.startsWith("-") && !key.startsWith("-")) {
         try {
-            await (await import("./secret.ts")).get({ paths: await paths({}), scope, key }, out)
+            await (await import("./get.ts")).get({ paths: await paths({}), scope, key }, out)
             return exit.ok
         } catch (err) {
             return report(err, out)
@@ -168,7 +168,7 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
             .example("export GITHUB_TOKEN=$($0 secret get github-personal GITHUB_TOKEN)", "use it in a script"),
-            act(async a => (await import("./secret.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
+            act(async a => (await import("./get.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
         .command("list [scope]", "list key names with their scope and last change (never values)", c => c
             .positional("scope", { type: "string", describe: "only this scope" })
             .option("json", { type: "boolean", describe: "print JSON" })

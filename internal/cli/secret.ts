@@ -21,19 +21,8 @@ export async function put(o: PutOptions, out: Output): Promise<void> {
     }
 }
 
-/** Which secret to read or delete. */
+/** Which secret to delete. */
 export interface KeyOptions { paths: config.Paths; scope: string; key: string }
-
-/** Prints one value: exactly its bytes when piped, with a newline on a terminal. */
-export async function get(o: KeyOptions, out: Output): Promise<void> {
-    const vault = secrets.open(o.paths, { actor: "cli" })
-    try {
-        const value = await vault.get(o.scope, o.key)
-        out.out(out.tty ? `${value}\n` : value)
-    } finally {
-        vault.close()
-    }
-}
 
 /** Which secrets to list, and how. */
 export interface ListOptions { paths: config.Paths; scope?: string; json: boolean }

@@ -17,7 +17,7 @@ export async function seal(id: Identity, scope: string, key: string, value: stri
     plain.set(body, head.length)
     body.fill(0)
     try {
-        return Buffer.from(await id.encrypter.encrypt(plain))
+        return Buffer.from(await id.encrypt(plain))
     } finally {
         plain.fill(0)
     }
@@ -36,7 +36,7 @@ export async function open(id: Identity, scope: string, key: string, recipient: 
     if (recipient !== id.recipient) throw wrongKey(id, scope, key, recipient)
     let plain: Uint8Array
     try {
-        plain = await decrypt(id, ciphertext)
+        plain = await id.decrypt(ciphertext)
     } catch (e) {
         // the recipient column matched, so a failure here is damage, whatever typage calls it
         const why = e instanceof Error ? e.message : String(e)
@@ -61,34 +61,6 @@ export async function open(id: Identity, scope: string, key: string, recipient: 
         }
     } finally {
         plain.fill(0)
-    }
-}
-
-/**
- * typage's byte-array decrypt collects its output through `new Response(stream)`, which loads
- * undici (a tenth of a CLI start); reading the stream ourselves avoids that, and lets each chunk
- * be wiped once copied.
- */
-async function decrypt(id: Identity, ciphertext: Uint8Array): Promise<Uint8Array> {
-    const input = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(ciphertext); c.close() } })
-    const reader = (await id.decrypter.decrypt(input)).getReader()
-    const chunks: Uint8Array[] = []
-    let size = 0
-    try {
-        for (let r = await reader.read(); !r.done; r = await reader.read()) {
-            chunks.push(r.value)
-            size += r.value.length
-        }
-        if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0]
-        const plain = new Uint8Array(size)
-        let at = 0
-        for (const c of chunks) {
-            plain.set(c, at)
-            at += c.length
-        }
-        return plain
-    } finally {
-        if (chunks.length > 1) for (const c of chunks) c.fill(0)
     }
 }
 

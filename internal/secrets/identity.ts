@@ -1,7 +1,9 @@
-import { createHash, webcrypto } from "node:crypto"
-import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from "age-encryption"
+import { createHash } from "node:crypto"
 // typage's own dependency (it exports no bech32 helper); used to get the raw X25519 scalar
 import { bech32 } from "@scure/base"
+import type * as typageModule from "age-encryption"
+import type { Decrypter, Encrypter } from "age-encryption"
+import * as age from "./age.ts"
 import { hinted } from "./errors.ts"
 
 /** A loaded age identity, ready to encrypt to itself and decrypt. Holds no key string. */
@@ -14,12 +16,15 @@ export interface Identity {
     digest: string
     /** when the key file says it was created (its `# created:` line), if it does */
     created?: Date
-    decrypter: Decrypter
-    encrypter: Encrypter
+    /** an age file encrypted to this identity, decrypted; throws when it is not */
+    decrypt(file: Uint8Array): Promise<Uint8Array>
+    /** an age file of `plain`, encrypted to this identity */
+    encrypt(plain: Uint8Array): Promise<Uint8Array>
 }
 
-// PKCS#8 wrapping of a raw 32-byte X25519 private key (RFC 8410)
-const pkcs8Prefix = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20])
+// typage: loaded when a value is encrypted or a key generated, never by a plain read
+let typage: Promise<typeof typageModule> | undefined
+const lib = () => (typage ??= import("age-encryption"))
 
 /** The sha256 of a key file's bytes. */
 export function digest(bytes: Uint8Array): string {
@@ -60,51 +65,95 @@ export function parse(text: string, path: string): { secret: string; created?: D
 }
 
 /**
- * Imports a key file's bytes. An X25519 key becomes a non-extractable WebCrypto key (about twice
- * as fast to decrypt with, and no key string kept); a post-quantum key stays a string, as typage
- * takes it.
+ * Imports a key file's bytes. An X25519 key becomes a non-extractable WebCrypto key, which
+ * decrypts with Node's own crypto (age.ts) and leaves no key string in memory; a post-quantum key
+ * stays a string, as typage takes it.
  */
 export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     const { secret, created } = parse(Buffer.from(bytes).toString("utf8"), path)
-    let key: webcrypto.CryptoKey | string = secret
-    if (!secret.startsWith("AGE-SECRET-KEY-PQ-1")) {
-        let raw: Uint8Array
+    const malformed = (e: unknown) => hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`,
+        "it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen", { cause: e })
+    let recipient: string
+    let decrypt: Identity["decrypt"]
+    if (secret.startsWith("AGE-SECRET-KEY-PQ-1")) {
+        const t = await lib()
+        try {
+            recipient = await t.identityToRecipient(secret)
+        } catch (e) {
+            throw malformed(e)
+        }
+        let d: Decrypter | undefined
+        decrypt = async file => {
+            if (d === undefined) {
+                d = new t.Decrypter()
+                d.addIdentity(secret)
+            }
+            return read(d, file)
+        }
+    } else {
+        let key: age.X25519
+        let raw: Uint8Array | undefined
         try {
             const d = bech32.decodeToBytes(secret)
-            if (d.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || d.bytes.length !== 32) throw new Error("wrong prefix or length")
             raw = d.bytes
+            if (d.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || raw.length !== 32) throw new Error("wrong prefix or length")
+            key = await age.x25519(raw)
         } catch (e) {
-            throw hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`, `it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen`, { cause: e })
-        }
-        const pkcs8 = new Uint8Array(pkcs8Prefix.length + raw.length)
-        pkcs8.set(pkcs8Prefix)
-        pkcs8.set(raw, pkcs8Prefix.length)
-        try {
-            key = await webcrypto.subtle.importKey("pkcs8", pkcs8, { name: "X25519" }, false, ["deriveBits"])
+            throw malformed(e)
         } finally {
-            pkcs8.fill(0)
-            raw.fill(0)
+            raw?.fill(0)
         }
+        recipient = bech32.encodeFromBytes("age", key.public)
+        decrypt = file => age.decrypt(key, file)
     }
-    let recipient: string
-    try {
-        recipient = await identityToRecipient(key)
-    } catch (e) {
-        throw hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`, `it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen`, { cause: e })
+    let e: Encrypter | undefined
+    const id: Identity = {
+        path, recipient, digest: digest(bytes), decrypt,
+        async encrypt(plain) {
+            if (e === undefined) {
+                e = new (await lib()).Encrypter()
+                e.addRecipient(recipient)
+            }
+            return e.encrypt(plain)
+        },
     }
-    const decrypter = new Decrypter()
-    decrypter.addIdentity(key)
-    const encrypter = new Encrypter()
-    encrypter.addRecipient(recipient)
-    const id: Identity = { path, recipient, digest: digest(bytes), decrypter, encrypter }
     if (created !== undefined) id.created = created
     return id
 }
 
+/**
+ * typage's byte-array decrypt collects its output through `new Response(stream)`, which loads
+ * undici (a tenth of a CLI start); reading the stream ourselves avoids that, and lets each chunk
+ * be wiped once copied.
+ */
+async function read(d: Decrypter, file: Uint8Array): Promise<Uint8Array> {
+    const input = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(file); c.close() } })
+    const reader = (await d.decrypt(input)).getReader()
+    const chunks: Uint8Array[] = []
+    let size = 0
+    try {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) {
+            chunks.push(r.value)
+            size += r.value.length
+        }
+        if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0]
+        const plain = new Uint8Array(size)
+        let at = 0
+        for (const c of chunks) {
+            plain.set(c, at)
+            at += c.length
+        }
+        return plain
+    } finally {
+        if (chunks.length > 1) for (const c of chunks) c.fill(0)
+    }
+}
+
 /** A new X25519 identity as key file bytes in the age-keygen format (RFC 3339 time in UTC). */
 export async function generate(now = new Date()): Promise<{ bytes: Buffer; recipient: string }> {
-    const secret = await generateX25519Identity()
-    const recipient = await identityToRecipient(secret)
+    const t = await lib()
+    const secret = await t.generateX25519Identity()
+    const recipient = await t.identityToRecipient(secret)
     const created = now.toISOString().replace(/\.\d+Z$/, "Z")
     return { bytes: Buffer.from(`# created: ${created}\n# public key: ${recipient}\n${secret}\n`), recipient }
 }

@@ -6,6 +6,7 @@
  */
 export { DecryptError, MissingSecretError, NotFoundError } from "./errors.ts"
 export { type Entry, type Vault, open } from "./vault.ts"
+export { read } from "./read.ts"
 export { type Resolved, baseEnv, resolve } from "./resolve.ts"
 export { init } from "./init.ts"
 export type { Rotated, Step } from "./rotate.ts"

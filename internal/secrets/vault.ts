@@ -1,10 +1,11 @@
-import { and, asc, eq, sql } from "drizzle-orm"
+import { and, asc, eq } from "drizzle-orm"
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
-import type * as cipherModule from "./cipher.ts"
-import { hinted, NotFoundError } from "./errors.ts"
+import * as c from "./cipher.ts"
+import { hinted } from "./errors.ts"
 import type { Identity } from "./identity.ts"
-import type * as keyringModule from "./keyring.ts"
+import * as k from "./keyring.ts"
+import { fetch, notFound } from "./read.ts"
 import type { Rotated, Step } from "./rotate.ts"
 
 /** One stored secret as `list` shows it: never its value. */
@@ -39,21 +40,11 @@ export interface Vault {
     close(): void
 }
 
-// the crypto modules load typage: `list` and `delete` never need them, so they load on first use
-let cipherLoad: Promise<typeof cipherModule> | undefined
-let keyringLoad: Promise<typeof keyringModule> | undefined
-const crypto = () => (cipherLoad ??= import("./cipher.ts"))
-const keys = () => (keyringLoad ??= import("./keyring.ts"))
-
 // text that UTF-8 cannot carry byte for byte (checked without copying the value)
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 function name(scope: string, key: string): string {
     return JSON.stringify(`${scope}/${key}`)
-}
-
-function notFound(scope: string, key: string): NotFoundError {
-    return new NotFoundError(`secret ${name(scope, key)} not found`, `list what is stored with: mcplexer secret list ${scope}`)
 }
 
 /**
@@ -66,18 +57,15 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
     const { actor } = o
     const opts = o.create === undefined ? {} : { create: o.create }
 
-    const identity = async (): Promise<Identity> => (await keys()).get(paths, s, opts)
+    const identity = (): Promise<Identity> => k.get(paths, s, opts)
     /** The identity that reads rows encrypted to `recipients`: ours, or a fresher one if another process rotated. */
     const reader = async (...recipients: string[]): Promise<Identity> => {
         const id = await identity()
-        return recipients.every(r => r === id.recipient) ? id : (await keys()).reload(paths, s, id)
+        return recipients.every(r => r === id.recipient) ? id : k.reload(paths, s, id)
     }
     const audit = (row: Omit<store.Row, "actor">) => store.audit(s, { ...row, actor })
     const guard = <T>(fn: () => T): T => store.guard(s, fn)
     const failed = (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })
-    // the hot path of `get`: prepared once, not rebuilt by drizzle on every call
-    const one = s.db.select({ recipient: t.recipient, ciphertext: t.ciphertext }).from(t)
-        .where(and(eq(t.scope, sql.placeholder("scope")), eq(t.key, sql.placeholder("key")))).prepare()
 
     return {
         store: s,
@@ -92,8 +80,6 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
             if (value === "") throw hinted(`value of secret ${name(scope, key)} is empty`, `to remove it: mcplexer secret delete ${scope} ${key}`)
             if (value.includes("\0")) throw hinted(`value of secret ${name(scope, key)} contains a NUL byte`, "secrets become environment variables, which cannot hold NUL bytes")
             if (loneSurrogate.test(value)) throw hinted(`value of secret ${name(scope, key)} is not valid Unicode text`, "store text (UTF-8); encode binary values as base64 first")
-            const c = await crypto()
-            const k = await keys()
             let id = await identity()
             for (let attempt = 0; ; attempt++) {
                 const sealed = await c.seal(id, scope, key, value)
@@ -120,22 +106,8 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
             }
         },
 
-        async get(scope, key) {
-            config.checkName("scope", scope)
-            config.checkName("key", key)
-            const row = guard(() => one.get({ scope, key }))
-            if (row === undefined) {
-                audit({ action: "get", scope, key, status: "missing" })
-                throw notFound(scope, key)
-            }
-            try {
-                const value = await (await crypto()).open(await reader(row.recipient), scope, key, row.recipient, row.ciphertext)
-                audit({ action: "get", scope, key, status: "ok" })
-                return value
-            } catch (e) {
-                audit({ action: "get", scope, key, status: "error", detail: failed(e) })
-                throw e
-            }
+        get(scope, key) {
+            return fetch(s, paths, scope, key, actor)
         },
 
         list(scope) {
@@ -163,7 +135,6 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
             try {
                 const out = new Map<string, string>()
                 if (rows.length > 0) {
-                    const c = await crypto()
                     const id = await reader(...rows.map(r => r.recipient))
                     const values = await Promise.all(rows.map(r => c.open(id, r.scope, r.key, r.recipient, r.ciphertext)))
                     for (const [i, r] of rows.entries()) out.set(r.key, values[i] ?? "")

@@ -1,5 +1,5 @@
 import type Database from "better-sqlite3"
-import { guard, type Store } from "./open.ts"
+import { guard, type Conn } from "./sqlite.ts"
 
 /** One audit event. `detail` is stored as JSON and never holds a secret value. */
 export interface Row {
@@ -20,10 +20,10 @@ export interface Row {
 }
 
 // audit rows are written on every secret read and in batches by serve: a prepared statement keeps that cheap
-const inserts = new WeakMap<Store, Database.Statement>()
+const inserts = new WeakMap<Conn, Database.Statement>()
 
 /** Appends audit rows, several in one transaction; `detail` never holds a secret value. */
-export function audit(s: Store, ...rows: Row[]): void {
+export function audit(s: Conn, ...rows: Row[]): void {
     guard(s, () => {
         let insert = inserts.get(s)
         if (insert === undefined) {

@@ -1,0 +1,65 @@
+/**
+ * Reading one value: the vault's `get`, and `read`, what `mcplexer secret get` runs. Scripts start
+ * a whole process per value, so `read` needs neither drizzle nor typage: a raw connection, one
+ * prepared row, and Node's own crypto for an X25519 key.
+ */
+import * as config from "../config/index.ts"
+import * as store from "../store/conn.ts"
+import { open as unseal } from "./cipher.ts"
+import { NotFoundError } from "./errors.ts"
+import * as keyring from "./keyring.ts"
+
+/** One value, decrypted, from a fresh connection; opens the whole vault only to upgrade an old database. */
+export async function read(paths: config.Paths, scope: string, key: string, o: { actor: string }): Promise<string> {
+    const c = store.connect(paths.db)
+    try {
+        if (store.current(c)) return await fetch(c, paths, scope, key, o.actor)
+    } finally {
+        c.close()
+    }
+    const vault = (await import("./vault.ts")).open(paths, o)
+    try {
+        return await vault.get(scope, key)
+    } finally {
+        vault.close()
+    }
+}
+
+const lookups = new WeakMap<store.Conn, (scope: string, key: string) => { recipient: string; ciphertext: Buffer } | undefined>()
+
+/**
+ * One value of an up-to-date database, decrypted with the identity of `paths` (or a fresher one if
+ * another process rotated it), with its audit row. NotFoundError when not stored, DecryptError
+ * when it cannot be read.
+ */
+export async function fetch(c: store.Conn, paths: config.Paths, scope: string, key: string, actor: string): Promise<string> {
+    config.checkName("scope", scope)
+    config.checkName("key", key)
+    let lookup = lookups.get(c)
+    if (lookup === undefined) {
+        const stmt = c.sqlite.prepare("SELECT recipient, ciphertext FROM secrets WHERE scope = ? AND key = ?")
+        lookup = (s, k) => stmt.get(s, k) as { recipient: string; ciphertext: Buffer } | undefined
+        lookups.set(c, lookup)
+    }
+    const find = lookup
+    const row = store.guard(c, () => find(scope, key))
+    if (row === undefined) {
+        store.audit(c, { action: "get", actor, scope, key, status: "missing" })
+        throw notFound(scope, key)
+    }
+    try {
+        let id = await keyring.get(paths, c, {})
+        if (id.recipient !== row.recipient) id = await keyring.reload(paths, c, id)
+        const value = await unseal(id, scope, key, row.recipient, row.ciphertext)
+        store.audit(c, { action: "get", actor, scope, key, status: "ok" })
+        return value
+    } catch (e) {
+        store.audit(c, { action: "get", actor, scope, key, status: "error", detail: { error: e instanceof Error ? e.message : String(e) } })
+        throw e
+    }
+}
+
+/** The error for a (scope, key) that is not stored. */
+export function notFound(scope: string, key: string): NotFoundError {
+    return new NotFoundError(`secret ${JSON.stringify(`${scope}/${key}`)} not found`, `list what is stored with: mcplexer secret list ${scope}`)
+}

@@ -1,0 +1,7 @@
+/**
+ * The face of store without drizzle: a raw connection, its migration state and audit rows. esbuild
+ * splits the bundle by file, so a static import of index.ts would load drizzle too; `secret get`
+ * (through secrets/read.ts) imports this instead.
+ */
+export { type Conn, busyTimeout, connect, current, guard, migrations } from "./sqlite.ts"
+export { type Row, audit } from "./audit.ts"
