@@ -1,9 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process"
 import { existsSync } from "node:fs"
-import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
-import { Reader } from "./jsonl.ts"
+import { Reader, Writer } from "./jsonl.ts"
 
 /** How a downstream process is started; `env` is its whole environment, nothing is added. */
 export interface Spawn {
@@ -37,6 +36,7 @@ export class Process implements Transport {
     /** set once the process has exited */
     exit: Exit | undefined
     private child: ChildProcessWithoutNullStreams | undefined
+    private writer: Writer | undefined
     private readonly reader: Reader
     private closing: Promise<void> | undefined
     private ended = false
@@ -67,6 +67,7 @@ export class Process implements Transport {
                 windowsHide: true,
             })
             this.child = child
+            this.writer = new Writer(child.stdin)
             child.once("spawn", () => {
                 groups.add(child.pid!)
                 if (groups.size === 1) process.on("exit", killAll)
@@ -103,9 +104,8 @@ export class Process implements Transport {
 
     send(message: JSONRPCMessage): Promise<void> {
         const stdin = this.child?.stdin
-        if (!stdin || this.ended || stdin.destroyed || !stdin.writable) return Promise.reject(new Error("not connected"))
-        if (stdin.write(serializeMessage(message))) return Promise.resolve()
-        return new Promise(done => stdin.once("drain", done))
+        if (!stdin || !this.writer || this.ended || stdin.destroyed || !stdin.writable) return Promise.reject(new Error("not connected"))
+        return this.writer.write(message)
     }
 
     /** Stops the process group (stdin, SIGTERM, SIGKILL) and resolves when none of it is left. */
@@ -121,6 +121,7 @@ export class Process implements Transport {
             return
         }
         const pgid = child.pid
+        this.writer?.flush()
         child.stdin.end()
         if (!this.exit) await within(this.exited, grace.stdin)
         if (alive(pgid)) {

@@ -18,7 +18,7 @@ export class Stdio implements Transport {
     onmessage?: (message: JSONRPCMessage) => void
 
     private readonly stdin: NodeJS.ReadableStream
-    private readonly stdout: NodeJS.WritableStream
+    private readonly out: downstream.Writer
     private readonly reader = new downstream.Reader({
         message: m => this.onmessage?.(m),
         garbage: (_, why) => this.onerror?.(new Error(`a line that is not a JSON-RPC 2.0 message: ${why}`)),
@@ -28,7 +28,7 @@ export class Stdio implements Transport {
 
     constructor(stdin: NodeJS.ReadableStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout) {
         this.stdin = stdin
-        this.stdout = stdout
+        this.out = new downstream.Writer(stdout)
     }
 
     start(): Promise<void> {
@@ -40,13 +40,13 @@ export class Stdio implements Transport {
     }
 
     send(message: JSONRPCMessage): Promise<void> {
-        if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve()
-        return new Promise(done => this.stdout.once("drain", done))
+        return this.out.write(message)
     }
 
     close(): Promise<void> {
         if (this.closed) return Promise.resolve()
         this.closed = true
+        this.out.flush()
         this.stdin.off("data", this.ondata)
         this.stdin.off("error", this.onstdinerror)
         // pause only a stdin nobody else reads, or the process would stay alive reading it
