@@ -9,14 +9,22 @@ interface Global { config?: string }
  * when that command runs, so `secret get` never pays for what `serve` needs.
  */
 export async function main(argv: string[], out: Output = std()): Promise<number> {
-    // `secret get` is what scripts call in loops, and its plain form has nothing to parse: yargs
-    // (and the Unicode tables its help layout builds at load) would be half of its start
+    // Two forms have nothing to parse, and yargs (with the Unicode tables its help layout builds
+    // at load) would be a large part of their start: `secret get S K`, which scripts call in loops,
+    // and a plain `serve`, which every AI client starts.
     const [a, b, scope, key, ...more] = argv
     if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0
         && !scope.startsWith("-") && !key.startsWith("-")) {
         try {
             await (await import("./get.ts")).get({ paths: await paths({}), scope, key }, out)
             return exit.ok
+        } catch (err) {
+            return report(err, out)
+        }
+    }
+    if (a === "serve" && b === undefined) {
+        try {
+            return await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
         } catch (err) {
             return report(err, out)
         }

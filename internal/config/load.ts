@@ -4,7 +4,7 @@ import { homedir } from "node:os"
 import { dirname, resolve } from "node:path"
 import type picomatch from "picomatch"
 import type { Node } from "yaml"
-import { yaml } from "./yaml.ts"
+import { preload, yaml } from "./yaml.ts"
 import { duration, durations } from "./duration.ts"
 import { ConfigError } from "./error.ts"
 import { expand } from "./paths.ts"
@@ -78,7 +78,7 @@ export async function load(file: string, o: { env?: NodeJS.ProcessEnv } = {}): P
     const path = resolve(file)
     let text: string
     try {
-        text = await readFile(path, "utf8")
+        [text] = await Promise.all([readFile(path, "utf8"), preload()])
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
         const at = { file: path, line: 0, col: 0 }
