@@ -1,8 +1,11 @@
 import assert from "node:assert/strict"
-import { readFile, readdir, writeFile } from "node:fs/promises"
+import { copyFile, cp, readFile, readdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import Database from "better-sqlite3"
+import { drizzle } from "drizzle-orm/better-sqlite3"
+import { migrate } from "drizzle-orm/better-sqlite3/migrator"
+import * as store from "../../internal/store/index.ts"
 import { fresh, run } from "../helpers.ts"
 
 const planted = "ghp_plantedSECRET-4f9c2e1d-never-print-me"
@@ -177,4 +180,46 @@ test("every command's help shows an example", async () => {
         assert.equal(r.code, 0, `${cmd.join(" ")}: ${r.stderr}`)
         assert.match(r.stdout, /Examples:/, cmd.join(" "))
     }
+})
+
+test("secret get on a database of an older release upgrades it, then reads the value", async () => {
+    // the row and key of a current home, moved into a database made with every migration but the newest
+    const current = await fresh()
+    assert.equal((await run(current, ["secret", "put", "gh", "TOKEN"], { input: planted })).code, 0)
+    const src = new Database(join(current, "mcplexer.db"), { readonly: true })
+    const row = src.prepare("SELECT * FROM secrets WHERE scope = 'gh' AND key = 'TOKEN'").get() as Record<string, unknown>
+    src.close()
+    const home = await fresh()
+    await copyFile(join(current, "age.key"), join(home, "age.key"))
+    const old = join(home, "old-migrations")
+    await cp(store.migrations(), old, { recursive: true })
+    const journal = JSON.parse(await readFile(join(old, "meta", "_journal.json"), "utf8")) as { entries: Array<{ when: number }> }
+    await writeFile(join(old, "meta", "_journal.json"), JSON.stringify({ ...journal, entries: journal.entries.slice(0, -1) }))
+    const raw = new Database(join(home, "mcplexer.db"))
+    migrate(drizzle(raw), { migrationsFolder: old })
+    raw.prepare("INSERT INTO secrets (scope, key, recipient, ciphertext, created_at, updated_at) VALUES (@scope, @key, @recipient, @ciphertext, @created_at, @updated_at)").run(row)
+    raw.close()
+
+    const get = await run(home, ["secret", "get", "gh", "TOKEN"])
+    assert.equal(get.code, 0, get.stderr)
+    assert.equal(get.stdout, planted)
+    const db = new Database(join(home, "mcplexer.db"), { readonly: true })
+    const newest = db.prepare("SELECT max(created_at) FROM __drizzle_migrations").pluck().get()
+    const audited = db.prepare("SELECT count(*) FROM audit WHERE action = 'get' AND status = 'ok'").pluck().get()
+    db.close()
+    assert.equal(Number(newest), Math.max(...journal.entries.map(e => e.when)))
+    assert.equal(audited, 1)
+})
+
+test("secret get on a database of a newer release is refused with a hint, and changes nothing", async () => {
+    const home = await fresh()
+    assert.equal((await run(home, ["secret", "put", "gh", "TOKEN"], { input: planted })).code, 0)
+    const db = new Database(join(home, "mcplexer.db"))
+    db.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)").run(Date.now() + 1e9)
+    db.close()
+    const get = await run(home, ["secret", "get", "gh", "TOKEN"])
+    assert.equal(get.code, 1)
+    assert.equal(get.stdout, "")
+    assert.match(get.stderr, /^mcplexer: error: database ".*mcplexer\.db" was written by a newer mcplexer$/m)
+    assert.match(get.stderr, /^mcplexer: hint: upgrade mcplexer/m)
 })
