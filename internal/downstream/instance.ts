@@ -509,6 +509,7 @@ export class Instance {
             const c = this.conn
             if (c === undefined || this.state !== "running") return
             if (c.inflight > 0) return // re-armed when the last call ends
+            if (this.owner.hooks.held?.(this.key)) return this.arm(this.server.idleTimeout)
             const left = this.lastUsed + this.server.idleTimeout - Date.now()
             if (left > 0) this.arm(left)
             else void this.stop("was stopped after being idle").catch(noop)

@@ -214,6 +214,7 @@ class Instances implements Pool, Owner {
     }
 
     started(i: Instance, c: Conn): void {
+        this.hooks.started?.(i.key)
         const s = this.config.servers.get(i.key.server)
         if (!s || s !== i.server) return
         // a live instance refreshes the cache (DESIGN decision 4); the default scope's catalog is the server's

@@ -26,6 +26,10 @@ export interface Hooks {
     request(key: Key, r: { method: string; params?: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>>
     /** The server's catalog moved (restart, list_changed, relearned). */
     changed?(server: string): void
+    /** An instance connected, first or again: what clients set up on it before (subscriptions, the log level) is made again. */
+    started?(key: Key): void
+    /** Whether clients still need an instance with no call in flight (they subscribed to one of its resources): it is not stopped as idle. */
+    held?(key: Key): boolean
 }
 
 /** What a server offers. From the cache, `capabilities` is inferred from the lists until the server has run once. */

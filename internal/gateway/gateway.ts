@@ -160,6 +160,8 @@ export class Core {
             notification: (key, n) => this.notification(key, n),
             request: (key, r, signal) => this.request(key, r, signal),
             changed: server => this.changed(server),
+            started: key => this.started(key),
+            held: key => this.subscriptionsOn(key).length > 0,
         }
     }
 
@@ -185,9 +187,11 @@ export class Core {
 
     /** Serves one client connection over `t`; `o.root` is its folder when the client offers no roots (default: serve's working directory). */
     async connect(t: Transport, o: { root?: string } = {}): Promise<void> {
+        const instructions = this.instructions()
         const server = new Server({ name: "mcplexer", version: "0.1.0" }, {
             capabilities,
             debouncedNotificationMethods: Object.values(listChanged),
+            ...(instructions === undefined ? {} : { instructions }),
         })
         const session: Session = { server, calls: new Map(), subscriptions: new Set(), root: o.root ?? this.cwd, chain: [], decisions: new Map(), generation: -1 }
         server.oninitialized = () => { this.roots(session) }
@@ -202,6 +206,20 @@ export class Core {
         t.onmessage = (m, extra) => {
             if (!this.take(session, t, m)) sdk?.(m, extra)
         }
+    }
+
+    /**
+     * What the downstream servers say of themselves (their initialize `instructions`), from the
+     * catalog cache, one section per server: nothing is started to learn them.
+     */
+    private instructions(): string | undefined {
+        const parts: string[] = []
+        for (const name of this.config.servers.keys()) {
+            const text = this.pool.cached(name)?.instructions?.trim()
+            if (text) parts.push(`## ${name}\n\n${text}`)
+        }
+        if (parts.length === 0) return undefined
+        return this.registry.scrub(`mcplexer serves the tools, prompts and resources of several MCP servers, each named after its server. What the servers say of themselves:\n\n${parts.join("\n\n")}`)
     }
 
     /** The tools the client sees, with the server and original name of each. */
@@ -575,6 +593,38 @@ export class Core {
         return own(t) ?? this.owner(uri)
     }
 
+    /** The server a resource URI belongs to, by the last listing: a listed resource, else the template it matches. */
+    private ownerOf(uri: string): string | undefined {
+        return this.tables?.owners.get(uri) ?? this.tables?.templates.find(x => x.match?.match(uri))?.server
+    }
+
+    /** The URIs some client subscribed to that the instance `key` serves. */
+    private subscriptionsOn(key: downstream.Key): string[] {
+        const out = new Set<string>()
+        for (const s of this.sessions) {
+            for (const uri of s.subscriptions) {
+                const server = this.ownerOf(uri)
+                if (server === undefined || out.has(uri)) continue
+                const k = this.serverRoute(server).key
+                if (k.server === key.server && k.scope === key.scope) out.add(uri)
+            }
+        }
+        return [...out]
+    }
+
+    /**
+     * An instance (re)started: a restart (a crash, a changed secret, an idle stop) lost what the
+     * clients had set up on it, so the log level and their subscriptions are sent again.
+     */
+    private started(key: downstream.Key): void {
+        this.forwardLevel(key)
+        for (const uri of this.subscriptionsOn(key)) {
+            this.pool.request(key, "resources/subscribe", { uri }).catch((e: unknown) => {
+                this.log.warn(`could not subscribe again to ${quote(uri)} on server ${quote(key.server)}: ${this.registry.scrub(e instanceof Error ? e.message : String(e))}`)
+            })
+        }
+    }
+
     private subscribed(uri: string): boolean {
         for (const s of this.sessions) if (s.subscriptions.has(uri)) return true
         return false
@@ -749,15 +799,15 @@ export class Core {
         return out
     }
 
-    /** Sends every running downstream the most verbose level any client asked for. */
-    private forwardLevel(): void {
+    /** Sends every running downstream (or the instance `only`) the most verbose level any client asked for. */
+    private forwardLevel(only?: downstream.Key): void {
         let level: LoggingLevel | undefined
         for (const s of this.sessions) {
             if (s.level !== undefined && (level === undefined || (severity.get(s.level) ?? 0) < (severity.get(level) ?? 0))) level = s.level
         }
         if (level === undefined) return
         // to every running instance: one that does not log answers method-not-found, which is fine
-        for (const st of this.pool.status()) {
+        for (const st of only === undefined ? this.pool.status() : [{ ...only, state: "running" }]) {
             if (st.state !== "running") continue
             this.pool.request({ server: st.server, scope: st.scope }, "logging/setLevel", { level }).catch((e: unknown) => {
                 this.log.debug("logging/setLevel not taken", { server: st.server, error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
@@ -771,7 +821,7 @@ export class Core {
         session.calls.clear()
         for (const uri of session.subscriptions) {
             if (this.subscribed(uri)) continue
-            const server = this.tables?.owners.get(uri) ?? this.tables?.templates.find(x => x.match?.match(uri))?.server
+            const server = this.ownerOf(uri)
             if (server === undefined) continue
             this.pool.request(this.serverRoute(server).key, "resources/unsubscribe", { uri }).catch(() => { /* best effort */ })
         }

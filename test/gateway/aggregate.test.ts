@@ -26,6 +26,15 @@ describe("a gateway in front of two servers", () => {
         assert.equal(tools.find(t => t.name === "beta__echo")?.description, "echo of beta")
     })
 
+    test("a client connecting once the catalogs are known gets every server's instructions", async () => {
+        await h.client.listTools()
+        const other = await h.connect()
+        const text = other.client.getInstructions() ?? ""
+        assert.match(text, /^## alpha\n\nalpha answers the gateway tests$/m)
+        assert.match(text, /^## beta\n\nbeta answers the gateway tests$/m)
+        await other.client.close()
+    })
+
     test("routes a call to the server that owns the tool, by its original name", async () => {
         assert.equal(text(await h.client.callTool({ name: "alpha__echo", arguments: { text: "hi" } })), "alpha: hi")
         assert.equal(text(await h.client.callTool({ name: "beta__echo", arguments: { text: "hi" } })), "beta: hi")

@@ -135,6 +135,23 @@ describe("notifications from a downstream", () => {
         assert.equal(text(await h.client.callTool({ name: "beta__subscriptions" })), "")
     })
 
+    test("a restarted server gets the client's subscriptions and log level again", async () => {
+        await h.client.setLoggingLevel("error")
+        await h.client.subscribeResource({ uri: "alpha://static/one" })
+        await h.client.subscribeResource({ uri: "alpha://item/7" })
+        assert.equal(text(await h.client.callTool({ name: "alpha__exit" })), "exiting")
+        await until(() => h.lines.some(l => /server "alpha" exited/.test(l.msg)) || undefined, 5000, "alpha to exit")
+        // the next call starts alpha again (once its backoff allows); what it was told before is told again
+        const r = await until(() => h.client.callTool({ name: "alpha__subscriptions" }).catch(() => undefined), 5000, "alpha to start again")
+        assert.equal(text(r), "alpha://static/one,alpha://item/7")
+        assert.equal(text(await h.client.callTool({ name: "alpha__level" })), "error")
+        updated.length = 0
+        await h.client.callTool({ name: "alpha__touch", arguments: { uri: "alpha://item/7" } })
+        await until(() => updated.includes("alpha://item/7") || undefined, 2000, "resources/updated after the restart")
+        await h.client.unsubscribeResource({ uri: "alpha://static/one" })
+        await h.client.unsubscribeResource({ uri: "alpha://item/7" })
+    })
+
     test("a server whose tools, prompts and resources changed makes the client relist them", async () => {
         changed.length = 0
         await h.client.callTool({ name: "alpha__change" })
@@ -180,6 +197,26 @@ test("two downstreams sampling at once with the same request id each get their o
         assert.equal(rb.answer, "answer to from beta")
         assert.equal(ra.id, rb.id, "both downstreams used the same id")
         assert.notEqual(seen.get("from alpha"), seen.get("from beta"), "the client saw two ids")
+    } finally {
+        await h.close()
+    }
+})
+
+test("an instance a client subscribed to is not stopped for being idle; the others are", async () => {
+    const h = await start(yaml({
+        alpha: fixture("gw-server.ts", { env: { GW_NAME: "alpha" }, idle_timeout: "300ms" }),
+        beta: fixture("gw-server.ts", { env: { GW_NAME: "beta" }, idle_timeout: "300ms" }),
+    }))
+    try {
+        await h.client.listTools()
+        await h.client.subscribeResource({ uri: "alpha://static/one" })
+        await h.client.callTool({ name: "beta__echo", arguments: { text: "x" } })
+        const state = (server: string) => h.gw.pool.status().find(s => s.server === server)?.state
+        await until(() => state("beta") === "stopped" || undefined, 5000, "beta to stop when idle")
+        await new Promise(r => setTimeout(r, 700))
+        assert.equal(state("alpha"), "running")
+        await h.client.unsubscribeResource({ uri: "alpha://static/one" })
+        await until(() => state("alpha") === "stopped" || undefined, 5000, "alpha to stop once nobody subscribes")
     } finally {
         await h.close()
     }
