@@ -1,13 +1,11 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { UriTemplate } from "@modelcontextprotocol/sdk/shared/uriTemplate.js"
 import {
     CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema,
     ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema, LoggingLevelSchema, McpError,
     ReadResourceRequestSchema, ResultSchema, RootsListChangedNotificationSchema, ElicitResultSchema, SetLevelRequestSchema,
     SubscribeRequestSchema, UnsubscribeRequestSchema,
-    type CallToolRequest, type ClientCapabilities, type JSONRPCMessage, type LoggingLevel, type Prompt, type RequestId, type Resource,
-    type ResourceTemplate, type ServerResult, type Tool,
+    type CallToolRequest, type ClientCapabilities, type JSONRPCMessage, type LoggingLevel, type RequestId, type ServerResult, type Tool,
 } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
@@ -16,9 +14,11 @@ import * as secrets from "../secrets/index.ts"
 import { Approvals } from "./approve.ts"
 import { Trail } from "./audit.ts"
 import { abortSignal, Call, context, Relayed, rpcError, toolParams, type Context } from "./call.ts"
-import * as names from "./names.ts"
+import type * as names from "./names.ts"
 import * as policy from "./policy.ts"
 import * as refs from "./refs.ts"
+import * as tables from "./tables.ts"
+import { absent, listChanged, shown, type Route, type Shown, type Tables } from "./tables.ts"
 
 /** What the core needs besides the pool, which it is given by `attach` (the pool needs the core's hooks first). */
 export interface Options {
@@ -31,23 +31,7 @@ export interface Options {
     cwd: string
 }
 
-/** Where a tool or prompt call goes. */
-export interface Route { server: string; original: string; key: downstream.Key }
-
 type Params = Record<string, unknown>
-
-/** Everything the client can list, built from the catalogs of every server. */
-interface Tables {
-    tools: names.Table<Tool>
-    prompts: names.Table<Prompt>
-    routes: Map<string, Route>          // exposed tool name -> route
-    promptRoutes: Map<string, Route>    // exposed prompt name -> route
-    resources: Resource[]
-    owners: Map<string, string>         // resource URI -> server
-    templates: Array<{ server: string; template: ResourceTemplate; match?: UriTemplate }>
-    collisions: string[]
-    unavailable: Map<string, unknown>   // server left out of the lists -> why it could not be listed
-}
 
 /** One client connection: stdio has one, Streamable HTTP one per session. */
 export interface Session {
@@ -82,36 +66,12 @@ const capabilities = {
     completions: {},
 }
 
-const listChanged = {
-    tools: "notifications/tools/list_changed",
-    prompts: "notifications/prompts/list_changed",
-    resources: "notifications/resources/list_changed",
-} as const
-
 const methodNotFound: number = ErrorCode.MethodNotFound
 
 // how long a client may take to list its roots before serve's working directory is used instead
 const rootsTimeout = 5000
 // how often audit retention runs in a long-lived serve
 const pruneInterval = 6 * 60 * 60 * 1000
-
-/** What the client was shown of one server, one string per list that list_changed announces. */
-type Shown = Record<keyof typeof listChanged, string>
-
-function fingerprint(c: downstream.Catalog): Shown {
-    return { tools: JSON.stringify(c.tools), prompts: JSON.stringify(c.prompts), resources: JSON.stringify([c.resources, c.templates]) }
-}
-
-// what the client was shown of a server left out of the lists
-const absent: Shown = { tools: "", prompts: "", resources: "" }
-
-function matcher(template: string): UriTemplate | undefined {
-    try {
-        return new UriTemplate(template)
-    } catch {
-        return undefined // a template the SDK cannot parse still lists; it just owns no URI
-    }
-}
 
 const macrotask = () => new Promise<void>(resolve => setImmediate(resolve))
 
@@ -567,7 +527,7 @@ export class Core {
     }
 
     private serverRoute(server: string): Route {
-        return { server, original: "", key: { server, scope: this.config.servers.get(server)?.scope } }
+        return tables.serverRoute(this.config, server)
     }
 
     /** The current tables, rebuilt once if `ok` says they lack what the client asked for. */
@@ -579,9 +539,8 @@ export class Core {
 
     /** The server that owns a resource URI: listed by it, else matched by one of its templates. */
     private async owner(uri: string): Promise<string> {
-        const find = (t: Tables) => t.owners.get(uri) ?? t.templates.find(x => x.match?.match(uri))?.server
-        const t = await this.tablesFor(t => find(t) !== undefined)
-        const server = find(t)
+        const t = await this.tablesFor(t => tables.owner(t, uri) !== undefined)
+        const server = tables.owner(t, uri)
         if (server === undefined) throw new Relayed(-32002, `unknown resource ${quote(this.registry.scrub(uri))}`)
         return server
     }
@@ -595,7 +554,7 @@ export class Core {
 
     /** The server a resource URI belongs to, by the last listing: a listed resource, else the template it matches. */
     private ownerOf(uri: string): string | undefined {
-        return this.tables?.owners.get(uri) ?? this.tables?.templates.find(x => x.match?.match(uri))?.server
+        return this.tables === undefined ? undefined : tables.owner(this.tables, uri)
     }
 
     /** The URIs some client subscribed to that the instance `key` serves. */
@@ -658,45 +617,11 @@ export class Core {
                 this.log.warn(`server ${quote(s.name)} is left out of the lists: ${error}`, { server: s.name, error })
             }
         }))
-        const tools: Array<names.Item<Tool>> = []
-        const prompts: Array<names.Item<Prompt>> = []
-        const resources: Resource[] = []
-        const owners = new Map<string, string>()
-        const templates: Tables["templates"] = []
-        const hidden: string[] = []
         for (const s of servers) {
             const c = catalogs.get(s.name)
-            if (c === undefined) {
-                this.shown.set(s.name, absent)
-                continue
-            }
-            for (const x of c.tools) tools.push({ server: s.name, original: x.name, prefix: s.prefix, item: x })
-            for (const x of c.prompts) prompts.push({ server: s.name, original: x.name, prefix: s.prefix, item: x })
-            for (const x of c.resources) {
-                const first = owners.get(x.uri)
-                if (first !== undefined) {
-                    hidden.push(`resource ${quote(x.uri)} of server ${quote(s.name)} is hidden: server ${quote(first)} lists it too`)
-                    continue
-                }
-                owners.set(x.uri, s.name)
-                resources.push(x)
-            }
-            for (const x of c.templates) templates.push({ server: s.name, template: x, match: matcher(x.uriTemplate) })
-            this.shown.set(s.name, fingerprint(c))
+            this.shown.set(s.name, c === undefined ? absent : shown(c))
         }
-        const t: Tables = {
-            tools: names.build("tool", tools),
-            prompts: names.build("prompt", prompts),
-            routes: new Map(), promptRoutes: new Map(), resources, owners, templates, collisions: [], unavailable,
-        }
-        t.collisions = [...t.tools.collisions, ...t.prompts.collisions, ...hidden]
-        for (const n of t.tools.list) t.routes.set(n.exposed, this.makeRoute(n))
-        for (const n of t.prompts.list) t.promptRoutes.set(n.exposed, this.makeRoute(n))
-        return t
-    }
-
-    private makeRoute(n: names.Named<unknown>): Route {
-        return { server: n.server, original: n.original, key: { server: n.server, scope: this.config.servers.get(n.server)?.scope } }
+        return tables.build(this.config, servers, catalogs, unavailable)
     }
 
     /** A server's catalog moved: rebuild on the next request and tell the client which lists changed. */
@@ -709,7 +634,7 @@ export class Core {
         let after: Shown | undefined
         try {
             const c = this.pool.cached(server)
-            after = c && fingerprint(c)
+            after = c && shown(c)
         } catch {
             after = undefined
         }
