@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto"
 // typage's own dependency (it exports no bech32 helper); used to get the raw X25519 scalar
 import { bech32 } from "@scure/base"
-import type * as typageModule from "age-encryption"
-import type { Decrypter, Encrypter } from "age-encryption"
+import type * as typage from "age-encryption"
 import * as age from "./age.ts"
 import { hinted } from "./errors.ts"
 
@@ -23,8 +22,8 @@ export interface Identity {
 }
 
 // typage: loaded when a value is encrypted or a key generated, never by a plain read
-let typage: Promise<typeof typageModule> | undefined
-const lib = () => (typage ??= import("age-encryption"))
+let loading: Promise<typeof typage> | undefined
+const lib = () => (loading ??= import("age-encryption"))
 
 /** The sha256 of a key file's bytes. */
 export function digest(bytes: Uint8Array): string {
@@ -82,13 +81,13 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
         } catch (e) {
             throw malformed(e)
         }
-        let d: Decrypter | undefined
+        let d: typage.Decrypter | undefined
         decrypt = async file => {
             if (d === undefined) {
                 d = new t.Decrypter()
                 d.addIdentity(secret)
             }
-            return read(d, file)
+            return drain(d, file)
         }
     } else {
         let key: age.X25519
@@ -106,7 +105,7 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
         recipient = bech32.encodeFromBytes("age", key.public)
         decrypt = file => age.decrypt(key, file)
     }
-    let e: Encrypter | undefined
+    let e: typage.Encrypter | undefined
     const id: Identity = {
         path, recipient, digest: digest(bytes), decrypt,
         async encrypt(plain) {
@@ -126,7 +125,7 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
  * undici (a tenth of a CLI start); reading the stream ourselves avoids that, and lets each chunk
  * be wiped once copied.
  */
-async function read(d: Decrypter, file: Uint8Array): Promise<Uint8Array> {
+async function drain(d: typage.Decrypter, file: Uint8Array): Promise<Uint8Array> {
     const input = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(file); c.close() } })
     const reader = (await d.decrypt(input)).getReader()
     const chunks: Uint8Array[] = []

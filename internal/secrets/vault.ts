@@ -1,10 +1,10 @@
 import { and, asc, eq } from "drizzle-orm"
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
-import * as c from "./cipher.ts"
+import * as cipher from "./cipher.ts"
 import { hinted } from "./errors.ts"
 import type { Identity } from "./identity.ts"
-import * as k from "./keyring.ts"
+import * as keyring from "./keyring.ts"
 import { fetch, notFound } from "./read.ts"
 import type { Rotated, Step } from "./rotate.ts"
 
@@ -57,11 +57,11 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
     const { actor } = o
     const opts = o.create === undefined ? {} : { create: o.create }
 
-    const identity = (): Promise<Identity> => k.get(paths, s, opts)
+    const identity = (): Promise<Identity> => keyring.get(paths, s, opts)
     /** The identity that reads rows encrypted to `recipients`: ours, or a fresher one if another process rotated. */
     const reader = async (...recipients: string[]): Promise<Identity> => {
         const id = await identity()
-        return recipients.every(r => r === id.recipient) ? id : k.reload(paths, s, id)
+        return recipients.every(r => r === id.recipient) ? id : keyring.reload(paths, s, id)
     }
     const audit = (row: Omit<store.Row, "actor">) => store.audit(s, { ...row, actor })
     const guard = <T>(fn: () => T): T => store.guard(s, fn)
@@ -82,10 +82,10 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
             if (loneSurrogate.test(value)) throw hinted(`value of secret ${name(scope, key)} is not valid Unicode text`, "store text (UTF-8); encode binary values as base64 first")
             let id = await identity()
             for (let attempt = 0; ; attempt++) {
-                const sealed = await c.seal(id, scope, key, value)
+                const sealed = await cipher.seal(id, scope, key, value)
                 const now = new Date()
                 const wrote = guard(() => s.db.transaction(() => {
-                    const rows = k.recipients(s)
+                    const rows = keyring.recipients(s)
                     if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
                     const before = s.db.select({ scope: t.scope }).from(t).where(and(eq(t.scope, scope), eq(t.key, key))).get()
                     s.db.insert(t).values({ scope, key, recipient: id.recipient, ciphertext: sealed, createdAt: now, updatedAt: now })
@@ -96,7 +96,7 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
                 if (typeof wrote === "boolean") return wrote
                 // the other rows are encrypted to another key: perhaps another process rotated it
                 const other = wrote.min === id.recipient ? wrote.max : wrote.min
-                const fresher = await k.reload(paths, s, id)
+                const fresher = await keyring.reload(paths, s, id)
                 if (fresher === id || attempt > 0) {
                     audit({ action: "put", scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
                     throw hinted(`the secrets in ${JSON.stringify(s.path)} are encrypted to ${other}, but the key file ${JSON.stringify(id.path)} is ${id.recipient}`,
@@ -136,7 +136,7 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
                 const out = new Map<string, string>()
                 if (rows.length > 0) {
                     const id = await reader(...rows.map(r => r.recipient))
-                    const values = await Promise.all(rows.map(r => c.open(id, r.scope, r.key, r.recipient, r.ciphertext)))
+                    const values = await Promise.all(rows.map(r => cipher.open(id, r.scope, r.key, r.recipient, r.ciphertext)))
                     for (const [i, r] of rows.entries()) out.set(r.key, values[i] ?? "")
                 }
                 audit({ ...row, status: "ok", detail })
