@@ -3,7 +3,8 @@
  * stdio connection to the same server and against a byte relay (bench/relay.ts, the floor of one
  * extra process hop), all three open at once and called in turn so that machine noise hits each
  * alike: per-call latency of `tools/call` echo, throughput with 32 calls in flight, cold start to
- * the first `tools/list` answer with a warm catalog against a bare `node -e 0`, and the resident
+ * the first `tools/list` answer with a warm catalog against a bare `node -e 0` (with serve's saved
+ * first answers, and without them, as after a config change), and the resident
  * memory of an idle `serve`. Every figure is a ratio to a baseline measured in the same run.
  *
  * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_STARTS (cold starts per
@@ -157,8 +158,9 @@ export async function run(): Promise<void> {
     const h1 = await home(1)
     const h20 = await home(20)
 
-    // warm both catalogs: a serve session that lists learns every server once and caches it
-    for (const h of [h1, h20]) {
+    // warm both catalogs: a serve session that lists learns every server once and caches it; the
+    // second one's answers are saved for serve's front (answers given while a catalog is stored are not)
+    for (const h of [h1, h20, h1, h20]) {
         const c = await connect(serve(h))
         const n = await list(c)
         await c.client.close()
@@ -213,7 +215,7 @@ export async function run(): Promise<void> {
     }
 
     // ---- cold start to the first tools/list answer, warm catalog, against node -e 0
-    const bare: number[] = [], one: number[] = [], twenty: number[] = [], server: number[] = []
+    const bare: number[] = [], one: number[] = [], twenty: number[] = [], unsaved: number[] = [], server: number[] = []
     let tools1 = 0, tools20 = 0
     const start = async (target: Target): Promise<{ ms: number; tools: number }> => {
         const t = performance.now()
@@ -231,6 +233,9 @@ export async function run(): Promise<void> {
         const b = await start(serve(h1))
         one.push(b.ms)
         tools1 = b.tools
+        // as after a config change: no saved answers fit (the run saves them again)
+        await rm(join(h20.MCPLEXER_HOME ?? "", "answers.json"), { force: true })
+        unsaved.push((await start(serve(h20))).ms)
         server.push((await start(direct)).ms)
     }
     const b = median(bare)
@@ -239,6 +244,7 @@ export async function run(): Promise<void> {
     console.log(`  serve,  1 server     median ${f(median(one), 1)}  ${x(median(one) / b)} node -e 0  (${tools1} tools)`)
     console.log(`  serve, 20 servers    median ${f(median(twenty), 1)}  ${x(median(twenty) / b)} node -e 0  (${tools20} tools; ` +
         `${x(median(twenty) / median(one))} the 1-server start)  (target ≤ 3×: ${mark(median(twenty) / b <= 3)})`)
+    console.log(`  serve, 20 servers, no saved answers (the first start after a config change)  median ${f(median(unsaved), 1)}  ${x(median(unsaved) / b)} node -e 0`)
     console.log(`  for scale: server-everything itself (an SDK server) to its tools/list answer, median ${f(median(server), 1)}  ${x(median(server) / b)} node -e 0`)
 
     // ---- resident memory of an idle serve with 20 servers, after initialize + tools/list

@@ -19,6 +19,8 @@ export interface ServeOptions {
     allowRemote?: boolean
     /** more hostnames clients may name in Host and Origin */
     hosts?: string[]
+    /** the stdio connection a front (front.ts) served first, and what it took */
+    front?: { transport: gateway.Stdio; replay: gateway.Replay }
 }
 
 /** The address `--http` alone serves. */
@@ -60,6 +62,8 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         if (stdio) {
             process.stdin.once("end", () => resolve("the client closed stdin"))
             process.stdin.once("close", () => resolve("the client closed stdin"))
+            // closed while the front served it
+            if (process.stdin.readableEnded || process.stdin.destroyed) resolve("the client closed stdin")
         }
         process.once("SIGINT", () => resolve("SIGINT"))
         process.once("SIGTERM", () => resolve("SIGTERM"))
@@ -89,7 +93,9 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         logger.info(`serving MCP over HTTP at ${l.url}/mcp, the web UI at ${l.url}/`, { config: c.file, servers: c.servers.size, token: token.path })
     }
     if (stdio) {
-        await gw.connect(new gateway.Stdio())
+        const answers = gateway.answers(o.paths)
+        if (o.front === undefined) await gw.connect(new gateway.Stdio(), { answers })
+        else await gw.connect(o.front.transport, { replay: o.front.replay, answers })
         logger.info("serving MCP over stdio", { config: c.file, servers: c.servers.size })
     }
     // a changed config takes effect for new calls; clients are told their lists may have moved

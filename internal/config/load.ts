@@ -65,6 +65,7 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
     const audit = top.get("audit")
     return {
         file: path,
+        text,
         scopes,
         servers,
         workspaces,

@@ -67,6 +67,8 @@ export interface Workspace {
 export interface Config {
     /** absolute path of the file it was read from */
     file: string
+    /** the file's text, as parsed (part of the key of serve's saved first answers) */
+    text?: string
     scopes: Map<string, Scope>
     servers: Map<string, Server>
     workspaces: Map<string, Workspace>

@@ -17,6 +17,7 @@ import { abortSignal, Call, context, Relayed, rpcError, toolParams, type Context
 import type * as names from "./names.ts"
 import * as policy from "./policy.ts"
 import * as refs from "./refs.ts"
+import * as front from "./front.ts"
 import * as tables from "./tables.ts"
 import { absent, listChanged, shown, type Route, type Shown, type Tables } from "./tables.ts"
 
@@ -44,6 +45,8 @@ export interface Session {
     root: string
     /** the session's folders: the client's roots, else `root` (undefined until known) */
     dirs?: string[]
+    /** the client's root URIs as it listed them, if it did */
+    uris?: string[]
     /** the roots request in flight */
     loading?: Promise<void>
     /** the workspaces containing `dirs`, most specific first, and the decisions made with them, as of `generation` */
@@ -72,6 +75,9 @@ const methodNotFound: number = ErrorCode.MethodNotFound
 const rootsTimeout = 5000
 // how often audit retention runs in a long-lived serve
 const pruneInterval = 6 * 60 * 60 * 1000
+
+// the id of the client's initialize when replayed to the SDK Server after the front answered it
+const replayed = "mcplexer-front-initialize"
 
 const macrotask = () => new Promise<void>(resolve => setImmediate(resolve))
 
@@ -145,8 +151,13 @@ export class Core {
         this.prune.unref()
     }
 
-    /** Serves one client connection over `t`; `o.root` is its folder when the client offers no roots (default: serve's working directory). */
-    async connect(t: Transport, o: { root?: string } = {}): Promise<void> {
+    /**
+     * Serves one client connection over `t`; `o.root` is its folder when the client offers no
+     * roots (default: serve's working directory). With `o.replay`, the client was first served by
+     * the front (front.ts): what it took is handed on here as if it had come now. With
+     * `o.answers`, the answers to initialize and the lists are saved there for the next front.
+     */
+    async connect(t: Transport, o: { root?: string; replay?: front.Replay; answers?: string } = {}): Promise<void> {
         const instructions = this.instructions()
         const server = new Server({ name: "mcplexer", version: "0.1.0" }, {
             capabilities,
@@ -160,12 +171,58 @@ export class Core {
         server.onerror = e => { this.log.debug("client connection error", { error: this.registry.scrub(e.message) }) }
         this.sessions.add(session)
         await server.connect(t)
+        const recorder = o.answers === undefined ? undefined : this.recorder(session, o.answers)
+        const send = t.send.bind(t)
+        if (recorder !== undefined || o.replay?.initialize !== undefined) {
+            t.send = (m, opts) => {
+                recorder?.outgoing(m)
+                // the SDK Server's answer to the replayed initialize: the client had the front's
+                return (m as { id?: unknown }).id === replayed ? Promise.resolve() : send(m, opts)
+            }
+        }
         // tools/call, the per-call path, is served here before the SDK Server sees it: the Server
         // would zod-check the message twice and make an AbortController and a closure set per call
         const sdk = t.onmessage
-        t.onmessage = (m, extra) => {
+        const deliver = (m: JSONRPCMessage, extra?: Parameters<NonNullable<Transport["onmessage"]>>[1]) => {
+            recorder?.incoming(m)
             if (!this.take(session, t, m)) sdk?.(m, extra)
         }
+        const r = o.replay
+        if (r === undefined) {
+            t.onmessage = deliver
+            return
+        }
+        // what comes meanwhile waits behind what the front took, so nothing is reordered
+        const queue = [...r.pending]
+        t.onmessage = m => { queue.push(m) }
+        if (r.initialize !== undefined) {
+            const init = { ...r.initialize, id: replayed }
+            recorder?.incoming(init)
+            sdk?.(init)
+            if (r.initialized) sdk?.({ jsonrpc: "2.0", method: "notifications/initialized" })
+        }
+        // the SDK Server takes both in microtasks; the roots request (oninitialized) must be out first
+        await macrotask()
+        for (let m = queue.shift(); m !== undefined; m = queue.shift()) deliver(m)
+        t.onmessage = deliver
+    }
+
+    /** Records the answers `session` is given, for the next serve's front. */
+    private recorder(session: Session, path: string): front.Recorder {
+        return new front.Recorder({
+            path,
+            conn: this.vault.store,
+            config: () => this.config.text,
+            at: () => session.dirs === undefined ? undefined : front.where(session.uris, session.root),
+            whole: () => this.tables !== undefined && this.tables.unavailable.size === 0,
+            save: text => {
+                try {
+                    secrets.writeOver(path, Buffer.from(text))
+                } catch (e) {
+                    this.log.debug("could not save the first answers", { error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+                }
+            },
+        })
     }
 
     /**
@@ -368,6 +425,7 @@ export class Core {
         const p = session.server.listRoots(undefined, { timeout: rootsTimeout }).then(r => {
             const dirs = policy.folders(r.roots.map(x => x.uri))
             session.dirs = dirs.length > 0 ? dirs : [session.root]
+            session.uris = r.roots.map(x => x.uri)
         }, (e: unknown) => {
             this.log.debug("the client did not list its roots", { error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
             session.dirs ??= [session.root]

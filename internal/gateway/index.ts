@@ -17,16 +17,22 @@ import type * as config from "../config/index.ts"
 import * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import type * as secrets from "../secrets/index.ts"
+import type * as front from "./front.ts"
 import { Core } from "./gateway.ts"
 
 export * as policy from "./policy.ts"
 export { Stdio } from "./stdio.ts"
+export { file as answers, type Replay } from "./front.ts"
 export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"
 
 /** A running gateway: one pool of downstream instances shared by every client connection. */
 export interface Gateway {
-    /** Serves one client over `t` (stdio: one; Streamable HTTP: one per session, each with its own SDK Server). */
-    connect(t: Transport, o?: { root?: string }): Promise<void>
+    /**
+     * Serves one client over `t` (stdio: one; Streamable HTTP: one per session, each with its own
+     * SDK Server). `replay`: what serve's front took first; `answers`: where to save the answers
+     * to initialize and the lists for the next front.
+     */
+    connect(t: Transport, o?: { root?: string; replay?: front.Replay; answers?: string }): Promise<void>
     /** The downstream instances behind the gateway. */
     pool: downstream.Pool
     /** The catalog the client sees, each tool with its server and original name (for `mcplexer tools`). */

@@ -1,6 +1,6 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
-import * as downstream from "../downstream/index.ts"
+import * as downstream from "../downstream/jsonl.ts"
 
 /** The longest line a client may send (the SDK's own stdio reader has the same cap). */
 export const maxLine = 10 * 1024 * 1024
@@ -32,7 +32,8 @@ export class Stdio implements Transport {
     }
 
     start(): Promise<void> {
-        if (this.started) return Promise.reject(new Error("stdio transport already started"))
+        // started already by the front (front.ts), which hands the connection to the SDK Server
+        if (this.started) return Promise.resolve()
         this.started = true
         this.stdin.on("data", this.ondata)
         this.stdin.on("error", this.onstdinerror)

@@ -1,0 +1,19 @@
+/**
+ * A plain `mcplexer serve`, as AI clients start it: the front (gateway/front.ts) answers the
+ * client's first requests from the answers saved last time, and only then is the gateway, with
+ * the SDK, zod, drizzle and yaml, loaded to take the connection over. This file and what it
+ * imports stay small: it is the whole start a client waits for.
+ */
+import type * as config from "../config/index.ts"
+import * as gateway from "../gateway/front.ts"
+import type { Output } from "./output.ts"
+
+/** Serves stdio until the client goes away, as serve.ts does, with the front first. */
+export async function serve(paths: config.Paths, out: Output): Promise<number> {
+    const transport = new gateway.Stdio()
+    const front = new gateway.Front({ transport, paths, cwd: process.cwd() })
+    await front.start()
+    await front.done
+    const replay = front.handoff()
+    return (await import("./serve.ts")).serve({ paths, level: "info", front: { transport, replay } }, out)
+}
