@@ -6,9 +6,9 @@
  * to the gateway for the rest (`Core.connect` replays what the front took). A copy that does not
  * fit is never used: the gateway answers, and saves a new copy (`Recorder`).
  *
- * What the answers depend on, and so the key: the bundle that made them, the config file's text,
- * the catalog rows (their fingerprint and time), the protocol version the client asked for, and
- * the session's folders (the client's roots, else serve's working directory). The copy lives in
+ * What the answers depend on, and so the key: the bundle that made them, HOME, the config file's
+ * text, the catalog rows (their fingerprint and time), the protocol version the client asked for,
+ * and the session's folders (the client's roots, else serve's working directory). The copy lives in
  * `answers.json` in the home folder, 0600; it holds names and descriptions, never a value.
  * This file is a lean face of gateway (no SDK, drizzle or yaml at run time), like store/conn.ts.
  */
@@ -66,7 +66,8 @@ export function key(o: { config: string; catalog: string; protocol: unknown }): 
     } catch {
         build = ""
     }
-    return JSON.stringify([build, o.config, o.catalog, o.protocol])
+    // HOME expands "~" in the config's paths (workspace roots)
+    return JSON.stringify([build, process.env.HOME ?? "", o.config, o.catalog, o.protocol])
 }
 
 /** The catalog rows as a key part: a relearned catalog or a changed server definition changes it. */
