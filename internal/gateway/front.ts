@@ -165,10 +165,10 @@ export class Front {
         this.finish()
     }
 
-    /** Keeps `m` for the gateway and hands over. */
+    /** Keeps `m` for the gateway, after what the front holds, and hands over. */
     private pass(m: JSONRPCMessage): void {
-        this.replay.pending.push(m)
         this.end()
+        this.replay.pending.push(m)
     }
 
     private send(m: JSONRPCMessage): void {
