@@ -62,8 +62,10 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         if (stdio) {
             process.stdin.once("end", () => resolve("the client closed stdin"))
             process.stdin.once("close", () => resolve("the client closed stdin"))
+            process.stdout.once("error", () => resolve("the client closed stdout"))
             // closed while the front served it
             if (process.stdin.readableEnded || process.stdin.destroyed) resolve("the client closed stdin")
+            if (process.stdout.destroyed) resolve("the client closed stdout")
         }
         process.once("SIGINT", () => resolve("SIGINT"))
         process.once("SIGTERM", () => resolve("SIGTERM"))

@@ -29,6 +29,8 @@ export class Stdio implements Transport {
     constructor(stdin: NodeJS.ReadableStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout) {
         this.stdin = stdin
         this.out = new downstream.Writer(stdout)
+        // EPIPE once the client is gone: reported, never an uncaught error that skips serve's clean stop
+        stdout.on("error", (e: Error) => { this.onerror?.(e) })
     }
 
     start(): Promise<void> {

@@ -221,3 +221,30 @@ test("serve writes nothing but JSON-RPC to stdout", async () => {
     assert.match(log, /stderr says \[redacted\]/)
     assert.ok(!log.includes(planted))
 })
+
+test("a client that stops reading serve's stdout stops serve cleanly, downstreams included", async () => {
+    const home = await fresh(null)
+    await writeFile(join(home, "config.yaml"), configFor(home))
+    await run(home, ["secret", "put", "gh", "TOKEN"], { input: planted })
+    const child = spawn(process.execPath, [cli, "serve"], { env: { PATH: process.env.PATH, HOME: home, MCPLEXER_HOME: home }, stdio: ["pipe", "pipe", "pipe"] })
+    const exited = new Promise<number | null>(resolve => child.on("exit", code => resolve(code)))
+    let out = "", err = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => { out += d })
+    child.stderr.setEncoding("utf8").on("data", (d: string) => { err += d })
+    const send = (m: object) => child.stdin.write(JSON.stringify(m) + "\n")
+    send({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } })
+    send({ jsonrpc: "2.0", method: "notifications/initialized" })
+    send({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "fixture__pid", arguments: {} } })
+    for (const end = Date.now() + 20000; Date.now() < end && !out.includes('"id":2'); ) await new Promise(r => setTimeout(r, 50))
+    const pid = (JSON.parse(/"text":"(\{[^}]*\})"/.exec(out)?.[1]?.replaceAll('\\"', '"') ?? "{}") as { pid?: number }).pid
+    assert.ok(pid !== undefined && alive(pid), `no downstream pid in ${out}`)
+    // the read end goes away; the next answer meets EPIPE, with stdin still open
+    child.stdout.destroy()
+    send({ jsonrpc: "2.0", id: 3, method: "ping" })
+    send({ jsonrpc: "2.0", id: 4, method: "ping" })
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000)
+    assert.equal(await exited, 0, err)
+    clearTimeout(timer)
+    assert.ok(await gone(pid), "orphaned downstream")
+    assert.match(await readFile(join(home, "mcplexer.log"), "utf8"), /stopping: the client closed stdout/)
+})
