@@ -80,21 +80,29 @@ export function where(uris: string[] | undefined, root: string): string {
     return JSON.stringify(uris === undefined ? ["root", root] : ["roots", uris])
 }
 
-function load(path: string): Entry[] {
+function parse(text: string): Entry[] {
     try {
-        const v = JSON.parse(readFileSync(path, "utf8")) as { entries?: unknown }
+        const v = JSON.parse(text) as { entries?: unknown }
         return Array.isArray(v.entries) ? v.entries as Entry[] : []
     } catch {
         return []
     }
 }
 
+function load(path: string): Entry[] {
+    try {
+        return parse(readFileSync(path, "utf8"))
+    } catch {
+        return []
+    }
+}
+
 /**
- * The saved answers with one more: `initialize` and `list` (the method and its result, for the
- * session folders `at`) recorded under `k`. Returns the file's new text.
+ * The saved answers (the file's text) with one more: `initialize` and the list `method` with its
+ * `result`, for the session folders `at`, recorded under `k`. Returns the file's new text.
  */
-export function merge(path: string, k: string, initialize: unknown, at: string, method: (typeof lists)[number], result: unknown): string {
-    const entries = load(path)
+export function merge(text: string, k: string, initialize: unknown, at: string, method: (typeof lists)[number], result: unknown): string {
+    const entries = parse(text)
     let e = entries.find(x => x.key === k)
     if (e === undefined) {
         e = { key: k, initialize, lists: {} }
@@ -289,6 +297,7 @@ export class Front {
  */
 export class Recorder {
     private readonly methods = new Map<RequestId, string>()
+    private queued: Array<{ k: string; initialize: unknown; at: string; method: (typeof lists)[number]; result: unknown }> = []
     private initialize: unknown
     private protocol: unknown
     private readonly o: {
@@ -329,9 +338,30 @@ export class Recorder {
         const text = this.o.config()
         const at = this.o.at()
         if (this.initialize === undefined || text === undefined || at === undefined || !this.o.whole()) return
+        let k: string
         try {
-            const k = key({ config: text, catalog: catalog(this.o.conn), protocol: this.protocol })
-            this.o.save(merge(this.o.path, k, this.initialize, at, method as (typeof lists)[number], m.result))
+            k = key({ config: text, catalog: catalog(this.o.conn), protocol: this.protocol })
+        } catch {
+            return
+        }
+        // written after the answer is on its way, all of a tick's answers in one write
+        if (this.queued.length === 0) setTimeout(() => { this.flush() }, 0)
+        this.queued.push({ k, initialize: this.initialize, at, method: method as (typeof lists)[number], result: m.result })
+    }
+
+    private flush(): void {
+        const queued = this.queued
+        this.queued = []
+        try {
+            let before: string | undefined
+            try {
+                before = readFileSync(this.o.path, "utf8")
+            } catch {
+                before = undefined
+            }
+            let text = before ?? ""
+            for (const q of queued) text = merge(text, q.k, q.initialize, q.at, q.method, q.result)
+            if (text !== before) this.o.save(text)
         } catch {
             // a copy not saved only costs the next start its head start
         }
