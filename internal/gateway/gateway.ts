@@ -143,7 +143,7 @@ export class Core {
                 const n = this.trail.prune(this.config.audit.retentionDays)
                 if (n > 0) this.log.info(`pruned ${n} audit rows older than ${this.config.audit.retentionDays} days`)
             } catch (e) {
-                this.log.warn(`could not prune the audit trail: ${this.registry.scrub(e instanceof Error ? e.message : String(e))}`)
+                this.log.warn(`could not prune the audit trail: ${this.why(e)}`)
             }
         }
         run()
@@ -219,7 +219,7 @@ export class Core {
                 try {
                     secrets.writeOver(path, Buffer.from(text))
                 } catch (e) {
-                    this.log.debug("could not save the first answers", { error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+                    this.log.debug("could not save the first answers", { error: this.why(e) })
                 }
             },
         })
@@ -427,7 +427,7 @@ export class Core {
             session.dirs = dirs.length > 0 ? dirs : [session.root]
             session.uris = r.roots.map(x => x.uri)
         }, (e: unknown) => {
-            this.log.debug("the client did not list its roots", { error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+            this.log.debug("the client did not list its roots", { error: this.why(e) })
             session.dirs ??= [session.root]
         }).finally(() => {
             if (session.loading === p) session.loading = undefined
@@ -580,8 +580,12 @@ export class Core {
             const message = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message
             throw new Relayed(e.code, this.registry.scrub(message), this.registry.scrubObject(e.data))
         }
-        const message = e instanceof Error ? e.message : String(e)
-        throw new Relayed(ErrorCode.InternalError, this.registry.scrub(`server ${quote(r.server)}: ${message}`))
+        throw new Relayed(ErrorCode.InternalError, `server ${quote(r.server)}: ${this.why(e)}`)
+    }
+
+    /** What went wrong, scrubbed: for log lines and errors bound for the client. */
+    private why(e: unknown): string {
+        return this.registry.scrub(e instanceof Error ? e.message : String(e))
     }
 
     private serverRoute(server: string): Route {
@@ -637,7 +641,7 @@ export class Core {
         this.forwardLevel(key)
         for (const uri of this.subscriptionsOn(key)) {
             this.pool.request(key, "resources/subscribe", { uri }).catch((e: unknown) => {
-                this.log.warn(`could not subscribe again to ${quote(uri)} on server ${quote(key.server)}: ${this.registry.scrub(e instanceof Error ? e.message : String(e))}`)
+                this.log.warn(`could not subscribe again to ${quote(uri)} on server ${quote(key.server)}: ${this.why(e)}`)
             })
         }
     }
@@ -671,7 +675,7 @@ export class Core {
             } catch (e) {
                 unavailable.set(s.name, e)
                 // left out of the lists; the pool's status says why
-                const error = this.registry.scrub(e instanceof Error ? e.message : String(e))
+                const error = this.why(e)
                 this.log.warn(`server ${quote(s.name)} is left out of the lists: ${error}`, { server: s.name, error })
             }
         }))
@@ -709,7 +713,7 @@ export class Core {
     private send(s: Session, method: string, params?: Params): void {
         if (s.server.transport === undefined) return
         s.server.notification({ method, params }).catch((e: unknown) => {
-            this.log.debug("notification to the client failed", { method, error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+            this.log.debug("notification to the client failed", { method, error: this.why(e) })
         })
     }
 
@@ -793,7 +797,7 @@ export class Core {
         for (const st of only === undefined ? this.pool.status() : [{ ...only, state: "running" }]) {
             if (st.state !== "running") continue
             this.pool.request({ server: st.server, scope: st.scope }, "logging/setLevel", { level }).catch((e: unknown) => {
-                this.log.debug("logging/setLevel not taken", { server: st.server, error: this.registry.scrub(e instanceof Error ? e.message : String(e)) })
+                this.log.debug("logging/setLevel not taken", { server: st.server, error: this.why(e) })
             })
         }
     }

@@ -23,6 +23,8 @@ import { Core } from "./gateway.ts"
 export * as policy from "./policy.ts"
 export { Stdio } from "./stdio.ts"
 export { file as answers, type Replay } from "./front.ts"
+/** Where the gateway, its pool and the HTTP API log: every message and field arrives scrubbed. */
+export type Logger = downstream.Logger
 export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"
 
 /** A running gateway: one pool of downstream instances shared by every client connection. */
@@ -47,7 +49,7 @@ export interface Gateway {
 
 /** Builds a gateway and its pool; nothing starts until a client asks. */
 export function create(o: {
-    config: config.Config; vault: secrets.Vault; registry: redact.Registry; log: downstream.Logger; env: NodeJS.ProcessEnv
+    config: config.Config; vault: secrets.Vault; registry: redact.Registry; log: Logger; env: NodeJS.ProcessEnv
     /** the session root of clients that offer no roots (default: the process's working directory) */
     cwd?: string
 }): Gateway {

@@ -16,12 +16,7 @@ import { derive, same } from "./token.ts"
 import * as ui from "./ui.ts"
 
 /** Where the API logs: the serve logger (it scrubs too). */
-export interface Logger {
-    debug(msg: string, f?: Record<string, unknown>): void
-    info(msg: string, f?: Record<string, unknown>): void
-    warn(msg: string, f?: Record<string, unknown>): void
-    error(msg: string, f?: Record<string, unknown>): void
-}
+export type Logger = gateway.Logger
 
 /** What the HTTP server is built from. */
 export interface Options {

@@ -1,4 +1,4 @@
-import { DecryptError } from "./errors.ts"
+import { DecryptError, message } from "./errors.ts"
 import type { Identity } from "./identity.ts"
 
 /** The plaintext's first line: it binds a ciphertext to its row, so a row moved elsewhere is refused. */
@@ -39,7 +39,7 @@ export async function open(id: Identity, scope: string, key: string, recipient: 
         plain = await id.decrypt(ciphertext)
     } catch (e) {
         // the recipient column matched, so a failure here is damage, whatever typage calls it
-        const why = e instanceof Error ? e.message : String(e)
+        const why = message(e)
         throw new DecryptError(scope, key, `cannot decrypt secret ${name(scope, key)}: ${why}`,
             `the stored ciphertext was damaged or tampered with; store the value again with: mcplexer secret put ${scope} ${key}`, { cause: e })
     }

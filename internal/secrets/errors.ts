@@ -53,3 +53,8 @@ export class MissingSecretError extends Error {
 export function hinted(message: string, hint: string, options?: ErrorOptions): Error & { hint: string } {
     return Object.assign(new Error(message, options), { hint })
 }
+
+/** An error's message, or the thrown value as text (for audit rows and wrapped errors: never a value). */
+export function message(e: unknown): string {
+    return e instanceof Error ? e.message : String(e)
+}

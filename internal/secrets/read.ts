@@ -3,10 +3,11 @@
  * a whole process per value, so `read` needs neither drizzle nor typage: a raw connection, one
  * prepared row, and Node's own crypto for an X25519 key.
  */
+import type { Statement } from "better-sqlite3"
 import * as config from "../config/index.ts"
 import * as store from "../store/conn.ts"
 import { open as unseal } from "./cipher.ts"
-import { NotFoundError } from "./errors.ts"
+import { message, NotFoundError } from "./errors.ts"
 import * as keyring from "./keyring.ts"
 
 /** One value, decrypted, from a fresh connection; opens the whole vault only to upgrade an old database. */
@@ -25,7 +26,8 @@ export async function read(paths: config.Paths, scope: string, key: string, o: {
     }
 }
 
-const lookups = new WeakMap<store.Conn, (scope: string, key: string) => { recipient: string; ciphertext: Buffer } | undefined>()
+// serve reads values per call (secret:// arguments): the statement is prepared once per connection
+const selects = new WeakMap<store.Conn, Statement<[string, string], { recipient: string; ciphertext: Buffer }>>()
 
 /**
  * One value of an up-to-date database, decrypted with the identity of `paths` (or a fresher one if
@@ -35,14 +37,11 @@ const lookups = new WeakMap<store.Conn, (scope: string, key: string) => { recipi
 export async function fetch(c: store.Conn, paths: config.Paths, scope: string, key: string, actor: string): Promise<string> {
     config.checkName("scope", scope)
     config.checkName("key", key)
-    let lookup = lookups.get(c)
-    if (lookup === undefined) {
-        const stmt = c.sqlite.prepare("SELECT recipient, ciphertext FROM secrets WHERE scope = ? AND key = ?")
-        lookup = (s, k) => stmt.get(s, k) as { recipient: string; ciphertext: Buffer } | undefined
-        lookups.set(c, lookup)
-    }
-    const find = lookup
-    const row = store.guard(c, () => find(scope, key))
+    const row = store.guard(c, () => {
+        let select = selects.get(c)
+        if (select === undefined) selects.set(c, select = c.sqlite.prepare("SELECT recipient, ciphertext FROM secrets WHERE scope = ? AND key = ?"))
+        return select.get(scope, key)
+    })
     if (row === undefined) {
         store.audit(c, { action: "get", actor, scope, key, status: "missing" })
         throw notFound(scope, key)
@@ -54,7 +53,7 @@ export async function fetch(c: store.Conn, paths: config.Paths, scope: string, k
         store.audit(c, { action: "get", actor, scope, key, status: "ok" })
         return value
     } catch (e) {
-        store.audit(c, { action: "get", actor, scope, key, status: "error", detail: { error: e instanceof Error ? e.message : String(e) } })
+        store.audit(c, { action: "get", actor, scope, key, status: "error", detail: { error: message(e) } })
         throw e
     }
 }

@@ -2,7 +2,7 @@ import { and, asc, eq } from "drizzle-orm"
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import * as cipher from "./cipher.ts"
-import { hinted } from "./errors.ts"
+import { hinted, message } from "./errors.ts"
 import type { Identity } from "./identity.ts"
 import * as keyring from "./keyring.ts"
 import { fetch, notFound } from "./read.ts"
@@ -65,7 +65,7 @@ export function open(paths: config.Paths, o: { actor: string; create?: boolean }
     }
     const audit = (row: Omit<store.Row, "actor">) => store.audit(s, { ...row, actor })
     const guard = <T>(fn: () => T): T => store.guard(s, fn)
-    const failed = (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) })
+    const failed = (e: unknown) => ({ error: message(e) })
 
     return {
         store: s,

@@ -9,4 +9,4 @@
  */
 export * from "./conn.ts"
 export * as schema from "./schema.ts"
-export { type Store, open, upgrade } from "./open.ts"
+export { type Store, open } from "./open.ts"

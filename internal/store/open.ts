@@ -38,11 +38,8 @@ export function open(path: string): Store {
     }
 }
 
-/**
- * Applies pending migrations; a database already up to date costs one read and takes no write lock.
- * Also for a `Conn` that `current` found behind.
- */
-export function upgrade(c: Conn): void {
+/** Applies pending migrations; a database already up to date costs one read and takes no write lock. */
+function upgrade(c: Conn): void {
     const want = newest()
     const have = applied(c)
     if (have !== undefined && have > want) {
