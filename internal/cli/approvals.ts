@@ -1,4 +1,4 @@
-import type * as config from "../config/index.ts"
+import * as config from "../config/index.ts"
 import * as gateway from "../gateway/index.ts"
 import * as store from "../store/index.ts"
 import { exit, UsageError, type Output } from "./output.ts"
@@ -7,7 +7,7 @@ import { table } from "./secret.ts"
 /** What `mcplexer approvals` needs. */
 export interface ListOptions { paths: config.Paths; leases: boolean; all: boolean; json: boolean }
 /** What `approve`, `deny` and `revoke` need. */
-export interface AnswerOptions { paths: config.Paths; id: string; reason?: string }
+export interface AnswerOptions { paths: config.Paths; id: string; reason?: string; for?: string | undefined }
 
 // who answered, in the approvals table and the audit trail
 const actor = "cli"
@@ -60,9 +60,10 @@ export function list(o: ListOptions, out: Output): Promise<number> {
 
 function decide(o: AnswerOptions, out: Output, approve: boolean): Promise<number> {
     const n = id(o.id, "approval")
+    const lease = o.for === undefined ? undefined : period(o.for)
     const s = store.open(o.paths.db)
     try {
-        const r = gateway.answer(s, n, { approve, by: actor, ...(o.reason === undefined ? {} : { reason: o.reason }) })
+        const r = gateway.answer(s, n, { approve, by: actor, ...(o.reason === undefined ? {} : { reason: o.reason }), ...(lease === undefined ? {} : { lease }) })
         if (r.approval === undefined) {
             throw Object.assign(new Error(`no approval ${n}`), { hint: "see the pending ones with: mcplexer approvals" })
         }
@@ -73,13 +74,29 @@ function decide(o: AnswerOptions, out: Output, approve: boolean): Promise<number
         }
         out.info(`${approve ? "approved" : "denied"} ${n}: ${JSON.stringify(r.approval.tool)} on server ${JSON.stringify(r.approval.server)}` +
             (r.approval.scope ? ` with scope ${JSON.stringify(r.approval.scope)}` : ""))
+        if (r.lease) {
+            out.info(`lease ${r.lease.id}: calls to server ${JSON.stringify(r.lease.server)} run without asking until ${r.lease.expiresAt.toLocaleTimeString()} ` +
+                `(end it sooner with: mcplexer revoke ${r.lease.id}); calls already waiting still wait for their own answer`)
+        }
         return Promise.resolve(exit.ok)
     } finally {
         s.close()
     }
 }
 
-/** Approves a pending call; the serve process waiting on it runs the call and grants the route's lease. */
+/** A --for duration as milliseconds, or a UsageError with the accepted forms. */
+function period(text: string): number {
+    let ms: number
+    try {
+        ms = config.duration(text)
+    } catch (e) {
+        throw new UsageError(`invalid --for ${JSON.stringify(text)}`, (e as { hint?: string }).hint ?? "e.g. --for 10m")
+    }
+    if (ms <= 0) throw new UsageError(`invalid --for ${JSON.stringify(text)}: a lease lasts longer than 0`, "leave --for out to approve this call only")
+    return ms
+}
+
+/** Approves one pending call: the serve process waiting on it runs it; with `for`, a lease covers later calls too. */
 export function approve(o: AnswerOptions, out: Output): Promise<number> {
     return decide(o, out, true)
 }

@@ -102,10 +102,12 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .example("$0 approvals", "what waits for an answer")
             .example("$0 approvals --leases", "what runs without asking, until when"),
             act(async a => (await import("./approvals.ts")).list({ paths: await paths(a), leases: a.leases === true, all: a.all === true, json: a.json === true }, out)))
-        .command("approve <id>", "approve a waiting call (it runs, and the route's lease starts)", c => c
+        .command("approve <id>", "approve one waiting call (it runs; with --for, later calls to its server and scope run without asking)", c => c
             .positional("id", { type: "string", describe: "from mcplexer approvals" })
-            .example("$0 approve 12", "let call 12 run"),
-            act(async a => (await import("./approvals.ts")).approve({ paths: await paths(a), id: str(a.id) }, out)))
+            .option("for", { type: "string", describe: "also grant a lease this long (at most the route's lease), e.g. 10m" })
+            .example("$0 approve 12", "let call 12 run, and only call 12")
+            .example("$0 approve 12 --for 10m", "let call 12 run, and later calls to its server and scope for 10 minutes"),
+            act(async a => (await import("./approvals.ts")).approve({ paths: await paths(a), id: str(a.id), for: opt(a.for) }, out)))
         .command("deny <id>", "deny a waiting call (the client gets a tool error; nothing reaches the server)", c => c
             .positional("id", { type: "string", describe: "from mcplexer approvals" })
             .option("reason", { type: "string", describe: "told to the client" })

@@ -25,3 +25,11 @@ export function duration(value: string | number): number {
     }
     throw Object.assign(new Error(`invalid duration ${JSON.stringify(value)}`), { hint: durations })
 }
+
+/** Writes milliseconds back as the shortest whole unit `duration` reads: 600000 → "10m". */
+export function span(ms: number): string {
+    for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+        if (ms >= size && ms % size === 0) return `${ms / size}${unit}`
+    }
+    return `${ms}ms`
+}

@@ -1,4 +1,6 @@
+import type { ElicitRequestFormParams, PrimitiveSchemaDefinition } from "@modelcontextprotocol/sdk/types.js"
 import type Database from "better-sqlite3"
+import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import type { Trail } from "./audit.ts"
 import type * as policy from "./policy.ts"
@@ -21,6 +23,8 @@ export interface Approval {
     decidedBy: string | null
     decidedAt: Date | null
     pid: number | null
+    /** the longest lease (ms) an answer may grant with this call; 0: none */
+    leaseMax: number
 }
 
 /** One lease as stored. */
@@ -41,6 +45,10 @@ export type Answer =
     | { ok: true; by: string; lease?: number; approval?: number }
     | { ok: false; status: "denied" | "timeout" | "cancelled"; reason: string; approval: number }
 
+/** A form to show the person through MCP elicitation, and what they answered. */
+export type Form = ElicitRequestFormParams
+export interface Reply { action: "accept" | "decline" | "cancel"; content?: Record<string, unknown> }
+
 /** What the gateway asks about one call. */
 export interface Ask {
     decision: policy.Decision
@@ -48,7 +56,7 @@ export interface Ask {
     /** the arguments, already scrubbed */
     arguments: Record<string, unknown> | undefined
     /** asks the person through MCP elicitation; undefined when the client cannot */
-    elicit?: (message: string, signal: AbortSignal, timeout: number) => Promise<"accept" | "decline" | "cancel">
+    elicit?: (form: Form, signal: AbortSignal, timeout: number) => Promise<Reply>
     /** the client cancelled the call */
     signal: AbortSignal
 }
@@ -66,7 +74,7 @@ function approvalRow(r: Record<string, unknown>): Approval {
         client: r.client as string | null, workspace: String(r.workspace), tool: String(r.tool), server: String(r.server),
         scope: String(r.scope), route: r.route as string | null, arguments: r.arguments as string | null,
         status: r.status as Approval["status"], reason: r.reason as string | null, decidedBy: r.decided_by as string | null,
-        decidedAt: r.decided_at === null ? null : new Date(Number(r.decided_at)), pid: r.pid as number | null,
+        decidedAt: r.decided_at === null ? null : new Date(Number(r.decided_at)), pid: r.pid as number | null, leaseMax: Number(r.lease_max ?? 0),
     }
 }
 
@@ -98,18 +106,42 @@ export function leases(s: store.Store, o: { all?: boolean; now?: number } = {}):
 }
 
 /**
- * Answers a pending approval (from `mcplexer approve`/`deny` or the web UI). Returns the approval
- * as it now stands; `changed` is false when it was no longer pending (answered, or gave up waiting).
+ * Answers a pending approval (from `mcplexer approve`/`deny` or the web UI). Approving approves
+ * that call only; with `lease` (ms, at most the approval's `leaseMax`) it also grants a lease, so
+ * that later calls of the same workspace, server and scope run without asking (calls already
+ * waiting still wait for their own answer). Returns the approval as it now stands; `changed` is
+ * false when it was no longer pending (answered, or gave up waiting).
  */
-export function answer(s: store.Store, id: number, o: { approve: boolean; by: string; reason?: string }): { approval?: Approval; changed: boolean } {
+export function answer(s: store.Store, id: number, o: { approve: boolean; by: string; reason?: string; lease?: number }): { approval?: Approval; changed: boolean; lease?: Lease } {
     return store.guard(s, () => s.sqlite.transaction(() => {
+        const before = approval(s, id)
+        if (o.approve && o.lease !== undefined && before?.status === "pending" && o.lease > before.leaseMax) {
+            throw Object.assign(new Error(before.leaseMax > 0
+                ? `approval ${id} allows a lease of at most ${config.span(before.leaseMax)}, not ${config.span(o.lease)}`
+                : `approval ${id} allows no lease: its route sets lease: 0, so every call asks`), {
+                hint: before.leaseMax > 0 ? `approve it with --for ${config.span(before.leaseMax)} or less, or without --for for this call only` : "approve it without --for",
+            })
+        }
         const r = s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
             .run(o.approve ? "approved" : "denied", o.reason ?? null, o.by, Date.now(), id)
-        if (r.changes > 0) {
-            store.audit(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
-        }
-        return { approval: approval(s, id), changed: r.changes > 0 }
+        if (r.changes === 0) return { approval: before, changed: false }
+        store.audit(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
+        const after = approval(s, id)
+        const lease = o.approve && o.lease !== undefined && o.lease > 0 && after ? grant(s, after, o.lease, o.by) : undefined
+        return { approval: after, changed: true, ...(lease ? { lease } : {}) }
     }).immediate())
+}
+
+/** Grants a lease chosen by the person answering `a`, and audits it. */
+function grant(s: store.Store, a: Approval, ms: number, by: string): Lease {
+    const now = Date.now()
+    const id = Number(s.sqlite.prepare("INSERT INTO leases (workspace, server, scope, approval, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(a.workspace, a.server, a.scope, a.id, now, now + ms).lastInsertRowid)
+    store.audit(s, {
+        action: "lease", actor: by, tool: a.tool, server: a.server, scope: a.scope || undefined, workspace: a.workspace || undefined,
+        status: "granted", detail: { lease: id, approval: a.id, expires: now + ms },
+    })
+    return { id, workspace: a.workspace, server: a.server, scope: a.scope, approval: a.id, createdAt: new Date(now), expiresAt: new Date(now + ms), revokedAt: null, revokedBy: null }
 }
 
 /** Ends a lease now; the serve process holding it stops the instance that runs with those credentials. */
@@ -132,11 +164,32 @@ function q(s: string): string {
 /** What the person is shown: the tool, server, scope, workspace and the (scrubbed) arguments. */
 export function message(d: policy.Decision, args: string, id: number): string {
     const where = [`server ${q(d.server)}`, d.scope === undefined ? "no scope" : `scope ${q(d.scope)}`, ...(d.workspace ? [`workspace ${q(d.workspace)}`] : [])]
-    const lasts = d.lease > 0 ? `an approval lets calls to this server and scope run for ${Math.round(d.lease / 1000)}s without asking` : "an approval covers this call only"
-    return `allow the tool ${q(d.tool)} to run? (${where.join(", ")})\narguments: ${args}\n${lasts}\n(or from a terminal: mcplexer approve ${id})`
+    const lasts = d.lease > 0 ? `an approval covers this call only, unless you choose to let every call to this server and scope run without asking for ${config.span(d.lease)}`
+        : "an approval covers this call only"
+    return `allow the tool ${q(d.tool)} to run? (${where.join(", ")})\narguments: ${args}\n${lasts}\n(or from a terminal: mcplexer approve ${id}${d.lease > 0 ? ` [--for ${config.span(d.lease)}]` : ""})`
 }
 
-type Outcome = { status: "approved" | "denied" | "expired" | "cancelled"; by: string; reason?: string }
+// the elicitation form's one field: an approval covers the call, or the call and a lease
+const choice = "for"
+
+/** The elicitation form: the message, and when the route allows a lease, the choice of one (this call only by default). */
+export function form(d: policy.Decision, args: string, id: number): Form {
+    const properties: Record<string, PrimitiveSchemaDefinition> = d.lease <= 0 ? {} : {
+        [choice]: {
+            type: "string", title: "approve", default: "call",
+            oneOf: [{ const: "call", title: "this call only" }, { const: "lease", title: `this call, and every call to this server and scope for ${config.span(d.lease)}` }],
+        },
+    }
+    return { message: message(d, args, id), requestedSchema: { type: "object", properties } }
+}
+
+/** What a waiting call tells the log (and `mcplexer call` its terminal): how to answer it. */
+export function waiting(d: policy.Decision, client: string, id: number): string {
+    const lease = d.lease > 0 ? ` (add --for ${config.span(d.lease)} to let calls to server ${q(d.server)} run without asking that long)` : ""
+    return `${client}'s call to ${q(d.tool)} waits for approval ${id}: approve it with mcplexer approve ${id}${lease}, or refuse it with mcplexer deny ${id}`
+}
+
+type Outcome = { status: "approved" | "denied" | "expired" | "cancelled"; by: string; reason?: string; lease?: boolean }
 
 /**
  * The approvals of one serve process: asks the person (elicitation, or a pending row the CLI
@@ -146,15 +199,18 @@ export class Approvals {
     private readonly s: store.Store
     private readonly trail: Trail
     private readonly stop: (server: string, scope: string | undefined, why: string) => void
+    private readonly tell: (message: string) => void
     // leases this process relied on, to notice their revocation
     private readonly held = new Map<number, { server: string; scope: string; expires: number }>()
     private timer: NodeJS.Timeout | undefined
     private lookup: Database.Statement<[string, string, string, number], { id: number; expires_at: number }> | undefined
 
-    constructor(s: store.Store, trail: Trail, stop: (server: string, scope: string | undefined, why: string) => void) {
+    /** `stop` ends the instance behind a revoked lease; `tell` says how to answer a call that starts waiting. */
+    constructor(s: store.Store, trail: Trail, stop: (server: string, scope: string | undefined, why: string) => void, tell: (message: string) => void) {
         this.s = s
         this.trail = trail
         this.stop = stop
+        this.tell = tell
     }
 
     /** The id of a lease in force for (workspace, server, scope), or undefined. */
@@ -177,10 +233,11 @@ export class Approvals {
         if (args.length > maxArguments) args = `${args.slice(0, maxArguments)}…`
         const now = Date.now()
         const id = Number(store.guard(this.s, () => this.s.sqlite.prepare("INSERT INTO approvals (created_at, expires_at, client, workspace, tool, server, scope, route, " +
-            "arguments, status, pid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)")
-            .run(now, now + d.approvalTimeout, a.client, d.workspace, d.tool, d.server, scope, d.route, args, process.pid).lastInsertRowid))
+            "arguments, status, pid, lease_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)")
+            .run(now, now + d.approvalTimeout, a.client, d.workspace, d.tool, d.server, scope, d.route, args, process.pid, Math.max(0, d.lease)).lastInsertRowid))
         const base = { actor: a.client, tool: d.tool, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route }
         this.trail.add({ ...base, action: "approval", status: "pending", detail: { id } })
+        this.tell(waiting(d, a.client, id))
         const outcome = await this.wait(id, a, d, args)
         const final = this.settle(id, outcome)
         this.trail.add({ ...base, action: "approval", status: final.status, detail: { id, by: final.by, ...(final.reason === undefined ? {} : { reason: final.reason }) } })
@@ -190,14 +247,18 @@ export class Approvals {
                 : final.status === "cancelled" ? "the client cancelled the call" : final.reason ?? `denied by ${final.by}`
             return { ok: false, status, reason, approval: id }
         }
-        if (final.by === "lease") return { ok: true, by: "lease", approval: id }
-        if (d.lease <= 0) return { ok: true, by: final.by, approval: id }
-        const expires = Date.now() + d.lease
-        const leaseId = Number(store.guard(this.s, () => this.s.sqlite.prepare("INSERT INTO leases (workspace, server, scope, approval, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-            .run(d.workspace, d.server, scope, id, Date.now(), expires).lastInsertRowid))
-        this.hold(leaseId, d.server, scope, expires)
-        this.trail.add({ ...base, action: "lease", status: "granted", detail: { lease: leaseId, approval: id, expires } })
-        return { ok: true, by: final.by, lease: leaseId, approval: id }
+        // a lease exists only when the person chose one: in the form, or with approve --for (which granted it already)
+        const granted = store.guard(this.s, () => {
+            if (final.lease === true && d.lease > 0) {
+                const a = approval(this.s, id)
+                return a && this.s.sqlite.transaction(() => grant(this.s, a, d.lease, final.by)).immediate()
+            }
+            const r = this.s.sqlite.prepare("SELECT * FROM leases WHERE approval = ? ORDER BY id DESC LIMIT 1").get(id) as Record<string, unknown> | undefined
+            return r && leaseRow(r)
+        })
+        if (granted === undefined) return { ok: true, by: final.by, approval: id }
+        this.hold(granted.id, granted.server, granted.scope, granted.expiresAt.getTime())
+        return { ok: true, by: final.by, lease: granted.id, approval: id }
     }
 
     /** Stops watching for revocations. */
@@ -224,12 +285,11 @@ export class Approvals {
             const timeout = setTimeout(() => { finish({ status: "expired", by: "timeout" }) }, d.approvalTimeout)
             const poll = setInterval(() => {
                 try {
+                    // only this call's own answer ends the wait: a lease granted meanwhile covers later
+                    // calls, never one already waiting, which the person has not seen approved
                     const r = approval(this.s, id)
                     if (r !== undefined && r.status !== "pending") {
                         finish({ status: r.status, by: r.decidedBy ?? "", ...(r.reason === null ? {} : { reason: r.reason }) })
-                    } else if (this.leased(d.workspace, d.server, d.scope ?? "") !== undefined) {
-                        // another call of the same workspace, server and scope was approved meanwhile
-                        finish({ status: "approved", by: "lease" })
                     }
                 } catch {
                     // the database is busy: look again next time
@@ -237,9 +297,9 @@ export class Approvals {
             }, pollInterval)
             if (a.signal.aborted) cancelled()
             else a.signal.addEventListener("abort", cancelled)
-            a.elicit?.(message(d, args, id), ac.signal, d.approvalTimeout).then(action => {
-                if (action === "accept") finish({ status: "approved", by: a.client })
-                else finish({ status: "denied", by: a.client, reason: action === "decline" ? `declined by ${a.client}` : `dismissed by ${a.client}` })
+            a.elicit?.(form(d, args, id), ac.signal, d.approvalTimeout).then(r => {
+                if (r.action === "accept") finish({ status: "approved", by: a.client, lease: r.content?.[choice] === "lease" })
+                else finish({ status: "denied", by: a.client, reason: r.action === "decline" ? `declined by ${a.client}` : `dismissed by ${a.client}` })
             }, () => { /* no answer through the client (it failed or was aborted): the store may still answer */ })
         })
     }
@@ -249,7 +309,7 @@ export class Approvals {
         const status = o.status === "cancelled" ? "expired" : o.status
         const changed = store.guard(this.s, () => this.s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
             .run(status, o.reason ?? (o.status === "cancelled" ? "the client cancelled the call" : null), o.by, Date.now(), id).changes)
-        if (changed > 0 || o.by === "lease") return o
+        if (changed > 0) return o
         const r = approval(this.s, id)
         if (r === undefined || r.status === "pending") return o
         return { status: r.status, by: r.decidedBy ?? "", ...(r.reason === null ? {} : { reason: r.reason }) }

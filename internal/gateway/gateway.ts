@@ -11,7 +11,7 @@ import type * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
-import { Approvals } from "./approve.ts"
+import { Approvals, type Ask } from "./approve.ts"
 import { Trail } from "./audit.ts"
 import { abortSignal, Call, context, Relayed, rpcError, toolParams, type Context } from "./call.ts"
 import type * as names from "./names.ts"
@@ -120,7 +120,7 @@ export class Core {
         this.approvals = new Approvals(o.vault.store, this.trail, (server, scope, why) => {
             this.log.info(`stopping server ${quote(server)}${scope === undefined ? "" : ` (scope ${quote(scope)})`}: ${why}`)
             void this.pool.stop({ server, scope }, why)
-        })
+        }, m => { this.log.warn(m) })
         this.hooks = {
             capabilities: () => this.clientCapabilities(),
             notification: (key, n) => this.notification(key, n),
@@ -503,14 +503,10 @@ export class Core {
     }
 
     /** How to ask the person behind a session through elicitation, when its client can show a form. */
-    private elicitor(session: Session): ((message: string, signal: AbortSignal, timeout: number) => Promise<"accept" | "decline" | "cancel">) | undefined {
+    private elicitor(session: Session): Ask["elicit"] {
         const e = session.server.getClientCapabilities()?.elicitation
         if (e === undefined || (e.form === undefined && e.url !== undefined)) return undefined
-        return async (message, signal, timeout) => {
-            const r = await session.server.request({ method: "elicitation/create", params: { message, requestedSchema: { type: "object", properties: {} } } },
-                ElicitResultSchema, { signal, timeout })
-            return r.action
-        }
+        return (form, signal, timeout) => session.server.request({ method: "elicitation/create", params: form }, ElicitResultSchema, { signal, timeout })
     }
 
     /**

@@ -205,8 +205,20 @@ export function create(o: Options): Api {
         const id = Number(c.req.param("id"))
         const answer = c.req.param("answer") as "approve" | "deny"
         if (!Number.isSafeInteger(id)) return c.json({ error: "approval id must be a number" }, 400)
-        if (!o.approvals.decide(id, answer, `http:${c.get("via")}`)) return c.json({ error: `approval ${id} is not pending` }, 409)
-        return c.json({ id, status: answer === "approve" ? "approved" : "denied" })
+        // ?for=10m: the approval also grants a lease that long (at most the route's); without it, this call only
+        const span = c.req.query("for")
+        let lease: number | undefined
+        try {
+            lease = span === undefined ? undefined : config.duration(span)
+        } catch {
+            return c.json({ error: `invalid for ${JSON.stringify(span)}: write a duration such as 10m` }, 400)
+        }
+        try {
+            if (!o.approvals.decide(id, answer, `http:${c.get("via")}`, lease)) return c.json({ error: `approval ${id} is not pending` }, 409)
+        } catch (e) {
+            return c.json({ error: e instanceof Error ? e.message : String(e) }, 400)
+        }
+        return c.json({ id, status: answer === "approve" ? "approved" : "denied", ...(lease ? { lease } : {}) })
     })
     app.route("/api/v1", api)
     app.all("/api/*", c => c.json({ error: "not found" }, 404))
@@ -263,8 +275,9 @@ export function create(o: Options): Api {
     })
     page.post("/ui/approvals", async c => {
         const form = await c.req.parseBody()
-        const answer = form.answer === "approve" ? "approve" : "deny"
-        o.approvals?.decide(Number(form.id), answer, "http:ui")
+        // "lease": approve and grant the route's lease, a choice the page shows on its own button
+        const answer = form.answer === "approve" || form.answer === "lease" ? "approve" : "deny"
+        o.approvals?.decide(Number(form.id), answer, "http:ui", form.answer === "lease" ? "max" : undefined)
         return c.redirect("/approvals", 303)
     })
     page.post("/logout", c => {

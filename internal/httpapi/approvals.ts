@@ -12,13 +12,19 @@ export interface Pending {
     server: string
     scope: string
     arguments?: string
+    /** the longest lease (ms) an answer may grant with this call; 0: none */
+    leaseMax: number
 }
 
 /** The approval queue as the API and UI use it; the gateway owns what an answer does. */
 export interface Approvals {
     pending(): Pending[]
-    /** Answers one pending call; false when it is no longer pending (answered elsewhere, or expired). */
-    decide(id: number, answer: "approve" | "deny", by: string): boolean
+    /**
+     * Answers one pending call; false when it is no longer pending (answered elsewhere, or expired).
+     * `lease` (ms, or "max" for the route's longest) also grants a lease for later calls; without it
+     * the approval covers this call only.
+     */
+    decide(id: number, answer: "approve" | "deny", by: string, lease?: number | "max"): boolean
 }
 
 /**
@@ -30,13 +36,14 @@ export function fromStore(s: store.Store): Approvals {
         pending() {
             const now = Date.now()
             return gateway.approvals(s).filter(a => a.expiresAt.getTime() > now).reverse().map(a => ({
-                id: a.id, createdAt: a.createdAt, expiresAt: a.expiresAt, workspace: a.workspace, tool: a.tool, server: a.server, scope: a.scope,
+                id: a.id, createdAt: a.createdAt, expiresAt: a.expiresAt, workspace: a.workspace, tool: a.tool, server: a.server, scope: a.scope, leaseMax: a.leaseMax,
                 ...(a.client === null ? {} : { client: a.client }),
                 ...(a.arguments === null ? {} : { arguments: a.arguments }),
             }))
         },
-        decide(id, answer, by) {
-            return gateway.answer(s, id, { approve: answer === "approve", by }).changed
+        decide(id, answer, by, lease) {
+            const ms = lease === "max" ? gateway.approval(s, id)?.leaseMax : lease
+            return gateway.answer(s, id, { approve: answer === "approve", by, ...(answer === "approve" && ms ? { lease: ms } : {}) }).changed
         },
     }
 }

@@ -1,3 +1,4 @@
+import * as config from "../config/index.ts"
 import { html, raw } from "hono/html"
 import type { HtmlEscapedString } from "hono/utils/html"
 import type { Pending } from "./approvals.ts"
@@ -145,5 +146,6 @@ ${list.length === 0 ? html`<p class="muted">no call is waiting</p>` : html`<tabl
 ${list.map(p => html`<tr data-approval="${p.id}"><td>${p.id}</td><td>${when(p.createdAt)}</td><td>${when(p.expiresAt)}</td><td>${p.workspace}</td><td><code>${p.tool}</code></td>
 <td>${p.server}</td><td>${p.scope}</td><td><code>${p.arguments ?? ""}</code></td>
 <td><form method="post" action="/ui/approvals" class="inline">${csrf(v)}<input type="hidden" name="id" value="${p.id}">
-<button class="primary" name="answer" value="approve">approve</button><button class="danger" name="answer" value="deny">deny</button></form></td></tr>`)}</table>`}`)
+<button class="primary" name="answer" value="approve" title="this call only">approve</button>${p.leaseMax > 0
+        ? html`<button name="answer" value="lease" title="this call, and later calls to server ${p.server} with scope ${p.scope}">approve for ${config.span(p.leaseMax)}</button>` : ""}<button class="danger" name="answer" value="deny">deny</button></form></td></tr>`)}</table>`}`)
 }

@@ -94,6 +94,8 @@ export const approvals = sqliteTable("approvals", {
     decidedAt: integer("decided_at", { mode: "timestamp_ms" }),
     /** the serve process that waits for the answer */
     pid: integer("pid"),
+    /** the longest lease (ms) the route lets an answer grant with this call; 0: none, every call asks */
+    leaseMax: integer("lease_max").notNull().default(0),
 }, t => [
     index("approvals_status").on(t.status),
 ])

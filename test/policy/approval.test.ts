@@ -1,10 +1,11 @@
 /** Approval: through elicitation (accept, decline, no answer), from another process, leases and their revocation. */
 import assert from "node:assert/strict"
+import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { after, before, describe, test } from "node:test"
 import type { ElicitResult } from "@modelcontextprotocol/sdk/types.js"
 import * as gateway from "../../internal/gateway/index.ts"
-import { run } from "../helpers.ts"
+import { cli, run } from "../helpers.ts"
 import { folders, never, server, start, text, until, type Kit } from "./kit.ts"
 
 const token = "acme-token-planted-4711"
@@ -23,6 +24,7 @@ workspaces:
 }
 
 const accept = (): Promise<ElicitResult> => Promise.resolve({ action: "accept", content: {} })
+const acceptLease = (): Promise<ElicitResult> => Promise.resolve({ action: "accept", content: { for: "lease" } })
 const decline = (): Promise<ElicitResult> => Promise.resolve({ action: "decline" })
 
 describe("approval through elicitation", () => {
@@ -133,13 +135,30 @@ describe("approval from another process", () => {
         assert.match(again.stderr, /^mcplexer: error: approval \d+ \("alpha__write"\) was already denied by cli$/m)
     })
 
-    test("mcplexer approve lets a waiting call run and grants a lease, which mcplexer revoke ends", async () => {
+    test("mcplexer approve lets that one call run and grants no lease: the next call asks again", async () => {
         const c = await k.connect({ root })
         const waiting = c.client.callTool({ name: "alpha__write" })
         const p = await until(() => gateway.approvals(k.vault.store)[0], 5000, "a pending approval")
         const a = await run(k.home, ["approve", String(p.id)])
         assert.equal(a.code, 0, a.stderr)
         assert.match(a.stderr, /^approved \d+: "alpha__write" on server "alpha" with scope "acme"$/m)
+        assert.doesNotMatch(a.stderr, /lease/)
+        assert.equal(text(await waiting), "write ok")
+        assert.deepEqual(gateway.leases(k.vault.store), [])
+        const next = c.client.callTool({ name: "alpha__write" })
+        const q = await until(() => gateway.approvals(k.vault.store)[0], 5000, "a new pending approval")
+        assert.notEqual(q.id, p.id)
+        await run(k.home, ["deny", String(q.id)])
+        assert.match(text(await next), /was denied \(denied by cli\)/)
+    })
+
+    test("mcplexer approve --for grants a lease, which mcplexer revoke ends", async () => {
+        const c = await k.connect({ root })
+        const waiting = c.client.callTool({ name: "alpha__write" })
+        const p = await until(() => gateway.approvals(k.vault.store)[0], 5000, "a pending approval")
+        const a = await run(k.home, ["approve", String(p.id), "--for", "5m"])
+        assert.equal(a.code, 0, a.stderr)
+        assert.match(a.stderr, /^lease \d+: calls to server "alpha" run without asking until .*mcplexer revoke \d+/m)
         assert.equal(text(await waiting), "write ok")
 
         // the lease lets the next write run without asking
@@ -164,19 +183,61 @@ describe("approval from another process", () => {
         assert.match(text(await next), /was denied \(denied by cli\)/)
     })
 
-    test("one approval lets every call waiting for the same workspace, server and scope run", async () => {
+    test("approve --for longer than the route's lease is refused, and the call still waits", async () => {
         const c = await k.connect({ root })
-        // a fresh lease is needed: end any left by the test before
+        const waiting = c.client.callTool({ name: "alpha__write" })
+        const p = await until(() => gateway.approvals(k.vault.store)[0], 5000, "a pending approval")
+        const a = await run(k.home, ["approve", String(p.id), "--for", "2h"])
+        assert.equal(a.code, 1)
+        assert.match(a.stderr, /^mcplexer: error: approval \d+ allows a lease of at most 10m, not 2h$/m)
+        assert.match(a.stderr, /^mcplexer: hint: approve it with --for 10m or less/m)
+        assert.equal(gateway.approvals(k.vault.store)[0]?.status, "pending")
+        const bad = await run(k.home, ["approve", String(p.id), "--for", "soon"])
+        assert.equal(bad.code, 2)
+        assert.match(bad.stderr, /^mcplexer: error: invalid --for "soon"$/m)
+        await run(k.home, ["deny", String(p.id)])
+        assert.equal((await waiting).isError, true)
+    })
+
+    test("approving one waiting call never runs another that waits beside it, with or without a lease", async () => {
+        const c = await k.connect({ root })
         for (const l of gateway.leases(k.vault.store)) gateway.revoke(k.vault.store, l.id, "test")
-        const calls = [c.client.callTool({ name: "alpha__write" }), c.client.callTool({ name: "alpha__write" })]
-        const pending = await until(() => { const p = gateway.approvals(k.vault.store); return p.length === 2 ? p : undefined }, 5000, "two pending approvals")
-        const first = pending[1]
-        assert.ok(first)
-        gateway.answer(k.vault.store, first.id, { approve: true, by: "test" })
-        const results = await Promise.all(calls)
-        assert.deepEqual(results.map(text), ["write ok", "write ok"])
-        assert.equal(gateway.leases(k.vault.store).length, 1)
-        assert.deepEqual(gateway.approvals(k.vault.store), [])
+        const before = k.received().filter(t => t === "write").length
+        const create = c.client.callTool({ name: "alpha__write", arguments: { what: "create_entities" } })
+        const pending1 = await until(() => gateway.approvals(k.vault.store)[0], 5000, "the first pending approval")
+        const remove = c.client.callTool({ name: "alpha__write", arguments: { what: "delete_entities" } })
+        await until(() => gateway.approvals(k.vault.store).length === 2 || undefined, 5000, "two pending approvals")
+        // as the web UI does: approve the first, with the route's lease
+        assert.equal(gateway.answer(k.vault.store, pending1.id, { approve: true, by: "http:ui", lease: 600_000 }).changed, true)
+        assert.equal(text(await create), "write ok")
+        // several polls later, the second call still waits for its own answer and has not run
+        await new Promise(r => setTimeout(r, 1000)) // five times the waiting call's poll
+        const left = gateway.approvals(k.vault.store)
+        assert.equal(left.length, 1)
+        assert.equal(left[0]?.arguments, `{"what":"delete_entities"}`)
+        assert.equal(k.received().filter(t => t === "write").length, before + 1)
+        // a call made after the lease was granted runs without asking
+        assert.equal(text(await c.client.callTool({ name: "alpha__write", arguments: { what: "later" } })), "write ok")
+        gateway.answer(k.vault.store, left[0]!.id, { approve: false, by: "test" })
+        assert.match(text(await remove), /was denied/)
+        assert.equal(k.received().filter(t => t === "write").length, before + 2)
+    })
+
+    test("mcplexer call waiting for approval says so on stderr, with the command that approves it", async () => {
+        for (const l of gateway.leases(k.vault.store)) gateway.revoke(k.vault.store, l.id, "test")
+        const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: k.home, MCPLEXER_HOME: k.home }
+        const child = spawn(process.execPath, [cli, "call", "alpha__write", "--args", "{}"], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] })
+        let stderr = "", stdout = ""
+        child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
+        child.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d })
+        const closed = new Promise<number | null>(done => child.on("close", done))
+                const told = await until(() => /waits for approval (\d+): approve it with mcplexer approve (\d+)/.exec(stderr) ?? undefined, 15000, "the waiting notice")
+        assert.equal(told[1], told[2])
+        assert.match(stderr, /add --for 10m/)
+        const a = await run(k.home, ["approve", told[1]!])
+        assert.equal(a.code, 0, a.stderr)
+        assert.equal(await closed, 0, stderr)
+        assert.equal(stdout, "write ok\n")
     })
 
     test("approving an unknown id is an error with a hint", async () => {
@@ -195,8 +256,19 @@ describe("lease expiry", () => {
     })
     after(async () => { await k.close() })
 
-    test("an expired lease asks again", async () => {
+    test("accepting the form for this call only grants no lease", async () => {
         const c = await k.connect({ root: join(k.home, "acme"), elicit: accept })
+        await c.client.callTool({ name: "alpha__write" })
+        await c.client.callTool({ name: "alpha__write" })
+        assert.equal(c.asked.length, 2)
+        const form = c.asked[0]?.params as { requestedSchema?: { properties?: Record<string, { oneOf?: Array<{ const: string; title: string }> }> } }
+        assert.deepEqual(form.requestedSchema?.properties?.for?.oneOf?.map(o => o.const), ["call", "lease"])
+        assert.match(form.requestedSchema?.properties?.for?.oneOf?.[1]?.title ?? "", /for 1s$/)
+        assert.deepEqual(gateway.leases(k.vault.store), [])
+    })
+
+    test("an expired lease asks again", async () => {
+        const c = await k.connect({ root: join(k.home, "acme"), elicit: acceptLease })
         // started first, so the lease's second does not go into starting the server
         await c.client.callTool({ name: "alpha__read" })
         await c.client.callTool({ name: "alpha__write" })

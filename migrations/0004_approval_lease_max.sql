@@ -1,0 +1,1 @@
+ALTER TABLE `approvals` ADD `lease_max` integer DEFAULT 0 NOT NULL;
