@@ -218,7 +218,7 @@ describe("approval from another process", () => {
         assert.equal(k.received().filter(t => t === "write").length, before + 1)
         // a call made after the lease was granted runs without asking
         assert.equal(text(await c.client.callTool({ name: "alpha__write", arguments: { what: "later" } })), "write ok")
-        gateway.answer(k.vault.store, left[0]!.id, { approve: false, by: "test" })
+        gateway.answer(k.vault.store, left[0].id, { approve: false, by: "test" })
         assert.match(text(await remove), /was denied/)
         assert.equal(k.received().filter(t => t === "write").length, before + 2)
     })
