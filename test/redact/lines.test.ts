@@ -37,6 +37,6 @@ test("an overlong line is cut without showing any part of a value", () => {
     s.write(secret.slice(10) + "z".repeat(100) + "\nnext\n")
     assert.equal(lines.length, 2)
     assert.ok(lines[0]!.length <= redact.maxLine + 10)
-    assert.match(lines[0]!, /^x+ …\(cut\)$/, "no start of the value is shown")
+    assert.match(lines[0]!, /^x+\[redacted\] …\(cut\)$/, "the start of the value is masked, not shown")
     assert.equal(lines[1], "next")
 })

@@ -1,0 +1,171 @@
+/**
+ * An Aho–Corasick automaton over UTF-16 code units, built once for a set of patterns and then only
+ * read. Written here rather than taken from @monyone/aho-corasick, which was tried first: it keeps a
+ * Map and a Set per trie node (gigabytes for the ~13 million nodes of a 1 MB value's forms), copies
+ * output sets along failure links (quadratic for forms nested in each other), and its
+ * `hasKeywordInText` walks code points over a trie of code units. Here a node is an index into typed
+ * arrays, about 19 bytes each, and building and scanning are both linear.
+ *
+ * Nodes are numbered in insertion order, so a pattern's new nodes are consecutive: the child of `u`
+ * is usually `u + 1`, found without a map; the few other children (one per pattern at most, where it
+ * leaves the trie) are in `branches`, and the root's in a table of all 65536 units.
+ */
+export class Automaton {
+    /** Length of the longest pattern. */
+    readonly longest: number
+    /** Length of the shortest pattern: shorter text holds none. */
+    readonly shortest: number
+    private readonly label: Uint16Array // the unit on the edge into the node
+    private readonly parent: Int32Array
+    private readonly fail: Int32Array
+    private readonly out: Int32Array // length of the longest pattern ending at the node, 0 for none
+    private readonly depth: Int32Array
+    private readonly branchy: Uint8Array // 1 when the node has children in `branches`
+    private readonly branches = new Map<number, number>() // node * 65536 + unit → child
+    private readonly root = new Int32Array(65536)
+    private n = 1 // nodes in use; node 0 is the root
+
+    constructor(patterns: readonly string[]) {
+        let total = 1
+        let longest = 0
+        let shortest = Infinity
+        for (const p of patterns) {
+            total += p.length
+            if (p.length > longest) longest = p.length
+            if (p.length < shortest) shortest = p.length
+        }
+        this.longest = longest
+        this.shortest = shortest
+        this.label = new Uint16Array(total + 1)
+        this.parent = new Int32Array(total + 1).fill(-1)
+        this.fail = new Int32Array(total + 1).fill(-1)
+        this.out = new Int32Array(total + 1)
+        this.depth = new Int32Array(total + 1)
+        this.branchy = new Uint8Array(total + 1)
+        for (const p of patterns) this.insert(p)
+        this.link(patterns)
+    }
+
+    /** The state after `from` reads the unit `c`. */
+    next(from: number, c: number): number {
+        let u = from
+        while (u !== 0) {
+            const v = this.child(u, c)
+            if (v !== -1) return v
+            u = this.fail[u]!
+        }
+        return this.root[c]!
+    }
+
+    /**
+     * Reads `s` from state `from` and calls `found(start, end)` for the longest pattern ending at each
+     * position (`start` is negative when it began before `s`); returns the state at the end.
+     */
+    scan(s: string, from: number, found: (start: number, end: number) => void): number {
+        const { root, out } = this
+        let u = from
+        for (let i = 0; i < s.length; i++) {
+            const c = s.charCodeAt(i)
+            // most units of most text lead nowhere from the root: one table read each
+            u = u === 0 ? root[c]! : this.next(u, c)
+            if (u === 0) continue
+            const o = out[u]!
+            if (o !== 0) found(i + 1 - o, i + 1)
+        }
+        return u
+    }
+
+    /**
+     * Reads `s` from state `from` only while what was read before `s` still belongs to the match:
+     * `upto` is the end of the last pattern in `s` that began before it (0 for none), and `state` the
+     * state at the end of `s` when all of `s` continued a pattern's start, else -1.
+     */
+    follow(s: string, from: number): { upto: number; state: number } {
+        let u = from
+        let upto = 0
+        for (let i = 0; i < s.length; i++) {
+            u = this.next(u, s.charCodeAt(i))
+            if (this.depth[u]! <= i + 1) return { upto, state: -1 }
+            if (this.out[u]! > i + 1) upto = i + 1
+        }
+        return { upto, state: u }
+    }
+
+    /** How many units the state has read of the pattern starts it stands for. */
+    depthOf(u: number): number {
+        return this.depth[u]!
+    }
+
+    /** The units read to reach state `u` (the longest suffix of the text that starts a pattern). */
+    path(u: number): string {
+        const units = new Uint16Array(this.depth[u]!)
+        for (let v = u, i = units.length - 1; v > 0; v = this.parent[v]!, i--) units[i] = this.label[v]!
+        return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString("utf16le")
+    }
+
+    /** The state reached from the root by reading `s`. */
+    walk(s: string): number {
+        let u = 0
+        for (let i = 0; i < s.length; i++) u = this.next(u, s.charCodeAt(i))
+        return u
+    }
+
+    private child(u: number, c: number): number {
+        if (u === 0) return this.root[c] || -1
+        const v = u + 1
+        if (this.parent[v] === u && this.label[v] === c) return v
+        if (this.branchy[u] === 1) return this.branches.get(u * 65536 + c) ?? -1
+        return -1
+    }
+
+    private insert(p: string): void {
+        let u = 0
+        let i = 0
+        for (; i < p.length; i++) {
+            const v = this.child(u, p.charCodeAt(i))
+            if (v === -1) break
+            u = v
+        }
+        for (; i < p.length; i++) {
+            const c = p.charCodeAt(i)
+            const v = this.n++
+            if (u === 0) this.root[c] = v
+            else if (v !== u + 1) {
+                this.branches.set(u * 65536 + c, v)
+                this.branchy[u] = 1
+            }
+            this.label[v] = c
+            this.parent[v] = u
+            this.depth[v] = this.depth[u]! + 1
+            u = v
+        }
+        if (p.length > 0) this.out[u] = p.length
+    }
+
+    /**
+     * Failure links, level by level: a cursor per pattern steps one unit deeper per round, so every
+     * node is reached after all shallower ones without a queue; linear in the total pattern length.
+     */
+    private link(patterns: readonly string[]): void {
+        this.fail[0] = 0
+        const at = new Int32Array(patterns.length)
+        let active = patterns.map((_, k) => k).filter(k => patterns[k]!.length > 0)
+        for (let d = 0; active.length > 0; d++) {
+            const still: number[] = []
+            for (const k of active) {
+                const p = patterns[k]!
+                const c = p.charCodeAt(d)
+                const u = at[k]!
+                const v = this.child(u, c)
+                at[k] = v
+                if (this.fail[v] === -1) {
+                    const f = u === 0 ? 0 : this.next(this.fail[u]!, c)
+                    this.fail[v] = f
+                    if (this.out[v] === 0) this.out[v] = this.out[f]!
+                }
+                if (d + 1 < p.length) still.push(k)
+            }
+            active = still
+        }
+    }
+}
