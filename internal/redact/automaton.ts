@@ -59,13 +59,16 @@ export class Automaton {
 
     /**
      * Reads `s` from state `from` and calls `found(start, end)` for the longest pattern ending at each
-     * position (`start` is negative when it began before `s`); returns the state at the end.
+     * position (`start` is negative when it began before `s`), and for each start of a pattern of at
+     * least `cut` units followed by an ellipsis; returns the state at the end.
      */
-    scan(s: string, from: number, found: (start: number, end: number) => void): number {
+    scan(s: string, from: number, found: (start: number, end: number) => void, cut = Infinity): number {
         const { root, out } = this
         let u = from
         for (let i = 0; i < s.length; i++) {
             const c = s.charCodeAt(i)
+            // a start of a pattern of `cut` units or more, cut off by an ellipsis: found too
+            if (u !== 0 && (c === 0x22 || c === 0x2e || c === 0x2026) && this.depth[u]! >= cut && ellipsis(s, i)) found(i - this.depth[u]!, i)
             // most units of most text lead nowhere from the root: one table read each
             u = u === 0 ? root[c]! : this.next(u, c)
             if (u === 0) continue
@@ -149,10 +152,12 @@ export class Automaton {
     private link(patterns: readonly string[]): void {
         this.fail[0] = 0
         const at = new Int32Array(patterns.length)
-        let active = patterns.map((_, k) => k).filter(k => patterns[k]!.length > 0)
-        for (let d = 0; active.length > 0; d++) {
-            const still: number[] = []
-            for (const k of active) {
+        let active = Int32Array.from(patterns.keys()).filter(k => patterns[k]!.length > 0)
+        let still = new Int32Array(active.length)
+        for (let d = 0, count = active.length; count > 0; d++) {
+            let kept = 0
+            for (let j = 0; j < count; j++) {
+                const k = active[j]!
                 const p = patterns[k]!
                 const c = p.charCodeAt(d)
                 const u = at[k]!
@@ -163,9 +168,20 @@ export class Automaton {
                     this.fail[v] = f
                     if (this.out[v] === 0) this.out[v] = this.out[f]!
                 }
-                if (d + 1 < p.length) still.push(k)
+                if (d + 1 < p.length) still[kept++] = k
             }
-            active = still
+            ;[active, still] = [still, active]
+            count = kept
         }
     }
 }
+
+/**
+ * True when an ellipsis starts at `i`, after an optional closing quote: how error messages and log
+ * previews cut quoted input (V8's JSON.parse: `Unexpected token 's', "sk-live-4f"... is not valid JSON`).
+ */
+function ellipsis(s: string, i: number): boolean {
+    const j = s.charCodeAt(i) === 0x22 ? i + 1 : i
+    return s.charCodeAt(j) === 0x2026 || s.startsWith("...", j)
+}
+

@@ -30,7 +30,7 @@ export function forms(value: string): string[] {
     all.add(hex.toUpperCase())
     const json = JSON.stringify(value).slice(1, -1)
     all.add(json)
-    all.add(json.replace(/[^\x00-\x7f]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`))
+    all.add(json.replace(/[\u0080-\uffff]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`))
     const form = new URLSearchParams({ v: value }).toString().slice(2)
     all.add(form)
     const uri = encodeUri(value)

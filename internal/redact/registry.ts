@@ -1,5 +1,5 @@
 import { Automaton } from "./automaton.ts"
-import { forms, tooShort } from "./forms.ts"
+import { forms, minLength, tooShort } from "./forms.ts"
 import { failed, Spans } from "./spans.ts"
 import { Flow, type Stream } from "./stream.ts"
 import { walk } from "./walk.ts"
@@ -87,10 +87,11 @@ class Values implements Registry {
     scrub(s: string): string {
         try {
             const a = this.automaton()
-            // the hot path: most strings hold no secret; a short one cannot
-            if (a === undefined || s.length < a.shortest) return s
+            if (a === undefined) return s
+            // the hot path: most strings hold no secret; a short one cannot, unless cut off by an ellipsis
+            if (s.length < a.shortest && !s.includes("...") && !s.includes("…")) return s
             const spans = new Spans()
-            a.scan(s, 0, spans.add)
+            a.scan(s, 0, spans.add, minLength)
             return spans.apply(s)
         } catch {
             return failed
@@ -100,6 +101,7 @@ class Values implements Registry {
     scrubObject<T>(v: T): T {
         if (this.counts.size === 0) return v
         try {
+            this.automaton() // a registry that cannot scrub fails the whole object, not each string
             return walk(v, s => this.scrub(s)) as T
         } catch {
             return failed as T

@@ -48,6 +48,7 @@ export class Flow implements Stream {
 
     scrubObject<T>(v: T): T {
         try {
+            this.source() // a registry that cannot scrub fails the whole object, not each string
             return walk(v, s => this.scrub(s)) as T
         } catch {
             return failed as T
@@ -67,7 +68,7 @@ export class Flow implements Stream {
             // a completed form is done with; a form still going on is held further
             held = f.state !== -1 ? f.state : f.upto > 0 ? 0 : held
         }
-        const end = a.scan(s, this.cur, spans.add)
+        const end = a.scan(s, this.cur, spans.add, minLength)
         const d = a.depthOf(end)
         if (d >= minLength) {
             spans.add(s.length - d, s.length)
