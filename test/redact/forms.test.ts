@@ -16,6 +16,8 @@ test("a 1 MB value of every printable character is masked", () => {
     const big = Array.from({ length: 1 << 20 }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 94))).join("")
     const r = registry(big)
     assert.equal(r.scrub(`a${big}b`), "a[redacted]b")
+    assert.equal(r.scrub(`a ${Buffer.from(big).toString("base64")} b`), "a [redacted] b", "its forms too")
+    assert.equal(r.scrub(`a ${Buffer.from(big).toString("hex")} b`), "a [redacted] b")
     assert.equal(r.scrub(`${big.slice(0, -1)}`), big.slice(0, -1), "a value short of its last character is no value")
 })
 
@@ -52,6 +54,7 @@ test("base64 at the three byte alignments, both alphabets, padded or not, Basic 
                 // what stays is the encoding of the neighbours and at most one character of mixed bits on each side
                 assert.ok(left[0]!.length <= Math.ceil((pre.length * 4) / 3), `${pre}|${post}: ${out}`)
                 assert.ok(left[1]!.length <= Math.ceil((post.length * 4) / 3) + 3, `${pre}|${post}: ${out}`)
+                if (post === "") assert.equal(left[1], "", `the end of the data, padding included, is masked: ${out}`)
             }
         }
     }
