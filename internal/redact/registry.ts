@@ -46,6 +46,9 @@ class Values implements Registry {
     // of adds costs one build. A build is linear in the total length of all forms.
     private built: Automaton | undefined
     private stale = false
+    // one for every scrub: scrubbing is synchronous and calls nothing outside this package. Saves an
+    // object, an array and a closure per string (200-byte messages in bench/redact.ts: 50 → 98 and 290 MB/s in two runs)
+    private readonly spans = new Spans()
 
     get size(): number {
         return this.counts.size
@@ -90,10 +93,10 @@ class Values implements Registry {
             if (a === undefined) return s
             // the hot path: most strings hold no secret; a short one cannot, unless cut off by an ellipsis
             if (s.length < a.shortest && !s.includes("...") && !s.includes("…")) return s
-            const spans = new Spans()
-            a.scan(s, 0, spans.add, minLength)
-            return spans.apply(s)
+            a.scan(s, 0, this.spans.add, minLength)
+            return this.spans.apply(s)
         } catch {
+            this.spans.clear()
             return failed
         }
     }

@@ -28,7 +28,7 @@ export class Spans {
         at.push(s, e)
     }
 
-    /** `s` with every stretch replaced by the mask. */
+    /** `s` with every stretch replaced by the mask; the spans are emptied for the next text. */
     apply(s: string): string {
         const at = this.at
         if (at.length === 0) return s
@@ -38,6 +38,12 @@ export class Spans {
             out += s.slice(pos, at[i]) + mask
             pos = at[i + 1]!
         }
+        at.length = 0
         return out + s.slice(pos)
+    }
+
+    /** Forgets every stretch (after a failure). */
+    clear(): void {
+        this.at.length = 0
     }
 }
