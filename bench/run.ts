@@ -1,6 +1,7 @@
 /** `npm run bench`: every benchmark, each printing ratios against a baseline measured in the same run. */
 import * as gateway from "./gateway.ts"
 import * as http from "./http.ts"
+import * as redact from "./redact.ts"
 import * as secrets from "./secrets.ts"
 
 const only = process.argv[2]
@@ -13,3 +14,4 @@ if (!only || only === "gateway") {
     await gateway.run()
 }
 if (!only || only === "http") { console.log("## http (200 sessions, 30 s)"); await http.run() }
+if (!only || only === "redact") { console.log("## redaction (20 values)"); redact.run() }

@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, lstatSync, statSync } from "node:fs"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
 import * as config from "../config/index.ts"
+import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { exit, message, type Output } from "./output.ts"
 import { refs, storedNames } from "./status.ts"
@@ -23,6 +24,7 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
     const vault = openDatabase(o.paths, findings, ok)
     try {
         await checkKey(o.paths, vault, findings, ok)
+        await checkShort(vault, findings)
         if (c) checkServers(c, vault, findings, ok)
     } finally {
         vault?.close()
@@ -127,6 +129,25 @@ async function checkKey(paths: config.Paths, vault: secrets.Vault | undefined, f
         return
     }
     ok.push(`key file ${paths.key} (mode ${octal(mode)}, ${recipient})`)
+}
+
+/**
+ * Values shorter than redact.minLength are never masked in output: each is named (scope/key), never
+ * shown. The only check that decrypts; a value that cannot be decrypted is the key check's finding.
+ */
+async function checkShort(vault: secrets.Vault | undefined, findings: Finding[]): Promise<void> {
+    for (const scope of new Set(vault?.list().map(e => e.scope))) {
+        let values: Map<string, string>
+        try {
+            values = await vault!.scope(scope, { reason: "doctor: value lengths" })
+        } catch {
+            continue
+        }
+        for (const [key, value] of values) {
+            if (!redact.tooShort(value)) continue
+            findings.push({ level: "warning", message: `secret ${q(`${scope}/${key}`)} is shorter than ${redact.minLength} characters, so it is never masked in output`, fix: `if it is a secret, store the full value: mcplexer secret put ${scope} ${key}` })
+        }
+    }
 }
 
 function checkServers(c: config.Config, vault: secrets.Vault | undefined, findings: Finding[], ok: string[]): void {

@@ -1,4 +1,5 @@
 import * as config from "../config/index.ts"
+import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { type Output } from "./output.ts"
 import { read, type Source } from "./value.ts"
@@ -12,6 +13,7 @@ export async function put(o: PutOptions, out: Output): Promise<void> {
     config.checkName("key", o.key)
     await declared(o.paths, o.scope)
     const value = await read(o, `${o.scope}/${o.key}`, out)
+    if (value !== "" && redact.tooShort(value)) out.warn(`value of ${o.scope}/${o.key} is shorter than ${redact.minLength} characters, so it will never be masked in output`)
     const vault = secrets.open(o.paths, { actor: "cli", create: true })
     try {
         const replaced = await vault.put(o.scope, o.key, value)

@@ -13,11 +13,14 @@ export interface Lines {
 export const maxLine = 16 * 1024
 
 /**
- * Splits a stream into lines and calls `each` with every line scrubbed by `r`. A line longer than
- * `maxLine` is cut and the rest of it dropped; the cut never shows a part of a secret value.
+ * Splits a stream into lines and calls `each` with every line scrubbed by one Stream of `r`, so a
+ * value split across chunks or across lines is masked too (the lines are its consecutive texts).
+ * A line longer than `maxLine` is cut and the rest of it dropped; the cut never shows a start of a
+ * form of `minLength` units or more.
  */
 export function lines(r: Registry, each: (line: string) => void): Lines {
     const decoder = new StringDecoder("utf8")
+    let stream = r.stream()
     let buf = ""
     let skipping = false
     const feed = (text: string): void => {
@@ -31,10 +34,12 @@ export function lines(r: Registry, each: (line: string) => void): Lines {
                 skipping = false
                 continue
             }
-            each(r.scrub(line.endsWith("\r") ? line.slice(0, -1) : line))
+            each(stream.scrub(line.endsWith("\r") ? line.slice(0, -1) : line))
         }
         if (buf.length > maxLine) {
-            if (!skipping) each(cut(r, buf))
+            if (!skipping) each(stream.scrub(buf) + " …(cut)")
+            // what follows the dropped rest does not continue the cut text
+            stream = r.stream()
             skipping = true
             buf = ""
         }
@@ -45,16 +50,9 @@ export function lines(r: Registry, each: (line: string) => void): Lines {
         },
         end() {
             feed(decoder.end())
-            if (buf && !skipping) each(r.scrub(buf))
+            if (buf && !skipping) each(stream.scrub(buf))
             buf = ""
             skipping = false
         },
     }
-}
-
-/** The scrubbed start of an overlong line, short of anything that could be the first part of a value. */
-function cut(r: Registry, s: string): string {
-    const scrubbed = r.scrub(s)
-    const keep = scrubbed.length - Math.max(0, r.longest - 1)
-    return scrubbed.slice(0, Math.max(0, keep)) + " …(cut)"
 }

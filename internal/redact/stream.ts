@@ -1,0 +1,89 @@
+import type { Automaton } from "./automaton.ts"
+import { minLength } from "./forms.ts"
+import { failed, Spans } from "./spans.ts"
+import { walk } from "./walk.ts"
+
+/**
+ * A scrubber for consecutive texts of one stream: the progress or log notifications of one request,
+ * the content items of one result, the lines of a downstream's stderr.
+ */
+export interface Stream {
+    /**
+     * Scrubs the next text of the stream: masks whole forms in it, the rest of a form that began in
+     * the texts before it, and a trailing start (at least `minLength` units) of a form that the next
+     * text could complete. Never delays or holds text back.
+     */
+    scrub(s: string): string
+    /** The strings of v in document order (a key before its value), as consecutive texts of this stream. */
+    scrubObject<T>(v: T): T
+}
+
+/**
+ * The matcher's state carried from one text to the next. Two states are kept: `cur`, the state after
+ * all text so far, as if the texts were one; and `held`, the state after the last text that ended in
+ * a start of a form, kept across texts that do not continue it. The second is what masks a value
+ * split across two content items, whose texts are separated by keys and "type": "text" in document
+ * order. Following `held` stops where the text stops continuing it, so each text is still read at
+ * most twice: linear.
+ */
+export class Flow implements Stream {
+    private a: Automaton | undefined
+    private cur = 0
+    private held = 0
+    private readonly source: () => Automaton | undefined
+
+    /** `source` gives the automaton of the values live now (it changes when values are added or removed). */
+    constructor(source: () => Automaton | undefined) {
+        this.source = source
+    }
+
+    scrub(s: string): string {
+        try {
+            return this.next(s)
+        } catch {
+            this.cur = this.held = 0
+            return failed
+        }
+    }
+
+    scrubObject<T>(v: T): T {
+        try {
+            this.source() // a registry that cannot scrub fails the whole object, not each string
+            return walk(v, s => this.scrub(s)) as T
+        } catch {
+            return failed as T
+        }
+    }
+
+    private next(s: string): string {
+        const a = this.source()
+        if (a !== this.a) this.move(a)
+        if (a === undefined || s.length === 0) return s
+        const spans = new Spans()
+        let held = this.held
+        if (held !== 0 && held !== this.cur) {
+            const f = a.follow(s, held)
+            if (f.upto > 0) spans.add(0, f.upto)
+            if (f.state !== -1) spans.add(0, s.length)
+            // a completed form is done with; a form still going on is held further
+            held = f.state !== -1 ? f.state : f.upto > 0 ? 0 : held
+        }
+        const end = a.scan(s, this.cur, spans.add, minLength)
+        const d = a.depthOf(end)
+        if (d >= minLength) {
+            spans.add(s.length - d, s.length)
+            if (held === 0 || a.depthOf(held) <= d) held = end
+        }
+        this.cur = end
+        this.held = held
+        return spans.apply(s)
+    }
+
+    /** Carries the states into a rebuilt automaton through the text they stand for. */
+    private move(a: Automaton | undefined): void {
+        const old = this.a
+        this.cur = old && a && this.cur ? a.walk(old.path(this.cur)) : 0
+        this.held = old && a && this.held ? a.walk(old.path(this.held)) : 0
+        this.a = a
+    }
+}

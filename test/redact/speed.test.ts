@@ -1,0 +1,49 @@
+import assert from "node:assert/strict"
+import { randomBytes } from "node:crypto"
+import { test } from "node:test"
+import * as redact from "../../internal/redact/index.ts"
+
+// A linear scan takes about 8 times as long on 8 times the text (4 on 4); a quadratic one 64 (16). The bound
+// sits between them, far enough from 8 for a busy machine. Medians of several runs, never an absolute time.
+const ratioBound = 20
+
+function median(f: () => void, runs = 5): number {
+    const t: number[] = []
+    for (let i = 0; i < runs; i++) {
+        const start = process.hrtime.bigint()
+        f()
+        t.push(Number(process.hrtime.bigint() - start))
+    }
+    return t.sort((a, b) => a - b)[Math.floor(runs / 2)]!
+}
+
+test("scrubbing takes time linear in the text, however long and repetitive the values", () => {
+    // A value that text can follow for thousands of units before it differs: a matcher that tries
+    // each value at each position takes time (text x value), quadratic when both grow together.
+    const setup = (k: number) => {
+        const r = redact.create()
+        r.add(`${"a".repeat(2000 * k)}b`, `${"ab".repeat(10 * k)}c`)
+        for (let i = 0; i < 18; i++) r.add(`tok-${randomBytes(16).toString("hex")}`)
+        const text = ("a".repeat(3000 * k) + "c" + "ab".repeat(12 * k) + " tok-0123456789abcdef ").repeat(100)
+        r.scrub(text) // builds the automaton, and warms up
+        return () => r.scrub(text)
+    }
+    const small = setup(2)
+    const large = setup(16)
+    const ratio = median(large, 7) / median(small, 7)
+    assert.ok(ratio < ratioBound, `8x the text and values took ${ratio.toFixed(1)}x the time`)
+})
+
+test("adding a value takes time linear in its size", () => {
+    const value = (n: number) => Array.from({ length: n }, (_, i) => String.fromCharCode(33 + ((i * 7919) % 94))).join("")
+    // both sizes well past the processor's caches, so that the ratio shows the algorithm, not the cache
+    const small = value(64 * 1024)
+    const large = value(256 * 1024)
+    const build = (v: string) => () => {
+        const r = redact.create()
+        r.add(v)
+        r.scrub("x") // the automaton is built on the first scrub after a change
+    }
+    const ratio = median(build(large), 3) / median(build(small), 3)
+    assert.ok(ratio < ratioBound / 2, `a value 4x as long took ${ratio.toFixed(1)}x the time to add`)
+})

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict"
+import { randomBytes } from "node:crypto"
+import { test } from "node:test"
+import * as redact from "../../internal/redact/index.ts"
+
+const secret = `sk-live-${randomBytes(12).toString("hex")}`
+
+function registry(...values: string[]): redact.Registry {
+    const r = redact.create()
+    r.add(...values)
+    return r
+}
+
+test("a value split across two texts of a stream is masked in both", () => {
+    const s = registry(secret).stream()
+    assert.equal(s.scrub(`progress: ${secret.slice(0, 10)}`), "progress: [redacted]")
+    assert.equal(s.scrub(`${secret.slice(10)} done`), "[redacted] done")
+})
+
+test("a value split across three texts is masked in each, the middle one whole", () => {
+    const s = registry(secret).stream()
+    assert.equal(s.scrub(`a ${secret.slice(0, 8)}`), "a [redacted]")
+    assert.equal(s.scrub(secret.slice(8, 20)), "[redacted]")
+    assert.equal(s.scrub(`${secret.slice(20)} b`), "[redacted] b")
+})
+
+test("the rest of a value is masked even when its start was shorter than 4 units", () => {
+    const s = registry(secret).stream()
+    assert.equal(s.scrub("key sk-"), "key sk-")
+    assert.equal(s.scrub(`${secret.slice(3)} end`), "[redacted] end")
+})
+
+test("a value split across two content items of one result is masked in both", () => {
+    const r = registry(secret)
+    const result = {
+        content: [
+            { type: "text", text: `token: ${secret.slice(0, 12)}` },
+            { type: "text", text: `${secret.slice(12)} (expires soon)` },
+        ],
+    }
+    assert.deepEqual(r.stream().scrubObject(result), {
+        content: [
+            { type: "text", text: "token: [redacted]" },
+            { type: "text", text: "[redacted] (expires soon)" },
+        ],
+    })
+    assert.ok(JSON.stringify(r.scrubObject(result)).includes(secret.slice(12)), "without a stream the second half passes")
+})
+
+test("texts of a stream that hold no value pass unchanged, and a fresh stream carries nothing", () => {
+    const r = registry(secret)
+    const s = r.stream()
+    assert.equal(s.scrub("hello"), "hello")
+    assert.equal(s.scrub(""), "")
+    assert.equal(s.scrub(`x ${secret} y`), "x [redacted] y")
+    r.stream().scrub(`a ${secret.slice(0, 10)}`)
+    assert.equal(r.stream().scrub(secret.slice(10)), secret.slice(10))
+})
+
+test("a stream keeps its place when the registry changes between two texts", () => {
+    const r = registry("another-value-1234", secret)
+    const s = r.stream()
+    assert.equal(s.scrub(`a ${secret.slice(0, 10)}`), "a [redacted]")
+    r.remove("another-value-1234") // the automaton is rebuilt without it: every state number moves
+    assert.equal(s.scrub(`${secret.slice(10)} b`), "[redacted] b")
+    r.add("a-third-value-5678")
+    assert.equal(s.scrub(`x ${secret.slice(0, 10)}`), "x [redacted]")
+    r.add("a-fourth-value-9012")
+    assert.equal(s.scrub(`${secret.slice(10)} c`), "[redacted] c")
+})
+
+test("a value cut between two lines of a stderr stream is masked on both", () => {
+    const r = registry(secret)
+    const out: string[] = []
+    const l = redact.lines(r, x => out.push(x))
+    for (const ch of `token=${secret.slice(0, 9)}\n${secret.slice(9)}\nok\n`) l.write(Buffer.from(ch))
+    l.end()
+    assert.deepEqual(out, ["token=[redacted]", "[redacted]", "ok"])
+})
