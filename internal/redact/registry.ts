@@ -18,11 +18,25 @@ export interface Registry {
      * instances) are returned as they are.
      */
     scrubObject<T>(v: T): T
+    /** A scrubber for consecutive texts of one stream (REDACT-API.md). */
+    stream(): Stream
     /** The length in UTF-16 units of the longest value (0 when empty), for callers that scrub a stream. */
     readonly longest: number
     /** How many distinct values are masked. */
     readonly size: number
 }
+
+// NAIVE STAND-IN, gateway branch: the smallest `stream()` and `failed` of REDACT-API.md so the
+// gateway's edge compiles and runs; each text is scrubbed on its own (a value split across two
+// texts is not caught). The redact branch's version replaces this whole block.
+/** A scrubber for consecutive texts of one stream. */
+export interface Stream {
+    scrub(s: string): string
+    scrubObject<T>(v: T): T
+}
+/** What a message that could not be scrubbed is replaced with. */
+export const failed = "[redacted: scrubbing failed]"
+// END NAIVE STAND-IN
 
 /** Creates an empty registry. */
 export function create(): Registry {
@@ -77,6 +91,10 @@ class Values implements Registry {
         // The hot path: most strings hold no secret, so find out with as little work as possible.
         if (s.length < this.shortest || this.any === undefined || !this.any.test(s)) return s
         return replace(s, this.sorted)
+    }
+
+    stream(): Stream {
+        return this // NAIVE STAND-IN (see above)
     }
 
     scrubObject<T>(v: T): T {
