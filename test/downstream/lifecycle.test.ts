@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { join } from "node:path"
 import { test } from "node:test"
-import { McpError } from "@modelcontextprotocol/sdk/types.js"
+import * as downstream from "../../internal/downstream/index.ts"
 import { alive, call, fresh, group, setup, sleep, starts, stdio, until } from "./kit.ts"
 
 const token = "tok_9f8e7d6c5b4a3210fedcba"
@@ -9,7 +9,7 @@ const gh = { server: "gh", scope: "gh" }
 
 function mcpError(code: number, message: RegExp) {
     return (e: unknown): boolean => {
-        assert.ok(e instanceof McpError, `expected an McpError, got ${String(e)}`)
+        assert.ok(e instanceof downstream.Failure, `expected a Failure, got ${String(e)}`)
         assert.equal(e.code, code)
         assert.match(e.message, message)
         return true
