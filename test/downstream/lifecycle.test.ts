@@ -104,7 +104,7 @@ test("a server that exits at start reports its exit code and last stderr lines, 
     try {
         await t.vault.put("gh", "TOKEN", token)
         await assert.rejects(call(t.pool, gh, "echo"), (e: unknown) => {
-            assert.ok(e instanceof McpError)
+            assert.ok(e instanceof downstream.Failure)
             assert.match(e.message, /^server "gh" exited \(code 3\) at start; last stderr lines:\nfixture: starting up\nfixture: cannot log in with token \[redacted\]$/)
             assert.ok(!e.message.includes(token))
             return true
