@@ -1,3 +1,4 @@
+// A client request in flight, as the router and the relay see it, and the one way a failure becomes a JSON-RPC error.
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
 import {
     ErrorCode,

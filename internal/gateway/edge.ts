@@ -1,3 +1,4 @@
+// Where output is scrubbed: the edge of one client connection, the only writer to that client.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { CallToolRequest, JSONRPCMessage, MessageExtraInfo, ProgressToken, RequestId, ServerResult } from "@modelcontextprotocol/sdk/types.js"

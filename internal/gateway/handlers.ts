@@ -1,3 +1,4 @@
+// The client methods the SDK Server dispatches (all but tools/call), each handed to the router or the relay.
 import {
     CompleteRequestSchema, ErrorCode, GetPromptRequestSchema, ListPromptsRequestSchema, ListResourcesRequestSchema,
     ListResourceTemplatesRequestSchema, ListToolsRequestSchema, ReadResourceRequestSchema, RootsListChangedNotificationSchema,

@@ -1,3 +1,4 @@
+// The gateway's parts wired together over one pool: sessions and their edges, lists, router, relay, audit, approvals.
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { Tool } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"

@@ -1,3 +1,4 @@
+// What clients list: the tables built from every server's catalog, rebuilt when one moves.
 import type * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
 import * as tables from "./tables.ts"

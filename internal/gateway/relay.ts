@@ -1,3 +1,4 @@
+// The downstream side: requests taken to the pool (where a scope is decrypted) and what servers send back unasked.
 import {
     ErrorCode, LoggingLevelSchema, ResultSchema,
     type ClientCapabilities, type LoggingLevel, type ServerResult,

@@ -1,3 +1,4 @@
+// Where a call is routed: tool → server, scope, policy, approval, secret:// arguments, audit.
 import {
     ElicitResultSchema, ErrorCode,
     type CallToolRequest, type RequestId, type ServerResult, type Tool,

@@ -1,3 +1,4 @@
+// One client connection's state: its folders (from its roots, never a guess) and what it set up.
 import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { ErrorCode, McpError, type LoggingLevel, type RequestId } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
