@@ -123,7 +123,7 @@ export class Router {
      */
     private async call(session: Session, r: Route, n: names.Named<Tool>, req: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
         const started = performance.now()
-        const d = this.decide(session, await session.folders(ctx.id), n)
+        const d = this.decide(session, session.known ?? await session.folders(ctx.id), n)
         const args = req.arguments
         const detail: Params = { arguments: args === undefined ? [] : Object.keys(args) }
         const row = { action: "call", actor: session.client, tool: n.exposed, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route, detail }
@@ -131,7 +131,7 @@ export class Router {
         const nothing = `nothing was sent to server ${quote(d.server)}`
         const refused = d.action === "deny" ? new Refusal("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; ${nothing}`)
             : d.approval ? await this.approve(session, d, n, args, ctx, detail) : undefined
-        const params = refused ?? await this.resolve(session, d, req, nothing)
+        const params = refused ?? (req.arguments !== undefined && refs.has(req.arguments) ? await this.resolve(session, d, req, nothing) : req)
         if (params instanceof Refusal) {
             done(params.status)
             return { content: [{ type: "text", text: params.text }], isError: true }
@@ -165,10 +165,8 @@ export class Router {
 
     /** The call's params with its secret:// arguments replaced by the values, or a refusal naming the fix. */
     private async resolve(session: Session, d: policy.Decision, req: CallToolRequest["params"], nothing: string): Promise<Params | Refusal> {
-        const args = req.arguments
-        if (args === undefined || !refs.has(args)) return req
         try {
-            return { ...req, arguments: await refs.resolve(args, { vault: this.vault, registry: this.registry, trail: this.trail, decision: d, client: session.client }) }
+            return { ...req, arguments: await refs.resolve(req.arguments, { vault: this.vault, registry: this.registry, trail: this.trail, decision: d, client: session.client }) }
         } catch (e) {
             if (e instanceof refs.RefError) return new Refusal("error", `${e.message}; ${nothing}\n${e.hint}`)
             throw e

@@ -47,6 +47,11 @@ export class Session {
         return this.server.getClientVersion()?.name ?? "client"
     }
 
+    /** The folders if known already: the per-call path takes them without awaiting. */
+    get known(): string[] | undefined {
+        return this.dirs
+    }
+
     /**
      * The session's folders: the client's roots (asked on the stream of request `related`, so an
      * HTTP client gets the question where it listens), or `root` when the client offers none or
