@@ -5,7 +5,7 @@ import type * as config from "../config/index.ts"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import type * as secrets from "../secrets/index.ts"
-import { Approvals } from "./approve.ts"
+import { Approvals, type Ask } from "./approve.ts"
 import { Trail } from "./audit.ts"
 import { Edge } from "./edge.ts"
 import { handle } from "./handlers.ts"
@@ -60,7 +60,9 @@ export class Hub {
         })
         this.lists = new Lists({ config: o.config, pool: () => this.pool, log: o.log, announce: m => { this.relay.broadcast(m) } })
         this.relay = new Relay({ sessions: this.sessions, lists: this.lists, log: o.log })
-        this.router = new Router({ config: o.config, lists: this.lists, relay: this.relay, approvals: this.approvals, trail: this.trail, vault: o.vault, registry: o.registry })
+        // the approval row's one scrubbing point: its arguments are kept in SQLite and shown by the CLI and UI
+        const approvals = { ask: (a: Ask) => this.approvals.ask({ ...a, arguments: a.arguments && o.registry.scrubObject(a.arguments) }) }
+        this.router = new Router({ config: o.config, lists: this.lists, relay: this.relay, approvals, trail: this.trail, vault: o.vault, registry: o.registry })
     }
 
     /** Gives the hub its pool; the pool needs the relay's hooks first, so this comes after construction. */

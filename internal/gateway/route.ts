@@ -43,12 +43,12 @@ export class Router {
     private config: config.Config
     private readonly lists: Lists
     private readonly relay: Relay
-    private readonly approvals: Approvals
+    private readonly approvals: Pick<Approvals, "ask">
     private readonly trail: Trail
     private readonly vault: secrets.Vault
     private readonly registry: redact.Registry
 
-    constructor(o: { config: config.Config; lists: Lists; relay: Relay; approvals: Approvals; trail: Trail; vault: secrets.Vault; registry: redact.Registry }) {
+    constructor(o: { config: config.Config; lists: Lists; relay: Relay; approvals: Pick<Approvals, "ask">; trail: Trail; vault: secrets.Vault; registry: redact.Registry }) {
         this.config = o.config
         this.lists = o.lists
         this.relay = o.relay
@@ -150,8 +150,7 @@ export class Router {
     /** Asks for approval; a refusal when the person did not give it. */
     private async approve(session: Session, d: policy.Decision, n: names.Named<Tool>, args: Params | undefined, ctx: Context, detail: Params): Promise<Refusal | undefined> {
         const a = await this.approvals.ask({
-            // the approval row's one scrubbing point: it is kept in SQLite and shown by the CLI and UI
-            decision: d, client: session.client, arguments: args && this.registry.scrubObject(args), elicit: elicitor(session), signal: abortSignal(ctx.signal),
+            decision: d, client: session.client, arguments: args, elicit: elicitor(session), signal: abortSignal(ctx.signal),
         })
         if (!a.ok) {
             detail.approval = a.approval
