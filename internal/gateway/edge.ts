@@ -39,7 +39,9 @@ const debounced = ["notifications/tools/list_changed", "notifications/prompts/li
  *
  * It stands between the client's transport and the session's SDK Server (the Server's transport
  * is the edge), and takes tools/call and its cancellation off the transport itself, handing them
- * to the router: the per-call path. Scrubbing follows REDACT-API.md: a result's strings as one
+ * to the router: the per-call path. Measured (bench/gateway.ts, 32 calls in flight, two runs each,
+ * 2026-11-26): serve used 37–40 µs of CPU per call this way, 72 µs with tools/call handled by the
+ * SDK Server (which zod-checks the request and the result and makes an AbortController per call). Scrubbing follows REDACT-API.md: a result's strings as one
  * stream, so a value split across two content items is masked; the progress notifications of one
  * request as one stream (kept until the request is answered); the log lines of one logger as one.
  */
@@ -136,6 +138,8 @@ export class Edge implements Transport {
         if (call === undefined) return this.write(m, id)
         if (s.calls.get(id) === call) s.calls.delete(id)
         call.answer(m)
+        // a cancelled call is not answered: its progress stream goes all the same
+        this.done(id)
     }
 
     private readonly write = (m: JSONRPCMessage, related: RequestId): void => {

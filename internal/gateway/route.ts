@@ -64,8 +64,8 @@ export class Router {
 
     /** The tools `session` may call, as it is shown them; waits for its folders first. */
     async tools(session: Session, related: RequestId): Promise<Tool[]> {
-        const t = await this.lists.refresh()
-        const dirs = await session.folders(related)
+        // the client's roots are asked while the tables load
+        const [t, dirs] = await Promise.all([this.lists.refresh(), session.folders(related)])
         const allowed = t.tools.list.filter(n => this.decide(session, dirs, n).action === "allow")
         return allowed.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })
     }
