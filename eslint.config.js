@@ -18,11 +18,11 @@ const allowed = {
 }
 
 /**
- * Faces that load less than their module's index.ts, for the starts of `secret get` and `serve`
+ * Faces that load less than their module's index.ts, for the start of `secret get`
  * (DESIGN.md, Modules):
  * esbuild splits chunks by file, so importing an index.ts loads all it re-exports.
  */
-const faces = { store: "store/conn", secrets: "secrets/read", downstream: "downstream/jsonl", gateway: "gateway/front" }
+const faces = { store: "store/conn", secrets: "secrets/read" }
 
 /** What a module importing `deps` may name: each dep's index.ts or lean face. */
 const entries = deps => [...deps.map(d => `${d}/index`), ...deps.flatMap(d => d in faces ? [faces[d]] : [])].join("|")

@@ -24,7 +24,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
     }
     if (a === "serve" && b === undefined) {
         try {
-            return await (await import("./front.ts")).serve(await paths({}), out)
+            return await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
         } catch (err) {
             return report(err, out)
         }

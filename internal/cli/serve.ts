@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs"
 import { join } from "node:path"
 import * as config from "../config/index.ts"
 import * as gateway from "../gateway/index.ts"
@@ -19,8 +20,6 @@ export interface ServeOptions {
     allowRemote?: boolean
     /** more hostnames clients may name in Host and Origin */
     hosts?: string[]
-    /** the stdio connection a front (front.ts) served first, and what it took */
-    front?: { transport: gateway.Stdio; replay: gateway.Replay }
 }
 
 /** The address `--http` alone serves. */
@@ -52,6 +51,9 @@ function port(p: string, bad: () => Error): number {
  */
 export async function serve(o: ServeOptions, _out: Output): Promise<number> {
     let c = await config.load(o.paths.config)
+    // the saved first answers of an older serve (its "front") are never used: a session's lists
+    // depend on the client's roots, which only the client can tell (DESIGN decision 10)
+    rmSync(join(o.paths.home, "answers.json"), { force: true })
     const registry = redact.create()
     const logger = log.open(join(o.paths.home, "mcplexer.log"), o.level, registry)
     const vault = secrets.open(o.paths, { actor: "serve" })
@@ -63,9 +65,6 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
             process.stdin.once("end", () => resolve("the client closed stdin"))
             process.stdin.once("close", () => resolve("the client closed stdin"))
             process.stdout.once("error", () => resolve("the client closed stdout"))
-            // closed while the front served it
-            if (process.stdin.readableEnded || process.stdin.destroyed) resolve("the client closed stdin")
-            if (process.stdout.destroyed) resolve("the client closed stdout")
         }
         process.once("SIGINT", () => resolve("SIGINT"))
         process.once("SIGTERM", () => resolve("SIGTERM"))
@@ -95,9 +94,7 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         logger.info(`serving MCP over HTTP at ${l.url}/mcp, the web UI at ${l.url}/`, { config: c.file, servers: c.servers.size, token: token.path })
     }
     if (stdio) {
-        const answers = gateway.answers(o.paths)
-        if (o.front === undefined) await gw.connect(new gateway.Stdio(), { answers })
-        else await gw.connect(o.front.transport, { replay: o.front.replay, answers })
+        await gw.connect(new gateway.Stdio())
         logger.info("serving MCP over stdio", { config: c.file, servers: c.servers.size })
     }
     // a changed config takes effect for new calls; clients are told their lists may have moved

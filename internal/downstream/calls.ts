@@ -1,12 +1,7 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { ErrorCode, McpError, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
-import type * as redact from "../redact/index.ts"
+import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import { Failure } from "./failure.ts"
 import type { Logger, Progress, RequestOptions, Signal } from "./types.ts"
-
-// The SDK Client numbers its own requests (initialize) from 0; ours start far above, so the two
-// never meet, and a response or progress token at or above this is ours whether pending or not.
-// A number, not a string: the id doubles as the progress token, and servers echo it back as sent.
-const firstId = 2 ** 31
 
 type Result = Record<string, unknown>
 
@@ -45,27 +40,30 @@ function sweep(c: Calls): void {
  * the Client sees them, synchronously (so no progress is lost to the SDK's race, DESIGN decision 8).
  * Everything else (initialize, the downstream's own requests and notifications) goes on to the Client.
  *
- * Errors are those the SDK would give, for the instance to name: a JSON-RPC error as an McpError,
- * a timeout as -32001 "Request timed out" with `{ timeout }`, a closed connection as -32000.
+ * Once `Calls` is made (after initialize), the SDK Client sends no request of its own on the
+ * connection, so a response or progress token is ours exactly when its id is pending here: there
+ * are no id ranges. Anything else (a late answer, the downstream's own requests and notifications)
+ * goes on to the Client. The id doubles as the progress token.
+ *
+ * Errors are Failures: the downstream's JSON-RPC error as it sent it, a timeout as -32001 naming
+ * the server and `{ timeout }`, a closed connection as -32000.
  */
 export class Calls {
     /** ms a request may go without an answer or progress */
     readonly timeout: number
     private readonly t: Transport
     private readonly pending = new Map<number, Pending>()
-    private next = firstId
+    private next = 1
     private ended = false
     // One timer for the connection, due at the earliest deadline or before: no timer is set or
     // cleared per request (in a latency-bound loop that was a libuv timer start and stop per call).
     private timer: NodeJS.Timeout | undefined
-    private readonly registry: redact.Registry
     private readonly log: Logger
     private readonly name: string
 
-    constructor(t: Transport, o: { timeout: number; registry: redact.Registry; log: Logger; name: string }) {
+    constructor(t: Transport, o: { timeout: number; log: Logger; name: string }) {
         this.t = t
         this.timeout = o.timeout
-        this.registry = o.registry
         this.log = o.log
         this.name = o.name
         const sdk = t.onmessage
@@ -139,8 +137,7 @@ export class Calls {
     private expire(p: Pending): void {
         if (!this.finish(p)) return
         this.notifyCancelled(p.id, "request timed out")
-        const e = new McpError(ErrorCode.RequestTimeout, "Request timed out", { timeout: this.timeout })
-        p.reject(e)
+        p.reject(new Failure(ErrorCode.RequestTimeout, `server ${this.name} did not answer within ${duration(this.timeout)}`, { timeout: this.timeout }))
     }
 
     /** The connection ended: every pending request fails at once. */
@@ -157,17 +154,16 @@ export class Calls {
     private take(m: JSONRPCMessage): boolean {
         const id = (m as { id?: unknown }).id
         if (id !== undefined) {
-            if ((m as { method?: unknown }).method !== undefined || typeof id !== "number" || id < firstId) return false
+            if ((m as { method?: unknown }).method !== undefined || typeof id !== "number") return false
             const p = this.pending.get(id)
-            // a late answer (after a timeout or cancel) goes nowhere, as with the SDK
-            if (p === undefined || !this.finish(p)) return true
+            if (p === undefined || !this.finish(p)) return false
             if ("result" in m) {
                 const r = m.result
                 if (typeof r === "object" && r !== null) p.resolve(r)
                 else p.reject(new Error("the result is not an object"))
             } else if ("error" in m) {
                 const e = m.error
-                p.reject(new McpError(e.code, e.message, e.data))
+                p.reject(new Failure(e.code, e.message, e.data))
             } else {
                 p.reject(new Error("the answer has neither a result nor an error"))
             }
@@ -176,13 +172,12 @@ export class Calls {
         if ((m as { method?: unknown }).method !== "notifications/progress") return false
         const params = (m as { params?: Result }).params
         const token = params?.progressToken
-        if (typeof token !== "number" || token < firstId) return false
+        if (typeof token !== "number") return false
         const p = this.pending.get(token)
-        // progress after the answer was relayed before it, or the request is gone: nobody to tell
+        // progress after its answer, or for a request gone: nobody to tell (the SDK would call it an error)
         if (p === undefined || p.onprogress === undefined) return true
         p.deadline = performance.now() + this.timeout
         const { progressToken: _, ...rest } = params!
-        if (typeof rest.message === "string") rest.message = this.registry.scrub(rest.message)
         try {
             p.onprogress(rest as unknown as Progress)
         } catch (e) {
@@ -207,8 +202,15 @@ export class Calls {
     }
 }
 
-function closedError(): McpError {
-    return new McpError(ErrorCode.ConnectionClosed, "Connection closed")
+function closedError(): Failure {
+    return new Failure(ErrorCode.ConnectionClosed, "connection closed")
+}
+
+/** 60000 → "60s", 1500 → "1.5s", 250 → "250ms". */
+export function duration(ms: number): string {
+    if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`
+    const s = ms / 1000
+    return `${Number.isInteger(s) ? s : s.toFixed(1)}s`
 }
 
 function hasToken(params: Result): boolean {

@@ -3,11 +3,14 @@
  * lazily with the scope's secrets (decrypted then, and only then, and registered for redaction),
  * restarted with backoff, stopped when idle, its whole process group killed on close. It caches
  * each server's catalog in SQLite so listing never needs a start, and relays progress straight
- * from the transport. Every string it logs, throws or hands on is scrubbed first.
+ * from the transport. It hands on what the servers send as they sent it: scrubbing is the job of
+ * each way out (the gateway's edge, the log writer), except the catalog cache and the status rows
+ * it writes to SQLite itself, and a server's stderr, which it scrubs as one stream.
  */
 export { pool } from "./pool.ts"
 export { fingerprint } from "./catalog.ts"
 export { backoff, drainGrace, duration } from "./instance.ts"
+export { Failure } from "./failure.ts"
 export { grace } from "./stdio.ts"
 export { Reader, type Sink, Writer } from "./jsonl.ts"
 export type { Catalog, Hooks, Key, Logger, Pool, PoolOptions, Progress, RequestOptions, Signal, Status } from "./types.ts"

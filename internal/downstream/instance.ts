@@ -4,7 +4,8 @@ import { ErrorCode, McpError, type ServerCapabilities } from "@modelcontextproto
 import type * as config from "../config/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
-import { Calls } from "./calls.ts"
+import { Calls, duration } from "./calls.ts"
+import { Failure } from "./failure.ts"
 import * as remote from "./remote.ts"
 import { Process, type Exit } from "./stdio.ts"
 import type { Catalog, Hooks, Key, Logger, RequestOptions, Signal, Status } from "./types.ts"
@@ -12,8 +13,8 @@ import type { Catalog, Hooks, Key, Logger, RequestOptions, Signal, Status } from
 /** What an instance needs from its pool. */
 export interface Owner {
     readonly vault: secrets.Vault
+    /** for the stderr stream, which it scrubs across chunks and lines before it logs */
     readonly registry: redact.Registry
-    /** scrubs before it logs */
     readonly log: Logger
     readonly hooks: Hooks
     readonly env: NodeJS.ProcessEnv
@@ -42,7 +43,7 @@ export interface Conn {
     startedAt: number
     inflight: number
     /** set when the connection ended, before in-flight calls are failed: the error they get */
-    dead?: McpError
+    dead?: Failure
     stopping: boolean
     stderr: string[]
     drained?: () => void
@@ -72,7 +73,7 @@ export class Instance {
     conn: Conn | undefined
     /** starts after a failure or for new secrets */
     restarts = 0
-    /** why it last failed, scrubbed */
+    /** why it last failed */
     lastError: string | undefined
     /** when the running connection came up */
     since: Date | undefined
@@ -172,7 +173,7 @@ export class Instance {
         await this.begin(p)
     }
 
-    /** The lists the server offers, all pages, only those its capabilities declare; scrubbed. */
+    /** The lists the server offers, all pages, only those its capabilities declare, as the server sent them. */
     async learn(c: Conn): Promise<Catalog> {
         const caps: ServerCapabilities = c.client.getServerCapabilities() ?? {}
         const list = async (method: string, field: string, optional: boolean): Promise<unknown[]> => {
@@ -203,11 +204,10 @@ export class Instance {
             caps.resources ? list("resources/templates/list", "resourceTemplates", true) : [],
         ])
         const instructions = c.client.getInstructions()
-        const cat = {
+        return {
             tools, prompts, resources, templates, capabilities: caps,
             ...(instructions === undefined ? {} : { instructions }),
         } as Catalog
-        return this.owner.registry.scrubObject(cat)
     }
 
     /** Sends a notification if a connection is up. */
@@ -236,7 +236,7 @@ export class Instance {
                 r = await secrets.resolve(o.vault, this.server, this.key.scope, { env: o.env, reason: "start" })
             } catch (e) {
                 if (gen !== this.gen) throw stopped(this.name)
-                this.lastError = o.registry.scrub(message(e))
+                this.lastError = message(e)
                 this.recovering = true
                 this.set("failed")
                 o.log.warn(`server ${this.name} cannot start: ${this.lastError}`, { server: this.key.server, scope: this.key.scope })
@@ -250,7 +250,7 @@ export class Instance {
             c = await this.open(r)
         } catch (e) {
             if (gen !== this.gen) throw stopped(this.name)
-            const err = e instanceof McpError ? e : fail(ErrorCode.InternalError, `server ${this.name} failed to start: ${o.registry.scrub(message(e))}`)
+            const err = e instanceof Failure ? e : fail(ErrorCode.InternalError, `server ${this.name} failed to start: ${message(e)}`)
             this.failed(err.message)
             throw err
         }
@@ -342,8 +342,7 @@ export class Instance {
         }
     }
 
-    private startError(c: Conn, e: unknown): McpError {
-        const reg = this.owner.registry
+    private startError(c: Conn, e: unknown): Failure {
         if (e instanceof McpError && e.code === timedOut) {
             return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer initialize within ${duration(startTimeout(this.server))}`)
         }
@@ -352,8 +351,8 @@ export class Instance {
             const tail = c.stderr.length ? `; last stderr lines:\n${c.stderr.join("\n")}` : ""
             return fail(ErrorCode.InternalError, `server ${this.name} ${ended(exit)} at start${tail}`, { stderr: [...c.stderr] })
         }
-        const what = this.server.kind === "stdio" ? `cannot run ${JSON.stringify(this.server.command)}` : `cannot connect to ${JSON.stringify(reg.scrub(safeUrl(c.headers?.url ?? "")))}`
-        return fail(ErrorCode.InternalError, `server ${this.name} ${what}: ${reg.scrub(message(e))}`)
+        const what = this.server.kind === "stdio" ? `cannot run ${JSON.stringify(this.server.command)}` : `cannot connect to ${JSON.stringify(safeUrl(c.headers?.url ?? ""))}`
+        return fail(ErrorCode.InternalError, `server ${this.name} ${what}: ${message(e)}`)
     }
 
     private client(): Client {
@@ -361,7 +360,7 @@ export class Instance {
         const key = this.key
         const client = new Client({ name: "mcplexer", version: "0.1.0" }, { capabilities: o.hooks.capabilities() })
         client.fallbackRequestHandler = async (req, extra) => {
-            const params = req.params && o.registry.scrubObject(req.params)
+            const params = req.params
             return await o.hooks.request(key, params === undefined ? { method: req.method } : { method: req.method, params }, extra.signal)
         }
         client.fallbackNotificationHandler = n => {
@@ -376,14 +375,14 @@ export class Instance {
 
     /** Our requests on a connected transport; its timeout is the server's as of the start. */
     private calls(t: Transport): Calls {
-        return new Calls(t, { timeout: this.server.timeout, registry: this.owner.registry, log: this.owner.log, name: this.name })
+        return new Calls(t, { timeout: this.server.timeout, log: this.owner.log, name: this.name })
     }
 
     private notification(n: { method: string; params?: Record<string, unknown> }): void {
         const o = this.owner
         const c = this.conn
         if (c !== undefined && n.method.endsWith("/list_changed") && n.method !== "notifications/roots/list_changed") o.listChanged(this, c)
-        const params = n.params && o.registry.scrubObject(n.params)
+        const params = n.params
         try {
             o.hooks.notification(this.key, params === undefined ? { method: n.method } : { method: n.method, params })
         } catch (e) {
@@ -412,22 +411,12 @@ export class Instance {
         this.used()
     }
 
-    /** The error a caller gets: the downstream's own as it sent it, or ours naming the server; scrubbed. */
-    private error(c: Conn, e: unknown, signal: Signal | undefined): McpError {
-        const reg = this.owner.registry
+    /** The error a caller gets: the downstream's own as it sent it, or ours naming the server. */
+    private error(c: Conn, e: unknown, signal: Signal | undefined): Failure {
         if (signal?.aborted) return fail(ErrorCode.RequestTimeout, `request to server ${this.name} was cancelled`)
-        if (e instanceof McpError) {
-            if (e.code === connectionClosed && c.dead) return c.dead
-            const data = e.data as { timeout?: unknown } | undefined
-            if (e.code === timedOut && data?.timeout !== undefined && e.message.endsWith("Request timed out")) {
-                return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer within ${duration(c.calls.timeout)}`, { timeout: c.calls.timeout })
-            }
-            const prefix = `MCP error ${e.code}: `
-            const text = e.message.startsWith(prefix) ? e.message.slice(prefix.length) : e.message
-            return fail(e.code, reg.scrub(text), reg.scrubObject(e.data))
-        }
+        if (e instanceof Failure) return e.code === connectionClosed && c.dead ? c.dead : e
         if (c.dead) return c.dead
-        return fail(ErrorCode.InternalError, `server ${this.name}: ${reg.scrub(message(e))}`)
+        return fail(ErrorCode.InternalError, `server ${this.name}: ${message(e)}`)
     }
 
     /** A remote session the server forgot: connect again with the same headers (no new decrypt). */
@@ -479,7 +468,7 @@ export class Instance {
     }
 
     /** Stops a connection: its process group (stdin, SIGTERM, SIGKILL) or its session. */
-    private async shut(c: Conn, why: McpError): Promise<void> {
+    private async shut(c: Conn, why: Failure): Promise<void> {
         c.stopping = true
         c.dead ??= why
         if (c.remote) await remote.close(c.remote)
@@ -535,14 +524,12 @@ function drain(c: Conn, ms: number): Promise<void> {
     })
 }
 
-/** An McpError whose message is exactly `text` (the SDK's constructor would prefix it with the code). */
-export function fail(code: number, text: string, data?: unknown): McpError {
-    const e = new McpError(code, text, data)
-    e.message = text
-    return e
+/** A Failure (failure.ts) with `code`, `text` and `data`. */
+export function fail(code: number, text: string, data?: unknown): Failure {
+    return new Failure(code, text, data)
 }
 
-function stopped(name: string): McpError {
+function stopped(name: string): Failure {
     return fail(ErrorCode.ConnectionClosed, `server ${name} was stopped while it was starting`)
 }
 
@@ -550,12 +537,7 @@ function ended(exit: Exit): string {
     return exit.code !== null ? `exited (code ${exit.code})` : `was killed by ${exit.signal ?? "a signal"}`
 }
 
-/** 60000 → "60s", 1500 → "1.5s", 250 → "250ms". */
-export function duration(ms: number): string {
-    if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`
-    const s = ms / 1000
-    return `${Number.isInteger(s) ? s : s.toFixed(1)}s`
-}
+export { duration }
 
 /** An error's message, or the thrown value as text. */
 export function message(e: unknown): string {

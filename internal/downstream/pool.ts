@@ -39,7 +39,7 @@ class Instances implements Pool, Owner {
     constructor(o: PoolOptions) {
         this.vault = o.vault
         this.registry = o.registry
-        this.log = scrubbing(o.log, o.registry)
+        this.log = o.log
         this.hooks = o.hooks
         this.env = o.env
         this.config = o.config
@@ -199,7 +199,8 @@ class Instances implements Pool, Owner {
             pid: i.pid ?? null,
             owner: process.pid,
             restarts: i.restarts,
-            lastError: i.lastError ?? null,
+            // the status table's one scrubbing point: the row is read by other processes
+            lastError: i.lastError === undefined ? null : this.registry.scrub(i.lastError),
             startedAt: i.since ?? null,
             updatedAt: now,
         }
@@ -233,7 +234,8 @@ class Instances implements Pool, Owner {
         if (running) return running
         const p = (async () => {
             try {
-                const cat = await i.learn(c)
+                // the catalog cache's one scrubbing point: it is kept in SQLite (DESIGN decision 3)
+                const cat = this.registry.scrubObject(await i.learn(c))
                 this.remember(i.server, cat)
                 return cat
             } catch (e) {
@@ -362,16 +364,6 @@ function status(i: Instance): Status {
         restarts: i.restarts,
         ...(i.lastError === undefined ? {} : { lastError: i.lastError }),
         ...(i.since === undefined || i.state !== "running" ? {} : { since: i.since }),
-    }
-}
-
-/** A logger that scrubs every message and field before handing it on. */
-function scrubbing(log: Logger, r: redact.Registry): Logger {
-    return {
-        debug: (m, f) => log.debug(r.scrub(m), f && r.scrubObject(f)),
-        info: (m, f) => log.info(r.scrub(m), f && r.scrubObject(f)),
-        warn: (m, f) => log.warn(r.scrub(m), f && r.scrubObject(f)),
-        error: (m, f) => log.error(r.scrub(m), f && r.scrubObject(f)),
     }
 }
 

@@ -8,7 +8,7 @@ import type * as secrets from "../secrets/index.ts"
 /** Which instance: a server with the scope whose secrets it runs with (undefined: none). */
 export interface Key { server: string; scope: string | undefined }
 
-/** Where the pool reports; every message and field is scrubbed before it gets here. */
+/** Where the pool reports. Messages and fields arrive unscrubbed: the log writer scrubs, once, where it writes. */
 export interface Logger {
     debug(msg: string, f?: Record<string, unknown>): void
     info(msg: string, f?: Record<string, unknown>): void
@@ -20,9 +20,9 @@ export interface Logger {
 export interface Hooks {
     /** What to declare downstream: mirrors the real client (sampling, elicitation, roots). */
     capabilities(): ClientCapabilities
-    /** A downstream notification other than progress of a pending request (logging, list_changed, resources/updated …), scrubbed. */
+    /** A downstream notification other than progress of a pending request (logging, list_changed, resources/updated …), as sent. */
     notification(key: Key, n: { method: string; params?: Record<string, unknown> }): void
-    /** A downstream request for the client (sampling, elicitation, roots), scrubbed; aborted when the downstream cancels it. */
+    /** A downstream request for the client (sampling, elicitation, roots), as sent; aborted when the downstream cancels it. */
     request(key: Key, r: { method: string; params?: Record<string, unknown> }, signal: AbortSignal): Promise<Record<string, unknown>>
     /** The server's catalog moved (restart, list_changed, relearned). */
     changed?(server: string): void
@@ -93,7 +93,7 @@ export interface Pool {
      * One request to the (server, scope) instance, started lazily. onprogress is called synchronously
      * from the transport's onmessage with the downstream's progress params (token already stripped),
      * so none is lost (DESIGN decision 8). The result is returned as the downstream sent it; errors
-     * are McpErrors with every string scrubbed, or secrets.MissingSecretError.
+     * are Failures (failure.ts), unscrubbed, or secrets.MissingSecretError.
      */
     request(key: Key, method: string, params: Record<string, unknown> | undefined, o?: RequestOptions): Promise<Record<string, unknown>>
     /** Sends a notification to every live instance (roots/list_changed). */

@@ -1,3 +1,4 @@
+import type * as redact from "../redact/index.ts"
 import * as store from "../store/index.ts"
 
 /** One audit row as the gateway writes it; never a value, only names. */
@@ -12,10 +13,12 @@ export class Trail {
     private timer: NodeJS.Timeout | undefined
     private readonly s: store.Store
     private readonly warn: (msg: string) => void
+    private readonly registry: redact.Registry
 
-    constructor(s: store.Store, warn: (msg: string) => void) {
+    constructor(s: store.Store, warn: (msg: string) => void, registry: redact.Registry) {
         this.s = s
         this.warn = warn
+        this.registry = registry
     }
 
     /** Queues one row, stamped now; the batch is written shortly after. */
@@ -35,7 +38,8 @@ export class Trail {
         if (rows.length === 0) return
         this.queue = []
         try {
-            store.audit(this.s, ...rows)
+            // audit rows' one scrubbing point: a row holds names, never a value, and this makes sure
+            store.audit(this.s, ...rows.map(r => this.registry.scrubObject(r)))
         } catch (e) {
             this.warn(`could not write ${rows.length} audit rows: ${e instanceof Error ? e.message : String(e)}`)
         }

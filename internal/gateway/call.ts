@@ -1,24 +1,13 @@
+// A client request in flight, as the router and the relay see it, and the one way a failure becomes a JSON-RPC error.
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
     ErrorCode,
     type CallToolRequest, type JSONRPCMessage, type ProgressToken, type RequestId, type ServerNotification, type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js"
-import type * as downstream from "../downstream/index.ts"
-import type { Session } from "./gateway.ts"
+import * as downstream from "../downstream/index.ts"
+import type { Session } from "./session.ts"
 
 type Params = Record<string, unknown>
-
-/** An error relayed to the client with its own code and message (McpError would prefix the message again). */
-export class Relayed extends Error {
-    readonly code: number
-    readonly data?: unknown
-    constructor(code: number, message: string, data?: unknown) {
-        super(message)
-        this.code = code
-        this.data = data
-    }
-}
 
 /** A client request in flight, whichever way it came in: what relaying it downstream needs of it. */
 export interface Context {
@@ -28,7 +17,7 @@ export interface Context {
     readonly signal: downstream.Signal
     /** the client's progress token, when it asked for progress */
     readonly token: ProgressToken | undefined
-    /** Tells the client of progress on this request; nothing once it was cancelled. */
+    /** Tells the client of progress on this request (params as the downstream sent them, with the client's token); nothing once it was cancelled. */
     progress(params: Params): void
 }
 
@@ -45,10 +34,13 @@ export function context(session: Session, extra: RequestHandlerExtra<ServerReque
     }
 }
 
+/** How a Call writes to its client: the edge's one writer, naming the request. */
+export type Write = (m: JSONRPCMessage, related: RequestId) => void
+
 /**
- * One tools/call, served without the SDK Server (gateway.ts `take`): it is its own cancel signal,
- * lighter than an AbortController per call, and answers on the transport the request came on,
- * naming the request on every send so a Streamable HTTP transport picks that request's stream.
+ * One tools/call, served by the edge without the SDK Server (the per-call path: the Server would
+ * zod-check the message twice and make an AbortController and a closure set per call). It is its
+ * own cancel signal, lighter than an AbortController per call.
  */
 export class Call implements Context, downstream.Signal {
     readonly session: Session
@@ -56,12 +48,12 @@ export class Call implements Context, downstream.Signal {
     readonly token: ProgressToken | undefined
     aborted = false
     reason: unknown = undefined
-    private readonly t: Transport
+    private readonly write: Write
     private listeners: Array<{ handleEvent(): void }> | undefined
 
-    constructor(session: Session, t: Transport, id: RequestId, token: ProgressToken | undefined) {
+    constructor(session: Session, write: Write, id: RequestId, token: ProgressToken | undefined) {
         this.session = session
-        this.t = t
+        this.write = write
         this.id = id
         this.token = token
     }
@@ -71,13 +63,12 @@ export class Call implements Context, downstream.Signal {
     }
 
     progress(params: Params): void {
-        if (this.aborted) return
-        this.send({ jsonrpc: "2.0", method: "notifications/progress", params })
+        if (!this.aborted) this.write({ jsonrpc: "2.0", method: "notifications/progress", params }, this.id)
     }
 
     /** Answers the request, unless it was cancelled (the client expects nothing then, as with the SDK). */
     answer(m: JSONRPCMessage): void {
-        if (!this.aborted) this.send(m)
+        if (!this.aborted) this.write(m, this.id)
     }
 
     /** The client cancelled the request or went away. */
@@ -96,10 +87,6 @@ export class Call implements Context, downstream.Signal {
         const i = this.listeners?.indexOf(listener) ?? -1
         if (i !== -1) this.listeners!.splice(i, 1)
     }
-
-    private send(m: JSONRPCMessage): void {
-        this.t.send(m, { relatedRequestId: this.id }).catch(() => { /* the client is gone: nothing to tell it */ })
-    }
 }
 
 /** A real AbortSignal for code that needs one (approvals), following `s`; made only on that path. */
@@ -111,9 +98,9 @@ export function abortSignal(s: downstream.Signal): AbortSignal {
     return ac.signal
 }
 
-/** The params of a tools/call, checked as far as the gateway reads them (the SDK checked them with zod). */
+/** The params of a tools/call, checked as far as the gateway reads them. */
 export function toolParams(p: unknown): CallToolRequest["params"] {
-    const bad = (why: string) => new Relayed(ErrorCode.InvalidParams, `invalid tools/call request: ${why}`)
+    const bad = (why: string) => new downstream.Failure(ErrorCode.InvalidParams, `invalid tools/call request: ${why}`)
     if (!isObject(p)) throw bad("params must be an object")
     if (typeof p.name !== "string") throw bad(`"name" must be a string`)
     if (p.arguments !== undefined && !isObject(p.arguments)) throw bad(`"arguments" must be an object`)
@@ -126,12 +113,15 @@ export function toolParams(p: unknown): CallToolRequest["params"] {
     return p as CallToolRequest["params"]
 }
 
-/** The JSON-RPC error the SDK Server would answer a failed request with. */
-export function rpcError(e: unknown, scrub: (s: string) => string): { code: number; message: string; data?: unknown } {
-    const x = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; message?: unknown; data?: unknown }
+/**
+ * The JSON-RPC error for anything a request failed with, as the SDK Server makes it for the other
+ * methods: the error's own code (a Failure's, or an McpError's) and message and data, else an
+ * internal error with the message.
+ */
+export function rpcError(e: unknown): { code: number; message: string; data?: unknown } {
+    const x = (e instanceof Error ? e : new Error(String(e))) as Error & { code?: unknown; data?: unknown }
     const code = typeof x.code === "number" && Number.isSafeInteger(x.code) ? x.code : ErrorCode.InternalError
-    const message = typeof x.message === "string" ? scrub(x.message) : "Internal error"
-    return x.data === undefined ? { code, message } : { code, message, data: x.data }
+    return x.data === undefined ? { code, message: x.message } : { code, message: x.message, data: x.data }
 }
 
 function isObject(v: unknown): v is Params {

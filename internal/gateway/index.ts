@@ -3,13 +3,14 @@
  * prompts, resources and templates of every configured server under names every client accepts,
  * routes each request to the owning server through the downstream pool, and relays progress,
  * cancellation, logging, list changes, resource updates and the downstreams' own requests
- * (sampling, elicitation, roots) in both directions. Everything bound for the client is scrubbed
- * by the redaction registry first. It never logs a value.
+ * (sampling, elicitation, roots) in both directions. It never logs a value.
  *
- * It also applies the policy: the session's roots (else serve's working directory) select a chain
- * of workspaces whose routes decide each tool's server, scope, deny and approval; approvals wait
- * on elicitation or on a pending row any `mcplexer approve` answers, and grant leases; secret://
- * arguments are resolved at dispatch; every call is audited (argument names only) in batches.
+ * Where things happen, by file: edge.ts is the one writer to each client connection, and the
+ * place where output is scrubbed; route.ts decides where a call goes (server, scope, policy,
+ * approval, secret:// arguments); relay.ts takes it downstream (where downstream/instance.ts
+ * starts an instance and decrypts its scope) and brings back what the servers send unasked;
+ * lists.ts builds what clients list from the catalog cache; session.ts holds one client's folders
+ * (its roots: no decision before they are known) and what it set up; hub.ts wires them.
  */
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { Tool } from "@modelcontextprotocol/sdk/types.js"
@@ -17,27 +18,24 @@ import type * as config from "../config/index.ts"
 import * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import type * as secrets from "../secrets/index.ts"
-import type * as front from "./front.ts"
-import { Core } from "./gateway.ts"
+import { Hub } from "./hub.ts"
 
 export * as policy from "./policy.ts"
 export { Stdio } from "./stdio.ts"
-export { file as answers, type Replay } from "./front.ts"
-/** Where the gateway, its pool and the HTTP API log: every message and field arrives scrubbed. */
+/** Where the gateway, its pool and the HTTP API log: the logger scrubs, once, where it writes. */
 export type Logger = downstream.Logger
 export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"
 
 /** A running gateway: one pool of downstream instances shared by every client connection. */
 export interface Gateway {
     /**
-     * Serves one client over `t` (stdio: one; Streamable HTTP: one per session, each with its own
-     * SDK Server). `replay`: what serve's front took first; `answers`: where to save the answers
-     * to initialize and the lists for the next front.
+     * Serves one client over `t` (stdio: one; Streamable HTTP: one per session), through its own
+     * edge and SDK Server. `root`: the folder of a client that offers no roots (default: serve's).
      */
-    connect(t: Transport, o?: { root?: string; replay?: front.Replay; answers?: string }): Promise<void>
+    connect(t: Transport, o?: { root?: string }): Promise<void>
     /** The downstream instances behind the gateway. */
     pool: downstream.Pool
-    /** The catalog the client sees, each tool with its server and original name (for `mcplexer tools`). */
+    /** The catalog the client sees, each tool with its server and original name (for `mcplexer tools`); unscrubbed, for the caller's own way out. */
     tools(): Promise<Array<Tool & { server: string; original: string }>>
     /** Naming collisions and how they were resolved, as of the last listing (for `mcplexer status`). */
     collisions(): string[]
@@ -53,8 +51,8 @@ export function create(o: {
     /** the session root of clients that offer no roots (default: the process's working directory) */
     cwd?: string
 }): Gateway {
-    const core = new Core({ config: o.config, registry: o.registry, log: o.log, vault: o.vault, cwd: o.cwd ?? process.cwd() })
-    core.attach(downstream.pool({ config: o.config, vault: o.vault, registry: o.registry, log: o.log, env: o.env, hooks: core.hooks }))
-    core.retain()
-    return core
+    const hub = new Hub({ config: o.config, registry: o.registry, log: o.log, vault: o.vault, cwd: o.cwd ?? process.cwd() })
+    hub.attach(downstream.pool({ config: o.config, vault: o.vault, registry: o.registry, log: o.log, env: o.env, hooks: hub.relay.hooks }))
+    hub.retain()
+    return hub
 }

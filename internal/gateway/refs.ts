@@ -84,7 +84,7 @@ async function one(ref: string, c: Context): Promise<string> {
             throw new RefError(`secret "${scope}/${key}" is not stored`, `store it with: mcplexer secret put ${scope} ${key}`)
         }
         c.trail.add({ ...row, scope, status: "error" })
-        throw new RefError(`secret "${scope}/${key}" cannot be read: ${c.registry.scrub(e instanceof Error ? e.message : String(e))}`,
+        throw new RefError(`secret "${scope}/${key}" cannot be read: ${e instanceof Error ? e.message : String(e)}`,
             (e as { hint?: string }).hint ?? "run mcplexer doctor")
     }
     c.registry.add(value)

@@ -1,6 +1,6 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
-import * as downstream from "../downstream/jsonl.ts"
+import * as downstream from "../downstream/index.ts"
 
 /** The longest line a client may send (the SDK's own stdio reader has the same cap). */
 export const maxLine = 10 * 1024 * 1024
@@ -23,7 +23,6 @@ export class Stdio implements Transport {
         message: m => this.onmessage?.(m),
         garbage: (_, why) => this.onerror?.(new Error(`a line that is not a JSON-RPC 2.0 message: ${why}`)),
     })
-    private started = false
     private closed = false
 
     constructor(stdin: NodeJS.ReadableStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout) {
@@ -34,9 +33,6 @@ export class Stdio implements Transport {
     }
 
     start(): Promise<void> {
-        // started already by the front (front.ts), which hands the connection to the SDK Server
-        if (this.started) return Promise.resolve()
-        this.started = true
         this.stdin.on("data", this.ondata)
         this.stdin.on("error", this.onstdinerror)
         return Promise.resolve()

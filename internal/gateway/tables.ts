@@ -68,7 +68,15 @@ export function build(c: config.Config, servers: config.Server[], catalogs: Map<
             owners.set(x.uri, s.name)
             resources.push(x)
         }
-        for (const x of cat.templates) templates.push({ server: s.name, template: x, match: matcher(x.uriTemplate) })
+        for (const x of cat.templates) {
+            // one template, one owner: the first server (by name) that lists it, as for resources
+            const first = templates.find(t => t.template.uriTemplate === x.uriTemplate)
+            if (first !== undefined) {
+                hidden.push(`resource template ${JSON.stringify(x.uriTemplate)} of server ${JSON.stringify(s.name)} is hidden: server ${JSON.stringify(first.server)} lists it too`)
+                continue
+            }
+            templates.push({ server: s.name, template: x, match: matcher(x.uriTemplate) })
+        }
     }
     const t: Tables = {
         tools: names.build("tool", tools),

@@ -72,10 +72,12 @@ export function cfg(...servers: config.Server[]): config.Config {
 /** One log call, as the pool made it. */
 export interface Entry { level: "debug" | "info" | "warn" | "error"; msg: string; f?: Record<string, unknown> }
 
-/** A logger that keeps every entry; `DS_LOG=1` also prints them. */
-export function recorder(): downstream.Logger & { entries: Entry[]; text(): string } {
+/** A logger that keeps every entry, scrubbed by `registry` as serve's log writer does; `DS_LOG=1` also prints them. */
+export function recorder(registry?: redact.Registry): downstream.Logger & { entries: Entry[]; text(): string } {
     const entries: Entry[] = []
-    const at = (level: Entry["level"]) => (msg: string, f?: Record<string, unknown>) => {
+    const at = (level: Entry["level"]) => (raw: string, fields?: Record<string, unknown>) => {
+        const msg = registry === undefined ? raw : registry.scrub(raw)
+        const f = registry === undefined || fields === undefined ? fields : registry.scrubObject(fields)
         entries.push(f === undefined ? { level, msg } : { level, msg, f })
         if (process.env.DS_LOG) console.error(`[${level}] ${msg} ${f ? JSON.stringify(f) : ""}`)
     }
@@ -114,7 +116,7 @@ export async function setup(...servers: config.Server[]) {
     const home = await fresh()
     const v = vault(home)
     const registry = redact.create()
-    const log = recorder()
+    const log = recorder(registry)
     const h = hooks()
     const env = hostEnv(home)
     const p = downstream.pool({ config: cfg(...servers), vault: v, registry, log, env, hooks: h })

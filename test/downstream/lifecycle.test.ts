@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { join } from "node:path"
 import { test } from "node:test"
-import { McpError } from "@modelcontextprotocol/sdk/types.js"
+import * as downstream from "../../internal/downstream/index.ts"
 import { alive, call, fresh, group, setup, sleep, starts, stdio, until } from "./kit.ts"
 
 const token = "tok_9f8e7d6c5b4a3210fedcba"
@@ -9,7 +9,7 @@ const gh = { server: "gh", scope: "gh" }
 
 function mcpError(code: number, message: RegExp) {
     return (e: unknown): boolean => {
-        assert.ok(e instanceof McpError, `expected an McpError, got ${String(e)}`)
+        assert.ok(e instanceof downstream.Failure, `expected a Failure, got ${String(e)}`)
         assert.equal(e.code, code)
         assert.match(e.message, message)
         return true
@@ -104,7 +104,7 @@ test("a server that exits at start reports its exit code and last stderr lines, 
     try {
         await t.vault.put("gh", "TOKEN", token)
         await assert.rejects(call(t.pool, gh, "echo"), (e: unknown) => {
-            assert.ok(e instanceof McpError)
+            assert.ok(e instanceof downstream.Failure)
             assert.match(e.message, /^server "gh" exited \(code 3\) at start; last stderr lines:\nfixture: starting up\nfixture: cannot log in with token \[redacted\]$/)
             assert.ok(!e.message.includes(token))
             return true

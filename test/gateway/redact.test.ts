@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { test } from "node:test"
-import { CallToolResultSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
+import { CallToolResultSchema, CreateMessageRequestSchema, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
 import { fixture, start, text, until, yaml } from "./harness.ts"
 
 const planted = "pl4nted-S3CRET-value-7f1c"
@@ -38,6 +38,31 @@ test("a planted secret never reaches the client, whatever path it takes back", a
         assert.ok(h.seen.length > 5)
         for (const m of h.seen) assert.ok(!m.includes(planted), `the client saw the secret in ${m}`)
         assert.ok(h.seen.some(m => m.includes("[redacted]")))
+    } finally {
+        await h.close()
+    }
+})
+
+test("a server's request to the client passes the edge scrubbed, like everything else bound for the client", async () => {
+    let asked = ""
+    const h = await start(yaml({
+        alpha: fixture("gw-server.ts", { scope: "gh", env: { GW_NAME: "alpha" } }),
+    }), {
+        secrets: { gh: { TOKEN: planted } },
+        capabilities: { sampling: {} },
+        setup(c) {
+            c.setRequestHandler(CreateMessageRequestSchema, req => {
+                asked = JSON.stringify(req.params)
+                return { role: "assistant", model: "test", content: { type: "text", text: "done" } }
+            })
+        },
+    })
+    try {
+        // the server receives the value (secret:// is resolved at dispatch) and puts it in its sampling request
+        const r = await h.client.callTool({ name: "alpha__sample", arguments: { prompt: "secret://TOKEN" } })
+        assert.equal(text(r), "done")
+        assert.match(asked, /\[redacted\]/)
+        for (const m of h.seen) assert.ok(!m.includes(planted), `the client saw the secret in ${m}`)
     } finally {
         await h.close()
     }

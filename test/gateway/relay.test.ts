@@ -172,6 +172,8 @@ test("two downstreams sampling at once with the same request id each get their o
     const h = await start(two, {
         capabilities,
         setup(c) {
+            // a client that offers roots answers for them: the gateway takes no decision before
+            c.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [] }))
             c.setRequestHandler(CreateMessageRequestSchema, async (req, extra) => {
                 const m = req.params.messages[0]?.content
                 const prompt = m && !Array.isArray(m) && m.type === "text" ? m.text : ""

@@ -1,0 +1,96 @@
+// One client connection's state: its folders (from its roots, never a guess) and what it set up.
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { ErrorCode, McpError, type LoggingLevel, type RequestId } from "@modelcontextprotocol/sdk/types.js"
+import type * as config from "../config/index.ts"
+import * as downstream from "../downstream/index.ts"
+import * as policy from "./policy.ts"
+
+/** How long a client that offers roots may take to list them. */
+export const rootsTimeout = 5000
+
+/** What a session must be able to stop: a tools/call in flight (call.ts). */
+export interface Abortable { abort(reason: unknown): void }
+
+/**
+ * One client connection as the router sees it: its SDK Server (whose transport is the edge), its
+ * folders, and what it set up (log level, subscriptions, calls in flight). No policy decision is
+ * taken before its folders are known: `folders()` waits for the client's roots.
+ */
+export class Session {
+    readonly server: Server
+    /** the folder of a client that offers no roots (serve's working directory, unless the connection named one) */
+    readonly root: string
+    /** tools/calls in flight, which the client may cancel by id */
+    readonly calls = new Map<RequestId, Abortable>()
+    readonly subscriptions = new Set<string>()
+    level?: LoggingLevel
+    /** the workspaces containing the folders, most specific first, and the decisions made with them, as of `generation` */
+    chain: config.Workspace[] = []
+    readonly decisions = new Map<string, policy.Decision>()
+    generation = -1
+    private dirs?: string[]
+    private asking?: Promise<void>
+    // why the last roots request failed
+    private why = ""
+    // bumped by a change of roots: an answer to an older question is not taken
+    private epoch = 0
+    private readonly log: downstream.Logger
+
+    constructor(server: Server, root: string, log: downstream.Logger) {
+        this.server = server
+        this.root = root
+        this.log = log
+    }
+
+    /** The client's name, for audit rows and approvals. */
+    get client(): string {
+        return this.server.getClientVersion()?.name ?? "client"
+    }
+
+    /** The folders if known already: the per-call path takes them without awaiting. */
+    get known(): string[] | undefined {
+        return this.dirs
+    }
+
+    /**
+     * The session's folders: the client's roots (asked on the stream of request `related`, so an
+     * HTTP client gets the question where it listens), or `root` when the client offers none or
+     * lists none. A client that offers roots and does not list them within rootsTimeout gets an
+     * error, and is asked again on its next request: never a guess (DESIGN decision 10).
+     */
+    async folders(related?: RequestId): Promise<string[]> {
+        if (this.dirs !== undefined) return this.dirs
+        await (this.asking ??= this.ask(related))
+        if (this.dirs !== undefined) return this.dirs
+        throw new downstream.Failure(ErrorCode.InternalError,
+            `the client did not list its roots (${this.why}), so mcplexer cannot tell which workspace applies; try again`)
+    }
+
+    /** The client's roots changed: forget them, and ask again before the next decision. */
+    rootsChanged(): void {
+        this.dirs = undefined
+        this.asking = undefined
+        this.epoch++
+        this.generation = -1
+    }
+
+    private async ask(related: RequestId | undefined): Promise<void> {
+        if (this.server.getClientCapabilities()?.roots === undefined) {
+            this.dirs = [this.root]
+            return
+        }
+        const epoch = this.epoch
+        try {
+            const r = await this.server.listRoots(undefined, { timeout: rootsTimeout, ...(related === undefined ? {} : { relatedRequestId: related }) })
+            if (epoch !== this.epoch) return
+            const dirs = policy.folders(r.roots.map(x => x.uri))
+            this.dirs = dirs.length > 0 ? dirs : [this.root]
+            this.generation = -1
+        } catch (e) {
+            this.why = e instanceof McpError && e.code === (ErrorCode.RequestTimeout as number) ? `no answer within ${rootsTimeout / 1000}s` : e instanceof Error ? e.message : String(e)
+            this.log.debug("the client did not list its roots", { error: this.why })
+        } finally {
+            if (epoch === this.epoch) this.asking = undefined
+        }
+    }
+}
