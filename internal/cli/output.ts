@@ -3,8 +3,8 @@ export const exit = { ok: 0, error: 1, usage: 2 } as const
 
 /** Where a command prints: results to stdout, everything meant for a person to stderr. */
 export interface Output {
-    /** A result a script may read (stdout). */
-    out(text: string): void
+    /** A result a script may read (stdout): text, or exact bytes (`secret get`). */
+    out(text: string | Uint8Array): void
     /** A line for the person at the terminal (stderr). */
     info(text: string): void
     warn(text: string): void

@@ -106,7 +106,7 @@ export function answer(s: store.Store, id: number, o: { approve: boolean; by: st
         const r = s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
             .run(o.approve ? "approved" : "denied", o.reason ?? null, o.by, Date.now(), id)
         if (r.changes > 0) {
-            store.audit(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
+            store.audit.add(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
         }
         return { approval: approval(s, id), changed: r.changes > 0 }
     }).immediate())
@@ -119,7 +119,7 @@ export function revoke(s: store.Store, id: number, by: string): { lease?: Lease;
         const row = s.sqlite.prepare("SELECT * FROM leases WHERE id = ?").get(id) as Record<string, unknown> | undefined
         const lease = row && leaseRow(row)
         if (r.changes > 0 && lease) {
-            store.audit(s, { action: "revoke", actor: by, server: lease.server, scope: lease.scope || undefined, status: "ok", detail: { lease: id, workspace: lease.workspace } })
+            store.audit.add(s, { action: "revoke", actor: by, server: lease.server, scope: lease.scope || undefined, status: "ok", detail: { lease: id, workspace: lease.workspace } })
         }
         return { lease, changed: r.changes > 0 }
     }).immediate())

@@ -38,6 +38,24 @@ export function open(path: string): Store {
     }
 }
 
+/**
+ * Runs `fn` as one write transaction, taking the write lock at its start (so that what it reads
+ * cannot change before it writes). `fn` is synchronous: do the crypto before.
+ */
+export function atomic<T>(s: Store, fn: () => T): T {
+    return guard(s, () => s.db.transaction(() => fn(), { behavior: "immediate" }))
+}
+
+/** Runs `fn` with each commit synced to disk (synchronous = FULL), for the commit a key rotation stands on. */
+export function durable<T>(s: Store, fn: () => T): T {
+    s.sqlite.pragma("synchronous = FULL")
+    try {
+        return fn()
+    } finally {
+        s.sqlite.pragma("synchronous = NORMAL")
+    }
+}
+
 /** Applies pending migrations; a database already up to date costs one read and takes no write lock. */
 function upgrade(c: Conn): void {
     const want = newest()
