@@ -16,8 +16,24 @@ export async function put(o: PutOptions, out: Output): Promise<void> {
     try {
         const replaced = await vault.put(o.scope, o.key, value)
         out.info(replaced ? `replaced ${o.scope}/${o.key} (the old value is gone)` : `stored ${o.scope}/${o.key}`)
+        if (!utf8(value)) {
+            out.warn(`the value of ${o.scope}/${o.key} is not UTF-8 text: \`secret get\` prints its bytes, but a server cannot be given it`)
+            out.hint("environment variables and headers carry text; store it encoded (e.g. base64) for a server")
+        }
     } finally {
+        value.fill(0)
         vault.close()
+    }
+}
+
+const strict = new TextDecoder("utf-8", { fatal: true })
+
+function utf8(b: Uint8Array): boolean {
+    try {
+        strict.decode(b)
+        return true
+    } catch {
+        return false
     }
 }
 
