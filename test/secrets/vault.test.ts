@@ -298,3 +298,18 @@ test("a process holding the old key keeps reading and writing after another proc
     assert.deepEqual(new Set(v.list().map(e => e.recipient)), new Set([rotated.recipient]))
     v.close()
 })
+
+test("a value that is not UTF-8 round-trips as bytes, and is refused, named, where only text can go", async () => {
+    const v = await vault()
+    const binary = Buffer.from([0xff, 0xfe, 0x41, 0xc3, 0x28, 0x80])
+    await v.put("gh", "BIN", binary)
+    assert.ok((await v.bytes("gh", "BIN")).equals(binary))
+    // an environment variable, a header and a tool-call argument are text: refused, never U+FFFD
+    await assert.rejects(v.get("gh", "BIN"), (e: Hinted) => {
+        assert.equal(e.message, `secret "gh/BIN" is not UTF-8 text, so it cannot be passed as an environment variable, header or argument`)
+        assert.match(e.hint ?? "", /secret get gh BIN/)
+        return true
+    })
+    await assert.rejects(v.scope("gh", { server: "github", reason: "test" }), /secret "gh\/BIN" is not UTF-8 text, so it cannot be passed to server "github"/)
+    v.close()
+})
