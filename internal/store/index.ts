@@ -11,7 +11,7 @@
  */
 export * from "./conn.ts"
 export * as schema from "./schema.ts"
-export { type Store, atomic, durable, open } from "./open.ts"
+export { type Store, atomic, check, durable, open } from "./open.ts"
 export * as secrets from "./secrets.ts"
 export * as audit from "./audit.ts"
 export * as catalog from "./catalog.ts"

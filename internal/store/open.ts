@@ -46,6 +46,11 @@ export function atomic<T>(s: Store, fn: () => T): T {
     return guard(s, () => s.db.transaction(() => fn(), { behavior: "immediate" }))
 }
 
+/** SQLite's quick integrity check: "ok", or what is damaged. */
+export function check(s: Store): string {
+    return String(guard(s, () => s.sqlite.pragma("quick_check", { simple: true })))
+}
+
 /** Runs `fn` with each commit synced to disk (synchronous = FULL), for the commit a key rotation stands on. */
 export function durable<T>(s: Store, fn: () => T): T {
     s.sqlite.pragma("synchronous = FULL")
