@@ -5,10 +5,11 @@
  * The forger here uses only the database file and typage, as the outside review did.
  */
 import assert from "node:assert/strict"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import Database from "better-sqlite3"
-import { Encrypter } from "age-encryption"
+import { Encrypter, generateHybridIdentity, identityToRecipient } from "age-encryption"
 import * as secrets from "../../internal/secrets/index.ts"
 import { fresh, paths } from "./kit.ts"
 
@@ -151,5 +152,22 @@ test("rows stored before MACs existed are refused until `key upgrade` vouches fo
         .run("gh", "LATER", recipient, Buffer.from(await forged(recipient, "gh", "LATER", canary)), Date.now(), Date.now())
     db.close()
     await assert.rejects(v.get("gh", "LATER"), refused("gh", "LATER"))
+    v.close()
+})
+
+test("a post-quantum identity authenticates its rows too", async () => {
+    const home = await fresh()
+    const secret = await generateHybridIdentity()
+    const recipient = await identityToRecipient(secret)
+    const keyFile = join(home, "pq.key")
+    await writeFile(keyFile, `${secret}\n`, { mode: 0o600 })
+    const v = secrets.open(paths(home, { MCPLEXER_AGE_KEY: keyFile }), { actor: "test" })
+    await v.put("gh", "TOKEN", "post-quantum value")
+    assert.equal(await v.get("gh", "TOKEN"), "post-quantum value")
+    const db = raw(home)
+    db.prepare("INSERT INTO secrets (scope, key, recipient, ciphertext, mac, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        .run("gh", "FORGED", recipient, Buffer.from(await forged(recipient, "gh", "FORGED", canary)), Buffer.alloc(32), Date.now(), Date.now())
+    db.close()
+    await assert.rejects(v.get("gh", "FORGED"), refused("gh", "FORGED"))
     v.close()
 })
