@@ -51,150 +51,163 @@ const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  * missing identity at the default path is created then; an explicit MCPLEXER_AGE_KEY never is.
  */
 export function open(paths: config.Paths, o: { actor: string; create?: boolean }): Vault {
-    const s = store.open(paths.db)
-    const { actor } = o
-    const opts = o.create === undefined ? {} : { create: o.create }
+    return new Local(paths, store.open(paths.db), o.actor, o.create === undefined ? {} : { create: o.create })
+}
 
-    const identity = (): Promise<Identity> => keyring.get(paths, s, opts)
-    /** The identity that reads rows encrypted to `recipients`: ours, or a fresher one if another process rotated. */
-    const reader = async (...recipients: string[]): Promise<Identity> => {
-        const id = await identity()
-        return recipients.every(r => r === id.recipient) ? id : keyring.reload(paths, s, id)
+/** The vault of one local database. */
+class Local implements Vault {
+    readonly store: store.Store
+    private readonly paths: config.Paths
+    private readonly actor: string
+    private readonly opts: { create?: boolean }
+
+    constructor(paths: config.Paths, s: store.Store, actor: string, opts: { create?: boolean }) {
+        this.paths = paths
+        this.store = s
+        this.actor = actor
+        this.opts = opts
     }
-    const audit = (row: Omit<store.audit.Row, "actor">) => store.audit.add(s, { ...row, actor })
-    const failed = (e: unknown) => ({ error: message(e) })
 
-    const bytes = async (scope: string, key: string): Promise<Buffer> => {
+    private identity(): Promise<Identity> {
+        return keyring.get(this.paths, this.store, this.opts)
+    }
+
+    /** The identity that reads rows encrypted to `recipients`: ours, or a fresher one if another process rotated. */
+    private async reader(...recipients: string[]): Promise<Identity> {
+        const id = await this.identity()
+        return recipients.every(r => r === id.recipient) ? id : keyring.reload(this.paths, this.store, id)
+    }
+
+    private audit(row: Omit<store.audit.Row, "actor">): void {
+        store.audit.add(this.store, { ...row, actor: this.actor })
+    }
+
+    async recipient(): Promise<string> {
+        return (await this.identity()).recipient
+    }
+
+    async put(scope: string, key: string, value: string | Uint8Array): Promise<boolean> {
         config.checkName("scope", scope)
         config.checkName("key", key)
-        const row = store.secrets.get(s, scope, key)
-        if (row === undefined) {
-            audit({ action: "get", scope, key, status: "missing" })
-            throw notFound(scope, key)
+        if (typeof value === "string" && loneSurrogate.test(value)) {
+            throw hinted(`value of secret ${cipher.name(scope, key)} is not valid Unicode text`, "give it as bytes (a file or stdin) or as text")
         }
+        const data = typeof value === "string" ? Buffer.from(value, "utf8") : value
         try {
-            const value = await cipher.open(await reader(row.recipient), row)
-            audit({ action: "get", scope, key, status: "ok" })
-            return value
-        } catch (e) {
-            audit({ action: "get", scope, key, status: "error", detail: failed(e) })
-            throw e
+            return await this.write(scope, key, data)
+        } finally {
+            if (data !== value) data.fill(0)
         }
     }
 
-    return {
-        store: s,
-
-        async recipient() {
-            return (await identity()).recipient
-        },
-
-        async put(scope, key, value) {
-            config.checkName("scope", scope)
-            config.checkName("key", key)
-            if (typeof value === "string" && loneSurrogate.test(value)) {
-                throw hinted(`value of secret ${cipher.name(scope, key)} is not valid Unicode text`, "give it as bytes (a file or stdin) or as text")
-            }
-            const data = typeof value === "string" ? Buffer.from(value, "utf8") : value
-            try {
-                return await put(scope, key, data)
-            } finally {
-                if (data !== value) data.fill(0)
-            }
-        },
-
-        async get(scope, key) {
-            const value = await bytes(scope, key)
-            try {
-                return cipher.text(scope, key, value)
-            } finally {
-                value.fill(0)
-            }
-        },
-
-        bytes,
-
-        list(scope) {
-            if (scope !== undefined) config.checkName("scope", scope)
-            return store.secrets.list(s, scope)
-        },
-
-        delete(scope, key) {
-            config.checkName("scope", scope)
-            config.checkName("key", key)
-            const gone = store.atomic(s, () => {
-                const r = store.secrets.remove(s, scope, key)
-                audit({ action: "delete", scope, key, status: r ? "ok" : "missing" })
-                return r
-            })
-            if (!gone) throw notFound(scope, key)
-        },
-
-        async scope(scope, why) {
-            config.checkName("scope", scope)
-            const rows = store.secrets.rows(s, scope)
-            const row = { action: "resolve", scope, ...(why.server === undefined ? {} : { server: why.server }) }
-            const detail = { keys: rows.map(r => r.key), reason: why.reason }
-            try {
-                const out = new Map<string, string>()
-                if (rows.length > 0) {
-                    const id = await reader(...rows.map(r => r.recipient))
-                    const values = await Promise.all(rows.map(r => cipher.open(id, r)))
-                    try {
-                        for (const [i, r] of rows.entries()) out.set(r.key, cipher.text(r.scope, r.key, values[i] ?? Buffer.alloc(0), why.server))
-                    } finally {
-                        for (const v of values) v.fill(0)
-                    }
-                }
-                audit({ ...row, status: "ok", detail })
-                return out
-            } catch (e) {
-                audit({ ...row, status: "error", detail: { ...detail, ...failed(e) } })
-                throw e
-            }
-        },
-
-        async rotate(o) {
-            const { rotate } = await import("./rotate.ts")
-            return rotate(paths, s, actor, o?.step)
-        },
-
-        async upgrade() {
-            const { upgrade } = await import("./rotate.ts")
-            return upgrade(paths, s, actor)
-        },
-
-        close() {
-            s.close()
-        },
-    }
-
-    async function put(scope: string, key: string, value: Uint8Array): Promise<boolean> {
+    private async write(scope: string, key: string, value: Uint8Array): Promise<boolean> {
         if (value.length === 0) throw hinted(`value of secret ${cipher.name(scope, key)} is empty`, `to remove it: mcplexer secret delete ${scope} ${key}`)
         if (value.includes(0)) {
             throw hinted(`value of secret ${cipher.name(scope, key)} contains a NUL byte; nothing was stored`,
                 "secrets become environment variables and headers, which cannot hold NUL: store it encoded (e.g. base64)")
         }
-        let id = await identity()
+        const s = this.store
+        let id = await this.identity()
         for (let attempt = 0; ; attempt++) {
             const sealed = await cipher.seal(id, scope, key, value)
             const wrote = store.atomic(s, () => {
                 const rows = store.secrets.recipients(s)
                 if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
                 const replaced = store.secrets.put(s, { scope, key, ...sealed })
-                audit({ action: "put", scope, key, status: "ok", detail: { replaced } })
+                this.audit({ action: "put", scope, key, status: "ok", detail: { replaced } })
                 return replaced
             })
             if (typeof wrote === "boolean") return wrote
             // the other rows are encrypted to another key: perhaps another process rotated it
             const other = wrote.min === id.recipient ? wrote.max : wrote.min
-            const fresher = await keyring.reload(paths, s, id)
+            const fresher = await keyring.reload(this.paths, s, id)
             if (fresher === id || attempt > 0) {
-                audit({ action: "put", scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
+                this.audit({ action: "put", scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
                 throw hinted(`the secrets in ${JSON.stringify(s.path)} are encrypted to ${other}, but the key file ${JSON.stringify(id.path)} is ${id.recipient}`,
                     `set MCPLEXER_AGE_KEY to the key file of ${other}`)
             }
             id = fresher
         }
+    }
+
+    async get(scope: string, key: string): Promise<string> {
+        const value = await this.bytes(scope, key)
+        try {
+            return cipher.text(scope, key, value)
+        } finally {
+            value.fill(0)
+        }
+    }
+
+    async bytes(scope: string, key: string): Promise<Buffer> {
+        config.checkName("scope", scope)
+        config.checkName("key", key)
+        const row = store.secrets.get(this.store, scope, key)
+        if (row === undefined) {
+            this.audit({ action: "get", scope, key, status: "missing" })
+            throw notFound(scope, key)
+        }
+        try {
+            const value = await cipher.open(await this.reader(row.recipient), row)
+            this.audit({ action: "get", scope, key, status: "ok" })
+            return value
+        } catch (e) {
+            this.audit({ action: "get", scope, key, status: "error", detail: { error: message(e) } })
+            throw e
+        }
+    }
+
+    list(scope?: string): Entry[] {
+        if (scope !== undefined) config.checkName("scope", scope)
+        return store.secrets.list(this.store, scope)
+    }
+
+    delete(scope: string, key: string): void {
+        config.checkName("scope", scope)
+        config.checkName("key", key)
+        const gone = store.atomic(this.store, () => {
+            const r = store.secrets.remove(this.store, scope, key)
+            this.audit({ action: "delete", scope, key, status: r ? "ok" : "missing" })
+            return r
+        })
+        if (!gone) throw notFound(scope, key)
+    }
+
+    async scope(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>> {
+        config.checkName("scope", scope)
+        const rows = store.secrets.rows(this.store, scope)
+        const row = { action: "resolve", scope, ...(why.server === undefined ? {} : { server: why.server }) }
+        const detail = { keys: rows.map(r => r.key), reason: why.reason }
+        try {
+            const out = new Map<string, string>()
+            if (rows.length > 0) {
+                const id = await this.reader(...rows.map(r => r.recipient))
+                const values = await Promise.all(rows.map(r => cipher.open(id, r)))
+                try {
+                    for (const [i, r] of rows.entries()) out.set(r.key, cipher.text(r.scope, r.key, values[i] ?? Buffer.alloc(0), why.server))
+                } finally {
+                    for (const v of values) v.fill(0)
+                }
+            }
+            this.audit({ ...row, status: "ok", detail })
+            return out
+        } catch (e) {
+            this.audit({ ...row, status: "error", detail: { ...detail, error: message(e) } })
+            throw e
+        }
+    }
+
+    async rotate(o?: { step?: (at: Step) => void }): Promise<Rotated> {
+        const { rotate } = await import("./rotate.ts")
+        return rotate(this.paths, this.store, this.actor, o?.step)
+    }
+
+    async upgrade(): Promise<Array<{ scope: string; key: string }>> {
+        const { upgrade } = await import("./rotate.ts")
+        return upgrade(this.paths, this.store, this.actor)
+    }
+
+    close(): void {
+        this.store.close()
     }
 }
