@@ -91,45 +91,7 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     const { secret, created } = parse(Buffer.from(bytes).toString("utf8"), path)
     const malformed = (e: unknown) => hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`,
         "it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen", { cause: e })
-    let recipient: string
-    let decrypt: Identity["decrypt"]
-    let mac: webcrypto.CryptoKey
-    if (secret.startsWith("AGE-SECRET-KEY-PQ-1")) {
-        const t = await lib()
-        try {
-            recipient = await t.identityToRecipient(secret)
-        } catch (e) {
-            throw malformed(e)
-        }
-        // typage keeps a post-quantum key as its string: its bytes are the secret here
-        const text = Buffer.from(secret)
-        mac = await rowKey(text)
-        text.fill(0)
-        let d: typage.Decrypter | undefined
-        decrypt = async file => {
-            if (d === undefined) {
-                d = new t.Decrypter()
-                d.addIdentity(secret)
-            }
-            return drain(d, file)
-        }
-    } else {
-        let key: age.X25519
-        let raw: Uint8Array | undefined
-        try {
-            const d = bech32.decodeToBytes(secret)
-            raw = d.bytes
-            if (d.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || raw.length !== 32) throw new Error("wrong prefix or length")
-            key = await age.x25519(raw)
-            mac = await rowKey(raw)
-        } catch (e) {
-            throw malformed(e)
-        } finally {
-            raw?.fill(0)
-        }
-        recipient = bech32.encodeFromBytes("age", key.public)
-        decrypt = file => age.decrypt(key, file)
-    }
+    const { recipient, decrypt, mac } = secret.startsWith("AGE-SECRET-KEY-PQ-1") ? await postQuantum(secret, malformed) : await x25519(secret, malformed)
     let e: typage.Encrypter | undefined
     const id: Identity = {
         path, recipient, digest: digest(bytes), decrypt,
@@ -149,6 +111,47 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     }
     if (created !== undefined) id.created = created
     return id
+}
+
+/** What each kind of key gives an Identity. */
+interface Parts { recipient: string; decrypt: Identity["decrypt"]; mac: webcrypto.CryptoKey }
+
+async function x25519(secret: string, malformed: (e: unknown) => Error): Promise<Parts> {
+    let raw: Uint8Array | undefined
+    try {
+        const d = bech32.decodeToBytes(secret)
+        raw = d.bytes
+        if (d.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || raw.length !== 32) throw new Error("wrong prefix or length")
+        const key = await age.x25519(raw)
+        return { recipient: bech32.encodeFromBytes("age", key.public), decrypt: file => age.decrypt(key, file), mac: await rowKey(raw) }
+    } catch (e) {
+        throw malformed(e)
+    } finally {
+        raw?.fill(0)
+    }
+}
+
+async function postQuantum(secret: string, malformed: (e: unknown) => Error): Promise<Parts> {
+    const t = await lib()
+    let recipient: string
+    try {
+        recipient = await t.identityToRecipient(secret)
+    } catch (e) {
+        throw malformed(e)
+    }
+    // typage keeps a post-quantum key as its string: its bytes are the secret here
+    const text = Buffer.from(secret)
+    const mac = await rowKey(text)
+    text.fill(0)
+    let d: typage.Decrypter | undefined
+    const decrypt: Identity["decrypt"] = async file => {
+        if (d === undefined) {
+            d = new t.Decrypter()
+            d.addIdentity(secret)
+        }
+        return drain(d, file)
+    }
+    return { recipient, decrypt, mac }
 }
 
 /**
