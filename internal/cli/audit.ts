@@ -19,10 +19,7 @@ export interface AuditOptions {
     signal?: AbortSignal
 }
 
-interface Row {
-    id: number; time: number; action: string; actor: string; workspace: string | null; tool: string | null; server: string | null
-    scope: string | null; key: string | null; route: string | null; status: string | null; latency: number | null; detail: string | null
-}
+type Row = store.audit.Stored
 
 /** How often --follow looks for new rows. */
 export const followInterval = 300
@@ -39,14 +36,14 @@ function since(s: string, now: number): number {
 
 function json(r: Row): string {
     return JSON.stringify({
-        id: r.id, time: new Date(r.time).toISOString(), action: r.action, actor: r.actor, workspace: r.workspace, tool: r.tool, server: r.server,
-        scope: r.scope, key: r.key, route: r.route, status: r.status, latency: r.latency, detail: r.detail === null ? null : JSON.parse(r.detail) as unknown,
+        id: r.id, time: r.time.toISOString(), action: r.action, actor: r.actor, workspace: r.workspace, tool: r.tool, server: r.server,
+        scope: r.scope, key: r.key, route: r.route, status: r.status, latency: r.latency, detail: r.detail,
     })
 }
 
 function detail(r: Row): string {
     if (r.detail === null) return ""
-    const d = JSON.parse(r.detail) as Record<string, unknown>
+    const d = r.detail
     if (r.action === "call") {
         const args = Array.isArray(d.arguments) ? (d.arguments as string[]).join(",") : ""
         const rest = Object.entries(d).filter(([k]) => k !== "arguments").map(([k, v]) => `${k}=${JSON.stringify(v)}`)
@@ -56,7 +53,7 @@ function detail(r: Row): string {
 }
 
 function cells(r: Row): string[] {
-    return [new Date(r.time).toISOString(), r.action, r.actor, r.workspace || "-", r.tool ?? "-", r.server ?? "-",
+    return [r.time.toISOString(), r.action, r.actor, r.workspace || "-", r.tool ?? "-", r.server ?? "-",
         r.scope ?? "-", r.key ?? "-", r.route ?? "-", r.status ?? "-", r.latency === null ? "-" : `${r.latency}ms`, detail(r)]
 }
 
@@ -67,24 +64,15 @@ const head = ["TIME", "ACTION", "ACTOR", "WORKSPACE", "TOOL", "SERVER", "SCOPE",
  * approval, lease and revoke. With `follow`, keeps printing new rows until interrupted.
  */
 export async function audit(o: AuditOptions, out: Output): Promise<number> {
-    const where: string[] = []
-    const args: Array<string | number> = []
-    if (o.since !== undefined) {
-        where.push("time >= ?")
-        args.push(since(o.since, Date.now()))
+    const filter: store.audit.Filter = {
+        ...(o.since === undefined ? {} : { since: since(o.since, Date.now()) }),
+        ...(o.tool === undefined ? {} : { tool: o.tool }),
+        ...(o.scope === undefined ? {} : { scope: o.scope }),
+        ...(o.status === undefined ? {} : { status: o.status }),
     }
-    for (const [col, v] of [["tool", o.tool], ["scope", o.scope], ["status", o.status]] as const) {
-        if (v === undefined) continue
-        where.push(`${col} = ?`)
-        args.push(v)
-    }
-    const filter = where.length > 0 ? ` AND ${where.join(" AND ")}` : ""
     const s = store.open(o.paths.db)
     try {
-        const recent = o.since === undefined
-            ? `SELECT * FROM (SELECT * FROM audit WHERE id > ?${filter} ORDER BY id DESC LIMIT ${Math.max(0, Math.floor(o.limit))}) ORDER BY id`
-            : `SELECT * FROM audit WHERE id > ?${filter} ORDER BY id`
-        const rows = store.guard(s, () => s.sqlite.prepare(recent).all(0, ...args)) as Row[]
+        const rows = store.audit.query(s, filter, o.since === undefined ? { last: o.limit } : {})
         if (o.json) {
             for (const r of rows) out.out(json(r) + "\n")
         } else if (rows.length > 0) {
@@ -93,15 +81,14 @@ export async function audit(o: AuditOptions, out: Output): Promise<number> {
             out.info("no audit rows match")
         }
         if (!o.follow) return exit.ok
-        let last = rows.at(-1)?.id ?? (store.guard(s, () => s.sqlite.prepare("SELECT max(id) FROM audit").pluck().get()) as number | null) ?? 0
-        const next = s.sqlite.prepare(`SELECT * FROM audit WHERE id > ?${filter} ORDER BY id`)
+        let last = rows.at(-1)?.id ?? store.audit.last(s)
         const signal = o.signal ?? interrupted()
         while (!signal.aborted) {
             await new Promise<void>(done => {
                 const t = setTimeout(done, followInterval)
                 signal.addEventListener("abort", () => { clearTimeout(t); done() }, { once: true })
             })
-            const fresh = store.guard(s, () => next.all(last, ...args)) as Row[]
+            const fresh = store.audit.query(s, { ...filter, after: last })
             for (const r of fresh) out.out(o.json ? json(r) + "\n" : cells(r).join("  ") + "\n")
             last = fresh.at(-1)?.id ?? last
         }

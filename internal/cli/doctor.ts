@@ -3,6 +3,7 @@ import { delimiter, isAbsolute, join, resolve } from "node:path"
 import * as config from "../config/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
+import * as store from "../store/index.ts"
 import { exit, message, type Output } from "./output.ts"
 import { refs, storedNames } from "./status.ts"
 
@@ -67,7 +68,7 @@ function openDatabase(paths: config.Paths, findings: Finding[], ok: string[]): s
         return undefined
     }
     try {
-        const check = vault.store.sqlite.pragma("quick_check", { simple: true })
+        const check = store.check(vault.store)
         if (check !== "ok") {
             findings.push({ level: "error", message: `database ${paths.db} is damaged: ${String(check)}`, fix: `restore it from a backup, or move it away and put the secrets again` })
             return vault

@@ -9,8 +9,9 @@ import { type Output } from "./output.ts"
 /** Which secret to read. */
 export interface GetOptions { paths: config.Paths; scope: string; key: string }
 
-/** Prints one value: exactly its bytes when piped, with a newline on a terminal. */
+/** Prints one value: exactly its bytes when piped, with a newline after them on a terminal. */
 export async function get(o: GetOptions, out: Output): Promise<void> {
     const value = await secrets.read(o.paths, o.scope, o.key, { actor: "cli" })
-    out.out(out.tty ? `${value}\n` : value)
+    out.out(value)
+    if (out.tty) out.out("\n")
 }

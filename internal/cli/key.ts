@@ -16,6 +16,22 @@ export async function show(o: KeyOptions, out: Output): Promise<void> {
     }
 }
 
+/**
+ * Authenticates, once, the secrets stored before rows carried a MAC: the person who holds the key
+ * vouches for them, so each is listed.
+ */
+export async function upgrade(o: KeyOptions, out: Output): Promise<void> {
+    const vault = secrets.open(o.paths, { actor: "cli" })
+    try {
+        const done = await vault.upgrade()
+        if (done.length === 0) out.info("every secret is already authenticated")
+        for (const r of done) out.info(`authenticated ${r.scope}/${r.key}`)
+        if (done.length > 0) out.hint("if one of these is not yours, delete it: mcplexer secret delete <scope> <key>")
+    } finally {
+        vault.close()
+    }
+}
+
 /** Makes a new identity, re-encrypts every secret to it in one transaction, keeps the old key. */
 export async function rotate(o: KeyOptions, out: Output): Promise<void> {
     const vault = secrets.open(o.paths, { actor: "cli" })

@@ -201,7 +201,10 @@ function keyCommands(y: Argv, act: Act, out: Output): Argv {
         .command("rotate", "make a new identity and re-encrypt every secret to it", c => c
             .example("$0 key rotate", "the old key is kept beside the new one until you remove it"),
             act(async a => (await import("./key.ts")).rotate({ paths: await paths(a) }, out)))
-        .demandCommand(1, "name a key command: show or rotate")
+        .command("upgrade", "authenticate, once, the secrets stored before this version (it lists them)", c => c
+            .example("$0 key upgrade", "after upgrading from mcplexer 0.1"),
+            act(async a => (await import("./key.ts")).upgrade({ paths: await paths(a) }, out)))
+        .demandCommand(1, "name a key command: show, rotate or upgrade")
 }
 
 async function paths(a: Global) {
@@ -217,7 +220,7 @@ function opt(v: unknown): string | undefined {
     return v === undefined ? undefined : str(v)
 }
 
-const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate",
+const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade",
     "serve", "token", "status", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit"])
 
 /** The command words the user typed, for a usage hint. */

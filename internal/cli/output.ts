@@ -1,10 +1,10 @@
 /** Exit codes, named as gh names them. */
-export const exit = { ok: 0, error: 1, usage: 2 } as const
+export const exit = { ok: 0, error: 1, usage: 2, canceled: 130 } as const
 
 /** Where a command prints: results to stdout, everything meant for a person to stderr. */
 export interface Output {
-    /** A result a script may read (stdout). */
-    out(text: string): void
+    /** A result a script may read (stdout): text, or exact bytes (`secret get`). */
+    out(text: string | Uint8Array): void
     /** A line for the person at the terminal (stderr). */
     info(text: string): void
     warn(text: string): void
@@ -38,8 +38,17 @@ export class UsageError extends Error {
     }
 }
 
+/** The person canceled (Ctrl-C at a prompt): nothing to say, exit 130 as a shell reports SIGINT. */
+export class Canceled extends Error {
+    constructor() {
+        super("canceled")
+        this.name = "Canceled"
+    }
+}
+
 /** Turns any error into the lines a person reads, and returns the exit code. */
 export function report(err: unknown, out: Output): number {
+    if (err instanceof Canceled) return exit.canceled
     if (err instanceof UsageError) {
         out.error(err.message)
         if (err.hint) out.hint(err.hint)

@@ -22,8 +22,7 @@ function find(c: config.Config, paths: config.Paths, tool: string): Found | unde
     const cached = (server: string): Array<{ name?: unknown; annotations?: { readOnlyHint?: unknown } }> => {
         try {
             s ??= store.open(paths.db)
-            const row = s.sqlite.prepare("SELECT tools FROM catalog WHERE server = ?").get(server) as { tools: string } | undefined
-            return row ? JSON.parse(row.tools) as Array<{ name?: unknown }> : []
+            return (store.catalog.get(s, server)?.tools ?? []) as Array<{ name?: unknown }>
         } catch {
             return []
         }

@@ -193,11 +193,11 @@ function text(servers: Row[], names: { known: string[] | null; unknown: string[]
 }
 
 /** The instance rows a running `serve` (or a `call`/`tools` in progress) wrote. */
-function instanceRows(s: store.Store): Array<typeof store.schema.instances.$inferSelect> {
-    return store.guard(s, () => s.db.select().from(store.schema.instances).all())
+function instanceRows(s: store.Store): store.instances.Row[] {
+    return store.instances.all(s)
 }
 
-function shown(r: typeof store.schema.instances.$inferSelect): Shown {
+function shown(r: store.instances.Row): Shown {
     // a row whose serve (or downstream) is gone was left by a serve that did not get to clean up
     const gone = (r.owner !== null && !alive(r.owner)) || (r.pid !== null && !alive(r.pid))
     if (gone) {

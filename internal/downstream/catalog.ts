@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto"
-import { eq } from "drizzle-orm"
 import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
@@ -29,7 +28,7 @@ function sorted(o: Record<string, string>): Array<[string, string]> {
 
 /** The stored catalog of `s`, if its fingerprint still matches the definition. */
 export function read(st: store.Store, s: config.Server): Catalog | undefined {
-    const row = store.guard(st, () => st.db.select().from(store.schema.catalog).where(eq(store.schema.catalog.server, s.name)).get())
+    const row = store.catalog.get(st, s.name)
     if (!row || row.fingerprint !== fingerprint(s)) return undefined
     const c = {
         tools: row.tools as Catalog["tools"],
@@ -55,8 +54,7 @@ export function write(st: store.Store, s: config.Server, c: Catalog): void {
         instructions: c.instructions ?? null,
         updatedAt: new Date(),
     }
-    store.guard(st, () => st.db.insert(store.schema.catalog).values(row)
-        .onConflictDoUpdate({ target: store.schema.catalog.server, set: row }).run())
+    store.catalog.put(st, row)
 }
 
 /** What the lists imply, for a cached row written before capabilities were stored. */

@@ -1,5 +1,4 @@
 import { ErrorCode } from "@modelcontextprotocol/sdk/types.js"
-import { and, eq } from "drizzle-orm"
 import * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
@@ -160,13 +159,7 @@ class Instances implements Pool, Owner {
         this.instances.clear()
         while (this.stopping.size) await Promise.all([...this.stopping])
         try {
-            const t = store.schema.instances
-            const db = this.vault.store.db
-            store.guard(this.vault.store, () => {
-                for (const r of this.rows.values()) {
-                    db.delete(t).where(and(eq(t.server, r.server), eq(t.scope, r.scope), eq(t.updatedAt, r.updatedAt))).run()
-                }
-            })
+            for (const r of this.rows.values()) store.instances.remove(this.vault.store, r.server, r.scope, r.updatedAt)
         } catch (e) {
             this.log.warn(`could not clear instance status rows: ${message(e)}`)
         }
@@ -204,10 +197,8 @@ class Instances implements Pool, Owner {
             startedAt: i.since ?? null,
             updatedAt: now,
         }
-        const t = store.schema.instances
         try {
-            store.guard(this.vault.store, () => this.vault.store.db.insert(t).values(row)
-                .onConflictDoUpdate({ target: [t.server, t.scope], set: row }).run())
+            store.instances.put(this.vault.store, row)
             this.rows.set(`${row.server}\0${row.scope}`, { server: row.server, scope: row.scope, updatedAt: now })
         } catch (e) {
             this.log.warn(`could not record the state of server ${i.name}: ${message(e)}`)

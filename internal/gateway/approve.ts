@@ -125,7 +125,7 @@ export function answer(s: store.Store, id: number, o: { approve: boolean; by: st
         const r = s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
             .run(o.approve ? "approved" : "denied", o.reason ?? null, o.by, Date.now(), id)
         if (r.changes === 0) return { approval: before, changed: false }
-        store.audit(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
+        store.audit.add(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
         const after = approval(s, id)
         const lease = o.approve && o.lease !== undefined && o.lease > 0 && after ? grant(s, after, o.lease, o.by) : undefined
         return { approval: after, changed: true, ...(lease ? { lease } : {}) }
@@ -137,7 +137,7 @@ function grant(s: store.Store, a: Approval, ms: number, by: string): Lease {
     const now = Date.now()
     const id = Number(s.sqlite.prepare("INSERT INTO leases (workspace, server, scope, approval, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
         .run(a.workspace, a.server, a.scope, a.id, now, now + ms).lastInsertRowid)
-    store.audit(s, {
+    store.audit.add(s, {
         action: "lease", actor: by, tool: a.tool, server: a.server, scope: a.scope || undefined, workspace: a.workspace || undefined,
         status: "granted", detail: { lease: id, approval: a.id, expires: now + ms },
     })
@@ -151,7 +151,7 @@ export function revoke(s: store.Store, id: number, by: string): { lease?: Lease;
         const row = s.sqlite.prepare("SELECT * FROM leases WHERE id = ?").get(id) as Record<string, unknown> | undefined
         const lease = row && leaseRow(row)
         if (r.changes > 0 && lease) {
-            store.audit(s, { action: "revoke", actor: by, server: lease.server, scope: lease.scope || undefined, status: "ok", detail: { lease: id, workspace: lease.workspace } })
+            store.audit.add(s, { action: "revoke", actor: by, server: lease.server, scope: lease.scope || undefined, status: "ok", detail: { lease: id, workspace: lease.workspace } })
         }
         return { lease, changed: r.changes > 0 }
     }).immediate())

@@ -2,7 +2,7 @@ import type * as redact from "../redact/index.ts"
 import * as store from "../store/index.ts"
 
 /** One audit row as the gateway writes it; never a value, only names. */
-export type Row = store.Row
+export type Row = store.audit.Row
 
 // rows wait this long to be written together: one transaction per batch, never one per call
 const flushDelay = 25
@@ -39,7 +39,7 @@ export class Trail {
         this.queue = []
         try {
             // audit rows' one scrubbing point: a row holds names, never a value, and this makes sure
-            store.audit(this.s, ...rows.map(r => this.registry.scrubObject(r)))
+            store.audit.add(this.s, ...rows.map(r => this.registry.scrubObject(r)))
         } catch (e) {
             this.warn(`could not write ${rows.length} audit rows: ${e instanceof Error ? e.message : String(e)}`)
         }
@@ -51,13 +51,11 @@ export class Trail {
      */
     prune(days: number, now = Date.now()): number {
         const before = now - days * 86_400_000
-        return store.guard(this.s, () => this.s.sqlite.transaction(() => {
-            const n = this.s.sqlite.prepare("DELETE FROM audit WHERE time < ?").run(before).changes
-            this.s.sqlite.prepare("DELETE FROM approvals WHERE status != 'pending' AND created_at < ?").run(before)
-            // a call whose serve went away before the answer: nobody waits for it any more
-            this.s.sqlite.prepare("UPDATE approvals SET status = 'expired', reason = 'nobody waits for it any more' WHERE status = 'pending' AND expires_at < ?").run(now)
-            this.s.sqlite.prepare("DELETE FROM leases WHERE expires_at < ?").run(before)
+        return store.atomic(this.s, () => {
+            const n = store.audit.prune(this.s, before)
+            // a pending call whose serve went away before the answer: nobody waits for it any more
+            store.approvals.prune(this.s, before, now)
             return n
-        })())
+        })
     }
 }

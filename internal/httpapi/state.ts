@@ -1,4 +1,3 @@
-import { and, desc, eq, lt, type SQL } from "drizzle-orm"
 import * as config from "../config/index.ts"
 import type * as gateway from "../gateway/index.ts"
 import type * as secrets from "../secrets/index.ts"
@@ -111,14 +110,7 @@ export function servers(c: config.Config, gw: gateway.Gateway): Server[] {
 export interface AuditFilter { action?: string; actor?: string; server?: string; scope?: string; tool?: string; status?: string; before?: number; limit?: number }
 
 /** The audit trail, newest first. */
-export function audit(s: store.Store, f: AuditFilter): Array<typeof store.schema.audit.$inferSelect> {
-    const t = store.schema.audit
-    const where: SQL[] = []
-    for (const k of ["action", "actor", "server", "scope", "tool", "status"] as const) {
-        const v = f[k]
-        if (v !== undefined && v !== "") where.push(eq(t[k], v))
-    }
-    if (f.before !== undefined) where.push(lt(t.id, f.before))
-    const limit = Math.max(1, Math.min(500, f.limit ?? 100))
-    return s.db.select().from(t).where(where.length > 0 ? and(...where) : undefined).orderBy(desc(t.id)).limit(limit).all()
+export function audit(s: store.Store, f: AuditFilter): store.audit.Stored[] {
+    const { limit, ...filter } = f
+    return store.audit.newest(s, filter, Math.max(1, Math.min(500, limit ?? 100)))
 }

@@ -1,4 +1,4 @@
-import { DecryptError, message } from "./errors.ts"
+import { DecryptError, hinted, message } from "./errors.ts"
 import type { Identity } from "./identity.ts"
 
 /** The plaintext's first line: it binds a ciphertext to its row, so a row moved elsewhere is refused. */
@@ -6,18 +6,37 @@ export function header(scope: string, key: string): string {
     return `mcplexer-secret/v1 ${scope} ${key}\n`
 }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+/** A row as the vault stores it: the age file and the MAC that says we wrote it. */
+export interface Sealed { recipient: string; ciphertext: Buffer; mac: Buffer }
 
-/** Encrypts `value` for (scope, key) to the identity's own recipient. */
-export async function seal(id: Identity, scope: string, key: string, value: string): Promise<Buffer> {
+/** A row as read back; `mac` is null on a row written before rows were authenticated. */
+export interface Stored { scope: string; key: string; recipient: string; ciphertext: Uint8Array; mac: Uint8Array | null }
+
+/**
+ * What a row's MAC covers: a label, then scope, key and ciphertext, each preceded by its length
+ * (4 bytes, big-endian), so that no two rows have the same message.
+ */
+export function signed(scope: string, key: string, ciphertext: Uint8Array): Buffer {
+    const parts = [Buffer.from("mcplexer-row/v1"), Buffer.from(scope), Buffer.from(key), ciphertext]
+    const out = Buffer.alloc(parts.reduce((n, p) => n + 4 + p.length, 0))
+    let at = 0
+    for (const p of parts) {
+        at = out.writeUInt32BE(p.length, at)
+        out.set(p, at)
+        at += p.length
+    }
+    return out
+}
+
+/** Encrypts `value` (any bytes) for (scope, key) to the identity's own recipient, and authenticates the row. */
+export async function seal(id: Identity, scope: string, key: string, value: Uint8Array): Promise<Sealed> {
     const head = Buffer.from(header(scope, key))
-    const body = Buffer.from(value, "utf8")
-    const plain = new Uint8Array(head.length + body.length)
+    const plain = new Uint8Array(head.length + value.length)
     plain.set(head)
-    plain.set(body, head.length)
-    body.fill(0)
+    plain.set(value, head.length)
     try {
-        return Buffer.from(await id.encrypt(plain))
+        const ciphertext = Buffer.from(await id.encrypt(plain))
+        return { recipient: id.recipient, ciphertext, mac: await id.sign(signed(scope, key, ciphertext)) }
     } finally {
         plain.fill(0)
     }
@@ -29,18 +48,27 @@ export function name(scope: string, key: string): string {
 }
 
 /**
- * Decrypts the ciphertext of row (scope, key) and checks that it was made for that row. Every
- * failure is a DecryptError naming the row; its message never holds any of the plaintext.
+ * Checks that row (scope, key) was written by the holder of our identity (its MAC), decrypts it
+ * and checks that it was made for that row; returns the value's bytes. Every failure is a
+ * DecryptError naming the row; its message never holds any of the plaintext. `o.legacy` lets a
+ * row without a MAC through (for `upgrade` alone).
  */
-export async function open(id: Identity, scope: string, key: string, recipient: string, ciphertext: Uint8Array): Promise<string> {
-    if (recipient !== id.recipient) throw wrongKey(id, scope, key, recipient)
+export async function open(id: Identity, r: Stored, o: { legacy?: boolean } = {}): Promise<Buffer> {
+    const { scope, key } = r
+    if (r.recipient !== id.recipient) throw wrongKey(id, scope, key, r.recipient)
+    if (r.mac === null) {
+        if (!o.legacy) throw unauthenticated(scope, key)
+    } else if (!await id.verify(signed(scope, key, r.ciphertext), r.mac)) {
+        throw new DecryptError(scope, key, `secret ${name(scope, key)} fails its authentication check: it was not written with the key ${JSON.stringify(id.path)}`,
+            `anyone who can write the database can encrypt to the public key, so this row may be forged; check who can write it, ` +
+            `then store the value again with: mcplexer secret put ${scope} ${key}`)
+    }
     let plain: Uint8Array
     try {
-        plain = await id.decrypt(ciphertext)
+        plain = await id.decrypt(r.ciphertext)
     } catch (e) {
-        // the recipient column matched, so a failure here is damage, whatever typage calls it
-        const why = message(e)
-        throw new DecryptError(scope, key, `cannot decrypt secret ${name(scope, key)}: ${why}`,
+        // the recipient column matched, so a failure here is damage, whatever the reader calls it
+        throw new DecryptError(scope, key, `cannot decrypt secret ${name(scope, key)}: ${message(e)}`,
             `the stored ciphertext was damaged or tampered with; store the value again with: mcplexer secret put ${scope} ${key}`, { cause: e })
     }
     try {
@@ -53,15 +81,39 @@ export async function open(id: Identity, scope: string, key: string, recipient: 
             throw new DecryptError(scope, key, `the ciphertext stored as secret ${name(scope, key)} ${where}`,
                 `a row was copied or moved inside the database; store the value again with: mcplexer secret put ${scope} ${key}`)
         }
-        try {
-            return utf8.decode(plain.subarray(nl + 1))
-        } catch (e) {
-            throw new DecryptError(scope, key, `secret ${name(scope, key)} is not valid UTF-8`,
-                `store the value again with: mcplexer secret put ${scope} ${key}`, { cause: e })
-        }
+        return Buffer.from(plain.subarray(nl + 1))
     } finally {
         plain.fill(0)
     }
+}
+
+/** A row written before rows carried a MAC: never trusted until the key's holder vouches for it. */
+export function unauthenticated(scope: string, key: string): DecryptError {
+    return new DecryptError(scope, key, `secret ${name(scope, key)} was stored before rows were authenticated, and is not trusted`,
+        "if the secrets stored before this version are yours, authenticate them once with: mcplexer key upgrade (it lists each one)")
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
+
+/**
+ * A value as text, for what only carries text: environment variables (Node passes them as UTF-8
+ * and cannot hold NUL), HTTP headers and tool-call arguments. A value that is not UTF-8 is refused
+ * here, at the moment it would be injected, rather than changed; `secret get` prints its bytes.
+ */
+export function text(scope: string, key: string, value: Uint8Array, server?: string): string {
+    const to = server === undefined ? "" : ` to server ${JSON.stringify(server)}`
+    let s: string
+    try {
+        s = utf8.decode(value)
+    } catch (e) {
+        throw hinted(`secret ${name(scope, key)} is not UTF-8 text, so it cannot be passed${to} as an environment variable, header or argument`,
+            `these carry text only; \`mcplexer secret get ${scope} ${key}\` prints its exact bytes, or store it encoded (e.g. base64)`, { cause: e })
+    }
+    if (s.includes("\0")) {
+        throw hinted(`secret ${name(scope, key)} contains a NUL byte, so it cannot be passed${to} as an environment variable, header or argument`,
+            `store it encoded (e.g. base64): mcplexer secret put ${scope} ${key}`)
+    }
+    return s
 }
 
 /** Our key is not the one the row was encrypted to. */

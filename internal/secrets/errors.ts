@@ -58,3 +58,8 @@ export function hinted(message: string, hint: string, options?: ErrorOptions): E
 export function message(e: unknown): string {
     return e instanceof Error ? e.message : String(e)
 }
+
+/** The error for a (scope, key) that is not stored. */
+export function notFound(scope: string, key: string): NotFoundError {
+    return new NotFoundError(`secret ${JSON.stringify(`${scope}/${key}`)} not found`, `list what is stored with: mcplexer secret list ${scope}`)
+}

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto"
+import { createHash, webcrypto } from "node:crypto"
 // typage's own dependency (it exports no bech32 helper); used to get the raw X25519 scalar
 import { bech32 } from "@scure/base"
 import type * as typage from "age-encryption"
@@ -19,6 +19,25 @@ export interface Identity {
     decrypt(file: Uint8Array): Promise<Uint8Array>
     /** an age file of `plain`, encrypted to this identity */
     encrypt(plain: Uint8Array): Promise<Uint8Array>
+    /** HMAC-SHA256 of `data` under the row key derived from this identity (see `rowKey`) */
+    sign(data: Uint8Array): Promise<Buffer>
+    /** whether `mac` is `sign(data)`, compared in constant time */
+    verify(data: Uint8Array, mac: Uint8Array): Promise<boolean>
+}
+
+// the HKDF info of the key that authenticates rows: a new purpose gets a new label, never this one
+const rowInfo = Buffer.from("mcplexer-row-mac/v1")
+
+/**
+ * The key that authenticates rows: HKDF-SHA256 of the identity's secret bytes (for X25519 the
+ * 32-byte scalar), no salt, info "mcplexer-row-mac/v1", imported as a non-extractable HMAC key.
+ * Only the holder of the identity can make it, unlike an age file, which anyone with the public
+ * key can make. The caller may wipe `secret` afterwards.
+ */
+async function rowKey(secret: Uint8Array): Promise<webcrypto.CryptoKey> {
+    const ikm = await webcrypto.subtle.importKey("raw", secret, "HKDF", false, ["deriveKey"])
+    return webcrypto.subtle.deriveKey({ name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: rowInfo }, ikm,
+        { name: "HMAC", hash: "SHA-256", length: 256 }, false, ["sign", "verify"])
 }
 
 // typage: loaded when a value is encrypted or a key generated, never by a plain read
@@ -72,42 +91,16 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     const { secret, created } = parse(Buffer.from(bytes).toString("utf8"), path)
     const malformed = (e: unknown) => hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`,
         "it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen", { cause: e })
-    let recipient: string
-    let decrypt: Identity["decrypt"]
-    if (secret.startsWith("AGE-SECRET-KEY-PQ-1")) {
-        const t = await lib()
-        try {
-            recipient = await t.identityToRecipient(secret)
-        } catch (e) {
-            throw malformed(e)
-        }
-        let d: typage.Decrypter | undefined
-        decrypt = async file => {
-            if (d === undefined) {
-                d = new t.Decrypter()
-                d.addIdentity(secret)
-            }
-            return drain(d, file)
-        }
-    } else {
-        let key: age.X25519
-        let raw: Uint8Array | undefined
-        try {
-            const d = bech32.decodeToBytes(secret)
-            raw = d.bytes
-            if (d.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || raw.length !== 32) throw new Error("wrong prefix or length")
-            key = await age.x25519(raw)
-        } catch (e) {
-            throw malformed(e)
-        } finally {
-            raw?.fill(0)
-        }
-        recipient = bech32.encodeFromBytes("age", key.public)
-        decrypt = file => age.decrypt(key, file)
-    }
+    const { recipient, decrypt, mac } = secret.startsWith("AGE-SECRET-KEY-PQ-1") ? await postQuantum(secret, malformed) : await x25519(secret, malformed)
     let e: typage.Encrypter | undefined
     const id: Identity = {
         path, recipient, digest: digest(bytes), decrypt,
+        async sign(data) {
+            return Buffer.from(await webcrypto.subtle.sign("HMAC", mac, data))
+        },
+        verify(data, tag) {
+            return webcrypto.subtle.verify("HMAC", mac, tag, data)
+        },
         async encrypt(plain) {
             if (e === undefined) {
                 e = new (await lib()).Encrypter()
@@ -118,6 +111,47 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     }
     if (created !== undefined) id.created = created
     return id
+}
+
+/** What each kind of key gives an Identity. */
+interface Parts { recipient: string; decrypt: Identity["decrypt"]; mac: webcrypto.CryptoKey }
+
+async function x25519(secret: string, malformed: (e: unknown) => Error): Promise<Parts> {
+    let raw: Uint8Array | undefined
+    try {
+        const d = bech32.decodeToBytes(secret)
+        raw = d.bytes
+        if (d.prefix.toUpperCase() !== "AGE-SECRET-KEY-" || raw.length !== 32) throw new Error("wrong prefix or length")
+        const key = await age.x25519(raw)
+        return { recipient: bech32.encodeFromBytes("age", key.public), decrypt: file => age.decrypt(key, file), mac: await rowKey(raw) }
+    } catch (e) {
+        throw malformed(e)
+    } finally {
+        raw?.fill(0)
+    }
+}
+
+async function postQuantum(secret: string, malformed: (e: unknown) => Error): Promise<Parts> {
+    const t = await lib()
+    let recipient: string
+    try {
+        recipient = await t.identityToRecipient(secret)
+    } catch (e) {
+        throw malformed(e)
+    }
+    // typage keeps a post-quantum key as its string: its bytes are the secret here
+    const text = Buffer.from(secret)
+    const mac = await rowKey(text)
+    text.fill(0)
+    let d: typage.Decrypter | undefined
+    const decrypt: Identity["decrypt"] = async file => {
+        if (d === undefined) {
+            d = new t.Decrypter()
+            d.addIdentity(secret)
+        }
+        return drain(d, file)
+    }
+    return { recipient, decrypt, mac }
 }
 
 /**

@@ -10,17 +10,13 @@
 import { existsSync, linkSync, mkdirSync, renameSync, unlinkSync } from "node:fs"
 import { dirname } from "node:path"
 import type * as config from "../config/index.ts"
-import * as store from "../store/conn.ts"
+import * as store from "../store/index.ts"
 import { hinted } from "./errors.ts"
 import { readPrivate, sweep, syncDir, writeNew } from "./file.ts"
 import * as identity from "./identity.ts"
+import { cache, nextPath } from "./loaded.ts"
 
-const cache = new Map<string, Promise<identity.Identity>>()
-
-/** Where the next identity waits during a rotation. */
-export function nextPath(key: string): string {
-    return `${key}.new`
-}
+export { nextPath }
 
 /** Where the identity replaced by the one created at `created` is kept. */
 export function oldPath(key: string, created: Date): string {
@@ -28,7 +24,7 @@ export function oldPath(key: string, created: Date): string {
 }
 
 /** The identity of `paths`, loaded once per process (and created first when `create` allows it). */
-export function get(paths: config.Paths, s: store.Conn, o: { create?: boolean }): Promise<identity.Identity> {
+export function get(paths: config.Paths, s: store.Store, o: { create?: boolean }): Promise<identity.Identity> {
     let p = cache.get(paths.key)
     if (p === undefined) {
         const q = read(paths, s, o)
@@ -50,7 +46,7 @@ export function set(id: identity.Identity): void {
  * Reads the key file again because the rows name another recipient than `stale`: another process
  * may have rotated the key (or left a rotation for us to finish).
  */
-export async function reload(paths: config.Paths, s: store.Conn, stale: identity.Identity): Promise<identity.Identity> {
+export async function reload(paths: config.Paths, s: store.Store, stale: identity.Identity): Promise<identity.Identity> {
     if (existsSync(nextPath(paths.key))) await recover(paths, s)
     const bytes = readPrivate(paths.key)
     if (bytes === undefined || identity.digest(bytes) === stale.digest) return stale
@@ -58,14 +54,6 @@ export async function reload(paths: config.Paths, s: store.Conn, stale: identity
     bytes.fill(0)
     set(id)
     return id
-}
-
-/** The smallest and largest recipient of all rows (two index lookups), or undefined when there are none. */
-export function recipients(s: store.Conn): { min: string; max: string } | undefined {
-    // two statements: SQLite answers a lone min() or max() from the index, not both at once
-    const lo = s.sqlite.prepare("SELECT min(recipient) FROM secrets").pluck().get() as string | null
-    const hi = s.sqlite.prepare("SELECT max(recipient) FROM secrets").pluck().get() as string | null
-    return lo === null || hi === null ? undefined : { min: lo, max: hi }
 }
 
 /**
@@ -104,7 +92,7 @@ function unwritable(path: string, dir: string, e: unknown): Error {
         `make ${JSON.stringify(dir)} writable, or set MCPLEXER_AGE_KEY to an existing age key file`, { cause: e })
 }
 
-async function read(paths: config.Paths, s: store.Conn, o: { create?: boolean }): Promise<identity.Identity> {
+async function read(paths: config.Paths, s: store.Store, o: { create?: boolean }): Promise<identity.Identity> {
     if (!existsSync(paths.key)) {
         if (paths.keyExplicit) throw explicitMissing(paths.key)
         if (!o.create) throw hinted(`no key file at ${JSON.stringify(paths.key)}`, "create one with: mcplexer init")
@@ -131,7 +119,7 @@ function same(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
  * stopped), finish that rotation; otherwise it is stale (a rotation stopped before its commit, or
  * is about to commit and will notice) and is removed.
  */
-export async function recover(paths: config.Paths, s: store.Conn): Promise<void> {
+export async function recover(paths: config.Paths, s: store.Store): Promise<void> {
     const next = nextPath(paths.key)
     for (let attempt = 0; attempt < 5; attempt++) {
         const n = readPrivate(next)
@@ -140,9 +128,9 @@ export async function recover(paths: config.Paths, s: store.Conn): Promise<void>
         // a key we cannot parse was never written by a rotation (it links only complete files)
         const nId = await identity.load(n, next).catch(() => undefined)
         const kId = k === undefined ? undefined : await identity.load(k, paths.key)
-        const settled = store.guard(s, () => s.sqlite.transaction(() => {
+        const settled = store.atomic(s, () => {
             if (!same(readPrivate(next), n) || !same(readPrivate(paths.key), k)) return false
-            const rows = recipients(s)
+            const rows = store.secrets.recipients(s)
             if (nId !== undefined && rows?.min === nId.recipient && rows.max === nId.recipient && kId?.recipient !== nId.recipient) {
                 install(paths.key, nId.created ?? new Date())
             } else {
@@ -150,7 +138,7 @@ export async function recover(paths: config.Paths, s: store.Conn): Promise<void>
                 syncDir(dirname(next))
             }
             return true
-        }).immediate())
+        })
         n.fill(0)
         k?.fill(0)
         if (settled) return
@@ -187,9 +175,9 @@ function install(key: string, created: Date): string {
  * file bytes are `next`. Returns where the old key is kept. Another process may have finished it
  * for us (see `recover`).
  */
-export function finish(key: string, s: store.Conn, next: Uint8Array, recipient: string, created: Date): string {
-    return store.guard(s, () => s.sqlite.transaction(() => {
-        const rows = recipients(s)
+export function finish(key: string, s: store.Store, next: Uint8Array, recipient: string, created: Date): string {
+    return store.atomic(s, () => {
+        const rows = store.secrets.recipients(s)
         if (rows !== undefined && (rows.min !== recipient || rows.max !== recipient)) {
             throw hinted("the key rotation was undone by another process before it finished", "run it again")
         }
@@ -202,5 +190,5 @@ export function finish(key: string, s: store.Conn, next: Uint8Array, recipient: 
             throw hinted(`another key rotation of ${JSON.stringify(key)} is in progress`, "try again when it is done")
         }
         return install(key, created)
-    }).immediate())
+    })
 }

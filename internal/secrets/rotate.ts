@@ -1,4 +1,3 @@
-import { and, eq } from "drizzle-orm"
 import type * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import * as cipher from "./cipher.ts"
@@ -28,20 +27,21 @@ class Retry extends Error {}
  * store is left wholly old or wholly new, and the next load finishes or discards what was left.
  */
 export async function rotate(paths: config.Paths, s: store.Store, actor: string, step?: (at: Step) => void): Promise<Rotated> {
-    const t = store.schema.secrets
     const next = keyring.nextPath(paths.key)
     for (let attempt = 0; attempt < 3; attempt++) {
         let current = await keyring.get(paths, s, {})
-        const rows = store.guard(s, () => s.db.select().from(t).all())
+        const rows = store.secrets.rows(s)
         if (rows.some(r => r.recipient !== current.recipient)) current = await keyring.reload(paths, s, current)
-        const values = await Promise.all(rows.map(r => cipher.open(current, r.scope, r.key, r.recipient, r.ciphertext)))
+        // every row's MAC is checked here: a forged row (or one never upgraded) stops the rotation
+        const values = await Promise.all(rows.map(r => cipher.open(current, r)))
         step?.("decrypted")
 
         const created = new Date()
         const fresh = await identity.generate(created)
         const id = await identity.load(fresh.bytes, paths.key)
-        const sealed = await Promise.all(rows.map((r, i) => cipher.seal(id, r.scope, r.key, values[i] ?? "")))
-        values.fill("")
+        // new ciphertexts, and new MACs under the new identity's row key
+        const sealed = await Promise.all(rows.map((r, i) => cipher.seal(id, r.scope, r.key, values[i] ?? Buffer.alloc(0))))
+        for (const v of values) v.fill(0)
         step?.("encrypted")
 
         // staged before the commit, so that a commit is never left without its key on disk
@@ -75,32 +75,48 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
  * The one transaction that moves every row to the new recipient. It aborts (Retry) when the
  * staged key is gone (another process judged it stale) or when a row changed since it was read.
  */
-function commit(s: store.Store, next: string, bytes: Uint8Array, rows: Array<typeof store.schema.secrets.$inferSelect>,
-    sealed: Buffer[], id: identity.Identity, from: identity.Identity, actor: string): void {
-    const t = store.schema.secrets
+function commit(s: store.Store, next: string, bytes: Uint8Array, rows: store.secrets.Row[],
+    sealed: cipher.Sealed[], id: identity.Identity, from: identity.Identity, actor: string): void {
     // this commit is the moment of truth: make it durable against power loss, not only a crash
-    s.sqlite.pragma("synchronous = FULL")
-    try {
-        store.guard(s, () => s.db.transaction(() => {
-            const staged = readPrivate(next)
-            if (staged === undefined || Buffer.compare(staged, bytes) !== 0) throw new Retry()
-            for (const [i, r] of rows.entries()) {
-                const c = sealed[i]
-                if (c === undefined) throw new Error("internal: a sealed value is missing")
-                const res = s.db.update(t).set({ recipient: id.recipient, ciphertext: c })
-                    .where(and(eq(t.scope, r.scope), eq(t.key, r.key), eq(t.ciphertext, r.ciphertext))).run()
-                if (res.changes === 0) {
-                    const still = s.db.select({ scope: t.scope }).from(t).where(and(eq(t.scope, r.scope), eq(t.key, r.key))).get()
-                    // deleted meanwhile: fine; replaced meanwhile: re-read everything
-                    if (still !== undefined) throw new Retry()
-                }
-            }
-            const all = keyring.recipients(s)
-            // a row put meanwhile, still encrypted to the old key
-            if (all !== undefined && (all.min !== id.recipient || all.max !== id.recipient)) throw new Retry()
-            store.audit(s, { action: "rotate", actor, status: "ok", detail: { count: rows.length, from: from.recipient, to: id.recipient } })
-        }, { behavior: "immediate" }))
-    } finally {
-        s.sqlite.pragma("synchronous = NORMAL")
-    }
+    store.durable(s, () => store.atomic(s, () => {
+        const staged = readPrivate(next)
+        if (staged === undefined || Buffer.compare(staged, bytes) !== 0) throw new Retry()
+        for (const [i, r] of rows.entries()) {
+            const c = sealed[i]
+            if (c === undefined) throw new Error("internal: a sealed value is missing")
+            // deleted meanwhile: fine; replaced meanwhile: re-read everything
+            if (!store.secrets.reseal(s, r, c) && store.secrets.has(s, r.scope, r.key)) throw new Retry()
+        }
+        const all = store.secrets.recipients(s)
+        // a row put meanwhile, still encrypted to the old key
+        if (all !== undefined && (all.min !== id.recipient || all.max !== id.recipient)) throw new Retry()
+        store.audit.add(s, { action: "rotate", actor, status: "ok", detail: { count: rows.length, from: from.recipient, to: id.recipient } })
+    }))
+}
+
+/**
+ * Gives a MAC to every row written before rows carried one (see Vault.upgrade). Each is decrypted
+ * with our key first, which proves both the key and the row's binding to its scope and key; a
+ * row that fails stays as it was and stops the upgrade.
+ */
+export async function upgrade(paths: config.Paths, s: store.Store, actor: string): Promise<Array<{ scope: string; key: string }>> {
+    let id = await keyring.get(paths, s, {})
+    const rows = store.secrets.rows(s).filter(r => r.mac === null)
+    if (rows.some(r => r.recipient !== id.recipient)) id = await keyring.reload(paths, s, id)
+    const macs = await Promise.all(rows.map(async r => {
+        const value = await cipher.open(id, r, { legacy: true })
+        value.fill(0)
+        return id.sign(cipher.signed(r.scope, r.key, r.ciphertext))
+    }))
+    const done = store.atomic(s, () => {
+        const out: Array<{ scope: string; key: string }> = []
+        for (const [i, r] of rows.entries()) {
+            const mac = macs[i]
+            // changed meanwhile: whoever changed it wrote a MAC (or it is gone)
+            if (mac !== undefined && store.secrets.reseal(s, r, { recipient: r.recipient, ciphertext: r.ciphertext, mac })) out.push({ scope: r.scope, key: r.key })
+        }
+        if (out.length > 0) store.audit.add(s, { action: "upgrade", actor, status: "ok", detail: { rows: out.map(r => `${r.scope}/${r.key}`) } })
+        return out
+    })
+    return done
 }

@@ -1,159 +1,213 @@
-import { and, asc, eq } from "drizzle-orm"
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import * as cipher from "./cipher.ts"
-import { hinted, message } from "./errors.ts"
+import { hinted, message, notFound } from "./errors.ts"
 import type { Identity } from "./identity.ts"
 import * as keyring from "./keyring.ts"
-import { fetch, notFound } from "./read.ts"
 import type { Rotated, Step } from "./rotate.ts"
 
 /** One stored secret as `list` shows it: never its value. */
-export interface Entry {
-    scope: string
-    key: string
-    updatedAt: Date
-    /** the public key the value is encrypted to */
-    recipient: string
-}
+export type Entry = store.secrets.Entry
 
 /** The secrets of one database, encrypted to one age identity. */
 export interface Vault {
     readonly store: store.Store
     /** The public key new values are encrypted to (loads the identity). */
     recipient(): Promise<string>
-    /** Stores a value; true when it replaced one. The value is never logged nor audited. */
-    put(scope: string, key: string, value: string): Promise<boolean>
-    /** One value, decrypted. NotFoundError when not stored, DecryptError when it cannot be read. */
+    /**
+     * Stores a value: any bytes but NUL (a string is stored as UTF-8); true when it replaced one.
+     * The value is never logged nor audited.
+     */
+    put(scope: string, key: string, value: string | Uint8Array): Promise<boolean>
+    /** One value as text, to inject. NotFoundError when not stored, DecryptError when it cannot be read, an error when it is not UTF-8. */
     get(scope: string, key: string): Promise<string>
+    /** One value's exact bytes. NotFoundError when not stored, DecryptError when it cannot be read. */
+    bytes(scope: string, key: string): Promise<Buffer>
     /** What is stored, sorted by scope and key; never decrypts and never loads the key. */
     list(scope?: string): Entry[]
     /** Removes one value; NotFoundError when not stored. */
     delete(scope: string, key: string): void
-    /** Every key of a scope, decrypted; one audit row (scope, keys, server, reason), never values. */
+    /** Every key of a scope, decrypted, as text to inject; one audit row (scope, keys, server, reason), never values. */
     scope(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>>
     /**
      * Re-encrypts every secret to a new identity and keeps the old key file beside the new one.
      * `o.step` is called at each stage (for crash tests).
      */
     rotate(o?: { step?: (at: Step) => void }): Promise<Rotated>
+    /**
+     * Authenticates the rows written before rows carried a MAC, once, by the key's holder: each is
+     * decrypted with our key (which proves the key and the row's binding) and given its MAC.
+     * Returns their names, for the person who vouches for them to see.
+     */
+    upgrade(): Promise<Array<{ scope: string; key: string }>>
     close(): void
 }
 
 // text that UTF-8 cannot carry byte for byte (checked without copying the value)
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
-function name(scope: string, key: string): string {
-    return JSON.stringify(`${scope}/${key}`)
-}
-
 /**
  * Opens the vault of `paths`: the database now, the identity on first need. With `create`, a
  * missing identity at the default path is created then; an explicit MCPLEXER_AGE_KEY never is.
  */
 export function open(paths: config.Paths, o: { actor: string; create?: boolean }): Vault {
-    const s = store.open(paths.db)
-    const t = store.schema.secrets
-    const { actor } = o
-    const opts = o.create === undefined ? {} : { create: o.create }
+    return new Local(paths, store.open(paths.db), o.actor, o.create === undefined ? {} : { create: o.create })
+}
 
-    const identity = (): Promise<Identity> => keyring.get(paths, s, opts)
-    /** The identity that reads rows encrypted to `recipients`: ours, or a fresher one if another process rotated. */
-    const reader = async (...recipients: string[]): Promise<Identity> => {
-        const id = await identity()
-        return recipients.every(r => r === id.recipient) ? id : keyring.reload(paths, s, id)
+/** The vault of one local database. */
+class Local implements Vault {
+    readonly store: store.Store
+    private readonly paths: config.Paths
+    private readonly actor: string
+    private readonly opts: { create?: boolean }
+
+    constructor(paths: config.Paths, s: store.Store, actor: string, opts: { create?: boolean }) {
+        this.paths = paths
+        this.store = s
+        this.actor = actor
+        this.opts = opts
     }
-    const audit = (row: Omit<store.Row, "actor">) => store.audit(s, { ...row, actor })
-    const guard = <T>(fn: () => T): T => store.guard(s, fn)
-    const failed = (e: unknown) => ({ error: message(e) })
 
-    return {
-        store: s,
+    private identity(): Promise<Identity> {
+        return keyring.get(this.paths, this.store, this.opts)
+    }
 
-        async recipient() {
-            return (await identity()).recipient
-        },
+    /** The identity that reads rows encrypted to `recipients`: ours, or a fresher one if another process rotated. */
+    private async reader(...recipients: string[]): Promise<Identity> {
+        const id = await this.identity()
+        return recipients.every(r => r === id.recipient) ? id : keyring.reload(this.paths, this.store, id)
+    }
 
-        async put(scope, key, value) {
-            config.checkName("scope", scope)
-            config.checkName("key", key)
-            if (value === "") throw hinted(`value of secret ${name(scope, key)} is empty`, `to remove it: mcplexer secret delete ${scope} ${key}`)
-            if (value.includes("\0")) throw hinted(`value of secret ${name(scope, key)} contains a NUL byte`, "secrets become environment variables, which cannot hold NUL bytes")
-            if (loneSurrogate.test(value)) throw hinted(`value of secret ${name(scope, key)} is not valid Unicode text`, "store text (UTF-8); encode binary values as base64 first")
-            let id = await identity()
-            for (let attempt = 0; ; attempt++) {
-                const sealed = await cipher.seal(id, scope, key, value)
-                const now = new Date()
-                const wrote = guard(() => s.db.transaction(() => {
-                    const rows = keyring.recipients(s)
-                    if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
-                    const before = s.db.select({ scope: t.scope }).from(t).where(and(eq(t.scope, scope), eq(t.key, key))).get()
-                    s.db.insert(t).values({ scope, key, recipient: id.recipient, ciphertext: sealed, createdAt: now, updatedAt: now })
-                        .onConflictDoUpdate({ target: [t.scope, t.key], set: { recipient: id.recipient, ciphertext: sealed, updatedAt: now } }).run()
-                    audit({ action: "put", scope, key, status: "ok", detail: { replaced: before !== undefined } })
-                    return before !== undefined
-                }, { behavior: "immediate" }))
-                if (typeof wrote === "boolean") return wrote
-                // the other rows are encrypted to another key: perhaps another process rotated it
-                const other = wrote.min === id.recipient ? wrote.max : wrote.min
-                const fresher = await keyring.reload(paths, s, id)
-                if (fresher === id || attempt > 0) {
-                    audit({ action: "put", scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
-                    throw hinted(`the secrets in ${JSON.stringify(s.path)} are encrypted to ${other}, but the key file ${JSON.stringify(id.path)} is ${id.recipient}`,
-                        `set MCPLEXER_AGE_KEY to the key file of ${other}`)
-                }
-                id = fresher
+    private audit(row: Omit<store.audit.Row, "actor">): void {
+        store.audit.add(this.store, { ...row, actor: this.actor })
+    }
+
+    async recipient(): Promise<string> {
+        return (await this.identity()).recipient
+    }
+
+    async put(scope: string, key: string, value: string | Uint8Array): Promise<boolean> {
+        config.checkName("scope", scope)
+        config.checkName("key", key)
+        if (typeof value === "string" && loneSurrogate.test(value)) {
+            throw hinted(`value of secret ${cipher.name(scope, key)} is not valid Unicode text`, "give it as bytes (a file or stdin) or as text")
+        }
+        const data = typeof value === "string" ? Buffer.from(value, "utf8") : value
+        try {
+            return await this.write(scope, key, data)
+        } finally {
+            if (data !== value) data.fill(0)
+        }
+    }
+
+    private async write(scope: string, key: string, value: Uint8Array): Promise<boolean> {
+        if (value.length === 0) throw hinted(`value of secret ${cipher.name(scope, key)} is empty`, `to remove it: mcplexer secret delete ${scope} ${key}`)
+        if (value.includes(0)) {
+            throw hinted(`value of secret ${cipher.name(scope, key)} contains a NUL byte; nothing was stored`,
+                "secrets become environment variables and headers, which cannot hold NUL: store it encoded (e.g. base64)")
+        }
+        const s = this.store
+        let id = await this.identity()
+        for (let attempt = 0; ; attempt++) {
+            const sealed = await cipher.seal(id, scope, key, value)
+            const wrote = store.atomic(s, () => {
+                const rows = store.secrets.recipients(s)
+                if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
+                const replaced = store.secrets.put(s, { scope, key, ...sealed })
+                this.audit({ action: "put", scope, key, status: "ok", detail: { replaced } })
+                return replaced
+            })
+            if (typeof wrote === "boolean") return wrote
+            // the other rows are encrypted to another key: perhaps another process rotated it
+            const other = wrote.min === id.recipient ? wrote.max : wrote.min
+            const fresher = await keyring.reload(this.paths, s, id)
+            if (fresher === id || attempt > 0) {
+                this.audit({ action: "put", scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
+                throw hinted(`the secrets in ${JSON.stringify(s.path)} are encrypted to ${other}, but the key file ${JSON.stringify(id.path)} is ${id.recipient}`,
+                    `set MCPLEXER_AGE_KEY to the key file of ${other}`)
             }
-        },
+            id = fresher
+        }
+    }
 
-        get(scope, key) {
-            return fetch(s, paths, scope, key, actor)
-        },
+    async get(scope: string, key: string): Promise<string> {
+        const value = await this.bytes(scope, key)
+        try {
+            return cipher.text(scope, key, value)
+        } finally {
+            value.fill(0)
+        }
+    }
 
-        list(scope) {
-            if (scope !== undefined) config.checkName("scope", scope)
-            const q = s.db.select({ scope: t.scope, key: t.key, updatedAt: t.updatedAt, recipient: t.recipient }).from(t)
-            return guard(() => (scope === undefined ? q : q.where(eq(t.scope, scope))).orderBy(asc(t.scope), asc(t.key)).all())
-        },
+    async bytes(scope: string, key: string): Promise<Buffer> {
+        config.checkName("scope", scope)
+        config.checkName("key", key)
+        const row = store.secrets.get(this.store, scope, key)
+        if (row === undefined) {
+            this.audit({ action: "get", scope, key, status: "missing" })
+            throw notFound(scope, key)
+        }
+        try {
+            const value = await cipher.open(await this.reader(row.recipient), row)
+            this.audit({ action: "get", scope, key, status: "ok" })
+            return value
+        } catch (e) {
+            this.audit({ action: "get", scope, key, status: "error", detail: { error: message(e) } })
+            throw e
+        }
+    }
 
-        delete(scope, key) {
-            config.checkName("scope", scope)
-            config.checkName("key", key)
-            const gone = guard(() => s.db.transaction(() => {
-                const r = s.db.delete(t).where(and(eq(t.scope, scope), eq(t.key, key))).run()
-                audit({ action: "delete", scope, key, status: r.changes > 0 ? "ok" : "missing" })
-                return r.changes > 0
-            }))
-            if (!gone) throw notFound(scope, key)
-        },
+    list(scope?: string): Entry[] {
+        if (scope !== undefined) config.checkName("scope", scope)
+        return store.secrets.list(this.store, scope)
+    }
 
-        async scope(scope, why) {
-            config.checkName("scope", scope)
-            const rows = guard(() => s.db.select().from(t).where(eq(t.scope, scope)).orderBy(asc(t.key)).all())
-            const row = { action: "resolve", scope, ...(why.server === undefined ? {} : { server: why.server }) }
-            const detail = { keys: rows.map(r => r.key), reason: why.reason }
-            try {
-                const out = new Map<string, string>()
-                if (rows.length > 0) {
-                    const id = await reader(...rows.map(r => r.recipient))
-                    const values = await Promise.all(rows.map(r => cipher.open(id, r.scope, r.key, r.recipient, r.ciphertext)))
-                    for (const [i, r] of rows.entries()) out.set(r.key, values[i] ?? "")
+    delete(scope: string, key: string): void {
+        config.checkName("scope", scope)
+        config.checkName("key", key)
+        const gone = store.atomic(this.store, () => {
+            const r = store.secrets.remove(this.store, scope, key)
+            this.audit({ action: "delete", scope, key, status: r ? "ok" : "missing" })
+            return r
+        })
+        if (!gone) throw notFound(scope, key)
+    }
+
+    async scope(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>> {
+        config.checkName("scope", scope)
+        const rows = store.secrets.rows(this.store, scope)
+        const row = { action: "resolve", scope, ...(why.server === undefined ? {} : { server: why.server }) }
+        const detail = { keys: rows.map(r => r.key), reason: why.reason }
+        try {
+            const out = new Map<string, string>()
+            if (rows.length > 0) {
+                const id = await this.reader(...rows.map(r => r.recipient))
+                const values = await Promise.all(rows.map(r => cipher.open(id, r)))
+                try {
+                    for (const [i, r] of rows.entries()) out.set(r.key, cipher.text(r.scope, r.key, values[i] ?? Buffer.alloc(0), why.server))
+                } finally {
+                    for (const v of values) v.fill(0)
                 }
-                audit({ ...row, status: "ok", detail })
-                return out
-            } catch (e) {
-                audit({ ...row, status: "error", detail: { ...detail, ...failed(e) } })
-                throw e
             }
-        },
+            this.audit({ ...row, status: "ok", detail })
+            return out
+        } catch (e) {
+            this.audit({ ...row, status: "error", detail: { ...detail, error: message(e) } })
+            throw e
+        }
+    }
 
-        async rotate(o) {
-            const { rotate } = await import("./rotate.ts")
-            return rotate(paths, s, actor, o?.step)
-        },
+    async rotate(o?: { step?: (at: Step) => void }): Promise<Rotated> {
+        const { rotate } = await import("./rotate.ts")
+        return rotate(this.paths, this.store, this.actor, o?.step)
+    }
 
-        close() {
-            s.close()
-        },
+    async upgrade(): Promise<Array<{ scope: string; key: string }>> {
+        const { upgrade } = await import("./rotate.ts")
+        return upgrade(this.paths, this.store, this.actor)
+    }
+
+    close(): void {
+        this.store.close()
     }
 }

@@ -1,7 +1,10 @@
-import type Database from "better-sqlite3"
-import { guard, type Conn } from "./sqlite.ts"
+/** The queries of the audit table: who did what, where and when; never a secret value. */
+import { and, desc, eq, gt, gte, lt, max, type SQL } from "drizzle-orm"
+import type { Store } from "./open.ts"
+import { guard } from "./sqlite.ts"
+import { audit as t } from "./schema.ts"
 
-/** One audit event. `detail` is stored as JSON and never holds a secret value. */
+/** One audit event to write. `detail` is stored as JSON and never holds a secret value. */
 export interface Row {
     action: string
     actor: string
@@ -19,25 +22,61 @@ export interface Row {
     time?: number
 }
 
-// audit rows are written on every secret read and in batches by serve: a prepared statement keeps that cheap
-const inserts = new WeakMap<Conn, Database.Statement>()
+/** One audit row as read back. */
+export type Stored = typeof t.$inferSelect
 
-/** Appends audit rows, several in one transaction; `detail` never holds a secret value. */
-export function audit(s: Conn, ...rows: Row[]): void {
-    guard(s, () => {
-        let insert = inserts.get(s)
-        if (insert === undefined) {
-            insert = s.sqlite.prepare("INSERT INTO audit (time, action, actor, scope, key, server, tool, status, workspace, route, latency, detail) " +
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-            inserts.set(s, insert)
-        }
-        const stmt = insert
-        const now = Date.now()
-        s.sqlite.transaction(() => {
-            for (const r of rows) {
-                stmt.run(r.time ?? now, r.action, r.actor, r.scope ?? null, r.key ?? null, r.server ?? null, r.tool ?? null, r.status ?? null,
-                    r.workspace ?? null, r.route ?? null, r.latency ?? null, r.detail === undefined ? null : JSON.stringify(r.detail))
-            }
-        })()
-    })
+/** Appends audit rows, all in one statement. */
+export function add(s: Store, ...rows: Row[]): void {
+    if (rows.length === 0) return
+    const now = Date.now()
+    guard(s, () => s.db.insert(t).values(rows.map(r => ({
+        time: new Date(r.time ?? now), action: r.action, actor: r.actor, scope: r.scope ?? null, key: r.key ?? null,
+        server: r.server ?? null, tool: r.tool ?? null, status: r.status ?? null, workspace: r.workspace ?? null,
+        route: r.route ?? null, latency: r.latency ?? null, detail: r.detail ?? null,
+    }))).run())
+}
+
+/** What rows may be chosen by: equal columns, a time and an id range. */
+export interface Filter {
+    action?: string; actor?: string; server?: string; scope?: string; tool?: string; status?: string
+    /** time at or after (ms) */
+    since?: number
+    /** id greater than */
+    after?: number
+    /** id less than */
+    before?: number
+}
+
+function where(f: Filter): SQL | undefined {
+    const w: SQL[] = []
+    for (const k of ["action", "actor", "server", "scope", "tool", "status"] as const) {
+        const v = f[k]
+        if (v !== undefined && v !== "") w.push(eq(t[k], v))
+    }
+    if (f.since !== undefined) w.push(gte(t.time, new Date(f.since)))
+    if (f.after !== undefined) w.push(gt(t.id, f.after))
+    if (f.before !== undefined) w.push(lt(t.id, f.before))
+    return w.length > 0 ? and(...w) : undefined
+}
+
+/** The rows matching `f`, oldest first; with `last`, only the newest `last` of them (still oldest first). */
+export function query(s: Store, f: Filter, o: { last?: number } = {}): Stored[] {
+    const q = s.db.select().from(t).where(where(f))
+    if (o.last === undefined) return guard(s, () => q.orderBy(t.id).all())
+    return guard(s, () => q.orderBy(desc(t.id)).limit(Math.max(0, Math.floor(o.last ?? 0))).all()).reverse()
+}
+
+/** The rows matching `f`, newest first, at most `limit`. */
+export function newest(s: Store, f: Filter, limit: number): Stored[] {
+    return guard(s, () => s.db.select().from(t).where(where(f)).orderBy(desc(t.id)).limit(limit).all())
+}
+
+/** The id of the newest row, 0 when there is none. */
+export function last(s: Store): number {
+    return guard(s, () => s.db.select({ id: max(t.id) }).from(t).get())?.id ?? 0
+}
+
+/** Deletes the rows older than `before` (ms); returns how many. */
+export function prune(s: Store, before: number): number {
+    return guard(s, () => s.db.delete(t).where(lt(t.time, new Date(before))).run().changes)
 }

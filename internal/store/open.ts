@@ -38,6 +38,29 @@ export function open(path: string): Store {
     }
 }
 
+/**
+ * Runs `fn` as one write transaction, taking the write lock at its start (so that what it reads
+ * cannot change before it writes). `fn` is synchronous: do the crypto before.
+ */
+export function atomic<T>(s: Store, fn: () => T): T {
+    return guard(s, () => s.db.transaction(() => fn(), { behavior: "immediate" }))
+}
+
+/** SQLite's quick integrity check: "ok", or what is damaged. */
+export function check(s: Store): string {
+    return String(guard(s, () => s.sqlite.pragma("quick_check", { simple: true })))
+}
+
+/** Runs `fn` with each commit synced to disk (synchronous = FULL), for the commit a key rotation stands on. */
+export function durable<T>(s: Store, fn: () => T): T {
+    s.sqlite.pragma("synchronous = FULL")
+    try {
+        return fn()
+    } finally {
+        s.sqlite.pragma("synchronous = NORMAL")
+    }
+}
+
 /** Applies pending migrations; a database already up to date costs one read and takes no write lock. */
 function upgrade(c: Conn): void {
     const want = newest()

@@ -5,12 +5,18 @@
 import { sql } from "drizzle-orm"
 import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core"
 
-/** One age ciphertext per (scope, key); `recipient` is the public key it was encrypted to. */
+/**
+ * One age ciphertext per (scope, key); `recipient` is the public key it was encrypted to. `mac`
+ * authenticates the row (scope, key, ciphertext) with a key derived from the identity, so that a
+ * row encrypted to the public recipient by someone without the identity is refused; NULL on a row
+ * written before it existed (see secrets/vault.ts, upgrade).
+ */
 export const secrets = sqliteTable("secrets", {
     scope: text("scope").notNull(),
     key: text("key").notNull(),
     recipient: text("recipient").notNull(),
     ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
+    mac: blob("mac", { mode: "buffer" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 }, t => [

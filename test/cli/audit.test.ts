@@ -12,7 +12,7 @@ function seed(home: string): void {
     insert.run(Date.now() - 3 * 3_600_000, "github-acme", "github__create_issue", "ok", JSON.stringify({ arguments: ["title", "body"] }))
     insert.run(Date.now() - 60_000, "github-acme", "github__merge_pr", "denied", JSON.stringify({ arguments: ["number"] }))
     insert.run(Date.now() - 30_000, "github-personal", "github__search_code", "ok", JSON.stringify({ arguments: ["q"] }))
-    store.audit(s, { action: "resolve", actor: "serve", scope: "github-acme", status: "ok", detail: { keys: ["GITHUB_TOKEN"], reason: "start" } })
+    store.audit.add(s, { action: "resolve", actor: "serve", scope: "github-acme", status: "ok", detail: { keys: ["GITHUB_TOKEN"], reason: "start" } })
     s.close()
 }
 
@@ -48,7 +48,7 @@ test("audit --follow prints rows as they are written", async () => {
     child.stdout.setEncoding("utf8").on("data", (d: string) => { out += d })
     await new Promise(r => setTimeout(r, 800))
     const s = store.open(join(home, "mcplexer.db"))
-    store.audit(s, { action: "call", actor: "claude", tool: "github__fail", status: "error" })
+    store.audit.add(s, { action: "call", actor: "claude", tool: "github__fail", status: "error" })
     s.close()
     const end = Date.now() + 5000
     while (!out.includes("github__fail") && Date.now() < end) await new Promise(r => setTimeout(r, 50))

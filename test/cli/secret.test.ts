@@ -1,4 +1,5 @@
 import assert from "node:assert/strict"
+import { spawn } from "node:child_process"
 import { copyFile, cp, readFile, readdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
@@ -6,7 +7,8 @@ import Database from "better-sqlite3"
 import { drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator"
 import * as store from "../../internal/store/index.ts"
-import { fresh, run } from "../helpers.ts"
+import { Encrypter } from "age-encryption"
+import { cli, fresh, run } from "../helpers.ts"
 
 const planted = "ghp_plantedSECRET-4f9c2e1d-never-print-me"
 
@@ -182,7 +184,7 @@ test("every command's help shows an example", async () => {
     }
 })
 
-test("secret get on a database of an older release upgrades it, then reads the value", async () => {
+test("secret get on a database of an older release upgrades it; its rows are read once `key upgrade` vouched for them", async () => {
     // the row and key of a current home, moved into a database made with every migration but the newest
     const current = await fresh()
     assert.equal((await run(current, ["secret", "put", "gh", "TOKEN"], { input: planted })).code, 0)
@@ -200,6 +202,15 @@ test("secret get on a database of an older release upgrades it, then reads the v
     raw.prepare("INSERT INTO secrets (scope, key, recipient, ciphertext, created_at, updated_at) VALUES (@scope, @key, @recipient, @ciphertext, @created_at, @updated_at)").run(row)
     raw.close()
 
+    // the schema is upgraded, but a row from before MACs is not trusted on its own
+    const refused = await run(home, ["secret", "get", "gh", "TOKEN"])
+    assert.equal(refused.code, 1)
+    assert.equal(refused.stdout, "")
+    assert.match(refused.stderr, /^mcplexer: error: secret "gh\/TOKEN" was stored before rows were authenticated, and is not trusted$/m)
+    assert.match(refused.stderr, /^mcplexer: hint: .*mcplexer key upgrade/m)
+    const upgrade = await run(home, ["key", "upgrade"])
+    assert.equal(upgrade.code, 0, upgrade.stderr)
+    assert.match(upgrade.stderr, /^authenticated gh\/TOKEN$/m)
     const get = await run(home, ["secret", "get", "gh", "TOKEN"])
     assert.equal(get.code, 0, get.stderr)
     assert.equal(get.stdout, planted)
@@ -222,4 +233,112 @@ test("secret get on a database of a newer release is refused with a hint, and ch
     assert.equal(get.stdout, "")
     assert.match(get.stderr, /^mcplexer: error: database ".*mcplexer\.db" was written by a newer mcplexer$/m)
     assert.match(get.stderr, /^mcplexer: hint: upgrade mcplexer/m)
+})
+
+interface Raw { code: number | null; stdout: Buffer; stderr: string }
+
+/** Runs the built CLI with `input` as bytes on stdin, keeping stdout as bytes. */
+function rawRun(home: string, args: string[], input: Uint8Array = Buffer.alloc(0)): Promise<Raw> {
+    return new Promise((done, fail) => {
+        const child = spawn(process.execPath, [cli, ...args], { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }, stdio: ["pipe", "pipe", "pipe"] })
+        const out: Buffer[] = []
+        let stderr = ""
+        child.stdout.on("data", (d: Buffer) => out.push(d))
+        child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
+        child.on("error", fail)
+        child.on("close", code => done({ code, stdout: Buffer.concat(out), stderr }))
+        child.stdin.end(input)
+    })
+}
+
+/**
+ * Runs `secret put gh <key>` on a real terminal (util-linux `script` gives it a pty), and types
+ * `keys` once the prompt shows. Returns the exit code and everything the terminal showed.
+ */
+function typed(home: string, key: string, keys: Buffer): Promise<{ code: number | null; screen: string }> {
+    return new Promise((done, fail) => {
+        const child = spawn("script", ["-qfec", `${process.execPath} ${cli} secret put gh ${key}`, "/dev/null"],
+            { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home, TERM: "dumb" }, stdio: ["pipe", "pipe", "pipe"] })
+        let screen = ""
+        let sent = false
+        child.stdout.on("data", (d: Buffer) => {
+            screen += d.toString("latin1")
+            if (!sent && screen.includes("(input hidden): ")) {
+                sent = true
+                // the prompt is written just before the terminal is put in raw mode: let it get there
+                setTimeout(() => child.stdin.write(keys), 200)
+            }
+        })
+        child.on("error", fail)
+        child.on("close", code => { child.stdin.destroy(); done({ code, screen }) })
+    })
+}
+
+// bytes UTF-8 cannot carry, a lone continuation byte, a truncated sequence, and every other byte but NUL
+const binary = Buffer.concat([Buffer.from([0xff, 0xfe, 0x80, 0x41, 0xc3]), Buffer.from(Array.from({ length: 255 }, (_, i) => i + 1))])
+
+test("any bytes but NUL round-trip exactly through stdin, --from-file and secret get to a pipe", async () => {
+    const home = await fresh()
+    const put = await rawRun(home, ["secret", "put", "gh", "BIN"], binary)
+    assert.equal(put.code, 0, put.stderr)
+    // not text: stored, and the person is told that a server cannot be given it
+    assert.match(put.stderr, /^mcplexer: warning: the value of gh\/BIN is not UTF-8 text/m)
+    const get = await rawRun(home, ["secret", "get", "gh", "BIN"])
+    assert.equal(get.code, 0, get.stderr)
+    assert.ok(get.stdout.equals(binary), `got ${get.stdout.toString("hex")}`)
+
+    const file = join(home, "value.bin")
+    await writeFile(file, binary)
+    assert.equal((await rawRun(home, ["secret", "put", "gh", "FILE", "--from-file", file])).code, 0)
+    assert.ok((await rawRun(home, ["secret", "get", "gh", "FILE"])).stdout.equals(binary))
+})
+
+test("a value with a NUL byte is refused at put, and nothing is stored", async () => {
+    const home = await fresh()
+    const put = await rawRun(home, ["secret", "put", "gh", "NUL"], Buffer.from("abc\0def"))
+    assert.equal(put.code, 1)
+    assert.match(put.stderr, /^mcplexer: error: value of secret "gh\/NUL" contains a NUL byte; nothing was stored$/m)
+    assert.match(put.stderr, /^mcplexer: hint: .*cannot hold NUL/m)
+    assert.match((await run(home, ["secret", "list"])).stderr, /no secrets stored yet/)
+})
+
+const haveScript = (await new Promise<number | null>(done => spawn("script", ["--version"], { stdio: "ignore" }).on("close", done).on("error", () => done(null)))) === 0
+
+test("the hidden prompt takes bytes as typed, Backspace removing a whole character, and ends its line", async t => {
+    if (!haveScript) return t.skip("util-linux script not installed")
+    const home = await fresh()
+    // 0xff, "A", "é" then Backspace (which removes both of its bytes), "B", Enter
+    const r = await typed(home, "PROMPTED", Buffer.from("ff41c3a97f420d", "hex"))
+    assert.equal(r.code, 0, r.screen)
+    assert.match(r.screen, /\(input hidden\): \r?\n/, "the prompt's line is ended")
+    assert.ok(!r.screen.includes("\u00ffA"), "input was echoed")
+    assert.ok((await rawRun(home, ["secret", "get", "gh", "PROMPTED"])).stdout.equals(Buffer.from("ff4142", "hex")))
+})
+
+test("Ctrl-C at the hidden prompt cancels quietly with exit 130, ending the line and storing nothing", async t => {
+    if (!haveScript) return t.skip("util-linux script not installed")
+    const home = await fresh()
+    const r = await typed(home, "CANCELED", Buffer.from("se\x03"))
+    assert.equal(r.code, 130, r.screen)
+    assert.match(r.screen, /\(input hidden\): \r?\n$/, "only the prompt, and its line ended")
+    assert.doesNotMatch(r.screen, /error|bug/)
+    assert.match((await run(home, ["secret", "list"])).stderr, /no secrets stored yet/)
+})
+
+test("secret get refuses a row forged by encrypting to the stored recipient, naming it", async () => {
+    const home = await fresh()
+    assert.equal((await run(home, ["secret", "put", "gh", "TOKEN"], { input: planted })).code, 0)
+    const db = new Database(join(home, "mcplexer.db"))
+    const recipient = db.prepare("SELECT recipient FROM secrets").pluck().get() as string
+    const e = new Encrypter()
+    e.addRecipient(recipient)
+    const forged = Buffer.from(await e.encrypt("mcplexer-secret/v1 gh FORGED\nattacker-chosen-value"))
+    db.prepare("INSERT INTO secrets (scope, key, recipient, ciphertext, created_at, updated_at) VALUES ('gh', 'FORGED', ?, ?, 1, 1)").run(recipient, forged)
+    db.close()
+    const r = await run(home, ["secret", "get", "gh", "FORGED"])
+    assert.equal(r.code, 1)
+    assert.equal(r.stdout, "")
+    assert.match(r.stderr, /^mcplexer: error: secret "gh\/FORGED" /m)
+    assert.match(r.stderr, /^mcplexer: hint: /m)
+    assert.ok(!r.stderr.includes("attacker-chosen-value"))
 })

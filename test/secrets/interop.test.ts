@@ -60,7 +60,7 @@ test("a key made by Go age-keygen works with the vault as is", async t => {
     v.close()
 })
 
-test("a value encrypted by Go age to our key, with the header line, reads through the vault", async t => {
+test("a value encrypted by Go age to our key, with the header line, reads through the vault once vouched for", async t => {
     if (!haveAge) {
         t.skip("age not installed")
         return
@@ -73,6 +73,10 @@ test("a value encrypted by Go age to our key, with the header line, reads throug
     await exec("age", ["-r", recipient, "-o", join(dir, "c.age"), join(dir, "plain")])
     const now = new Date()
     v.store.db.insert(store.schema.secrets).values({ scope: "gh", key: "TOKEN", recipient, ciphertext: await readFile(join(dir, "c.age")), createdAt: now, updatedAt: now }).run()
+    // anyone can encrypt to the public key: without the row's MAC it is not trusted...
+    await assert.rejects(v.get("gh", "TOKEN"), /stored before rows were authenticated/)
+    // ...until the key's holder vouches for it (`mcplexer key upgrade`)
+    assert.deepEqual(await v.upgrade(), [{ scope: "gh", key: "TOKEN" }])
     assert.equal(await v.get("gh", "TOKEN"), "made by go")
     v.close()
 })

@@ -48,7 +48,7 @@ test("a new database and its -wal and -shm files are created 0600 in a 0700 fold
     const dir = join(await fresh(), "home")
     const path = join(dir, "mcplexer.db")
     const s = store.open(path)
-    store.audit(s, { action: "test", actor: "test" })
+    store.audit.add(s, { action: "test", actor: "test" })
     for (const f of [path, `${path}-wal`, `${path}-shm`]) {
         assert.equal((await stat(f)).mode & 0o777, 0o600, f)
     }
@@ -77,7 +77,7 @@ test("opening applies every migration and records each in __drizzle_migrations",
 test("opening a database twice is idempotent and keeps its rows", async () => {
     const path = join(await fresh(), "mcplexer.db")
     const a = store.open(path)
-    store.audit(a, { action: "put", actor: "cli", scope: "gh", key: "TOKEN" })
+    store.audit.add(a, { action: "put", actor: "cli", scope: "gh", key: "TOKEN" })
     const before = applied(a)
     a.close()
     const b = store.open(path)
@@ -138,9 +138,9 @@ test("changed reports commits made by another connection, not our own", async ()
     const a = store.open(path)
     const b = store.open(path)
     assert.equal(a.changed(), false)
-    store.audit(a, { action: "own", actor: "a" })
+    store.audit.add(a, { action: "own", actor: "a" })
     assert.equal(a.changed(), false)
-    store.audit(b, { action: "other", actor: "b" })
+    store.audit.add(b, { action: "other", actor: "b" })
     assert.equal(a.changed(), true)
     assert.equal(a.changed(), false)
     a.close()
@@ -150,7 +150,7 @@ test("changed reports commits made by another connection, not our own", async ()
 test("an audit row keeps its fields and detail and gets the current time", async () => {
     const s = store.open(join(await fresh(), "mcplexer.db"))
     const t0 = Date.now()
-    store.audit(s, { action: "resolve", actor: "serve", scope: "gh", server: "github", detail: { keys: ["TOKEN"], reason: "start" } })
+    store.audit.add(s, { action: "resolve", actor: "serve", scope: "gh", server: "github", detail: { keys: ["TOKEN"], reason: "start" } })
     const [row] = s.db.select().from(store.schema.audit).all()
     assert.ok(row)
     assert.equal(row.action, "resolve")
@@ -167,7 +167,7 @@ test("a write waits for another process's short lock instead of failing", async 
     const s = store.open(path)
     const lock = await holdLock(path, 300)
     const t0 = Date.now()
-    store.audit(s, { action: "waited", actor: "test" })
+    store.audit.add(s, { action: "waited", actor: "test" })
     assert.ok(Date.now() - t0 >= 200, "the write should have waited for the lock")
     await lock.done
     s.close()
@@ -177,7 +177,7 @@ test("a lock held past the busy timeout becomes a friendly error naming the data
     const path = join(await fresh(), "mcplexer.db")
     const s = store.open(path)
     const lock = await holdLock(path, store.busyTimeout + 2000)
-    assert.throws(() => store.audit(s, { action: "late", actor: "test" }), (e: Error & { hint?: string }) => {
+    assert.throws(() => store.audit.add(s, { action: "late", actor: "test" }), (e: Error & { hint?: string }) => {
         assert.equal(e.message, `database ${JSON.stringify(path)} is locked by another process`)
         assert.match(e.hint ?? "", /try again/)
         assert.doesNotMatch(e.message, /SQLITE_BUSY/)
@@ -193,7 +193,7 @@ test("eight processes opening a new database at once all succeed and migrate it 
     const code = `
         import * as store from ${JSON.stringify(join(import.meta.dirname, "../../internal/store/index.ts"))}
         const s = store.open(process.argv[1])
-        store.audit(s, { action: "opened", actor: String(process.pid) })
+        store.audit.add(s, { action: "opened", actor: String(process.pid) })
         s.close()
     `
     const runs = Array.from({ length: 8 }, () => new Promise<{ code: number | null; stderr: string }>((done, fail) => {
