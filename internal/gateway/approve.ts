@@ -1,44 +1,14 @@
 import type { ElicitRequestFormParams, PrimitiveSchemaDefinition } from "@modelcontextprotocol/sdk/types.js"
-import type Database from "better-sqlite3"
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import type { Trail } from "./audit.ts"
 import type * as policy from "./policy.ts"
 
-/** One approval request as stored. */
-export interface Approval {
-    id: number
-    createdAt: Date
-    expiresAt: Date
-    client: string | null
-    workspace: string
-    tool: string
-    server: string
-    scope: string
-    route: string | null
-    /** the call's arguments, scrubbed, as JSON text (shortened) */
-    arguments: string | null
-    status: "pending" | "approved" | "denied" | "expired"
-    reason: string | null
-    decidedBy: string | null
-    decidedAt: Date | null
-    pid: number | null
-    /** the longest lease (ms) an answer may grant with this call; 0: none */
-    leaseMax: number
-}
+/** One approval request as stored; `arguments` holds the call's arguments, scrubbed, as JSON text (shortened). */
+export type Approval = Omit<store.approvals.Approval, "status"> & { status: "pending" | "approved" | "denied" | "expired" }
 
 /** One lease as stored. */
-export interface Lease {
-    id: number
-    workspace: string
-    server: string
-    scope: string
-    approval: number | null
-    createdAt: Date
-    expiresAt: Date
-    revokedAt: Date | null
-    revokedBy: string | null
-}
+export type Lease = store.approvals.Lease
 
 /** How a call's request for approval ended. */
 export type Answer =
@@ -68,41 +38,19 @@ export const revokeInterval = 500
 // what `mcplexer approvals` shows of the arguments
 const maxArguments = 2000
 
-function approvalRow(r: Record<string, unknown>): Approval {
-    return {
-        id: Number(r.id), createdAt: new Date(Number(r.created_at)), expiresAt: new Date(Number(r.expires_at)),
-        client: r.client as string | null, workspace: String(r.workspace), tool: String(r.tool), server: String(r.server),
-        scope: String(r.scope), route: r.route as string | null, arguments: r.arguments as string | null,
-        status: r.status as Approval["status"], reason: r.reason as string | null, decidedBy: r.decided_by as string | null,
-        decidedAt: r.decided_at === null ? null : new Date(Number(r.decided_at)), pid: r.pid as number | null, leaseMax: Number(r.lease_max ?? 0),
-    }
-}
-
-function leaseRow(r: Record<string, unknown>): Lease {
-    return {
-        id: Number(r.id), workspace: String(r.workspace), server: String(r.server), scope: String(r.scope),
-        approval: r.approval as number | null, createdAt: new Date(Number(r.created_at)), expiresAt: new Date(Number(r.expires_at)),
-        revokedAt: r.revoked_at === null ? null : new Date(Number(r.revoked_at)), revokedBy: r.revoked_by as string | null,
-    }
-}
-
 /** Approvals, newest first: the pending ones, or with `all` the last hundred of any status. */
 export function approvals(s: store.Store, o: { all?: boolean } = {}): Approval[] {
-    const sql = o.all ? "SELECT * FROM approvals ORDER BY id DESC LIMIT 100" : "SELECT * FROM approvals WHERE status = 'pending' ORDER BY id DESC"
-    return store.guard(s, () => (s.sqlite.prepare(sql).all() as Array<Record<string, unknown>>).map(approvalRow))
+    return store.approvals.list(s, o.all) as Approval[]
 }
 
 /** One approval by id, or undefined. */
 export function approval(s: store.Store, id: number): Approval | undefined {
-    const r = store.guard(s, () => s.sqlite.prepare("SELECT * FROM approvals WHERE id = ?").get(id) as Record<string, unknown> | undefined)
-    return r && approvalRow(r)
+    return store.approvals.get(s, id) as Approval | undefined
 }
 
 /** Leases in force (not expired, not revoked), newest first; with `all`, the last hundred of any state. */
 export function leases(s: store.Store, o: { all?: boolean; now?: number } = {}): Lease[] {
-    const sql = o.all ? "SELECT * FROM leases ORDER BY id DESC LIMIT 100"
-        : "SELECT * FROM leases WHERE revoked_at IS NULL AND expires_at > ? ORDER BY id DESC"
-    return store.guard(s, () => (s.sqlite.prepare(sql).all(...(o.all ? [] : [o.now ?? Date.now()])) as Array<Record<string, unknown>>).map(leaseRow))
+    return store.approvals.leased(s, o)
 }
 
 /**
@@ -113,7 +61,7 @@ export function leases(s: store.Store, o: { all?: boolean; now?: number } = {}):
  * false when it was no longer pending (answered, or gave up waiting).
  */
 export function answer(s: store.Store, id: number, o: { approve: boolean; by: string; reason?: string; lease?: number }): { approval?: Approval; changed: boolean; lease?: Lease } {
-    return store.guard(s, () => s.sqlite.transaction(() => {
+    return store.atomic(s, () => {
         const before = approval(s, id)
         if (o.approve && o.lease !== undefined && before?.status === "pending" && o.lease > before.leaseMax) {
             throw Object.assign(new Error(before.leaseMax > 0
@@ -122,39 +70,34 @@ export function answer(s: store.Store, id: number, o: { approve: boolean; by: st
                 hint: before.leaseMax > 0 ? `approve it with --for ${config.span(before.leaseMax)} or less, or without --for for this call only` : "approve it without --for",
             })
         }
-        const r = s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
-            .run(o.approve ? "approved" : "denied", o.reason ?? null, o.by, Date.now(), id)
-        if (r.changes === 0) return { approval: before, changed: false }
+        if (!store.approvals.decide(s, id, { status: o.approve ? "approved" : "denied", reason: o.reason ?? null, by: o.by })) return { approval: before, changed: false }
         store.audit.add(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })
         const after = approval(s, id)
         const lease = o.approve && o.lease !== undefined && o.lease > 0 && after ? grant(s, after, o.lease, o.by) : undefined
         return { approval: after, changed: true, ...(lease ? { lease } : {}) }
-    }).immediate())
+    })
 }
 
 /** Grants a lease chosen by the person answering `a`, and audits it. */
 function grant(s: store.Store, a: Approval, ms: number, by: string): Lease {
     const now = Date.now()
-    const id = Number(s.sqlite.prepare("INSERT INTO leases (workspace, server, scope, approval, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-        .run(a.workspace, a.server, a.scope, a.id, now, now + ms).lastInsertRowid)
+    const lease = store.approvals.grant(s, { workspace: a.workspace, server: a.server, scope: a.scope, approval: a.id, createdAt: new Date(now), expiresAt: new Date(now + ms) })
     store.audit.add(s, {
         action: "lease", actor: by, tool: a.tool, server: a.server, scope: a.scope || undefined, workspace: a.workspace || undefined,
-        status: "granted", detail: { lease: id, approval: a.id, expires: now + ms },
+        status: "granted", detail: { lease: lease.id, approval: a.id, expires: now + ms },
     })
-    return { id, workspace: a.workspace, server: a.server, scope: a.scope, approval: a.id, createdAt: new Date(now), expiresAt: new Date(now + ms), revokedAt: null, revokedBy: null }
+    return lease
 }
 
 /** Ends a lease now; the serve process holding it stops the instance that runs with those credentials. */
 export function revoke(s: store.Store, id: number, by: string): { lease?: Lease; changed: boolean } {
-    return store.guard(s, () => s.sqlite.transaction(() => {
-        const r = s.sqlite.prepare("UPDATE leases SET revoked_at = ?, revoked_by = ? WHERE id = ? AND revoked_at IS NULL").run(Date.now(), by, id)
-        const row = s.sqlite.prepare("SELECT * FROM leases WHERE id = ?").get(id) as Record<string, unknown> | undefined
-        const lease = row && leaseRow(row)
-        if (r.changes > 0 && lease) {
+    return store.atomic(s, () => {
+        const { changed, lease } = store.approvals.revoke(s, id, by)
+        if (changed && lease) {
             store.audit.add(s, { action: "revoke", actor: by, server: lease.server, scope: lease.scope || undefined, status: "ok", detail: { lease: id, workspace: lease.workspace } })
         }
-        return { lease, changed: r.changes > 0 }
-    }).immediate())
+        return { ...(lease ? { lease } : {}), changed }
+    })
 }
 
 function q(s: string): string {
@@ -203,7 +146,6 @@ export class Approvals {
     // leases this process relied on, to notice their revocation
     private readonly held = new Map<number, { server: string; scope: string; expires: number }>()
     private timer: NodeJS.Timeout | undefined
-    private lookup: Database.Statement<[string, string, string, number], { id: number; expires_at: number }> | undefined
 
     /** `stop` ends the instance behind a revoked lease; `tell` says how to answer a call that starts waiting. */
     constructor(s: store.Store, trail: Trail, stop: (server: string, scope: string | undefined, why: string) => void, tell: (message: string) => void) {
@@ -215,11 +157,9 @@ export class Approvals {
 
     /** The id of a lease in force for (workspace, server, scope), or undefined. */
     leased(workspace: string, server: string, scope: string, now = Date.now()): number | undefined {
-        // asked on every call that needs approval: prepared once
-        const r = store.guard(this.s, () => (this.lookup ??= this.s.sqlite.prepare("SELECT id, expires_at FROM leases WHERE workspace = ? AND server = ? AND scope = ? " +
-            "AND revoked_at IS NULL AND expires_at > ? ORDER BY expires_at DESC LIMIT 1")).get(workspace, server, scope, now))
+        const r = store.approvals.covering(this.s, workspace, server, scope, now)
         if (r === undefined) return undefined
-        this.hold(r.id, server, scope, r.expires_at)
+        this.hold(r.id, server, scope, r.expiresAt.getTime())
         return r.id
     }
 
@@ -232,9 +172,10 @@ export class Approvals {
         let args = JSON.stringify(a.arguments ?? {})
         if (args.length > maxArguments) args = `${args.slice(0, maxArguments)}…`
         const now = Date.now()
-        const id = Number(store.guard(this.s, () => this.s.sqlite.prepare("INSERT INTO approvals (created_at, expires_at, client, workspace, tool, server, scope, route, " +
-            "arguments, status, pid, lease_max) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)")
-            .run(now, now + d.approvalTimeout, a.client, d.workspace, d.tool, d.server, scope, d.route, args, process.pid, Math.max(0, d.lease)).lastInsertRowid))
+        const id = store.approvals.ask(this.s, {
+            createdAt: new Date(now), expiresAt: new Date(now + d.approvalTimeout), client: a.client, workspace: d.workspace, tool: d.tool, server: d.server,
+            scope, route: d.route, arguments: args, status: "pending", pid: process.pid, leaseMax: Math.max(0, d.lease),
+        })
         const base = { actor: a.client, tool: d.tool, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route }
         this.trail.add({ ...base, action: "approval", status: "pending", detail: { id } })
         this.tell(waiting(d, a.client, id))
@@ -248,13 +189,10 @@ export class Approvals {
             return { ok: false, status, reason, approval: id }
         }
         // a lease exists only when the person chose one: in the form, or with approve --for (which granted it already)
-        const granted = store.guard(this.s, () => {
-            if (final.lease === true && d.lease > 0) {
-                const a = approval(this.s, id)
-                return a && this.s.sqlite.transaction(() => grant(this.s, a, d.lease, final.by)).immediate()
-            }
-            const r = this.s.sqlite.prepare("SELECT * FROM leases WHERE approval = ? ORDER BY id DESC LIMIT 1").get(id) as Record<string, unknown> | undefined
-            return r && leaseRow(r)
+        const granted = store.atomic(this.s, () => {
+            if (final.lease !== true || d.lease <= 0) return store.approvals.leaseOf(this.s, id)
+            const a = approval(this.s, id)
+            return a && grant(this.s, a, d.lease, final.by)
         })
         if (granted === undefined) return { ok: true, by: final.by, approval: id }
         this.hold(granted.id, granted.server, granted.scope, granted.expiresAt.getTime())
@@ -307,9 +245,7 @@ export class Approvals {
     /** Records the outcome unless another process answered first; returns what stands. */
     private settle(id: number, o: Outcome): Outcome {
         const status = o.status === "cancelled" ? "expired" : o.status
-        const changed = store.guard(this.s, () => this.s.sqlite.prepare("UPDATE approvals SET status = ?, reason = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = 'pending'")
-            .run(status, o.reason ?? (o.status === "cancelled" ? "the client cancelled the call" : null), o.by, Date.now(), id).changes)
-        if (changed > 0) return o
+        if (store.approvals.decide(this.s, id, { status, reason: o.reason ?? (o.status === "cancelled" ? "the client cancelled the call" : null), by: o.by })) return o
         const r = approval(this.s, id)
         if (r === undefined || r.status === "pending") return o
         return { status: r.status, by: r.decidedBy ?? "", ...(r.reason === null ? {} : { reason: r.reason }) }
@@ -334,8 +270,7 @@ export class Approvals {
         let revoked: number[]
         try {
             const ids = [...this.held.keys()]
-            revoked = store.guard(this.s, () => this.s.sqlite.prepare(`SELECT id FROM leases WHERE revoked_at IS NOT NULL AND id IN (${ids.map(() => "?").join(",")})`)
-                .pluck().all(...ids)) as number[]
+            revoked = store.approvals.revoked(this.s, ids)
         } catch {
             return
         }

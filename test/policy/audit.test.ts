@@ -28,7 +28,7 @@ workspaces:
       - { tools: ["beta__*"], action: deny }
 `, { secrets: { acme: { TOKEN: planted } } })
         await folders(k.home, "acme")
-        const c = await k.connect({ root: join(k.home, "acme"), name: "claude-test", elicit: (): Promise<ElicitResult> => Promise.resolve({ action: "accept", content: {} }) })
+        const c = await k.connect({ root: join(k.home, "acme"), name: "claude-test", elicit: (): Promise<ElicitResult> => Promise.resolve({ action: "accept", content: { for: "lease" } }) })
         await c.client.callTool({ name: "alpha__env", arguments: { name: "TOKEN", why: planted } })
         await c.client.callTool({ name: "alpha__write", arguments: { body: planted } })
         await c.client.callTool({ name: "alpha__echo", arguments: { key: "secret://TOKEN" } })
