@@ -1,14 +1,17 @@
 /**
  * An Aho–Corasick automaton over UTF-16 code units, built once for a set of patterns and then only
- * read. Written here rather than taken from @monyone/aho-corasick, which was tried first: it keeps a
- * Map and a Set per trie node (gigabytes for the ~13 million nodes of a 1 MB value's forms), copies
- * output sets along failure links (quadratic for forms nested in each other), and its
- * `hasKeywordInText` walks code points over a trie of code units. Here a node is an index into typed
- * arrays, about 19 bytes each, and building and scanning are both linear.
+ * read. Written here rather than taken from @monyone/aho-corasick (1.1.11, whose source was read
+ * first): it keeps a Map and a Set per trie node (gigabytes for the 13 to 26 million nodes of a 1 MB
+ * value's forms), copies output sets along failure links (quadratic for forms nested in each
+ * other), and its `hasKeywordInText` walks code points over a trie of code units. Here a node is an
+ * index into typed arrays, 15 bytes each, and building and scanning are both linear: measured, a
+ * 1 MB value takes 240 MB (base64 text) to 460 MB (every printable character) and 2 to 4 s to add
+ * on a busy two-core machine.
  *
  * Nodes are numbered in insertion order, so a pattern's new nodes are consecutive: the child of `u`
  * is usually `u + 1`, found without a map; the few other children (one per pattern at most, where it
- * leaves the trie) are in `branches`, and the root's in a table of all 65536 units.
+ * leaves the trie) are in `branches`, and the root's in a table of all 65536 units. So a node needs
+ * no parent pointer: its parent is `v - 1`, or a root or branch child's, kept in `up`.
  */
 export class Automaton {
     /** Length of the longest pattern. */
@@ -16,12 +19,12 @@ export class Automaton {
     /** Length of the shortest pattern: shorter text holds none. */
     readonly shortest: number
     private readonly label: Uint16Array // the unit on the edge into the node
-    private readonly parent: Int32Array
     private readonly fail: Int32Array
     private readonly out: Int32Array // length of the longest pattern ending at the node, 0 for none
     private readonly depth: Int32Array
-    private readonly branchy: Uint8Array // 1 when the node has children in `branches`
+    private readonly flags: Uint8Array // chained: u + 1 is a child of u; branchy: u has children in `branches`
     private readonly branches = new Map<number, number>() // node * 65536 + unit → child
+    private readonly up = new Map<number, number>() // child → parent, for children that are not u + 1
     private readonly root = new Int32Array(65536)
     // the first `head` units of every pattern; undefined when a pattern is shorter than 4 or there are too many
     private readonly starts: RegExp | undefined
@@ -40,11 +43,10 @@ export class Automaton {
         this.longest = longest
         this.shortest = shortest
         this.label = new Uint16Array(total + 1)
-        this.parent = new Int32Array(total + 1).fill(-1)
         this.fail = new Int32Array(total + 1).fill(-1)
         this.out = new Int32Array(total + 1)
         this.depth = new Int32Array(total + 1)
-        this.branchy = new Uint8Array(total + 1)
+        this.flags = new Uint8Array(total + 1)
         for (const p of patterns) this.insert(p)
         this.head = Math.min(shortest, 16) // longer heads let the engine skip further
         this.starts = this.head >= 4 ? prefilter(patterns, this.head) : undefined
@@ -119,7 +121,7 @@ export class Automaton {
     /** The units read to reach state `u` (the longest suffix of the text that starts a pattern). */
     path(u: number): string {
         const units = new Uint16Array(this.depth[u]!)
-        for (let v = u, i = units.length - 1; v > 0; v = this.parent[v]!, i--) units[i] = this.label[v]!
+        for (let v = u, i = units.length - 1; v > 0; v = this.parentOf(v), i--) units[i] = this.label[v]!
         return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString("utf16le")
     }
 
@@ -133,9 +135,14 @@ export class Automaton {
     private child(u: number, c: number): number {
         if (u === 0) return this.root[c] || -1
         const v = u + 1
-        if (this.parent[v] === u && this.label[v] === c) return v
-        if (this.branchy[u] === 1) return this.branches.get(u * 65536 + c) ?? -1
+        const f = this.flags[u]!
+        if ((f & chained) !== 0 && this.label[v] === c) return v
+        if ((f & branchy) !== 0) return this.branches.get(u * 65536 + c) ?? -1
         return -1
+    }
+
+    private parentOf(v: number): number {
+        return (this.flags[v - 1]! & chained) !== 0 ? v - 1 : this.up.get(v) ?? 0
     }
 
     private insert(p: string): void {
@@ -149,13 +156,16 @@ export class Automaton {
         for (; i < p.length; i++) {
             const c = p.charCodeAt(i)
             const v = this.n++
-            if (u === 0) this.root[c] = v
-            else if (v !== u + 1) {
+            if (u === 0) {
+                this.root[c] = v
+            } else if (v === u + 1) {
+                this.flags[u]! |= chained
+            } else {
                 this.branches.set(u * 65536 + c, v)
-                this.branchy[u] = 1
+                this.flags[u]! |= branchy
+                this.up.set(v, u)
             }
             this.label[v] = c
-            this.parent[v] = u
             this.depth[v] = this.depth[u]! + 1
             u = v
         }
@@ -192,6 +202,9 @@ export class Automaton {
         }
     }
 }
+
+const chained = 1
+const branchy = 2
 
 /** Where the next ellipsis at or after `i` starts, `s.length` for none. */
 function ellipses(s: string, i: number): number {

@@ -107,3 +107,16 @@ test("values and forms shorter than 4 characters are never registered", () => {
     assert.equal(redact.tooShort("abc"), true)
     assert.equal(redact.tooShort("🔑🔑🔑🔑"), false)
 })
+
+test("a value of any characters is masked in every form, lone surrogates and NUL included", () => {
+    const v = `a\u0000\ud800b\udfffc🔑d\u2028${secret}`
+    const r = registry("another-value", v)
+    assert.equal(r.scrub(`x${v}y`), "x[redacted]y")
+    assert.equal(r.scrub(JSON.stringify(v)), `"[redacted]"`)
+    assert.equal(r.scrub(Buffer.from(v).toString("base64")), "[redacted]")
+    assert.equal(r.scrub(new URLSearchParams({ q: v }).toString()), "q=[redacted]")
+    const s = r.stream()
+    assert.equal(s.scrub(`x${v.slice(0, 5)}`), "x[redacted]")
+    r.remove("another-value") // a rebuild carries the stream's place through the lone surrogate
+    assert.equal(s.scrub(`${v.slice(5)}y`), "[redacted]y")
+})
