@@ -62,18 +62,23 @@ export class Flow implements Stream {
         if (a === undefined || s.length === 0) return s
         const spans = new Spans()
         let held = this.held
+        // whether this text carried the held start further without finishing it
+        let going = false
         if (held !== 0 && held !== this.cur) {
             const f = a.follow(s, held)
             if (f.upto > 0) spans.add(0, f.upto)
             if (f.state !== -1) spans.add(0, s.length)
-            // a completed form is done with; a form still going on is held further
-            held = f.state !== -1 ? f.state : f.upto > 0 ? 0 : held
+            going = f.state !== -1 && f.upto < s.length
+            // a completed form is done with (also when the text ends right at its end); a form still
+            // going on is held further; a text that does not touch it leaves it held
+            held = going ? f.state : f.upto > 0 || f.state !== -1 ? 0 : held
         }
         const end = a.scan(s, this.cur, spans.add, minLength)
         const d = a.depthOf(end)
         if (d >= minLength) {
             spans.add(s.length - d, s.length)
-            if (held === 0 || a.depthOf(held) <= d) held = end
+            // this text's own trailing start wins over an older one it did not continue
+            if (held === 0 || !going || a.depthOf(held) <= d) held = end
         }
         this.cur = end
         this.held = held
