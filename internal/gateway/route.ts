@@ -74,7 +74,8 @@ export class Router {
     /** One tools/call by its exposed name. */
     async tool(session: Session, params: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
         const name = params.name
-        const t = await this.lists.having(t => t.routes.has(name))
+        const now = this.lists.current
+        const t = now?.routes.has(name) ? now : await this.lists.having(t => t.routes.has(name))
         const r = t.routes.get(name)
         const n = t.tools.byName.get(name)
         if (r === undefined || n === undefined) return unknownTool(t, name)
