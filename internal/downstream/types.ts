@@ -18,7 +18,7 @@ export interface Logger {
 
 /** What the pool asks of its owner (the gateway): the real client's side of the conversation. */
 export interface Hooks {
-    /** What to declare downstream: mirrors the real client (sampling, elicitation, roots). */
+    /** What to declare downstream: what the gateway can relay to its clients (sampling, elicitation, roots), the same for every instance. */
     capabilities(): ClientCapabilities
     /** A downstream notification other than progress of a pending request (logging, list_changed, resources/updated …), as sent. */
     notification(key: Key, n: { method: string; params?: Record<string, unknown> }): void

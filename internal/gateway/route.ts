@@ -22,6 +22,7 @@ import type { Route, Tables } from "./tables.ts"
 type Params = Record<string, unknown>
 
 const quote = (s: string) => JSON.stringify(s)
+const nothing = (d: policy.Decision) => `nothing was sent to server ${quote(d.server)}`
 
 /** What a refused call answers, and how its audit row ends. */
 class Refusal {
@@ -73,7 +74,8 @@ export class Router {
     /** One tools/call by its exposed name. */
     async tool(session: Session, params: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
         const name = params.name
-        const t = await this.lists.having(t => t.routes.has(name))
+        const now = this.lists.current
+        const t = now?.routes.has(name) ? now : await this.lists.having(t => t.routes.has(name))
         const r = t.routes.get(name)
         const n = t.tools.byName.get(name)
         if (r === undefined || n === undefined) return unknownTool(t, name)
@@ -128,10 +130,9 @@ export class Router {
         const detail: Params = { arguments: args === undefined ? [] : Object.keys(args) }
         const row = { action: "call", actor: session.client, tool: n.exposed, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route, detail }
         const done = (status: string) => { this.trail.add({ ...row, status, latency: Math.round(performance.now() - started) }) }
-        const nothing = `nothing was sent to server ${quote(d.server)}`
-        const refused = d.action === "deny" ? new Refusal("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; ${nothing}`)
+        const refused = d.action === "deny" ? new Refusal("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; ${nothing(d)}`)
             : d.approval ? await this.approve(session, d, n, args, ctx, detail) : undefined
-        const params = refused ?? (req.arguments !== undefined && refs.has(req.arguments) ? await this.resolve(session, d, req, nothing) : req)
+        const params = refused ?? (args !== undefined && refs.has(args) ? await this.resolve(session, d, req) : req)
         if (params instanceof Refusal) {
             done(params.status)
             return { content: [{ type: "text", text: params.text }], isError: true }
@@ -155,7 +156,7 @@ export class Router {
         if (!a.ok) {
             detail.approval = a.approval
             const what = a.status === "timeout" ? "timed out waiting for approval" : a.status === "cancelled" ? "was cancelled while waiting for approval" : "was denied"
-            return new Refusal(a.status, `tool ${quote(n.exposed)} ${what} (${a.reason}); nothing was sent to server ${quote(d.server)}`)
+            return new Refusal(a.status, `tool ${quote(n.exposed)} ${what} (${a.reason}); ${nothing(d)}`)
         }
         if (a.approval !== undefined) detail.approval = a.approval
         if (a.lease !== undefined) detail.lease = a.lease
@@ -163,11 +164,11 @@ export class Router {
     }
 
     /** The call's params with its secret:// arguments replaced by the values, or a refusal naming the fix. */
-    private async resolve(session: Session, d: policy.Decision, req: CallToolRequest["params"], nothing: string): Promise<Params | Refusal> {
+    private async resolve(session: Session, d: policy.Decision, req: CallToolRequest["params"]): Promise<Params | Refusal> {
         try {
             return { ...req, arguments: await refs.resolve(req.arguments, { vault: this.vault, registry: this.registry, trail: this.trail, decision: d, client: session.client }) }
         } catch (e) {
-            if (e instanceof refs.RefError) return new Refusal("error", `${e.message}; ${nothing}\n${e.hint}`)
+            if (e instanceof refs.RefError) return new Refusal("error", `${e.message}; ${nothing(d)}\n${e.hint}`)
             throw e
         }
     }

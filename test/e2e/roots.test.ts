@@ -4,6 +4,7 @@
  * critical finding: a start-up cache answered later sessions with the first one's list).
  */
 import assert from "node:assert/strict"
+import { existsSync } from "node:fs"
 import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
@@ -55,6 +56,8 @@ test("a client whose root is in a deny workspace never sees nor runs the denied 
     const elsewhere = join(home, "elsewhere")
     await mkdir(project, { recursive: true })
     await mkdir(elsewhere, { recursive: true })
+    // what an older serve saved for its start-up answers: never served, deleted at start
+    await writeFile(join(home, "answers.json"), JSON.stringify([{ key: "any", initialize: {}, lists: {} }]))
     for (let i = 1; i <= 3; i++) {
         const s = await session(home, elsewhere, project)
         try {
@@ -70,6 +73,7 @@ test("a client whose root is in a deny workspace never sees nor runs the denied 
         } finally {
             await s.client.close()
         }
+        assert.equal(existsSync(join(home, "answers.json")), false, `session ${i}: no saved answers`)
     }
     // every call of x__echo was audited as denied by the acme route: none ran
     const audit = await run(home, ["audit", "--tool", "x__echo", "--json"])
