@@ -49,7 +49,8 @@ export async function run(o: ImportOptions, out: Output): Promise<number> {
         return exit.ok
     }
     if (todo.length === 0) {
-        out.info("nothing to do: every server found is already imported, clashes or is skipped")
+        const same = steps.filter(s => s.status === "same" || s.status === "twice").length
+        out.info(`nothing to do: ${same} server(s) already imported${steps.length > same ? `, ${steps.length - same} clashing or skipped` : ""}`)
         return steps.some(s => s.status === "clash") ? exit.error : exit.ok
     }
     if (!o.yes && !(await confirm(`import ${count} into ${o.paths.config}?`, out))) {
@@ -143,7 +144,7 @@ function show(f: File, steps: Step[], out: Output): void {
         const p = s.plan
         const state = s.status === "new" ? "" : s.status === "same" ? "  already imported" : `  ${s.status}: ${s.why ?? ""}`
         out.out(`  ${marks[s.status]} ${p.name}${state}\n`)
-        if (s.status === "skip") continue
+        if (s.status === "skip" || s.status === "same" || s.status === "twice") continue
         out.out(`      ${command(p.entry)}\n`)
         for (const [k, v] of Object.entries(p.entry.env ?? {})) out.out(`      env ${k}=${v}\n`)
         for (const x of p.secrets) out.out(`      secret ${p.scope}/${x.key} ← ${x.where} (${x.why}): ${clients.mask(x.value)}\n`)

@@ -44,7 +44,7 @@ export async function install(o: InstallOptions, out: Output): Promise<number> {
         return exit.ok
     }
     if (o.dryRun) {
-        out.out(clients.diff(before?.toString("utf8") ?? "", next, before ? file : "/dev/null", file))
+        out.out(masked(clients.diff(before?.toString("utf8") ?? "", next, before ? file : "/dev/null", file), before?.toString("utf8"), file))
         out.info("dry run: nothing written")
         return exit.ok
     }
@@ -90,6 +90,15 @@ export async function uninstall(o: InstallOptions, out: Output): Promise<number>
     delete state[file]
     await save(o.paths, state)
     return exit.ok
+}
+
+/** The diff with every credential import would find in the old file masked, as import's dry run shows them. */
+function masked(diff: string, text: string | undefined, file: string): string {
+    if (text === undefined) return diff
+    const values = clients.read(text, file).flatMap(f => clients.plan(f).secrets.map(s => s.value))
+    // longest first, so a value containing another is masked whole
+    for (const v of values.sort((a, b) => b.length - a.length)) diff = diff.split(v).join(clients.mask(v))
+    return diff
 }
 
 function known(name: string): clients.Client {

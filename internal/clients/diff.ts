@@ -17,7 +17,10 @@ export function diff(before: string, after: string, from: string, to: string): s
     const pre = a.slice(Math.max(0, head - ctx), head).map(l => ` ${l}`)
     const post = a.slice(a.length - tail, a.length - tail + ctx).map(l => ` ${l}`)
     const start = Math.max(0, head - ctx)
-    const hunk = `@@ -${start + 1},${pre.length + x.length + post.length} +${start + 1},${pre.length + y.length + post.length} @@`
+    const from_ = pre.length + x.length + post.length
+    const to_ = pre.length + y.length + post.length
+    // an empty side starts at line 0, as diff -u writes it
+    const hunk = `@@ -${from_ ? start + 1 : 0},${from_} +${to_ ? start + 1 : 0},${to_} @@`
     return [`--- ${from}`, `+++ ${to}`, hunk, ...pre, ...body, ...post].join("\n") + "\n"
 }
 

@@ -1,0 +1,137 @@
+import assert from "node:assert/strict"
+import { existsSync } from "node:fs"
+import { readFile, writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { test } from "node:test"
+import * as config from "../../internal/config/index.ts"
+import { bytes, clients, plant, run, tokens, user, type Client, type Tokens } from "./kit.ts"
+
+/** The tokens `client`'s file holds (Claude Desktop's has no remote server, so no bearer token). */
+function planted(client: Client, t: Tokens): string[] {
+    return Object.entries(t).filter(([k]) => !(client === "claude-desktop" && k === "bearer")).map(([, v]) => v)
+}
+
+function leaks(text: string, values: string[]): string[] {
+    return values.filter(v => text.includes(v))
+}
+
+/** Every stored value, read back through `secret get`. */
+async function stored(u: { home: string; project: string }): Promise<string[]> {
+    const list = await run(u, ["secret", "list", "--json"])
+    assert.equal(list.code, 0, list.stderr)
+    const rows = JSON.parse(list.stdout) as { scope: string; key: string }[]
+    return Promise.all(rows.map(async r => (await run(u, ["secret", "get", r.scope, r.key])).stdout))
+}
+
+for (const client of clients) {
+    test(`${client}: import moves every planted token into the vault and into no file mcplexer writes`, async () => {
+        const u = await user()
+        const t = tokens()
+        const f = await plant(client, u.home, t)
+        const values = planted(client, t)
+
+        const dry = await run(u, ["import", client, "--dry-run"])
+        assert.equal(dry.code, 0, dry.stderr)
+        assert.deepEqual(leaks(dry.stdout + dry.stderr, values), [], "the dry run shows a value")
+        assert.ok(dry.stdout.includes(`${t.github.slice(0, 4)}…`), dry.stdout)
+        assert.ok(!existsSync(u.mcplexer), "the dry run wrote something")
+
+        const r = await run(u, ["import", client, "--yes"])
+        assert.equal(r.code, 0, r.stderr)
+        assert.deepEqual(leaks(r.stdout + r.stderr, values), [])
+        const got = await stored(u)
+        for (const v of values) assert.ok(got.includes(v), `${v} is not in the vault`)
+        assert.deepEqual(leaks(await bytes(u.mcplexer), values), [], "a value is in a file mcplexer wrote (config, log or database)")
+        assert.deepEqual(await readFile(f.path), f.bytes, "the client's file changed")
+
+        const file = join(u.mcplexer, "config.yaml")
+        const c = await config.load(file)
+        const gh = c.servers.get("github")
+        assert.equal(gh?.kind, "stdio")
+        if (gh?.kind === "stdio") {
+            assert.equal(gh.scope, "github")
+            assert.equal(gh.env.GITHUB_PERSONAL_ACCESS_TOKEN, "${secret:GITHUB_PERSONAL_ACCESS_TOKEN}")
+            assert.equal(gh.env.LOG_LEVEL, "debug")
+            if (client !== "codex") assert.equal(gh.env.FROM_SHELL, "${env:SHELL_TOKEN}")
+            assert.deepEqual(gh.args.slice(0, 3), ["-y", "@modelcontextprotocol/server-github", "--api-key"])
+            assert.match(gh.args[4] ?? "", /^https:\/\/bot:\$\{secret:URL_PASSWORD\}@example\.com\/x\?key=\$\{secret:KEY\}&page=2$/)
+        }
+        assert.ok(c.scopes.has("github"))
+        const linear = c.servers.get("linear")
+        if (client !== "claude-desktop") assert.equal(linear?.kind === "remote" && linear.headers.Authorization, "Bearer ${secret:AUTHORIZATION}")
+        if (client === "vscode") {
+            assert.equal(linear?.kind === "remote" && linear.headers["X-Extra"], "${secret:LINEAR_KEY}")
+            assert.match(r.stderr, /mcplexer secret put linear LINEAR_KEY/)
+        }
+        if (client === "claude-code") assert.equal(linear?.kind === "remote" && linear.headers["X-Org"], "${env:ORG}")
+        if (client === "codex") {
+            const notion = c.servers.get("notion")
+            assert.equal(notion?.kind === "remote" && notion.headers.Authorization, "Bearer ${env:NOTION_TOKEN}")
+        }
+
+        const before = await readFile(file)
+        const again = await run(u, ["import", client, "--yes"])
+        assert.equal(again.code, 0, again.stderr)
+        assert.match(again.stderr, /^nothing to do/m)
+        assert.deepEqual(await readFile(file), before, "a second import changed config.yaml")
+        assert.equal((await stored(u)).length, got.length)
+    })
+}
+
+test("without --yes and without a terminal, import shows every command in full and writes nothing", async () => {
+    const u = await user()
+    const t = tokens()
+    await plant("cursor", u.home, t)
+    const r = await run(u, ["import", "cursor"])
+    assert.equal(r.code, 1)
+    assert.ok(r.stdout.includes("npx -y @modelcontextprotocol/server-github --api-key '${secret:API_KEY}' 'https://bot:${secret:URL_PASSWORD}@example.com/x?key=${secret:KEY}&page=2'"), r.stdout)
+    assert.match(r.stderr, /^mcplexer: error: import needs a confirmation/m)
+    assert.match(r.stderr, /^mcplexer: hint: .*--yes/m)
+    assert.ok(!existsSync(join(u.mcplexer, "config.yaml")))
+    assert.deepEqual(leaks(r.stdout + r.stderr, Object.values(t)), [])
+})
+
+test("a server whose name exists with another definition is reported, and replaced only with --force", async () => {
+    const u = await user()
+    const t = tokens()
+    const f = await plant("cursor", u.home, t)
+    assert.equal((await run(u, ["import", "cursor", "--yes"])).code, 0)
+    const file = join(u.mcplexer, "config.yaml")
+    const before = await readFile(file)
+    await writeFile(f.path, f.bytes.toString("utf8").replace('"LOG_LEVEL": "debug"', '"LOG_LEVEL": "info"'))
+    const clash = await run(u, ["import", "cursor", "--yes"])
+    assert.equal(clash.code, 1, clash.stderr)
+    assert.match(clash.stdout, /! github {2}clash: config\.yaml has another "github"/)
+    assert.deepEqual(await readFile(file), before)
+    const forced = await run(u, ["import", "cursor", "--yes", "--force"])
+    assert.equal(forced.code, 0, forced.stderr)
+    const gh = (await config.load(file)).servers.get("github")
+    assert.equal(gh?.kind === "stdio" && gh.env.LOG_LEVEL, "info")
+})
+
+test("with no argument, import finds every client's file, user and project", async () => {
+    const u = await user()
+    const t = tokens()
+    await plant("gemini", u.home, t)
+    await plant("codex", u.home, t)
+    await writeFile(join(u.project, ".mcp.json"), JSON.stringify({ mcpServers: { memory: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory"] } } }))
+    const r = await run(u, ["import", "--dry-run"])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^gemini {2}.*\.gemini\/settings\.json$/m)
+    assert.match(r.stdout, /^codex {2}.*\.codex\/config\.toml$/m)
+    assert.match(r.stdout, /^claude-code {2}.*project\/\.mcp\.json$/m)
+    assert.match(r.stdout, /^ {2}\+ memory$/m)
+    // the same linear server in two files is one server; two different github servers clash
+    assert.match(r.stdout, /^ {2}= linear {2}twice: the same as in .*settings\.json$/m)
+    assert.match(r.stdout, /^ {2}! github {2}clash: another "github" comes first, from .*settings\.json$/m)
+})
+
+test("a file given by path is imported, whatever its name", async () => {
+    const u = await user()
+    const t = tokens()
+    const f = await plant("vscode", u.home, t)
+    const r = await run(u, ["import", f.path, "--yes"])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /^imported 2 server\(s\)/m)
+    assert.ok((await stored(u)).includes(t.github))
+})
