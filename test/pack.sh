@@ -16,7 +16,7 @@ step() { printf 'pack: %s\n' "$*" >&2; }
 step "npm pack (builds dist/ through prepare)"
 npm pack --pack-destination "$work" --silent >/dev/null
 tgz=$(ls "$work"/mcplexer-*.tgz)
-tar tzf "$tgz" | grep -qx 'package/dist/mcplexer.js' || { step "dist/mcplexer.js is not in $tgz"; exit 1; }
+tar tzf "$tgz" | grep -x 'package/dist/mcplexer.js' >/dev/null || { step "dist/mcplexer.js is not in $tgz"; exit 1; }
 
 step "npm install -g $(basename "$tgz") into a temporary prefix, HOME=$work/home"
 mkdir -p "$work/home" "$work/elsewhere"
@@ -37,6 +37,12 @@ value="pack-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 printf '%s' "$value" | mcplexer secret put personal TOKEN
 [ "$(mcplexer secret get personal TOKEN)" = "$value" ] || { step "secret get did not give back the value put"; exit 1; }
 step "init, secret put/get: ok"
+
+# a client is pointed at the installed command by its absolute path, with no MCPLEXER_HOME (the default)
+entry=$(mcplexer install cursor --dry-run 2>/dev/null)
+printf '%s\n' "$entry" | grep -F "\"command\": \"$work/prefix/bin/mcplexer\"" >/dev/null || { step "install does not name the installed mcplexer:"; printf '%s\n' "$entry" >&2; exit 1; }
+if printf '%s\n' "$entry" | grep -F MCPLEXER_HOME >/dev/null; then step "install names the default home"; exit 1; fi
+step "install --dry-run names $work/prefix/bin/mcplexer"
 
 # one server from the checkout's node_modules, moved in by import, then tools/list through serve over stdio
 cat > servers.json <<JSON
