@@ -35,6 +35,10 @@ export interface Plan {
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+// variables VS Code and Cursor fill in themselves: not environment variables, nothing mcplexer can know
+const editor = new Set(["workspaceFolder", "workspaceFolderBasename", "workspaceRoot", "userHome", "cwd", "file", "fileDirname",
+    "fileBasename", "relativeFile", "pathSeparator", "execPath", "defaultBuildTask", "lineNumber", "selectedText"])
+
 /** A server name the config accepts: letters, digits and "-", at most 32. */
 export function safe(name: string): string {
     const s = name.replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 32).replace(/-+$/, "")
@@ -156,7 +160,7 @@ function convert(p: Plan, f: Found, v: string): string {
         const input = /^input:(.+)$/.exec(inner)
         if (input?.[1]) return ask(p, f, input[1])
         const bare = /^([A-Za-z_][A-Za-z0-9_]*)(:-(.*))?$/.exec(inner)
-        if (bare?.[1]) {
+        if (bare?.[1] && !editor.has(bare[1])) {
             if (bare[2] !== undefined) p.notes.push(`\${${bare[1]}:-…}: its default is not kept (mcplexer has no defaults): set ${bare[1]} in mcplexer's environment`)
             return `\${env:${bare[1]}}`
         }
