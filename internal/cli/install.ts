@@ -22,6 +22,8 @@ interface Record_ {
     sha256: string
     /** the file's mode before */
     mode: number
+    /** the servers part install wrote, as JSON */
+    servers?: string
 }
 
 /**
@@ -54,7 +56,7 @@ export async function install(o: InstallOptions, out: Output): Promise<number> {
     if (backup !== null && before !== undefined) await writeFile(backup, before, { flag: "wx", mode: 0o600 })
     const mode = before === undefined ? 0o600 : (await stat(file)).mode & 0o777
     await replace(file, next, mode)
-    await remember(o.paths, file, { backup, sha256: sha(Buffer.from(next)), mode })
+    await remember(o.paths, file, { backup, sha256: sha(Buffer.from(next)), mode, servers: clients.servers(client, next) })
     out.info(`installed mcplexer as ${client}'s one MCP server in ${file}`)
     out.info(backup === null ? "there was no file before: uninstall removes it" : `backup of the file as it was: ${backup}`)
     out.hint(`restart ${client} to use it; mcplexer uninstall ${client} puts the old file back`)
@@ -72,14 +74,15 @@ export async function uninstall(o: InstallOptions, out: Output): Promise<number>
             hint: `nothing to undo; backups of earlier installs, if any, are beside it as ${basename(file)}.mcplexer-*.bak`,
         })
     }
-    const now = existsSync(file) ? sha(await readFile(file)) : "missing"
-    if (now !== r.sha256) {
-        throw Object.assign(new Error(`${file} changed since mcplexer install`), {
-            hint: r.backup === null ? "it did not exist before: remove it yourself if nothing in it matters"
-                : `to put the old file back anyway: cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`,
-        })
-    }
-    if (r.backup === null) {
+    const now = existsSync(file) ? await readFile(file) : undefined
+    if (now === undefined || sha(now) !== r.sha256) {
+        if (now === undefined || r.backup === null || !unchanged(client, now, r)) throw changed(file, r)
+        // the client rewrote its other settings (Claude Code keeps counters in ~/.claude.json): put
+        // back only the servers part, which is as install left it
+        await replace(file, clients.restore(client, now.toString("utf8"), await readFile(r.backup, "utf8")), r.mode)
+        await unlink(r.backup)
+        out.info(`restored the MCP servers of ${file}; its other settings changed since install and are kept as they are now`)
+    } else if (r.backup === null) {
         await unlink(file)
         out.info(`removed ${file} (there was none before install)`)
     } else {
@@ -99,6 +102,22 @@ function masked(diff: string, text: string | undefined, file: string): string {
     // longest first, so a value containing another is masked whole
     for (const v of values.sort((a, b) => b.length - a.length)) diff = diff.split(v).join(clients.mask(v))
     return diff
+}
+
+/** True when the servers part of the file is still what install wrote. */
+function unchanged(client: clients.Client, now: Buffer, r: Record_): boolean {
+    try {
+        return r.servers !== undefined && clients.servers(client, now.toString("utf8")) === r.servers
+    } catch {
+        return false
+    }
+}
+
+function changed(file: string, r: Record_): Error {
+    return Object.assign(new Error(`${file} changed since mcplexer install`), {
+        hint: r.backup === null ? "it did not exist before: remove it yourself if nothing in it matters"
+            : `to put the old file back anyway: cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`,
+    })
 }
 
 function known(name: string): clients.Client {

@@ -8,5 +8,5 @@ export { names, known, user, project, places, type Client, type Place, type Wher
 export { read, type Found, type Input } from "./read.ts"
 export { plan, safe, keyOf, type Plan, type Secret, type Prompt } from "./plan.ts"
 export { judge, mask, entropy } from "./judge.ts"
-export { install, entry, listed, self, type Launch } from "./write.ts"
+export { install, entry, listed, servers, restore, self, type Launch } from "./write.ts"
 export { diff } from "./diff.ts"

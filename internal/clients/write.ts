@@ -45,9 +45,29 @@ export function install(client: Client, text: string | undefined, l: Launch): st
     return JSON.stringify(data, null, 2) + "\n"
 }
 
+function parse(client: Client, text: string): Record<string, unknown> {
+    return client === "codex" ? fromToml(text) : JSON.parse(text.replace(/^\uFEFF/, "")) as Record<string, unknown>
+}
+
 /** The names of the servers at the top of `client`'s file (those install replaces). */
 export function listed(client: Client, text: string): string[] {
-    const data = client === "codex" ? fromToml(text) : JSON.parse(text.replace(/^\uFEFF/, "")) as Record<string, unknown>
-    const s = data[key(client)]
+    const s = servers(client, text)
     return typeof s === "object" && s !== null ? Object.keys(s) : []
+}
+
+/** The servers part of `client`'s file, as JSON text (undefined when it has none), to notice a change there. */
+export function servers(client: Client, text: string): string | undefined {
+    return JSON.stringify(parse(client, text)[key(client)])
+}
+
+/**
+ * `current` with its servers part put back as it is in `old`, every other setting as it is now:
+ * for a file the client itself keeps rewriting (~/.claude.json, settings.json).
+ */
+export function restore(client: Client, current: string, old: string): string {
+    const data = parse(client, current)
+    const before = parse(client, old)[key(client)]
+    if (before === undefined) delete data[key(client)]
+    else data[key(client)] = before
+    return client === "codex" ? toToml(data as Parameters<typeof toToml>[0]) + "\n" : JSON.stringify(data, null, 2) + "\n"
 }

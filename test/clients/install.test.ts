@@ -84,3 +84,17 @@ test("XDG_CONFIG_HOME moves Claude Desktop's and VS Code's files", async () => {
     const r = await run(u, ["install", "vscode", "--dry-run"], { XDG_CONFIG_HOME: xdg })
     assert.match(r.stdout, new RegExp(`^\\+\\+\\+ ${xdg}/Code/User/mcp\\.json$`, "m"))
 })
+
+test("uninstall puts back only the servers when the client changed its other settings since install", async () => {
+    const u = await user()
+    const t = tokens()
+    const f = await plant("claude-code", u.home, t)
+    assert.equal((await run(u, ["install", "claude-code"])).code, 0)
+    const installed = JSON.parse(await readFile(f.path, "utf8")) as Record<string, unknown>
+    await writeFile(f.path, JSON.stringify({ ...installed, numStartups: 13 }, null, 2) + "\n")
+    const r = await run(u, ["uninstall", "claude-code"])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stderr, /other settings changed since install and are kept/)
+    const original = JSON.parse(f.bytes.toString("utf8")) as Record<string, unknown>
+    assert.deepEqual(JSON.parse(await readFile(f.path, "utf8")), { ...original, numStartups: 13 })
+})
