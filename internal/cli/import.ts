@@ -40,6 +40,8 @@ export async function run(o: ImportOptions, out: Output): Promise<number> {
         return exit.ok
     }
     const text = existsSync(o.paths.config) ? await readFile(o.paths.config, "utf8") : config.starter
+    // a config that does not load is reported where it is wrong, before anything is planned
+    config.parse(text, o.paths.config)
     const steps = await decide(o, files, text)
     for (const f of files) show(f, steps.filter(s => s.file === f.file), out)
     const todo = steps.filter(s => s.status === "new" || s.status === "replace")
@@ -91,7 +93,9 @@ async function decide(o: ImportOptions, files: File[], text: string): Promise<St
         for (const f of files) {
             for (const found of clients.read(f.text, f.file)) {
                 const plan = clients.plan(found)
-                steps.push({ plan, client: f.client, file: f.file, ...await status(plan, steps, have, vault, o.force) })
+                const step: Step = { plan, client: f.client, file: f.file, ...await status(plan, steps, have, vault, o.force) }
+                if (step.status === "new" || step.status === "replace") fits(step, text, o.paths.config)
+                steps.push(step)
             }
         }
     } finally {
@@ -112,6 +116,16 @@ async function status(p: clients.Plan, earlier: Step[], have: ReturnType<typeof 
     if (stable(existing) === stable(p.entry) && await stored(p, vault)) return { status: "same" }
     return force ? { status: "replace", why: `replaces the "${p.name}" of config.yaml (--force)` }
         : { status: "clash", why: `config.yaml has another "${p.name}": rename one, or --force to replace it` }
+}
+
+/** Skips a server whose entry config.yaml would refuse (a variable or header name it cannot take), saying why. */
+function fits(s: Step, text: string, file: string): void {
+    try {
+        config.add(text, file, { scopes: s.plan.scope ? { [s.plan.scope]: "" } : {}, servers: { [s.plan.name]: s.plan.entry } })
+    } catch (e) {
+        s.status = "skip"
+        s.why = `config.yaml cannot take it: ${(e as Error).message}`
+    }
 }
 
 /** True when every secret of the plan is already in the vault with the same value (one decryption of the scope). */
@@ -187,15 +201,11 @@ async function prompts(steps: Step[], out: Output): Promise<void> {
     out.info("")
 }
 
-/** Stores the secrets first, then writes config.yaml, so the config never names a value not stored. */
+/**
+ * Makes (and validates) the new config first, then stores the secrets, then writes config.yaml:
+ * the config never names a value not stored, and a config that would not load is never written.
+ */
 async function write(o: ImportOptions, text: string, steps: Step[]): Promise<void> {
-    await mkdir(o.paths.home, { recursive: true, mode: 0o700 })
-    const vault = secrets.open(o.paths, { actor: "import", create: true })
-    try {
-        for (const s of steps) for (const x of s.plan.secrets) await vault.put(s.plan.scope ?? s.plan.name, x.key, x.value)
-    } finally {
-        vault.close()
-    }
     const scopes: Record<string, string> = {}
     const servers: Record<string, Record<string, unknown>> = {}
     for (const s of steps) {
@@ -203,6 +213,13 @@ async function write(o: ImportOptions, text: string, steps: Step[]): Promise<voi
         servers[s.plan.name] = s.plan.entry
     }
     const next = config.add(text, o.paths.config, { scopes, servers })
+    await mkdir(o.paths.home, { recursive: true, mode: 0o700 })
+    const vault = secrets.open(o.paths, { actor: "import", create: true })
+    try {
+        for (const s of steps) for (const x of s.plan.secrets) await vault.put(s.plan.scope ?? s.plan.name, x.key, x.value)
+    } finally {
+        vault.close()
+    }
     await mkdir(dirname(o.paths.config), { recursive: true, mode: 0o700 })
     const mode = existsSync(o.paths.config) ? (await stat(o.paths.config)).mode & 0o777 : 0o600
     const tmp = `${o.paths.config}.import-${process.pid}`

@@ -135,3 +135,19 @@ test("a file given by path is imported, whatever its name", async () => {
     assert.match(r.stderr, /^imported 2 server\(s\)/m)
     assert.ok((await stored(u)).includes(t.github))
 })
+
+test("a server config.yaml cannot take is skipped with the reason, and the others are imported", async () => {
+    const u = await user()
+    const token = tokens().github
+    const file = join(u.project, "odd.json")
+    await writeFile(file, JSON.stringify({ mcpServers: {
+        odd: { command: "srv", env: { "BAD-NAME": "x", GITHUB_TOKEN: token } },
+        fine: { command: "srv", env: { GITHUB_TOKEN: token } },
+    } }))
+    const r = await run(u, ["import", file, "--yes"])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^ {2}- odd {2}skip: config\.yaml cannot take it: .*invalid environment variable name "BAD-NAME"/m)
+    const c = await config.load(join(u.mcplexer, "config.yaml"))
+    assert.deepEqual([...c.servers.keys()], ["fine"])
+    assert.deepEqual([...(await stored(u))], [token])
+})

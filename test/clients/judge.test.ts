@@ -56,3 +56,18 @@ test("a header's scheme stays in the config and only the credential moves", () =
     assert.deepEqual(p.entry.headers, { Authorization: "Bearer ${secret:AUTHORIZATION}", "X-Api-Key": "${secret:X_API_KEY}", Accept: "text/plain" })
     assert.deepEqual(p.secrets.map(s => s.value), ["abc123def456", "k-999999"])
 })
+
+test("each client's user file is where that client keeps it on Linux, macOS and Windows", () => {
+    const linux = { env: { HOME: "/home/u" }, platform: "linux" as const, cwd: "/w" }
+    const mac = { env: { HOME: "/Users/u" }, platform: "darwin" as const, cwd: "/w" }
+    const win = { env: { HOME: "C:\\Users\\u", APPDATA: "C:\\Users\\u\\AppData\\Roaming" }, platform: "win32" as const, cwd: "C:\\w" }
+    assert.equal(clients.user("claude-desktop", linux), "/home/u/.config/Claude/claude_desktop_config.json")
+    assert.equal(clients.user("claude-desktop", { ...linux, env: { HOME: "/home/u", XDG_CONFIG_HOME: "/x" } }), "/x/Claude/claude_desktop_config.json")
+    assert.equal(clients.user("claude-desktop", mac), "/Users/u/Library/Application Support/Claude/claude_desktop_config.json")
+    assert.equal(clients.user("claude-desktop", win), "C:\\Users\\u\\AppData\\Roaming\\Claude\\claude_desktop_config.json")
+    assert.equal(clients.user("vscode", mac), "/Users/u/Library/Application Support/Code/User/mcp.json")
+    assert.equal(clients.user("vscode", win), "C:\\Users\\u\\AppData\\Roaming\\Code\\User\\mcp.json")
+    assert.equal(clients.user("windsurf", win), "C:\\Users\\u\\.codeium\\windsurf\\mcp_config.json")
+    assert.equal(clients.user("codex", { ...linux, env: { HOME: "/home/u", CODEX_HOME: "/c" } }), "/c/config.toml")
+    assert.deepEqual(clients.places("cursor", linux).map(p => p.file), ["/home/u/.cursor/mcp.json", "/w/.cursor/mcp.json"])
+})
