@@ -1,9 +1,11 @@
 import assert from "node:assert/strict"
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as config from "../../internal/config/index.ts"
+import { cli } from "../helpers.ts"
 import { bytes, clients, plant, run, tokens, user, type Client, type Tokens } from "./kit.ts"
 
 /** The tokens `client`'s file holds (Claude Desktop's has no remote server, so no bearer token). */
@@ -150,4 +152,41 @@ test("a server config.yaml cannot take is skipped with the reason, and the other
     const c = await config.load(join(u.mcplexer, "config.yaml"))
     assert.deepEqual([...c.servers.keys()], ["fine"])
     assert.deepEqual([...(await stored(u))], [token])
+})
+
+/** Runs the CLI on a terminal (script(1) gives it a pty), answering each prompt as it appears. */
+function terminal(u: { home: string; project: string }, args: string[], answers: [RegExp, string][]): Promise<{ code: number | null; transcript: string }> {
+    const line = [process.execPath, cli, ...args].map(a => `'${a}'`).join(" ")
+    return new Promise((done, fail) => {
+        const child = spawn("script", ["-qefc", line, "/dev/null"], { cwd: u.project, env: { PATH: process.env.PATH ?? "", HOME: u.home, TERM: "dumb" } })
+        let transcript = ""
+        let seen = 0
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+            transcript += d
+            const next = answers[0]
+            if (next && next[0].test(transcript.slice(seen))) {
+                seen = transcript.length
+                answers.shift()
+                child.stdin.write(`${next[1]}\r`)
+            }
+        })
+        child.on("error", fail)
+        child.on("close", code => done({ code, transcript }))
+    })
+}
+
+test("on a terminal, import asks before writing, then asks for the values the client asked its user for", async () => {
+    const u = await user()
+    const t = tokens()
+    await plant("vscode", u.home, t)
+    const no = await terminal(u, ["import", "vscode"], [[/\[y\/N\] $/, "n"]])
+    assert.equal(no.code, 1, no.transcript)
+    assert.ok(!existsSync(join(u.mcplexer, "config.yaml")))
+
+    const typed = `typed-${tokens().query}`
+    const yes = await terminal(u, ["import", "vscode"], [[/\[y\/N\] $/, "y"], [/linear\/LINEAR_KEY \(Linear API key\), empty to skip: $/, typed]])
+    assert.equal(yes.code, 0, yes.transcript)
+    assert.ok(!yes.transcript.includes(typed), "the typed value was echoed")
+    assert.ok(yes.transcript.includes("npx -y @modelcontextprotocol/server-github --api-key"), yes.transcript)
+    assert.equal((await run(u, ["secret", "get", "linear", "LINEAR_KEY"])).stdout, typed)
 })
