@@ -102,6 +102,7 @@ function json(f: Found, s: Obj, file: string): void {
         f.url = url
         f.headers = map(s.headers)
     }
+    if (s.disabled === true || s.enabled === false) f.notes.push("disabled in its client: imported all the same (remove it from config.yaml if unwanted)")
     if (typeof s.envFile === "string") f.notes.push(`envFile ${JSON.stringify(s.envFile)} is not read: add its variables to env, or store them with mcplexer secret put`)
 }
 
