@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises"
-import { dirname } from "node:path"
+import { dirname, resolve } from "node:path"
 import * as clients from "../clients/index.ts"
 import * as config from "../config/index.ts"
 import * as secrets from "../secrets/index.ts"
@@ -72,7 +72,7 @@ async function sources(o: ImportOptions): Promise<File[]> {
     const s = o.source
     const places = s === undefined ? clients.names.flatMap(c => clients.places(c, o.where))
         : clients.known(s) ? clients.places(s, o.where)
-        : existsSync(s) ? [{ client: "file", file: s, level: "project" as const }]
+        : existsSync(s) ? [{ client: "file", file: resolve(s), level: "project" as const }]
         : undefined
     if (places === undefined) {
         throw new UsageError(`no client or file named "${s}"`, `name a client (${clients.names.join(", ")}) or a file that exists`)
