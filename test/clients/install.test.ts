@@ -46,7 +46,11 @@ for (const client of clients) {
         assert.ok(r.stderr.includes(join(dirname(f.path), backup)), r.stderr)
         assert.equal((await stat(join(dirname(f.path), backup))).mode & 0o777, 0o600)
         assert.deepEqual(await readFile(join(dirname(f.path), backup)), f.bytes)
-        if (client !== "claude-code") assert.ok(!(await readFile(f.path, "utf8")).includes(t.github))
+        const after = await readFile(f.path, "utf8")
+        assert.deepEqual(Object.values(t).filter(v => after.includes(v)), [], "a planted token is still in the client's file")
+        if (client === "claude-code") assert.deepEqual((JSON.parse(after) as { projects: Record<string, { mcpServers: unknown }> }).projects["/home/u/acme"]?.mcpServers, {})
+        // nothing was imported first: install names what the backup alone keeps
+        assert.match(r.stderr, new RegExp(`^mcplexer: warning: not imported into mcplexer yet: github${client === "claude-desktop" ? "" : ", linear"}`, "m"))
 
         const un = await run(u, ["uninstall", client])
         assert.equal(un.code, 0, un.stderr)
