@@ -54,12 +54,25 @@ function parseText(text: string, file: string): Obj {
     try {
         data = file.endsWith(".toml") ? toml(text) : JSON.parse(stripBom(text))
     } catch (e) {
-        throw Object.assign(new Error(`cannot parse ${file}: ${(e as Error).message.split("\n")[0]}`), {
+        throw Object.assign(new Error(`cannot parse ${file}: ${where(text, e)}`), {
             hint: file.endsWith(".toml") ? "fix the TOML, or import another file" : "fix the JSON (comments and trailing commas are not read), or import another file",
         })
     }
     if (!isObj(data)) throw Object.assign(new Error(`${file} holds no settings object`), { hint: "a client's file is a JSON object with mcpServers (or servers)" })
     return data
+}
+
+/**
+ * Where the text stops parsing, as line and column. Never the parsers' own messages: V8 quotes the
+ * JSON around the mistake and smol-toml the whole line, either of which may be a token.
+ */
+function where(text: string, e: unknown): string {
+    const t = e as { line?: unknown; column?: unknown; message?: unknown }
+    if (typeof t.line === "number" && typeof t.column === "number") return `invalid TOML at line ${t.line}, column ${t.column}`
+    const at = /position (\d+)/.exec(String(t.message))
+    if (!at) return "invalid JSON"
+    const before = text.slice(0, Number(at[1])).split("\n")
+    return `invalid JSON at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`
 }
 
 function stripBom(s: string): string {

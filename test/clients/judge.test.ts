@@ -71,3 +71,15 @@ test("each client's user file is where that client keeps it on Linux, macOS and 
     assert.equal(clients.user("codex", { ...linux, env: { HOME: "/home/u", CODEX_HOME: "/c" } }), "/c/config.toml")
     assert.deepEqual(clients.places("cursor", linux).map(p => p.file), ["/home/u/.cursor/mcp.json", "/w/.cursor/mcp.json"])
 })
+
+test("a file that does not parse is reported by line and column, never with its text", () => {
+    const token = "ghp_0123456789abcdefABCDEF"
+    for (const [text, file, at] of [[`{"mcpServers": {"a": {"env": {"T": ${token}}}}}`, "mcp.json", /invalid JSON/], [`{\n  "a": "${token}" x\n}`, "mcp.json", /invalid JSON at line 2, column \d+/],
+        [`[mcp_servers.a]\nenv = { T = "${token}" } x`, "config.toml", /invalid TOML at line 2, column \d+/]] as const) {
+        assert.throws(() => clients.read(text, file), (e: Error) => {
+            assert.match(e.message, at)
+            assert.ok(!e.message.includes(token) && !e.message.includes("ghp_"), e.message)
+            return true
+        })
+    }
+})
