@@ -35,12 +35,9 @@ export async function install(o: InstallOptions, out: Output): Promise<number> {
     const file = clients.user(client, o.where)
     const before = existsSync(file) ? await readFile(file) : undefined
     const launch = self(o.paths, o.where.env)
-    let next: string
-    try {
-        next = clients.install(client, before?.toString("utf8"), launch)
-    } catch (e) {
-        throw Object.assign(new Error(`cannot read ${file}: ${(e as Error).message}`), { hint: "fix the file first; mcplexer changes only a file it can parse" })
-    }
+    // mcplexer changes only a file it can parse; read's error names the place, never the text
+    if (before !== undefined) clients.read(before.toString("utf8"), file)
+    const next = clients.install(client, before?.toString("utf8"), launch)
     if (before !== undefined && before.toString("utf8") === next) {
         out.info(`mcplexer is already ${client}'s one server in ${file}`)
         return exit.ok

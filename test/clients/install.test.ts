@@ -102,3 +102,15 @@ test("uninstall puts back only the servers when the client changed its other set
     const original = JSON.parse(f.bytes.toString("utf8")) as Record<string, unknown>
     assert.deepEqual(JSON.parse(await readFile(f.path, "utf8")), { ...original, numStartups: 13 })
 })
+
+test("install refuses a file it cannot parse, naming the place and never the text", async () => {
+    const u = await user()
+    const t = tokens()
+    const f = await plant("cursor", u.home, t)
+    await writeFile(f.path, f.bytes.toString("utf8").replace(`"${t.github}"`, t.github))
+    const r = await run(u, ["install", "cursor"])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: cannot parse .*mcp\.json: invalid JSON( at line \d+, column \d+)?$/m)
+    assert.ok(!r.stderr.includes(t.github), r.stderr)
+    assert.deepEqual(await backups(f.path), [])
+})
