@@ -65,7 +65,13 @@ export async function run(o: ImportOptions, out: Output): Promise<number> {
     return steps.some(s => s.status === "clash") ? exit.error : exit.ok
 }
 
-interface File { client: string; file: string; text: string }
+interface File {
+    client: string
+    file: string
+    text: string
+    /** why it cannot be read, when looking through every client (one broken file stops no other) */
+    error?: string
+}
 
 /** The files to read: a client's (user and project), a file given by path, or every client's found. */
 async function sources(o: ImportOptions): Promise<File[]> {
@@ -81,7 +87,16 @@ async function sources(o: ImportOptions): Promise<File[]> {
     if (s !== undefined && clients.known(s) && found.length === 0) {
         throw Object.assign(new Error(`no ${s} configuration found`), { hint: `looked for: ${places.map(p => p.file).join(", ")}` })
     }
-    return Promise.all(found.map(async p => ({ client: p.client, file: p.file, text: await readFile(p.file, "utf8") })))
+    return Promise.all(found.map(async p => {
+        const f: File = { client: p.client, file: p.file, text: await readFile(p.file, "utf8") }
+        if (s !== undefined) return f
+        try {
+            clients.read(f.text, f.file)
+        } catch (e) {
+            f.error = (e as Error).message
+        }
+        return f
+    }))
 }
 
 /** Plans every server and compares it with config.yaml and the vault. */
@@ -90,7 +105,7 @@ async function decide(o: ImportOptions, files: File[], text: string): Promise<St
     const steps: Step[] = []
     const vault = existsSync(o.paths.db) ? secrets.open(o.paths, { actor: "import" }) : undefined
     try {
-        for (const f of files) {
+        for (const f of files.filter(x => x.error === undefined)) {
             for (const found of clients.read(f.text, f.file)) {
                 const plan = clients.plan(found)
                 const step: Step = { plan, client: f.client, file: f.file, ...await status(plan, steps, have, vault, o.force) }
@@ -153,7 +168,8 @@ const marks = { new: "+", replace: "~", same: "=", twice: "=", clash: "!", skip:
 /** Prints one file's servers with every decision; values masked. */
 function show(f: File, steps: Step[], out: Output): void {
     out.out(`${f.client}  ${f.file}\n`)
-    if (steps.length === 0) out.out("  (no MCP servers)\n")
+    if (f.error !== undefined) out.out(`  (skipped: ${f.error})\n`)
+    else if (steps.length === 0) out.out("  (no MCP servers)\n")
     for (const s of steps) {
         const p = s.plan
         const state = s.status === "new" ? "" : s.status === "same" ? "  already imported" : `  ${s.status}: ${s.why ?? ""}`

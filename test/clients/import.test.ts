@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
-import { readFile, writeFile } from "node:fs/promises"
+import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as config from "../../internal/config/index.ts"
@@ -117,8 +117,13 @@ test("with no argument, import finds every client's file, user and project", asy
     await plant("gemini", u.home, t)
     await plant("codex", u.home, t)
     await writeFile(join(u.project, ".mcp.json"), JSON.stringify({ mcpServers: { memory: { command: "npx", args: ["-y", "@modelcontextprotocol/server-memory"] } } }))
+    // one broken file stops no other
+    await mkdir(join(u.home, ".cursor"))
+    await writeFile(join(u.home, ".cursor", "mcp.json"), `{"mcpServers": {"x": {"env": {"T": ${t.github}}}}}`)
     const r = await run(u, ["import", "--dry-run"])
     assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^cursor {2}.*\.cursor\/mcp\.json\n {2}\(skipped: cannot parse .*: invalid JSON\)$/m)
+    assert.ok(!r.stdout.includes(t.github))
     assert.match(r.stdout, /^gemini {2}.*\.gemini\/settings\.json$/m)
     assert.match(r.stdout, /^codex {2}.*\.codex\/config\.toml$/m)
     assert.match(r.stdout, /^claude-code {2}.*project\/\.mcp\.json$/m)
