@@ -127,7 +127,12 @@ async function status(p: clients.Plan, earlier: Step[], have: ReturnType<typeof 
             : { status: "clash", why: `another "${p.name}" comes first, from ${first.plan.source}` }
     }
     const existing = have.servers.get(p.name)
-    if (existing === undefined) return { status: "new" }
+    if (existing === undefined) {
+        const taken = await overwrites(p, vault)
+        if (taken.length === 0) return { status: "new" }
+        return force ? { status: "replace", why: `replaces ${taken.join(", ")} in the vault (--force)` }
+            : { status: "clash", why: `the vault already holds ${taken.join(", ")} with another value: --force replaces it` }
+    }
     if (stable(existing) === stable(p.entry) && await stored(p, vault)) return { status: "same" }
     return force ? { status: "replace", why: `replaces the "${p.name}" of config.yaml (--force)` }
         : { status: "clash", why: `config.yaml has another "${p.name}": rename one, or --force to replace it` }
@@ -141,6 +146,15 @@ function fits(s: Step, text: string, file: string): void {
         s.status = "skip"
         s.why = `config.yaml cannot take it: ${(e as Error).message}`
     }
+}
+
+/** The scope/KEY names the vault already holds with another value than the plan's (one decryption, only if any exists). */
+async function overwrites(p: clients.Plan, vault: secrets.Vault | undefined): Promise<string[]> {
+    if (p.scope === undefined || vault === undefined || p.secrets.length === 0) return []
+    const keys = new Set(vault.list(p.scope).map(e => e.key))
+    if (!p.secrets.some(s => keys.has(s.key))) return []
+    const values = await vault.scope(p.scope, { server: p.name, reason: "import compares" })
+    return p.secrets.filter(s => values.has(s.key) && values.get(s.key) !== s.value).map(s => `${p.scope}/${s.key}`)
 }
 
 /** True when every secret of the plan is already in the vault with the same value (one decryption of the scope). */

@@ -195,3 +195,21 @@ test("on a terminal, import asks before writing, then asks for the values the cl
     assert.ok(yes.transcript.includes("npx -y @modelcontextprotocol/server-github --api-key"), yes.transcript)
     assert.equal((await run(u, ["secret", "get", "linear", "LINEAR_KEY"])).stdout, typed)
 })
+
+test("a value the vault already holds under the same scope and key is not overwritten unless --force", async () => {
+    const u = await user()
+    const t = tokens()
+    await plant("claude-desktop", u.home, t)
+    await mkdir(u.mcplexer)
+    await writeFile(join(u.mcplexer, "config.yaml"), "auth_scopes:\n  github: { description: mine }\nservers: {}\n")
+    const mine = `mine-${tokens().query}`
+    const put = await run(u, ["secret", "put", "github", "GITHUB_PERSONAL_ACCESS_TOKEN"], {}, mine)
+    assert.equal(put.code, 0, put.stderr)
+    const r = await run(u, ["import", "claude-desktop", "--yes"])
+    assert.equal(r.code, 1, r.stderr)
+    assert.match(r.stdout, /! github {2}clash: the vault already holds github\/GITHUB_PERSONAL_ACCESS_TOKEN with another value/)
+    assert.equal((await run(u, ["secret", "get", "github", "GITHUB_PERSONAL_ACCESS_TOKEN"])).stdout, mine)
+    const forced = await run(u, ["import", "claude-desktop", "--yes", "--force"])
+    assert.equal(forced.code, 0, forced.stderr)
+    assert.equal((await run(u, ["secret", "get", "github", "GITHUB_PERSONAL_ACCESS_TOKEN"])).stdout, t.github)
+})

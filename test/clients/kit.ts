@@ -106,8 +106,8 @@ export async function plant(client: Client, home: string, t: Tokens): Promise<{ 
     return { path: p, bytes: await readFile(p) }
 }
 
-/** Runs the built CLI as the temporary user would, in the project folder, with only the environment given. */
-export function run(u: { home: string; project: string }, args: string[], env: Record<string, string> = {}): Promise<Result> {
+/** Runs the built CLI as the temporary user would, in the project folder, with only the environment given and `input` on stdin. */
+export function run(u: { home: string; project: string }, args: string[], env: Record<string, string> = {}, input = ""): Promise<Result> {
     return new Promise((done, fail) => {
         const child = spawn(process.execPath, [cli, ...args], {
             cwd: u.project, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: u.home, ...env }, stdio: ["pipe", "pipe", "pipe"],
@@ -117,7 +117,7 @@ export function run(u: { home: string; project: string }, args: string[], env: R
         child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
         child.on("error", fail)
         child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
-        child.stdin.end("")
+        child.stdin.end(input)
     })
 }
 
