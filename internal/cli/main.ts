@@ -137,7 +137,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .positional("source", { type: "string", describe: `a client (${clientNames}) or a file; every client found when left out` })
             .option("dry-run", { type: "boolean", describe: "show every decision, values masked; write and ask nothing" })
             .option("yes", { alias: "y", type: "boolean", describe: "import without asking" })
-            .option("force", { type: "boolean", describe: "replace a server of the same name with another definition" })
+            .option("force", { type: "boolean", describe: "replace a server of the same name, or a stored value of the same scope and key, that differs" })
             .example("$0 import --dry-run", "what would move, from every client found")
             .example("$0 import cursor --yes", "move Cursor's servers and tokens"),
             act(async a => (await import("./import.ts")).run({
