@@ -29,6 +29,10 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             return report(err, out)
         }
     }
+    if (a === "--version" || a === "-V" || (a === "version" && b === undefined)) {
+        out.out(`${(await import("./version.ts")).version}\n`)
+        return exit.ok
+    }
     const { default: yargs } = await import("yargs")
     let code: number = exit.ok
     const act = (fn: (a: Global & Record<string, unknown>) => Promise<number | void>) =>
@@ -131,6 +135,25 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
                 paths: await paths(a), since: opt(a.since), tool: opt(a.tool), scope: opt(a.scope), status: opt(a.status),
                 limit: Number(a.limit), json: a.json === true, follow: a.follow === true,
             }, out)))
+        .command("import [source]", "move AI clients' MCP servers into config.yaml and their tokens into the vault", c => c
+            .positional("source", { type: "string", describe: `a client (${clientNames}) or a file; every client found when left out` })
+            .option("dry-run", { type: "boolean", describe: "show every decision, values masked; write and ask nothing" })
+            .option("yes", { alias: "y", type: "boolean", describe: "import without asking" })
+            .option("force", { type: "boolean", describe: "replace a server of the same name, or a stored value of the same scope and key, that differs" })
+            .example("$0 import --dry-run", "what would move, from every client found")
+            .example("$0 import cursor --yes", "move Cursor's servers and tokens"),
+            act(async a => (await import("./import.ts")).run({
+                paths: await paths(a), source: opt(a.source), dryRun: a["dry-run"] === true, yes: a.yes === true, force: a.force === true, where: here(),
+            }, out)))
+        .command("install <client>", "make mcplexer the client's one MCP server (a backup of its file is kept)", c => c
+            .positional("client", { type: "string", describe: clientNames })
+            .option("dry-run", { type: "boolean", describe: "print the change as a diff; write nothing" })
+            .example("$0 install claude-desktop", "then restart Claude Desktop"),
+            act(async a => (await import("./install.ts")).install({ paths: await paths(a), client: str(a.client), dryRun: a["dry-run"] === true, where: here() }, out)))
+        .command("uninstall <client>", "put back the client's file as it was before install", c => c
+            .positional("client", { type: "string", describe: clientNames })
+            .example("$0 uninstall cursor", "restores the newest backup"),
+            act(async a => (await import("./install.ts")).uninstall({ paths: await paths(a), client: str(a.client), where: here() }, out)))
         .command("doctor", "check the setup: missing secrets, key permissions, commands, database", c => c
             .example("$0 doctor", "each finding with its fix"),
             act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a) }, out)))
@@ -207,6 +230,13 @@ function keyCommands(y: Argv, act: Act, out: Output): Argv {
         .demandCommand(1, "name a key command: show, rotate or upgrade")
 }
 
+const clientNames = "claude-desktop, claude-code, cursor, vscode, windsurf, gemini or codex"
+
+/** Where the clients' files are looked for: this user's, this platform's, this folder's. */
+function here() {
+    return { env: process.env, platform: process.platform, cwd: process.cwd() }
+}
+
 async function paths(a: Global) {
     const config = await import("../config/index.ts")
     return config.paths(process.env, { config: a.config })
@@ -221,7 +251,8 @@ function opt(v: unknown): string | undefined {
 }
 
 const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade",
-    "serve", "token", "status", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit"])
+    "serve", "token", "status", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit",
+    "import", "install", "uninstall"])
 
 /** The command words the user typed, for a usage hint. */
 function commandOf(argv: string[]): string {

@@ -1,0 +1,178 @@
+import { judge, named, param, prefix } from "./judge.ts"
+import type { Found } from "./read.ts"
+
+/** A plaintext credential found in a client's file, to be stored in the vault. */
+export interface Secret {
+    key: string
+    value: string
+    /** where it was: "env GITHUB_TOKEN", "header Authorization", "argument 3" */
+    where: string
+    /** why it counts as one */
+    why: string
+}
+
+/** A value the client asked its user for (${input:id}): mcplexer asks too, or leaves it to secret put. */
+export interface Prompt { key: string; input: string; description?: string; password: boolean }
+
+/** What importing one server does: its config entry (holding only references) and what moves into the vault. */
+export interface Plan {
+    /** the config-safe name */
+    name: string
+    /** the name in the client's file */
+    original: string
+    source: string
+    /** the scope its secrets go to (its name), when it has any */
+    scope?: string
+    /** the servers.<name> entry of config.yaml */
+    entry: Record<string, unknown>
+    secrets: Secret[]
+    prompts: Prompt[]
+    /** indirections kept (${env:…}) and anything changed, for the user */
+    notes: string[]
+    /** why it cannot be imported, when it cannot */
+    skip?: string
+}
+
+const envName = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+// variables VS Code and Cursor fill in themselves: not environment variables, nothing mcplexer can know
+const editor = new Set(["workspaceFolder", "workspaceFolderBasename", "workspaceRoot", "userHome", "cwd", "file", "fileDirname",
+    "fileBasename", "relativeFile", "pathSeparator", "execPath", "defaultBuildTask", "lineNumber", "selectedText"])
+
+/** A server name the config accepts: letters, digits and "-", at most 32. */
+export function safe(name: string): string {
+    const s = name.replace(/[^A-Za-z0-9-]+/g, "-").replace(/^-+/, "").slice(0, 32).replace(/-+$/, "")
+    return s || "server"
+}
+
+/** A key name the vault accepts, made from a variable, header, flag or input name. */
+export function keyOf(name: string): string {
+    const k = name.replace(/^-+/, "").replace(/[^A-Za-z0-9_]+/g, "_").toUpperCase().slice(0, 127)
+    return /^[A-Za-z_]/.test(k) ? k : `_${k}`
+}
+
+class Skip extends Error {}
+
+/** Decides how one found server becomes a config entry plus vault rows. Never throws. */
+export function plan(f: Found): Plan {
+    const name = safe(f.name)
+    const p: Plan = { name, original: f.name, source: f.source, entry: {}, secrets: [], prompts: [], notes: [...f.notes] }
+    if (name !== f.name) p.notes.push(`renamed from ${JSON.stringify(f.name)}: a server name is letters, digits and "-"`)
+    try {
+        if (f.command !== undefined) stdio(p, f)
+        else if (f.url !== undefined) remote(p, f)
+        else throw new Skip("it has neither a command nor a url")
+    } catch (e) {
+        if (!(e instanceof Skip)) throw e
+        p.skip = e.message
+        p.secrets = []
+        p.prompts = []
+    }
+    if (p.secrets.length || p.prompts.length) {
+        p.scope = name
+        p.entry.scope = name
+    }
+    return p
+}
+
+function stdio(p: Plan, f: Found): void {
+    const args: string[] = []
+    for (let i = 0; i < f.args.length; i++) {
+        const a = f.args[i] ?? ""
+        const next = f.args[i + 1]
+        const flag = /^(--?[A-Za-z][\w-]*)(=)(.*)$/.exec(a)
+        if (has(a)) args.push(convert(p, f, a))
+        else if (flag?.[1] && flag[3] && named(flag[1])) args.push(`${flag[1]}=${store(p, keyOf(flag[1]), flag[3], `argument ${flag[1]}`, `flag ${flag[1]}`)}`)
+        else if (/^--?[A-Za-z][\w-]*$/.test(a) && named(a) && next !== undefined && next !== "" && !next.startsWith("-") && !has(next)) {
+            args.push(a, store(p, keyOf(a), next, `argument after ${a}`, `flag ${a}`))
+            i++
+        } else args.push(url(p, a, `argument ${i + 1}`) ?? bare(p, a, i))
+    }
+    const env: Record<string, string> = {}
+    for (const [k, v] of Object.entries(f.env)) {
+        const why = has(v) ? undefined : judge(k, v)
+        env[k] = has(v) ? convert(p, f, v) : why ? store(p, envName.test(k) ? k : keyOf(k), v, `env ${k}`, why) : v
+    }
+    p.entry.command = f.command
+    if (args.length) p.entry.args = args
+    if (Object.keys(env).length) p.entry.env = env
+    if (f.cwd !== undefined) p.entry.cwd = has(f.cwd) ? convert(p, f, f.cwd) : f.cwd
+}
+
+function remote(p: Plan, f: Found): void {
+    const u = f.url ?? ""
+    p.entry.url = has(u) ? convert(p, f, u) : url(p, u, "url") ?? u
+    const headers: Record<string, string> = {}
+    for (const [h, v] of Object.entries(f.headers)) {
+        if (has(v)) {
+            headers[h] = convert(p, f, v)
+            continue
+        }
+        const scheme = /^(Bearer|Basic|Token|Bot|bearer|token|basic)\s+(\S+)$/.exec(v)
+        const cred = scheme?.[2] ?? v
+        const why = judge(h, cred)
+        headers[h] = !why ? v : `${scheme ? `${scheme[1]} ` : ""}${store(p, keyOf(h), cred, `header ${h}`, why)}`
+    }
+    if (Object.keys(headers).length) p.entry.headers = headers
+}
+
+/** An argument that is a URL with a password or a credential in its query, its credentials moved. */
+function url(p: Plan, a: string, where: string): string | undefined {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return undefined
+    let out = a
+    const pw = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^@/?#]+)@/i.exec(out)
+    if (pw?.[1] && pw[2]) out = pw[1] + store(p, "URL_PASSWORD", pw[2], `${where} password`, "a URL's password") + out.slice(pw[0].length - 1)
+    out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, k: string, v: string) =>
+        v && param(k) && !has(v) ? `${sep}${k}=${store(p, keyOf(k), v, `${where} query ${k}`, `a URL's ${k}= parameter`)}` : all)
+    return out === a ? undefined : out
+}
+
+/** A bare argument with a known token prefix. */
+function bare(p: Plan, a: string, i: number): string {
+    const why = prefix(a)
+    return why ? store(p, "ARG_TOKEN", a, `argument ${i + 1}`, why) : a
+}
+
+function has(v: string): boolean {
+    return v.includes("${")
+}
+
+/** Records a secret under `key` (another name if the key holds another value) and returns its reference. */
+function store(p: Plan, key: string, value: string, where: string, why: string): string {
+    const same = p.secrets.find(s => s.value === value)
+    if (same) return `\${secret:${same.key}}`
+    let k = key
+    for (let n = 2; p.secrets.some(s => s.key === k) || p.prompts.some(s => s.key === k); n++) k = `${key}_${n}`
+    p.secrets.push({ key: k, value, where, why })
+    return `\${secret:${k}}`
+}
+
+/**
+ * Rewrites a value's indirections into references mcplexer resolves: ${env:X} stays, ${VAR} and
+ * ${VAR:-default} become ${env:VAR}, ${input:id} becomes ${secret:ID} to be prompted for. Anything
+ * else cannot be carried over without resolving it, so the server is skipped.
+ */
+function convert(p: Plan, f: Found, v: string): string {
+    return v.replace(/\$\{([^}]*)\}/g, (ref, inner: string) => {
+        const env = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(inner)
+        if (env) return ref
+        if (/^secret:[A-Za-z0-9_./-]+$/.test(inner)) return ref
+        const input = /^input:(.+)$/.exec(inner)
+        if (input?.[1]) return ask(p, f, input[1])
+        const bare = /^([A-Za-z_][A-Za-z0-9_]*)(:-(.*))?$/.exec(inner)
+        if (bare?.[1] && !editor.has(bare[1])) {
+            if (bare[2] !== undefined) p.notes.push(`\${${bare[1]}:-…}: its default is not kept (mcplexer has no defaults): set ${bare[1]} in mcplexer's environment`)
+            return `\${env:${bare[1]}}`
+        }
+        throw new Skip(`it uses ${ref}, which only its client can resolve`)
+    })
+}
+
+function ask(p: Plan, f: Found, id: string): string {
+    const key = keyOf(id)
+    if (!p.prompts.some(x => x.key === key)) {
+        const i = f.inputs.get(id)
+        p.prompts.push({ key, input: id, password: i?.password ?? true, ...(i?.description ? { description: i.description } : {}) })
+    }
+    return `\${secret:${key}}`
+}
