@@ -5,6 +5,7 @@ import type * as config from "../config/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Calls } from "./calls.ts"
+import * as oauth from "./oauth.ts"
 import * as remote from "./remote.ts"
 import { Process, type Exit } from "./stdio.ts"
 import type { Catalog, Hooks, Key, Logger, RequestOptions, Signal, Status } from "./types.ts"
@@ -38,6 +39,8 @@ export interface Conn {
     remote?: remote.Remote
     /** kept for a remote reconnect only; a stdio instance keeps no value after spawning */
     headers?: { url: string; headers: Record<string, string> }
+    /** an `oauth:` server's tokens, from the vault */
+    auth?: oauth.Provider
     pid?: number
     startedAt: number
     inflight: number
@@ -250,6 +253,13 @@ export class Instance {
             c = await this.open(r)
         } catch (e) {
             if (gen !== this.gen) throw stopped(this.name)
+            if (e instanceof oauth.LoginNeeded || e instanceof secrets.MissingSecretError) {
+                // nothing to retry until the person acts: no backoff, the next call tries again
+                this.lastError = o.registry.scrub(e.message)
+                this.recovering = true
+                this.set("failed")
+                throw e
+            }
             const err = e instanceof McpError ? e : fail(ErrorCode.InternalError, `server ${this.name} failed to start: ${o.registry.scrub(message(e))}`)
             this.failed(err.message)
             throw err
@@ -317,6 +327,10 @@ export class Instance {
         } else {
             const url = r.url ?? s.url
             c.headers = { url, headers: r.headers }
+            if (s.oauth !== undefined) {
+                const scope = this.key.scope ?? s.scope ?? ""
+                c.auth = await new oauth.Provider({ server: s, scope, vault: o.vault, registry: o.registry, url, present: oauth.presenter(o.hooks, this.key) }).prepare()
+            }
             await this.reach(c)
         }
         c.calls = this.calls(c.transport)
@@ -328,8 +342,9 @@ export class Instance {
         const h = c.headers!
         let rm: remote.Remote
         try {
-            rm = await remote.connect(() => this.client(), h.url, h.headers, startTimeout(this.server))
+            rm = await remote.connect(() => this.client(), h.url, h.headers, startTimeout(this.server), c.auth)
         } catch (e) {
+            if (e instanceof oauth.LoginNeeded) throw e
             throw this.startError(c, e)
         }
         c.remote = rm
@@ -403,6 +418,10 @@ export class Instance {
                 if (!retried && c.remote !== undefined && remote.expired(e, c.remote)) {
                     return this.reconnect(c).then(c2 => this.call(c2, method, params, o, true))
                 }
+                // the token and its refresh were refused (or more scope is needed): log in, once
+                if (!retried && c.auth !== undefined && oauth.unauthorized(e)) {
+                    return c.auth.login().then(() => this.call(c, method, params, o, true))
+                }
                 throw this.error(c, e, o?.signal)
             })
     }
@@ -416,6 +435,7 @@ export class Instance {
     private error(c: Conn, e: unknown, signal: Signal | undefined): McpError {
         const reg = this.owner.registry
         if (signal?.aborted) return fail(ErrorCode.RequestTimeout, `request to server ${this.name} was cancelled`)
+        if (c.auth !== undefined && oauth.unauthorized(e)) return c.auth.needed()
         if (e instanceof McpError) {
             if (e.code === connectionClosed && c.dead) return c.dead
             const data = e.data as { timeout?: unknown } | undefined
