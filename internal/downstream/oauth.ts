@@ -328,7 +328,15 @@ export class Provider implements OAuthClientProvider {
         const client = await this.clientInformation()
         const body = new URLSearchParams({ token, token_type_hint: hint })
         const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" }
-        if (client?.client_secret !== undefined) {
+        // as at the token endpoint: the method the client was registered with, else what the server lists first
+        const meta = (await this.discoveryState())?.authorizationServerMetadata as { revocation_endpoint_auth_methods_supported?: string[] } | undefined
+        const methods = meta?.revocation_endpoint_auth_methods_supported ?? []
+        const method = (client as { token_endpoint_auth_method?: string } | undefined)?.token_endpoint_auth_method
+            ?? (methods.includes("client_secret_basic") && !methods.includes("client_secret_post") ? "client_secret_basic" : "client_secret_post")
+        if (client?.client_secret !== undefined && method === "client_secret_post") {
+            body.set("client_id", client.client_id)
+            body.set("client_secret", client.client_secret)
+        } else if (client?.client_secret !== undefined) {
             headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString("base64")}`
         } else if (client !== undefined) {
             body.set("client_id", client.client_id)
