@@ -26,7 +26,9 @@ export async function open(paths: config.Paths, out: Output): Promise<Session> {
     // a server that needs a login gets it here, in the browser, as `mcplexer auth login` would
     downstream.oauth.interactive(browser(out))
     const registry = redact.create()
-    const vault = secrets.open(paths, { actor: "cli" })
+    // a login stores tokens: with an oauth server, the key is created if this is the first secret
+    const oauth = [...c.servers.values()].some(s => s.kind === "remote" && s.oauth !== undefined)
+    const vault = secrets.open(paths, { actor: "cli", ...(oauth ? { create: true } : {}) })
     let gw: gateway.Gateway
     try {
         gw = gateway.create({ config: c, vault, registry, log: logger(out, registry), env: process.env })

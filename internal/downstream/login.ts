@@ -43,5 +43,8 @@ export async function login(t: Target, present: oauth.Present): Promise<boolean>
     const make = () => new Client({ name: "mcplexer", version: "0.1.0" }, { capabilities: {} })
     const r = await remote.connect(make, p.url, headers, Math.max(t.server.timeout, 60_000), p)
     await remote.close(r)
+    // a server that lets a session start unauthenticated (and asks only for some calls) gets its
+    // login now, from its metadata alone
+    if (!asked && await p.tokens() === undefined) await p.login()
     return asked
 }
