@@ -24,7 +24,7 @@ export type Present = (url: URL, server: string) => Promise<void>
 
 /** How long a login may wait for the browser to come back. */
 export const loginTimeout = 300_000
-/** A token this close to its expiry is refreshed before it is sent. */
+/** A token this close to its expiry (or half its lifetime, if shorter) is refreshed before it is sent. */
 export const refreshMargin = 60_000
 // the redirect URI while no listener runs: registered portless, as RFC 8252 §7.3 allows for loopback
 const placeholder = "http://127.0.0.1/callback"
@@ -81,7 +81,7 @@ export class Provider implements OAuthClientProvider {
     private loop: Loopback | undefined
     private pending: URL | undefined
     private verifier: string | undefined
-    private cached: { stamp: number; tokens: OAuthTokens | undefined; expiresAt?: number } | undefined
+    private cached: { stamp: number; tokens: OAuthTokens | undefined; expiresAt?: number; margin?: number } | undefined
     private refreshing: Promise<void> | undefined
     private inAuth = false
     private loggingIn: Promise<void> | undefined
@@ -167,7 +167,7 @@ export class Provider implements OAuthClientProvider {
         const t = await this.load()
         if (t === undefined || this.inAuth || t.refresh_token === undefined) return t
         const at = this.cached?.expiresAt
-        if (at === undefined || at - Date.now() > refreshMargin) return t
+        if (at === undefined || at - Date.now() > (this.cached?.margin ?? refreshMargin)) return t
         await this.refresh()
         return this.load()
     }
@@ -177,7 +177,7 @@ export class Provider implements OAuthClientProvider {
         const scope = this.o.scope
         this.o.registry.add(t.access_token, ...(t.refresh_token === undefined ? [] : [t.refresh_token]))
         const expiry = {
-            ...(t.expires_in === undefined ? {} : { expires_at: Date.now() + t.expires_in * 1000 }),
+            ...(t.expires_in === undefined ? {} : { expires_at: Date.now() + t.expires_in * 1000, lifetime: t.expires_in }),
             ...(t.scope === undefined ? {} : { scope: t.scope }),
             token_type: t.token_type,
             ...(t.issuer === undefined ? {} : { issuer: t.issuer }),
@@ -356,7 +356,7 @@ export class Provider implements OAuthClientProvider {
         }
         const [access, refresh, expiry] = await Promise.all([this.read("access_token"), this.read("refresh_token"), this.read("expiry")])
         if (access === undefined) return undefined
-        const e = expiry === undefined ? {} : JSON.parse(expiry) as { expires_at?: number; scope?: string; token_type?: string; issuer?: string }
+        const e = expiry === undefined ? {} : JSON.parse(expiry) as { expires_at?: number; lifetime?: number; scope?: string; token_type?: string; issuer?: string }
         this.o.registry.add(access, ...(refresh === undefined ? [] : [refresh]))
         const tokens: OAuthTokens = {
             access_token: access,
@@ -366,7 +366,8 @@ export class Provider implements OAuthClientProvider {
             ...(e.expires_at === undefined ? {} : { expires_in: Math.max(0, Math.floor((e.expires_at - Date.now()) / 1000)) }),
             ...(e.issuer === undefined ? {} : { issuer: e.issuer }),
         }
-        this.cached = { stamp, tokens, ...(e.expires_at === undefined ? {} : { expiresAt: e.expires_at }) }
+        const margin = Math.min(refreshMargin, (e.lifetime ?? Infinity) * 500)
+        this.cached = { stamp, tokens, margin, ...(e.expires_at === undefined ? {} : { expiresAt: e.expires_at }) }
         return tokens
     }
 

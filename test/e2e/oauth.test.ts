@@ -95,6 +95,9 @@ test("a login, a call through serve, an unseen refresh, then a revoked refresh a
     await before.close()
     const st0 = await run(home, ["auth", "status", "--json"])
     assert.equal((JSON.parse(st0.stdout) as Array<{ loggedIn: boolean }>)[0]?.loggedIn, false)
+    assert.match((await run(home, ["status"])).stdout, /^login missing:\n {2}server "remote": mcplexer auth login remote$/m)
+    const doctor = await run(home, ["doctor"])
+    assert.match(doctor.stderr, /^mcplexer: warning: server "remote" needs a login \(oauth\), and none is stored\nmcplexer: hint: mcplexer auth login remote$/m)
 
     const l = await login(home)
     assert.equal(l.code, 0, l.stderr)
@@ -104,6 +107,7 @@ test("a login, a call through serve, an unseen refresh, then a revoked refresh a
     const st = JSON.parse((await run(home, ["auth", "status", "--json"])).stdout) as Array<{ loggedIn: boolean; refreshable: boolean; scopes?: string[] }>
     assert.deepEqual([st[0]?.loggedIn, st[0]?.refreshable, st[0]?.scopes], [true, true, ["mcp:tools"]])
 
+    assert.doesNotMatch((await run(home, ["status"])).stdout, /login missing/)
     const s = await serve(home)
     const first = await call(s, "remote__whoami")
     assert.equal(first.ok, true, first.text)
@@ -183,5 +187,24 @@ test("serve offers the login to a client with URL-mode elicitation, and the call
     assert.equal(offered.length, 1)
     assert.match(offered[0] ?? "", /^http:\/\/127\.0\.0\.1:\d+\/authorize\?.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Fcallback/)
     await s.close()
+    await assertClean(home, plant, [s])
+})
+
+test("a token about to expire is refreshed before it is sent: the server never answers 401", async t => {
+    const plant = `plant${randomBytes(9).toString("hex")}`
+    const fx = await start(plant)
+    t.after(() => fx.close())
+    const home = await fresh(configFor(fx.url))
+    assert.equal((await run(home, ["init"])).code, 0)
+    assert.equal((await login(home)).code, 0)
+    const rejected = fx.stats.rejected
+    // the stored expiry says 5 s from now: inside the refresh margin
+    const soon = JSON.stringify({ expires_at: Date.now() + 5000, lifetime: 3600, token_type: "Bearer", scope: "mcp:tools" })
+    assert.equal((await run(home, ["secret", "put", "rs", "_oauth_remote_expiry"], { input: soon })).code, 0)
+    const s = await serve(home)
+    assert.deepEqual(await call(s, "remote__hello"), { ok: true, text: "hello" })
+    await s.close()
+    assert.equal(fx.stats.refreshes, 1)
+    assert.equal(fx.stats.rejected, rejected, "no request went out with the old token")
     await assertClean(home, plant, [s])
 })
