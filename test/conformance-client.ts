@@ -11,7 +11,7 @@
  * scenario's context asks for: a pre-registered client, a Client ID Metadata Document URL, the
  * client_credentials grant), stores the context's client credentials with `mcplexer secret put`,
  * then drives `mcplexer auth login`, `mcplexer tools` and `mcplexer call` in a fresh home, with a
- * $BROWSER (test/fixtures/browser.mjs) that follows the authorization redirect without a page.
+ * $BROWSER (test/fixtures/browser) that follows the authorization redirect without a page.
  */
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync } from "node:fs"
@@ -42,7 +42,7 @@ async function adapter(scenario: string, url: string): Promise<number> {
     const home = await mkdtemp(join(tmpdir(), "mcplexer-conf-client-"))
     const env = {
         PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home,
-        BROWSER: join(root, "test", "fixtures", "browser.mjs"),
+        BROWSER: join(root, "test", "fixtures", "browser"),
     }
     const auth = scenario.startsWith("auth/")
     const oauth: string[] = []

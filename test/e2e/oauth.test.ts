@@ -19,7 +19,7 @@ import { CallToolResultSchema, ElicitRequestSchema } from "@modelcontextprotocol
 import { start, type OAuthFixture } from "../fixtures/oauth-server.ts"
 import { cli, fresh, root, run } from "../helpers.ts"
 
-const browser = join(root, "test", "fixtures", "browser.mjs")
+const browser = join(root, "test", "fixtures", "browser")
 
 function configFor(url: string): string {
     return `auth_scopes:
@@ -179,7 +179,7 @@ test("serve offers the login to a client with URL-mode elicitation, and the call
         offered.push(p.url ?? "")
         // the person opens the link: the headless browser follows it back to serve's listener
         // (not waited for: the fixture answering it runs in this process)
-        spawn(process.execPath, [browser, p.url ?? ""], { stdio: "ignore" })
+        spawn(browser, [p.url ?? ""], { stdio: "ignore" })
         return { action: "accept" }
     })
     const r = await call(s, "remote__hello")
