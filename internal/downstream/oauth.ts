@@ -211,6 +211,11 @@ export class Provider implements OAuthClientProvider {
 
     invalidateCredentials(what: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
         if (what === "verifier" || what === "all") this.verifier = undefined
+        // another process (or instance) stored newer tokens since ours were read: those stay
+        if (what === "tokens" && this.stamp() !== (this.cached?.stamp ?? 0)) {
+            this.cached = undefined
+            return
+        }
         if (what === "tokens" || what === "all") {
             for (const k of ["access_token", "refresh_token", "expiry"] as const) this.drop(k)
             this.cached = undefined
@@ -246,6 +251,11 @@ export class Provider implements OAuthClientProvider {
     }
 
     private async browse(given: Present | undefined): Promise<void> {
+        // tokens stored meanwhile by another process or instance (a refresh, a login): try those first
+        if (this.cached !== undefined && this.stamp() !== this.cached.stamp) {
+            this.cached = undefined
+            return
+        }
         if (this.machine) {
             if (await auth(this, { serverUrl: this.url }) !== "AUTHORIZED") throw this.needed()
             return
@@ -347,10 +357,9 @@ export class Provider implements OAuthClientProvider {
 
     /** The stored tokens, decrypted again only when another write moved them. */
     private async load(): Promise<OAuthTokens | undefined> {
-        const row = this.o.vault.list(this.o.scope).find(e => e.key === this.key("access_token"))
-        const stamp = row?.updatedAt.getTime() ?? 0
+        const stamp = this.stamp()
         if (this.cached?.stamp === stamp) return this.cached.tokens
-        if (row === undefined) {
+        if (stamp === 0) {
             this.cached = { stamp, tokens: undefined }
             return undefined
         }
@@ -369,6 +378,11 @@ export class Provider implements OAuthClientProvider {
         const margin = Math.min(refreshMargin, (e.lifetime ?? Infinity) * 500)
         this.cached = { stamp, tokens, margin, ...(e.expires_at === undefined ? {} : { expiresAt: e.expires_at }) }
         return tokens
+    }
+
+    /** When the access token row was last written (0: none); from the index, never decrypts. */
+    private stamp(): number {
+        return this.o.vault.list(this.o.scope).find(e => e.key === this.key("access_token"))?.updatedAt.getTime() ?? 0
     }
 
     /** Refreshes now (one refresh at a time); a failure leaves the old token to meet its 401. */

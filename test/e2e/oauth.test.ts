@@ -208,3 +208,19 @@ test("a token about to expire is refreshed before it is sent: the server never a
     assert.equal(fx.stats.rejected, rejected, "no request went out with the old token")
     await assertClean(home, plant, [s])
 })
+
+test("mcplexer call runs the login itself when none is stored, printing the link", async t => {
+    const plant = `plant${randomBytes(9).toString("hex")}`
+    const fx = await start(plant)
+    t.after(() => fx.close())
+    const home = await fresh(configFor(fx.url))
+    const r = await run(home, ["call", "remote__whoami"], { env: { BROWSER: browser } })
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout, "you are [redacted]\n")
+    assert.match(r.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/authorize\?/)
+    assert.equal(fx.stats.codes, 1)
+    assert.ok(!r.stderr.includes(plant))
+    const again = await run(home, ["call", "remote__hello"], { env: { BROWSER: "/nonexistent/browser" } })
+    assert.deepEqual([again.code, again.stdout], [0, "hello\n"])
+    assert.equal(fx.stats.authorizations, 1, "the stored login was used")
+})
