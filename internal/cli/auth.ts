@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
 import * as config from "../config/index.ts"
 import * as downstream from "../downstream/index.ts"
 import * as redact from "../redact/index.ts"
@@ -49,15 +50,16 @@ export async function logout(o: AuthOptions, out: Output): Promise<number> {
 export async function status(o: AuthStatusOptions, out: Output): Promise<number> {
     const c = await config.load(o.paths.config)
     const servers = [...c.servers.values()].filter((s): s is config.RemoteServer => s.kind === "remote" && s.oauth !== undefined)
-    const vault = secrets.open(o.paths, { actor: "auth" })
+    // no database yet: nobody logged in; opening it would create it
+    const vault = existsSync(o.paths.db) ? secrets.open(o.paths, { actor: "auth" }) : undefined
     const registry = redact.create()
     try {
         const rows = []
         for (const s of servers) {
             const scope = s.scope ?? ""
             const machine = s.oauth?.grant === "client_credentials"
-            const { provider } = await downstream.provider({ server: s, vault, registry, env: process.env })
-            const st = await provider.status()
+            const st = vault === undefined ? { loggedIn: false, refreshable: false }
+                : await (await downstream.provider({ server: s, vault, registry, env: process.env })).provider.status()
             rows.push({
                 server: s.name, scope, grant: machine ? "client_credentials" : "authorization_code",
                 loggedIn: st.loggedIn, refreshable: st.refreshable,
@@ -82,7 +84,7 @@ export async function status(o: AuthStatusOptions, out: Output): Promise<number>
         for (const r of rows) if (!r.loggedIn && r.grant !== "client_credentials") out.hint(`mcplexer auth login ${r.server}`)
         return exit.ok
     } finally {
-        vault.close()
+        vault?.close()
     }
 }
 
