@@ -6,57 +6,28 @@
  * is read or made, and nothing here logs or throws a value.
  *
  * Where it goes around the SDK: the SDK leaves the browser and the redirect to the application
- * (the loopback listener, the RFC 9207 `iss` check and the platform opener are here); it only
- * refreshes on a 401, so `tokens()` refreshes shortly before the expiry it records itself; and it
- * has no token revocation (RFC 7009), which `logout` posts by hand.
+ * (the loopback listener, the RFC 9207 `iss` check and the platform opener are here); its
+ * transport builds the authorization URL on a 401 before any listener runs, so the URL's
+ * redirect_uri is pointed at the listener afterwards (registered portless, RFC 8252 §7.3); it only
+ * refreshes on a 401, so `tokens()` refreshes shortly before the expiry it records itself; its
+ * `invalidateCredentials("tokens")` after a refused refresh would delete tokens another process
+ * just stored, so those are kept; and it has no token revocation (RFC 7009), which `logout`
+ * posts by hand.
  */
-import { auth, UnauthorizedError, type OAuthClientProvider, type OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js"
+import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js"
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
-import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Loopback, nonce } from "./loopback.ts"
-import type { Hooks, Key } from "./types.ts"
+import { LoginNeeded, loginTimeout, type Present } from "./present.ts"
 
-/** Shows the authorization URL to the person (a browser, an elicitation); rejects when they decline. */
-export type Present = (url: URL, server: string) => Promise<void>
+export { LoginNeeded, interactive, loginTimeout, presenter, unauthorized, type Present } from "./present.ts"
 
-/** How long a login may wait for the browser to come back. */
-export const loginTimeout = 300_000
 /** A token this close to its expiry (or half its lifetime, if shorter) is refreshed before it is sent. */
 export const refreshMargin = 60_000
 // the redirect URI while no listener runs: registered portless, as RFC 8252 §7.3 allows for loopback
 const placeholder = "http://127.0.0.1/callback"
-
-/** A server that needs its user to log in; the gateway hands the message to the client as it is. */
-export class LoginNeeded extends McpError {
-    readonly server: string
-    readonly hint: string
-    constructor(server: string, why?: string) {
-        const hint = `mcplexer auth login ${server}`
-        super(ErrorCode.InternalError, "", { login: hint })
-        this.name = "LoginNeeded"
-        this.server = server
-        this.hint = `log in with: ${hint}`
-        // McpError's constructor prefixes the code; this message goes to people as it is
-        this.message = `server ${JSON.stringify(server)} needs a login${why === undefined ? "" : ` (${why})`}: run ${hint}`
-    }
-}
-
-// Set by the CLI's one-shot commands (call, tools, auth login): a login then opens the browser in
-// the terminal's session. A process-wide setting, so the gateway that owns the pool need not know.
-let terminal: Present | undefined
-
-/** Makes logins of this process interactive (the browser, the URL printed), or not again with undefined. */
-export function interactive(p: Present | undefined): void {
-    terminal = p
-}
-
-/** Whether a request failed because the server wants a login the SDK could not get without the user. */
-export function unauthorized(e: unknown): boolean {
-    return e instanceof UnauthorizedError
-}
 
 /** What a provider is made of. */
 export interface Options {
@@ -422,25 +393,6 @@ export class Provider implements OAuthClientProvider {
             this.o.vault.delete(this.o.scope, this.key(item))
         } catch (e) {
             if (!(e instanceof secrets.NotFoundError)) throw e
-        }
-    }
-}
-
-/**
- * Who can be shown a login link for an instance: the terminal of a one-shot command, else the
- * client of serve through URL-mode elicitation (2025-11-25) when it declared it, else nobody.
- */
-export function presenter(hooks: Hooks, key: Key): () => Present | undefined {
-    return () => {
-        if (terminal !== undefined) return terminal
-        if (hooks.capabilities().elicitation?.url === undefined) return undefined
-        return async (url, server) => {
-            const elicitationId = nonce()
-            const r = await hooks.request(key, {
-                method: "elicitation/create",
-                params: { mode: "url", elicitationId, url: url.href, message: `server ${JSON.stringify(server)} needs you to log in; mcplexer keeps the tokens encrypted` },
-            }, AbortSignal.timeout(loginTimeout))
-            if (r.action !== "accept") throw new LoginNeeded(server, "the login link was declined")
         }
     }
 }
