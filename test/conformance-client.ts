@@ -22,6 +22,10 @@ import { join, resolve } from "node:path"
 const root = resolve(import.meta.dirname, "..")
 const cli = join(root, "dist", "mcplexer.js")
 const specs = ["2025-03-26", "2025-06-18", "2025-11-25"]
+/** Failures of those versions that do not fail the run, each with why (the suite's "baseline"). */
+const expected: Record<string, string> = {
+    "elicitation-sep1034-client-defaults": "mcplexer call is a one-shot command that answers no elicitation form",
+}
 
 interface Run { code: number; stdout: string; stderr: string }
 
@@ -119,14 +123,15 @@ async function runner(only: string[]): Promise<number> {
         const failed = checks.filter(c => c.status === "FAILURE").map(c => `${c.id}: ${c.description ?? ""}`)
         const pass = r === 0 && checks.length > 0 && failed.length === 0
         rows.push({ name: s.name, core: s.versions.some(v => specs.includes(v)), pass, failed })
-        console.log(`${pass ? "PASS" : "FAIL"}  ${s.name}  [${s.versions.join(",")}]${failed.length ? `\n      ${failed.join("\n      ")}` : ""}`)
+        const why = pass ? "" : expected[s.name] === undefined ? "" : ` (expected: ${expected[s.name]})`
+        console.log(`${pass ? "PASS" : "FAIL"}  ${s.name}  [${s.versions.join(",")}]${why}${failed.length ? `\n      ${failed.join("\n      ")}` : ""}`)
     }
     const core = rows.filter(r => r.core)
     const more = rows.filter(r => !r.core)
     console.log(`\nspec versions ${specs.join(", ")}: ${core.filter(r => r.pass).length}/${core.length} passed`)
     console.log(`draft and extension: ${more.filter(r => r.pass).length}/${more.length} passed`)
     console.log(`results and logs: ${out}`)
-    return core.every(r => r.pass) ? 0 : 1
+    return core.every(r => r.pass || expected[r.name] !== undefined) ? 0 : 1
 }
 
 /** Every check the suite recorded for one scenario run. */
