@@ -5,7 +5,7 @@ import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
 import { exit, message, type Output } from "./output.ts"
-import { refs, storedNames } from "./status.ts"
+import { loginMissing, refs, storedNames } from "./status.ts"
 
 /** What `doctor` needs. */
 export interface DoctorOptions { paths: config.Paths }
@@ -27,6 +27,7 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         await checkKey(o.paths, vault, findings, ok)
         await checkShort(vault, findings)
         if (c) checkServers(c, vault, findings, ok)
+        if (c) checkLogins(c, vault, findings)
     } finally {
         vault?.close()
     }
@@ -205,6 +206,13 @@ function checkServers(c: config.Config, vault: secrets.Vault | undefined, findin
         })
     }
     if (clean === c.servers.size && clean > 0 && needs.size === 0 && empty.size === 0) ok.push(`${count(clean, "server")} ${clean > 1 ? "look" : "looks"} right`)
+}
+
+/** An oauth: server nobody has logged in to yet: its calls fail until someone does. */
+function checkLogins(c: config.Config, vault: secrets.Vault | undefined, findings: Finding[]): void {
+    for (const name of loginMissing(c, storedNames(vault))) {
+        findings.push({ level: "warning", message: `server ${q(name)} needs a login (oauth), and none is stored`, fix: `mcplexer auth login ${name}` })
+    }
 }
 
 /** A stdio command must be found the way spawn finds it: on the server's PATH, or at its path. */

@@ -52,6 +52,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             act(async a => (await import("./init.ts")).init({ paths: await paths(a) }, out)))
         .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
         .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
+        .command("auth", "log in to remote servers with OAuth, show or end those logins", c => authCommands(c, act, out))
         .command("serve", "be the one MCP server your AI client talks to (stdio, or HTTP with --http)", c => c
             .option("log-level", { choices: ["error", "warn", "info", "debug"] as const, default: "info" as const, describe: "what goes to stderr and mcplexer.log" })
             .option("http", { type: "string", describe: "serve Streamable HTTP at /mcp, the API and the web UI at HOST:PORT (default 127.0.0.1:7777) instead of stdio" })
@@ -237,6 +238,25 @@ function here() {
     return { env: process.env, platform: process.platform, cwd: process.cwd() }
 }
 
+function authCommands(y: Argv, act: Act, out: Output): Argv {
+    return y
+        .command("login <server>", "log in to a server with oauth: in the browser; the tokens are stored age-encrypted", c => c
+            .positional("server", { type: "string", describe: "a remote server with oauth: in the config" })
+            .option("scope", { type: "string", describe: "the scope to keep the tokens in (default: the server's)" })
+            .example("$0 auth login linear", "opens the login page ($BROWSER, else the system's browser) and prints its link"),
+            act(async a => (await import("./auth.ts")).login({ paths: await paths(a), server: str(a.server), scope: opt(a.scope) }, out)))
+        .command("status", "each oauth server: logged in or not, expiry, granted scopes (never a token)", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
+            .example("$0 auth status", "which logins are missing"),
+            act(async a => (await import("./auth.ts")).status({ paths: await paths(a), json: a.json === true }, out)))
+        .command("logout <server>", "revoke the server's tokens where it can, then delete them", c => c
+            .positional("server", { type: "string" })
+            .option("scope", { type: "string", describe: "the scope the tokens are kept in (default: the server's)" })
+            .example("$0 auth logout linear", "the next use asks for a login again"),
+            act(async a => (await import("./auth.ts")).logout({ paths: await paths(a), server: str(a.server), scope: opt(a.scope) }, out)))
+        .demandCommand(1, "name an auth command: login, status or logout")
+}
+
 async function paths(a: Global) {
     const config = await import("../config/index.ts")
     return config.paths(process.env, { config: a.config })
@@ -251,7 +271,7 @@ function opt(v: unknown): string | undefined {
 }
 
 const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade",
-    "serve", "token", "status", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit",
+    "serve", "token", "status", "auth", "login", "logout", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit",
     "import", "install", "uninstall"])
 
 /** The command words the user typed, for a usage hint. */

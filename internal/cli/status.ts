@@ -76,6 +76,20 @@ export function storedNames(vault: secrets.Vault | undefined): Set<string> {
     return new Set(vault?.list().map(e => `${e.scope}/${e.key}`) ?? [])
 }
 
+/**
+ * The `oauth:` servers with no stored login (an access or refresh token in their scope), judged
+ * from the key names alone; a client_credentials server logs itself in and is never listed.
+ */
+export function loginMissing(c: config.Config, stored: Set<string>): string[] {
+    const out: string[] = []
+    for (const s of c.servers.values()) {
+        if (s.kind !== "remote" || s.oauth === undefined || s.oauth.grant === "client_credentials") continue
+        const has = (item: "access_token" | "refresh_token") => stored.has(`${s.scope ?? ""}/${config.oauthKey(s.name, item)}`)
+        if (!has("access_token") && !has("refresh_token")) out.push(s.name)
+    }
+    return out
+}
+
 /** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
 export function alive(pid: number): boolean {
     try {
@@ -117,6 +131,8 @@ interface Row {
     instances: Shown[]
     missing: Need[]
     problems: string[]
+    /** an oauth: server's login: "missing" until mcplexer auth login */
+    login?: "ok" | "missing"
 }
 
 /**
@@ -132,6 +148,7 @@ export async function status(o: StatusOptions, out: Output): Promise<void> {
         const stored = storedNames(vault)
         const rows = vault ? instanceRows(vault.store) : []
         const servers: Row[] = []
+        const logins = loginMissing(c, stored)
         for (const s of c.servers.values()) {
             const r = refs(s)
             const own = rows.filter(x => x.server === s.name)
@@ -143,6 +160,7 @@ export async function status(o: StatusOptions, out: Output): Promise<void> {
                 instances,
                 missing: r.secrets.filter(n => !stored.has(`${n.scope}/${n.key}`)),
                 problems: r.problems.map(p => p.message),
+                ...(s.kind === "remote" && s.oauth !== undefined ? { login: logins.includes(s.name) ? "missing" as const : "ok" as const } : {}),
             })
         }
         const names = await collisions(c, vault, out)
@@ -182,6 +200,8 @@ function text(servers: Row[], names: { known: string[] | null; unknown: string[]
         for (const n of needs) t += `  server ${q(n.server)} needs ${q(`${n.scope}/${n.key}`)}: mcplexer secret put ${n.scope} ${n.key}\n`
         for (const p of problems) t += `  ${p}\n`
     }
+    const logins = servers.filter(s => s.login === "missing").map(s => s.name)
+    t += logins.length ? `login missing:\n${logins.map(n => `  server ${q(n)}: mcplexer auth login ${n}\n`).join("")}` : ""
     if (names.known === null) {
         t += `naming collisions: unknown until \`mcplexer tools\` has learned the catalogs of ${names.unknown.map(q).join(", ")}\n`
     } else {

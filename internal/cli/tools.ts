@@ -1,7 +1,9 @@
 import * as config from "../config/index.ts"
+import * as downstream from "../downstream/index.ts"
 import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
+import { browser } from "./auth.ts"
 import { exit, message, type Output } from "./output.ts"
 import { table } from "./secret.ts"
 import { logger } from "./status.ts"
@@ -21,8 +23,12 @@ export interface Session {
 /** Builds a gateway on the user's config and vault, as `serve` does, for a command that runs once. */
 export async function open(paths: config.Paths, out: Output): Promise<Session> {
     const c = await config.load(paths.config)
+    // a server that needs a login gets it here, in the browser, as `mcplexer auth login` would
+    downstream.oauth.interactive(browser(out))
     const registry = redact.create()
-    const vault = secrets.open(paths, { actor: "cli" })
+    // a login stores tokens: with an oauth server, the key is created if this is the first secret
+    const oauth = [...c.servers.values()].some(s => s.kind === "remote" && s.oauth !== undefined)
+    const vault = secrets.open(paths, { actor: "cli", ...(oauth ? { create: true } : {}) })
     let gw: gateway.Gateway
     try {
         gw = gateway.create({ config: c, vault, registry, log: logger(out, registry), env: process.env })

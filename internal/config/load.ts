@@ -8,6 +8,7 @@ import { preload, yaml } from "./yaml.ts"
 import { duration, durations } from "./duration.ts"
 import { ConfigError } from "./error.ts"
 import { expand } from "./paths.ts"
+import { readOAuth } from "./oauth.ts"
 import { Reader, label, q, type Entry, type Item } from "./reader.ts"
 import { suggest } from "./suggest.ts"
 import { template } from "./template.ts"
@@ -15,9 +16,9 @@ import type { Config, RemoteServer, Route, Scope, Server, StdioServer, Workspace
 
 const topKeys = ["auth_scopes", "servers", "workspaces", "default", "audit"]
 const scopeKeys = ["description"]
-const serverKeys = ["command", "args", "env", "cwd", "url", "headers", "inject", "scope", "prefix", "idle_timeout", "timeout"]
+const serverKeys = ["command", "args", "env", "cwd", "url", "headers", "inject", "oauth", "scope", "prefix", "idle_timeout", "timeout"]
 const stdioKeys = ["args", "env", "cwd"]
-const remoteKeys = ["headers", "inject"]
+const remoteKeys = ["headers", "inject", "oauth"]
 const workspaceKeys = ["root", "routes"]
 const routeKeys = ["tools", "server", "scope", "scopes", "action", "approval", "lease", "approval_timeout"]
 
@@ -188,6 +189,8 @@ function readServers(r: Reader, e: Entry | undefined, k: Omit<Known, "servers">)
         }
         const inject = f.get("inject")
         if (inject) server.inject = r.choice(inject, label(where, "inject"), ["none", "headers"])
+        const oauth = f.get("oauth")
+        if (oauth) server.oauth = readOAuth(r, oauth, where, scope, refs)
         servers.set(s.name, server)
     }
     return servers

@@ -1,3 +1,5 @@
+import type { OAuth } from "./oauth.ts"
+
 /** An auth scope: a named set of secrets, stored in the vault, never in the config. */
 export interface Scope { name: string; description?: string }
 
@@ -34,6 +36,8 @@ export interface RemoteServer extends ServerBase {
     headers: Record<string, string>
     /** "headers": every key of the scope is also sent as a header */
     inject: "none" | "headers"
+    /** logs in with OAuth 2.1; its tokens live in the vault, in the server's scope */
+    oauth?: OAuth
 }
 
 /** A configured downstream MCP server. */

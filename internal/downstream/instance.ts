@@ -6,6 +6,7 @@ import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Calls, duration } from "./calls.ts"
 import { Failure } from "./failure.ts"
+import * as oauth from "./oauth.ts"
 import * as remote from "./remote.ts"
 import { Process, type Exit } from "./stdio.ts"
 import type { Catalog, Hooks, Key, Logger, RequestOptions, Signal, Status } from "./types.ts"
@@ -39,6 +40,8 @@ export interface Conn {
     remote?: remote.Remote
     /** kept for a remote reconnect only; a stdio instance keeps no value after spawning */
     headers?: { url: string; headers: Record<string, string> }
+    /** an `oauth:` server's tokens, from the vault */
+    auth?: oauth.Provider
     pid?: number
     startedAt: number
     inflight: number
@@ -250,6 +253,13 @@ export class Instance {
             c = await this.open(r)
         } catch (e) {
             if (gen !== this.gen) throw stopped(this.name)
+            if (e instanceof oauth.LoginNeeded || e instanceof secrets.MissingSecretError) {
+                // nothing to retry until the person acts: no backoff, the next call tries again
+                this.lastError = e.message
+                this.recovering = true
+                this.set("failed")
+                throw e
+            }
             const err = e instanceof Failure ? e : fail(ErrorCode.InternalError, `server ${this.name} failed to start: ${message(e)}`)
             this.failed(err.message)
             throw err
@@ -317,6 +327,10 @@ export class Instance {
         } else {
             const url = r.url ?? s.url
             c.headers = { url, headers: r.headers }
+            if (s.oauth !== undefined) {
+                const scope = this.key.scope ?? s.scope ?? ""
+                c.auth = await new oauth.Provider({ server: s, scope, vault: o.vault, registry: o.registry, url, present: oauth.presenter(o.hooks, this.key) }).prepare()
+            }
             await this.reach(c)
         }
         c.calls = this.calls(c.transport)
@@ -328,8 +342,9 @@ export class Instance {
         const h = c.headers!
         let rm: remote.Remote
         try {
-            rm = await remote.connect(() => this.client(), h.url, h.headers, startTimeout(this.server))
+            rm = await remote.connect(() => this.client(), h.url, h.headers, startTimeout(this.server), c.auth)
         } catch (e) {
+            if (e instanceof oauth.LoginNeeded) throw e
             throw this.startError(c, e)
         }
         c.remote = rm
@@ -402,6 +417,10 @@ export class Instance {
                 if (!retried && c.remote !== undefined && remote.expired(e, c.remote)) {
                     return this.reconnect(c).then(c2 => this.call(c2, method, params, o, true))
                 }
+                // the token and its refresh were refused (or more scope is needed): log in, once
+                if (!retried && c.auth !== undefined && oauth.unauthorized(e)) {
+                    return c.auth.login().then(() => this.call(c, method, params, o, true))
+                }
                 throw this.error(c, e, o?.signal)
             })
     }
@@ -414,6 +433,7 @@ export class Instance {
     /** The error a caller gets: the downstream's own as it sent it, or ours naming the server. */
     private error(c: Conn, e: unknown, signal: Signal | undefined): Failure {
         if (signal?.aborted) return fail(ErrorCode.RequestTimeout, `request to server ${this.name} was cancelled`)
+        if (c.auth !== undefined && oauth.unauthorized(e)) return c.auth.needed()
         if (e instanceof Failure) return e.code === connectionClosed && c.dead ? c.dead : e
         if (c.dead) return c.dead
         return fail(ErrorCode.InternalError, `server ${this.name}: ${message(e)}`)

@@ -311,6 +311,7 @@ class Instances implements Pool, Owner {
     private scopes(): Map<string, string> {
         const by = new Map<string, string[]>()
         for (const e of this.vault.list()) {
+            if (config.isOAuthKey(e.key)) continue // a token refresh is no reason to restart anything
             let l = by.get(e.scope)
             if (!l) by.set(e.scope, l = [])
             l.push(`${e.key}@${e.updatedAt.getTime()}`)

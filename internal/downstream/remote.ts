@@ -2,6 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import * as oauth from "./oauth.ts"
 
 /** A connected remote server: the client and the transport it speaks over. */
 export interface Remote { client: Client; transport: Transport; kind: "http" | "sse" }
@@ -10,11 +11,28 @@ export interface Remote { client: Client; transport: Transport; kind: "http" | "
  * Connects `make()` clients to `url`: Streamable HTTP first, and the older HTTP+SSE transport when
  * the server answers the Streamable HTTP POST with a client error other than 401/403 (what an
  * SSE-only server does). `headers` (the resolved ones, secrets included) go with every request.
+ * With `auth`, the SDK's transport sends its token, refreshes it on a 401, and when it cannot
+ * without the user, one login is run (or LoginNeeded thrown) and the connection tried again.
  */
-export async function connect(make: () => Client, url: string, headers: Record<string, string>, timeout: number): Promise<Remote> {
+export async function connect(make: () => Client, url: string, headers: Record<string, string>, timeout: number, auth?: oauth.Provider): Promise<Remote> {
+    try {
+        return await once(make, url, headers, timeout, auth)
+    } catch (e) {
+        if (auth === undefined || !oauth.unauthorized(e)) throw e
+    }
+    await auth.login()
+    try {
+        return await once(make, url, headers, timeout, auth)
+    } catch (e) {
+        throw oauth.unauthorized(e) ? auth.needed("the server refused the new login") : e
+    }
+}
+
+async function once(make: () => Client, url: string, headers: Record<string, string>, timeout: number, authProvider: oauth.Provider | undefined): Promise<Remote> {
     const u = new URL(url)
     const http = make()
-    const t = new StreamableHTTPClientTransport(u, { requestInit: { headers } })
+    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider }) }
+    const t = new StreamableHTTPClientTransport(u, opts)
     try {
         await http.connect(t, { timeout })
         return { client: http, transport: t, kind: "http" }
@@ -23,7 +41,7 @@ export async function connect(make: () => Client, url: string, headers: Record<s
         if (!(e instanceof StreamableHTTPError) || !fallback(e.code)) throw e
     }
     const sse = make()
-    const s = new SSEClientTransport(u, { requestInit: { headers } })
+    const s = new SSEClientTransport(u, opts)
     try {
         await sse.connect(s, { timeout })
     } catch (e) {

@@ -78,7 +78,8 @@ export async function resolve(v: Vault, server: config.Server, scope: string | u
     }).join("")
     const expandAll = (m: Record<string, string>): Record<string, string> =>
         Object.fromEntries(Object.entries(m).map(([k, text]) => [k, expand(text)]))
-    const own = injects && scope !== undefined ? scopes.get(scope) ?? new Map<string, string>() : new Map<string, string>()
+    // OAuth tokens share the scope but go only in the Authorization header of their own server
+    const own = new Map([...(injects && scope !== undefined ? scopes.get(scope) ?? [] : [])].filter(([k]) => !config.isOAuthKey(k)))
 
     const values = [...new Set([...scopes.values()].flatMap(m => [...m.values()]))]
     if (server.kind === "stdio") {

@@ -1,0 +1,96 @@
+import { randomBytes } from "node:crypto"
+import { createServer, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+
+/** What the authorization server sent back to the redirect URI. */
+export interface Callback { code: string; iss?: string }
+
+/**
+ * The redirect target of one login (RFC 8252 §7.3): an HTTP listener on 127.0.0.1 at a random
+ * port. It answers only `GET /callback` whose `state` is the one expected, whose Host is
+ * 127.0.0.1:port (a page on another origin cannot reach it through DNS rebinding), and only once;
+ * it closes after the code arrives, after an error, or after `timeout`.
+ */
+export class Loopback {
+    /** where the authorization server sends the browser back */
+    readonly url: string
+    private readonly server: Server
+    private readonly host: string
+    private state: string | undefined
+    private used = false
+    private timer: NodeJS.Timeout | undefined
+    private result: Promise<Callback>
+    private settle!: { ok: (c: Callback) => void; fail: (e: Error) => void }
+
+    private constructor(server: Server, port: number) {
+        this.server = server
+        this.host = `127.0.0.1:${port}`
+        this.url = `http://${this.host}/callback`
+        this.result = new Promise<Callback>((ok, fail) => { this.settle = { ok, fail } })
+        this.result.catch(() => {}) // observed by whoever awaits code(); never an unhandled rejection
+        server.on("request", (req, res) => {
+            const reply = (status: number, text: string) => {
+                res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", connection: "close" }).end(`${text}\n`)
+            }
+            if (req.headers.host !== this.host) return reply(421, "mcplexer: wrong host")
+            const u = new URL(req.url ?? "/", `http://${this.host}`)
+            if (req.method !== "GET" || u.pathname !== "/callback") return reply(404, "mcplexer: not found")
+            if (this.used) return reply(410, "mcplexer: this login link was used already")
+            if (this.state === undefined || u.searchParams.get("state") !== this.state) return reply(400, "mcplexer: wrong state: this is not the login mcplexer started")
+            this.used = true
+            const error = u.searchParams.get("error")
+            const code = u.searchParams.get("code")
+            if (error !== null || code === null) {
+                const why = error === null ? "no code" : `${error}${u.searchParams.has("error_description") ? `: ${u.searchParams.get("error_description")}` : ""}`
+                reply(400, `mcplexer: the login failed (${why}); you can close this tab`)
+                this.finish(new Error(`the authorization server refused the login: ${why.slice(0, 200)}`))
+                return
+            }
+            const iss = u.searchParams.get("iss")
+            reply(200, "mcplexer: logged in; you can close this tab")
+            this.finish({ code, ...(iss === null ? {} : { iss }) })
+        })
+    }
+
+    /** Listens on 127.0.0.1 at a random port; the listener gives up after `timeout` ms. */
+    static async open(timeout: number): Promise<Loopback> {
+        const server = createServer()
+        await new Promise<void>((done, fail) => {
+            server.once("error", fail)
+            server.listen(0, "127.0.0.1", () => done())
+        })
+        const l = new Loopback(server, (server.address() as AddressInfo).port)
+        l.timer = setTimeout(() => l.finish(new Error(`no login arrived within ${Math.round(timeout / 1000)}s`)), timeout)
+        l.timer.unref()
+        return l
+    }
+
+    /** The state the callback must carry: the one in the authorization URL. */
+    expect(state: string): void {
+        this.state = state
+    }
+
+    /** The code, once the browser comes back; rejects on a refused login or the timeout. */
+    code(): Promise<Callback> {
+        return this.result
+    }
+
+    /** Stops listening (idempotent); a login still waited for fails. */
+    close(): void {
+        this.finish(new Error("the login was abandoned"))
+    }
+
+    private finish(r: Callback | Error): void {
+        if (this.timer !== undefined) clearTimeout(this.timer)
+        this.timer = undefined
+        if (r instanceof Error) this.settle.fail(r)
+        else this.settle.ok(r)
+        this.server.close()
+        this.server.closeIdleConnections()
+    }
+}
+
+/** A random value for `state` (128 bits, URL-safe). */
+export function nonce(): string {
+    return randomBytes(16).toString("base64url")
+}

@@ -1,0 +1,398 @@
+/**
+ * OAuth 2.1 for remote servers, built on the SDK's client (`auth()`: discovery, registration,
+ * PKCE, the token requests, refresh, step-up), with the vault as its storage: the access token,
+ * the refresh token, the expiry and the client registration are age-encrypted rows in the
+ * instance's scope (keys from config.oauthKey), every token is registered for redaction when it
+ * is read or made, and nothing here logs or throws a value.
+ *
+ * Where it goes around the SDK: the SDK leaves the browser and the redirect to the application
+ * (the loopback listener, the RFC 9207 `iss` check and the platform opener are here); its
+ * transport builds the authorization URL on a 401 before any listener runs, so the URL's
+ * redirect_uri is pointed at the listener afterwards (registered portless, RFC 8252 §7.3); it only
+ * refreshes on a 401, so `tokens()` refreshes shortly before the expiry it records itself; its
+ * `invalidateCredentials("tokens")` after a refused refresh would delete tokens another process
+ * just stored, so those are kept; and it has no token revocation (RFC 7009), which `logout`
+ * posts by hand.
+ */
+import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js"
+import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
+import * as config from "../config/index.ts"
+import type * as redact from "../redact/index.ts"
+import * as secrets from "../secrets/index.ts"
+import { Loopback, nonce } from "./loopback.ts"
+import { LoginNeeded, loginTimeout, type Present } from "./present.ts"
+
+export { LoginNeeded, interactive, loginTimeout, presenter, unauthorized, type Present } from "./present.ts"
+
+/** A token this close to its expiry (or half its lifetime, if shorter) is refreshed before it is sent. */
+export const refreshMargin = 60_000
+// the redirect URI while no listener runs: registered portless, as RFC 8252 §7.3 allows for loopback
+const placeholder = "http://127.0.0.1/callback"
+
+/** What a provider is made of. */
+export interface Options {
+    server: config.RemoteServer
+    scope: string
+    vault: secrets.Vault
+    registry: redact.Registry
+    /** the server's URL, references expanded */
+    url: string
+    /** who can be shown a login link now: undefined when nobody can */
+    present?: () => Present | undefined
+    timeout?: number
+}
+
+/** The vault-backed OAuthClientProvider of one (server, scope). */
+export class Provider implements OAuthClientProvider {
+    readonly name: string
+    readonly url: string
+    private readonly o: Options
+    private readonly oauth: config.OAuth
+    private preset: { client_id: string; client_secret?: string } | undefined
+    private loop: Loopback | undefined
+    private pending: URL | undefined
+    private verifier: string | undefined
+    private cached: { stamp: number; tokens: OAuthTokens | undefined; expiresAt?: number; margin?: number } | undefined
+    private refreshing: Promise<void> | undefined
+    private checked = 0
+    private inAuth = false
+    private loggingIn: Promise<void> | undefined
+
+    constructor(o: Options) {
+        if (o.server.oauth === undefined) throw new Error(`server ${JSON.stringify(o.server.name)} has no oauth settings`)
+        this.o = o
+        this.oauth = o.server.oauth
+        this.name = o.server.name
+        this.url = o.url
+    }
+
+    /** Reads a pre-registered client's id and secret from their ${secret:…} references. */
+    async prepare(): Promise<this> {
+        const read = async (ref: string | undefined) => {
+            if (ref === undefined) return undefined
+            const p = config.template(ref)[0] as { secret: { scope?: string; key: string } }
+            const scope = p.secret.scope ?? this.o.scope
+            try {
+                return await this.o.vault.get(scope, p.secret.key)
+            } catch (e) {
+                if (e instanceof secrets.NotFoundError) throw new secrets.MissingSecretError(this.name, scope, p.secret.key)
+                throw e
+            }
+        }
+        const id = await read(this.oauth.clientId)
+        const secret = await read(this.oauth.clientSecret)
+        if (secret !== undefined) this.o.registry.add(secret)
+        if (id !== undefined) this.preset = { client_id: id, ...(secret === undefined ? {} : { client_secret: secret }) }
+        return this
+    }
+
+    private get machine(): boolean {
+        return this.oauth.grant === "client_credentials"
+    }
+
+    private key(item: Parameters<typeof config.oauthKey>[1]): string {
+        return config.oauthKey(this.name, item)
+    }
+
+    // OAuthClientProvider: what the SDK asks.
+
+    get redirectUrl(): string | undefined {
+        if (this.machine) return undefined
+        return this.loop?.url ?? placeholder
+    }
+
+    get clientMetadataUrl(): string | undefined {
+        return this.oauth.clientMetadataUrl
+    }
+
+    get clientMetadata(): OAuthClientMetadata {
+        const scope = this.oauth.scopes?.join(" ")
+        return {
+            client_name: "mcplexer",
+            redirect_uris: this.machine ? [] : [this.redirectUrl ?? placeholder],
+            grant_types: this.machine ? ["client_credentials"] : ["authorization_code", "refresh_token"],
+            response_types: this.machine ? [] : ["code"],
+            ...(scope ? { scope } : {}),
+        }
+    }
+
+    state(): string {
+        return nonce()
+    }
+
+    async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
+        if (this.preset) return this.preset
+        const raw = await this.read("client")
+        if (raw === undefined) return undefined
+        const info = JSON.parse(raw) as OAuthClientInformationMixed
+        if (info.client_secret !== undefined) this.o.registry.add(info.client_secret)
+        return info
+    }
+
+    async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
+        if (this.preset) return // the config holds it
+        if (info.client_secret !== undefined) this.o.registry.add(info.client_secret)
+        await this.o.vault.put(this.o.scope, this.key("client"), JSON.stringify(info))
+    }
+
+    async tokens(): Promise<OAuthTokens | undefined> {
+        const t = await this.load()
+        if (t === undefined || this.inAuth || t.refresh_token === undefined) return t
+        const at = this.cached?.expiresAt
+        if (at === undefined || at - Date.now() > (this.cached?.margin ?? refreshMargin)) return t
+        await this.refresh()
+        return this.load()
+    }
+
+    async saveTokens(t: OAuthTokens): Promise<void> {
+        const v = this.o.vault
+        const scope = this.o.scope
+        this.o.registry.add(t.access_token, ...(t.refresh_token === undefined ? [] : [t.refresh_token]))
+        const expiry = {
+            ...(t.expires_in === undefined ? {} : { expires_at: Date.now() + t.expires_in * 1000, lifetime: t.expires_in }),
+            ...(t.scope === undefined ? {} : { scope: t.scope }),
+            token_type: t.token_type,
+            ...(t.issuer === undefined ? {} : { issuer: t.issuer }),
+        }
+        await v.put(scope, this.key("expiry"), JSON.stringify(expiry))
+        // a refresh that brings no new refresh token leaves the old one valid; a new login does not
+        if (t.refresh_token !== undefined) await v.put(scope, this.key("refresh_token"), t.refresh_token)
+        else if (this.loggingIn) this.drop("refresh_token")
+        // written last: readers in other processes reload when this row's time moves
+        await v.put(scope, this.key("access_token"), t.access_token)
+        this.cached = undefined
+    }
+
+    redirectToAuthorization(url: URL): void {
+        this.pending = url
+    }
+
+    saveCodeVerifier(v: string): void {
+        this.verifier = v
+    }
+
+    codeVerifier(): string {
+        if (this.verifier === undefined) throw new Error("no login in progress")
+        return this.verifier
+    }
+
+    prepareTokenRequest(scope?: string): URLSearchParams | undefined {
+        if (!this.machine) return undefined
+        return new URLSearchParams({ grant_type: "client_credentials", ...(scope ? { scope } : {}) })
+    }
+
+    invalidateCredentials(what: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
+        if (what === "verifier" || what === "all") this.verifier = undefined
+        // another process (or instance) stored newer tokens since ours were read: those stay
+        if (what === "tokens" && this.stamp() !== (this.cached?.stamp ?? 0)) {
+            this.cached = undefined
+            return
+        }
+        if (what === "tokens" || what === "all") {
+            for (const k of ["access_token", "refresh_token", "expiry"] as const) this.drop(k)
+            this.cached = undefined
+        }
+        if (what === "client" || what === "all") this.drop("client")
+        if (what === "discovery" || what === "all") this.drop("discovery")
+    }
+
+    async saveDiscoveryState(s: OAuthDiscoveryState): Promise<void> {
+        await this.o.vault.put(this.o.scope, this.key("discovery"), JSON.stringify(s))
+    }
+
+    async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
+        const raw = await this.read("discovery")
+        return raw === undefined ? undefined : JSON.parse(raw) as OAuthDiscoveryState
+    }
+
+    // mcplexer's side.
+
+    /** The error for a login nobody can do from here. */
+    needed(why?: string): LoginNeeded {
+        return new LoginNeeded(this.name, why)
+    }
+
+    /**
+     * Gets a login after the SDK answered "unauthorized": a machine client asks for a token; anyone
+     * else is shown the authorization URL (the SDK's, or a new one) through `present`, and the code
+     * that comes back to the loopback listener is exchanged. One login at a time per provider.
+     */
+    login(present?: Present): Promise<void> {
+        this.loggingIn ??= this.browse(present).finally(() => { this.loggingIn = undefined })
+        return this.loggingIn
+    }
+
+    private async browse(given: Present | undefined): Promise<void> {
+        // tokens stored meanwhile by another process or instance (a refresh, a login): try those first
+        if (this.cached !== undefined && this.stamp() !== this.cached.stamp) {
+            this.cached = undefined
+            return
+        }
+        if (this.machine) {
+            if (await auth(this, { serverUrl: this.url }) !== "AUTHORIZED") throw this.needed()
+            return
+        }
+        const present = given ?? this.o.present?.()
+        if (present === undefined) throw this.needed()
+        this.loop = await Loopback.open(this.o.timeout ?? loginTimeout)
+        try {
+            let url = this.pending
+            this.pending = undefined
+            if (url === undefined) {
+                if (await auth(this, { serverUrl: this.url }) === "AUTHORIZED") return
+                url = this.pending
+                this.pending = undefined
+                if (url === undefined) throw this.needed("the authorization server gave no login link")
+            }
+            // the SDK built the URL while no listener ran: send the browser back to this one
+            url.searchParams.set("redirect_uri", this.loop.url)
+            this.loop.expect(url.searchParams.get("state") ?? "")
+            const back = this.loop.code()
+            await present(url, this.name)
+            const { code, iss } = await back
+            await this.issuer(iss)
+            if (await auth(this, { serverUrl: this.url, authorizationCode: code }) !== "AUTHORIZED") throw this.needed()
+        } finally {
+            this.loop.close()
+            this.loop = undefined
+            this.verifier = undefined
+        }
+    }
+
+    /** RFC 9207: where the server says it sends `iss`, it must be the issuer we discovered. */
+    private async issuer(iss: string | undefined): Promise<void> {
+        const meta = (await this.discoveryState())?.authorizationServerMetadata
+        const expected = meta?.issuer
+        const required = (meta as { authorization_response_iss_parameter_supported?: boolean } | undefined)?.authorization_response_iss_parameter_supported === true
+        if (iss === undefined && !required) return
+        if (iss === undefined || expected === undefined || iss !== expected) {
+            throw new Error(`the login came back from issuer ${JSON.stringify(iss ?? "(none)")}, not ${JSON.stringify(expected ?? "(unknown)")} (RFC 9207); nothing was stored`)
+        }
+    }
+
+    /** What `auth status` shows: logged in or not, the expiry and the granted scopes; never a token. */
+    async status(): Promise<{ loggedIn: boolean; expiresAt?: Date; scopes?: string[]; refreshable: boolean }> {
+        const names = new Set(this.o.vault.list(this.o.scope).map(e => e.key))
+        const loggedIn = names.has(this.key("access_token"))
+        const raw = loggedIn && names.has(this.key("expiry")) ? await this.read("expiry") : undefined
+        const e = raw === undefined ? {} : JSON.parse(raw) as { expires_at?: number; scope?: string }
+        return {
+            loggedIn,
+            ...(e.expires_at === undefined ? {} : { expiresAt: new Date(e.expires_at) }),
+            ...(e.scope === undefined ? {} : { scopes: e.scope.split(" ").filter(Boolean) }),
+            refreshable: names.has(this.key("refresh_token")),
+        }
+    }
+
+    /**
+     * Logs out: revokes the refresh token, else the access token, at the authorization server when
+     * its metadata names a revocation endpoint (RFC 7009), then deletes every row. Whether it revoked.
+     */
+    async logout(): Promise<{ revoked: boolean; error?: string }> {
+        let revoked = false
+        let error: string | undefined
+        const meta = (await this.discoveryState())?.authorizationServerMetadata as { revocation_endpoint?: string } | undefined
+        const refresh = await this.read("refresh_token")
+        const token = refresh ?? await this.read("access_token")
+        if (meta?.revocation_endpoint !== undefined && token !== undefined) {
+            try {
+                await this.revoke(meta.revocation_endpoint, token, refresh === undefined ? "access_token" : "refresh_token")
+                revoked = true
+            } catch (e) {
+                error = this.o.registry.scrub(e instanceof Error ? e.message : String(e))
+            }
+        }
+        this.invalidateCredentials("all")
+        return { revoked, ...(error === undefined ? {} : { error }) }
+    }
+
+    private async revoke(endpoint: string, token: string, hint: string): Promise<void> {
+        const client = await this.clientInformation()
+        const body = new URLSearchParams({ token, token_type_hint: hint })
+        const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" }
+        // as at the token endpoint: the method the client was registered with, else what the server lists first
+        const meta = (await this.discoveryState())?.authorizationServerMetadata as { revocation_endpoint_auth_methods_supported?: string[] } | undefined
+        const methods = meta?.revocation_endpoint_auth_methods_supported ?? []
+        const method = (client as { token_endpoint_auth_method?: string } | undefined)?.token_endpoint_auth_method
+            ?? (methods.includes("client_secret_basic") && !methods.includes("client_secret_post") ? "client_secret_basic" : "client_secret_post")
+        if (client?.client_secret !== undefined && method === "client_secret_post") {
+            body.set("client_id", client.client_id)
+            body.set("client_secret", client.client_secret)
+        } else if (client?.client_secret !== undefined) {
+            headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString("base64")}`
+        } else if (client !== undefined) {
+            body.set("client_id", client.client_id)
+        }
+        const r = await fetch(endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) })
+        if (!r.ok) throw new Error(`the revocation endpoint answered ${r.status}`)
+    }
+
+    /** The stored tokens, decrypted again only when another write moved them. */
+    private async load(): Promise<OAuthTokens | undefined> {
+        // The SDK asks for the tokens on every request; looking at the vault's index each time cost
+        // a median 217 µs a request here (listing the scope), once a second about 1 µs: a token
+        // another process wrote is seen within a second, and our own writes clear the cache.
+        const now = Date.now()
+        if (this.cached !== undefined && now - this.checked < 1000) return this.cached.tokens
+        this.checked = now
+        const stamp = this.stamp()
+        if (this.cached?.stamp === stamp) return this.cached.tokens
+        if (stamp === 0) {
+            this.cached = { stamp, tokens: undefined }
+            return undefined
+        }
+        const [access, refresh, expiry] = await Promise.all([this.read("access_token"), this.read("refresh_token"), this.read("expiry")])
+        if (access === undefined) return undefined
+        const e = expiry === undefined ? {} : JSON.parse(expiry) as { expires_at?: number; lifetime?: number; scope?: string; token_type?: string; issuer?: string }
+        this.o.registry.add(access, ...(refresh === undefined ? [] : [refresh]))
+        const tokens: OAuthTokens = {
+            access_token: access,
+            token_type: e.token_type ?? "Bearer",
+            ...(refresh === undefined ? {} : { refresh_token: refresh }),
+            ...(e.scope === undefined ? {} : { scope: e.scope }),
+            ...(e.expires_at === undefined ? {} : { expires_in: Math.max(0, Math.floor((e.expires_at - Date.now()) / 1000)) }),
+            ...(e.issuer === undefined ? {} : { issuer: e.issuer }),
+        }
+        const margin = Math.min(refreshMargin, (e.lifetime ?? Infinity) * 500)
+        this.cached = { stamp, tokens, margin, ...(e.expires_at === undefined ? {} : { expiresAt: e.expires_at }) }
+        return tokens
+    }
+
+    /** When the access token row was last written (0: none); from the index, never decrypts. */
+    private stamp(): number {
+        return this.o.vault.list(this.o.scope).find(e => e.key === this.key("access_token"))?.updatedAt.getTime() ?? 0
+    }
+
+    /** Refreshes now (one refresh at a time); a failure leaves the old token to meet its 401. */
+    private refresh(): Promise<void> {
+        this.refreshing ??= (async () => {
+            this.inAuth = true
+            try {
+                await auth(this, { serverUrl: this.url })
+            } catch {
+                // the request goes out with what is stored; its 401 runs the SDK's own recovery
+            } finally {
+                this.inAuth = false
+                this.refreshing = undefined
+            }
+        })()
+        return this.refreshing
+    }
+
+    private async read(item: Parameters<typeof config.oauthKey>[1]): Promise<string | undefined> {
+        try {
+            return await this.o.vault.get(this.o.scope, this.key(item))
+        } catch (e) {
+            if (e instanceof secrets.NotFoundError) return undefined
+            throw e
+        }
+    }
+
+    private drop(item: Parameters<typeof config.oauthKey>[1]): void {
+        try {
+            this.o.vault.delete(this.o.scope, this.key(item))
+        } catch (e) {
+            if (!(e instanceof secrets.NotFoundError)) throw e
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/**
+ * The login's loopback listener: 127.0.0.1 only, the expected state only, once, a Host of
+ * 127.0.0.1:port only (node:http sends the Host we set; fetch would not), and a timeout.
+ */
+import assert from "node:assert/strict"
+import { request } from "node:http"
+import { test } from "node:test"
+import { Loopback } from "../../internal/downstream/loopback.ts"
+
+function get(url: string, host?: string): Promise<{ status: number; body: string }> {
+    const u = new URL(url)
+    return new Promise((done, fail) => {
+        const r = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, headers: host === undefined ? {} : { host } }, res => {
+            let body = ""
+            res.setEncoding("utf8").on("data", (d: string) => { body += d })
+            res.on("end", () => done({ status: res.statusCode ?? 0, body }))
+        })
+        r.on("error", fail)
+        r.end()
+    })
+}
+
+test("the listener is on 127.0.0.1 at a random port, at /callback", async () => {
+    const a = await Loopback.open(10_000)
+    const b = await Loopback.open(10_000)
+    assert.match(a.url, /^http:\/\/127\.0\.0\.1:\d+\/callback$/)
+    assert.notEqual(a.url, b.url)
+    a.close()
+    b.close()
+})
+
+test("a wrong state is refused and the login keeps waiting for the right one", async () => {
+    const l = await Loopback.open(10_000)
+    l.expect("right-state")
+    const wrong = await get(`${l.url}?code=c1&state=wrong-state`)
+    assert.equal(wrong.status, 400)
+    assert.match(wrong.body, /wrong state/)
+    const missing = await get(`${l.url}?code=c1`)
+    assert.equal(missing.status, 400)
+    const ok = await get(`${l.url}?code=c2&state=right-state&iss=https%3A%2F%2Fas.example`)
+    assert.equal(ok.status, 200)
+    assert.deepEqual(await l.code(), { code: "c2", iss: "https://as.example" })
+})
+
+test("a second use is refused: the listener is closed after the code", async () => {
+    const l = await Loopback.open(10_000)
+    l.expect("s")
+    assert.equal((await get(`${l.url}?code=c&state=s`)).status, 200)
+    await l.code()
+    await assert.rejects(get(`${l.url}?code=c&state=s`), /ECONNREFUSED/)
+})
+
+test("any Host other than 127.0.0.1:port is refused, so a rebound DNS name cannot reach it", async () => {
+    const l = await Loopback.open(10_000)
+    l.expect("s")
+    const port = new URL(l.url).port
+    for (const host of ["localhost", `localhost:${port}`, `evil.example:${port}`, "127.0.0.1", `127.0.0.1:${Number(port) + 1}`]) {
+        const r = await get(`${l.url}?code=c&state=s`, host)
+        assert.equal(r.status, 421, host)
+    }
+    // the right Host still works: nothing was consumed by the refused ones
+    assert.equal((await get(`${l.url}?code=c&state=s`, `127.0.0.1:${port}`)).status, 200)
+    assert.equal((await l.code()).code, "c")
+})
+
+test("an error from the authorization server ends the login with its reason", async () => {
+    const l = await Loopback.open(10_000)
+    l.expect("s")
+    assert.equal((await get(`${l.url}?error=access_denied&error_description=user+said+no&state=s`)).status, 400)
+    await assert.rejects(l.code(), /refused the login: access_denied: user said no/)
+})
+
+test("with no answer the listener gives up after its timeout and closes", async () => {
+    const l = await Loopback.open(200)
+    l.expect("s")
+    await assert.rejects(l.code(), /no login arrived within/)
+    await assert.rejects(get(`${l.url}?code=c&state=s`), /ECONNREFUSED/)
+})
