@@ -44,19 +44,23 @@ test("a get costs at most 1.5 times a bare typage decrypt of the same ciphertext
     v.close()
 })
 
-test("rotating 1,000 keys takes a few seconds at most", async () => {
+test("rotating 1,000 keys costs about what storing them did", async () => {
     const home = await fresh()
     const v = secrets.open(paths(home), { actor: "perf", create: true })
+    // the floor, measured in the same run: storing the same 1,000 values (encrypt, MAC, write)
+    const p0 = performance.now()
     for (let b = 0; b < 10; b++) {
         await Promise.all(Array.from({ length: 100 }, (_, i) => v.put("gh", `KEY_${b * 100 + i}`, `value ${b * 100 + i} ${"x".repeat(60)}`)))
     }
+    const stored = performance.now() - p0
     const t0 = performance.now()
     const r = await v.rotate()
     const ms = performance.now() - t0
     assert.equal(r.count, 1000)
-    console.log(`# perf: rotate of 1,000 keys ${ms.toFixed(0)} ms (${(ms / 1000).toFixed(2)} ms per key)`)
+    console.log(`# perf: rotate of 1,000 keys ${ms.toFixed(0)} ms (${(ms / 1000).toFixed(2)} ms per key), storing them ${stored.toFixed(0)} ms: ${(ms / stored).toFixed(2)}x`)
     assert.equal(await v.get("gh", "KEY_999"), `value 999 ${"x".repeat(60)}`)
-    assert.ok(ms < 20000)
+    // rotation decrypts, re-encrypts and re-MACs each row in one transaction: a few times a put at most
+    assert.ok(ms / stored < 4, `rotate took ${(ms / stored).toFixed(2)}x the time storing the keys took`)
     v.close()
 })
 
