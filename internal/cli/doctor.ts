@@ -19,11 +19,12 @@ export interface Finding { level: "error" | "warning"; message: string; fix: str
 export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
     const findings: Finding[] = []
     const ok: string[] = []
-    const c = await loadConfig(o.paths, findings, ok)
+    const c = checkFiles(o.paths, findings, ok) ? await loadConfig(o.paths, findings, ok) : undefined
     const vault = openDatabase(o.paths, findings, ok)
     try {
         await checkKey(o.paths, vault, findings, ok)
         if (c) checkServers(c, vault, findings, ok)
+        if (c) checkArgs(c, findings)
     } finally {
         vault?.close()
     }
@@ -38,6 +39,44 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
     if (findings.length === 0) out.info("no problems found")
     else out.info(`${count(errors, "error")}, ${count(warnings, "warning")}`)
     return errors ? exit.error : exit.ok
+}
+
+/**
+ * The home folder and the config file, as every other command checks them before it starts:
+ * false when the config cannot be trusted, so that it is not loaded.
+ */
+function checkFiles(paths: config.Paths, findings: Finding[], ok: string[]): boolean {
+    const problems = config.guard.problems(paths)
+    for (const p of problems) findings.push({ level: "error", message: p.message, fix: p.hint })
+    if (!problems.length && existsSync(paths.home)) ok.push(`home folder ${paths.home} (mode ${octal(statSync(paths.home).mode & 0o777)})`)
+    return problems.length === 0
+}
+
+/**
+ * A secret in a command's arguments works, but every local user can read a process's arguments
+ * (ps, /proc/PID/cmdline): say so for each one, and point to env, which only the owner can read.
+ */
+function checkArgs(c: config.Config, findings: Finding[]): void {
+    for (const s of c.servers.values()) {
+        if (s.kind !== "stdio") continue
+        s.args.forEach((arg, i) => {
+            let parts: config.Part[]
+            try {
+                parts = config.template(arg)
+            } catch {
+                return // reported with the references
+            }
+            for (const p of parts) {
+                if (typeof p === "string" || !("secret" in p)) continue
+                const ref = `\${secret:${p.secret.scope === undefined ? "" : `${p.secret.scope}/`}${p.secret.key}}`
+                findings.push({
+                    level: "warning",
+                    message: `server ${q(s.name)}: argument ${i + 1} holds ${ref}, which every local user can read in ps while it runs`,
+                    fix: `pass it in env instead, if the server reads it from there: env: { ${p.secret.key}: "${ref}" }`,
+                })
+            }
+        })
+    }
 }
 
 async function loadConfig(paths: config.Paths, findings: Finding[], ok: string[]): Promise<config.Config | undefined> {

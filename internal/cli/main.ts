@@ -45,7 +45,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         .option("config", { type: "string", describe: "config file (default $MCPLEXER_HOME/config.yaml)", global: true })
         .command("init", "create the home folder, key, database and a starter config", c => c
             .example("$0 init", "set up ~/.mcplexer (safe to run again)"),
-            act(async a => (await import("./init.ts")).init({ paths: await paths(a) }, out)))
+            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false) }, out)))
         .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
         .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
         .command("serve", "be the one MCP server your AI client talks to (stdio, or HTTP with --http)", c => c
@@ -131,7 +131,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             }, out)))
         .command("doctor", "check the setup: missing secrets, key permissions, commands, database", c => c
             .example("$0 doctor", "each finding with its fix"),
-            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a) }, out)))
+            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a, false) }, out)))
         .demandCommand(1, "name a command")
         .recommendCommands()
         .strict()
@@ -202,9 +202,12 @@ function keyCommands(y: Argv, act: Act, out: Output): Argv {
         .demandCommand(1, "name a key command: show or rotate")
 }
 
-async function paths(a: Global) {
+/** The files of this run; unless `trust` is false, a home or config others can change is refused. */
+async function paths(a: Global, trust = true) {
     const config = await import("../config/index.ts")
-    return config.paths(process.env, { config: a.config })
+    const p = config.paths(process.env, { config: a.config })
+    if (trust) config.guard.check(p)
+    return p
 }
 
 function str(v: unknown): string {

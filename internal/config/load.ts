@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises"
+import { open } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { homedir } from "node:os"
 import { dirname, resolve } from "node:path"
@@ -7,6 +7,7 @@ import type { Node } from "yaml"
 import { preload, yaml } from "./yaml.ts"
 import { duration, durations } from "./duration.ts"
 import { ConfigError } from "./error.ts"
+import * as guard from "./guard.ts"
 import { expand } from "./paths.ts"
 import { Reader, label, q, type Entry, type Item } from "./reader.ts"
 import { suggest } from "./suggest.ts"
@@ -76,13 +77,18 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
     }
 }
 
-/** Reads and parses a config file; a missing or unreadable file is a ConfigError at line 0. */
+/**
+ * Reads and parses a config file; a missing or unreadable file is a ConfigError at line 0. One
+ * that others can change (see guard.loose), checked on the descriptor that is read, is refused
+ * with an error carrying its `hint`.
+ */
 export async function load(file: string, o: { env?: NodeJS.ProcessEnv } = {}): Promise<Config> {
     const path = resolve(file)
     let text: string
     try {
-        [text] = await Promise.all([readFile(path, "utf8"), preload()])
+        [text] = await Promise.all([read(path), preload()])
     } catch (e) {
+        if (!(e as NodeJS.ErrnoException).code) throw e // a loose file, refused by read
         const code = (e as NodeJS.ErrnoException).code
         const at = { file: path, line: 0, col: 0 }
         if (code === "ENOENT") throw new ConfigError("config file not found", at, "run \"mcplexer init\" to create it, or point --config or MCPLEXER_CONFIG at another file")
@@ -90,6 +96,17 @@ export async function load(file: string, o: { env?: NodeJS.ProcessEnv } = {}): P
         throw new ConfigError(`cannot read config file: ${(e as Error).message}`, at, "check the file's permissions")
     }
     return parse(text, path, o)
+}
+
+async function read(path: string): Promise<string> {
+    const fh = await open(path, "r")
+    try {
+        const [problem] = guard.file(path, await fh.stat())
+        if (problem) throw Object.assign(new Error(problem.message), { hint: problem.hint })
+        return await fh.readFile("utf8")
+    } finally {
+        await fh.close()
+    }
 }
 
 function readScopes(r: Reader, e: Entry | undefined): Map<string, Scope> {
