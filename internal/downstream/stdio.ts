@@ -71,6 +71,7 @@ export class Process implements Transport {
             child.once("spawn", () => {
                 groups.add(child.pid!)
                 if (groups.size === 1) process.on("exit", killAll)
+                watchdog.add(child.pid!)
                 done()
             })
             child.once("error", e => {
@@ -166,8 +167,63 @@ function killAll(): void {
 
 function forget(pgid: number): void {
     groups.delete(pgid)
+    watchdog.remove(pgid)
     if (groups.size === 0) process.off("exit", killAll)
 }
+
+/**
+ * The 'exit' handler above never runs when mcplexer is killed with SIGKILL (or crashes in native
+ * code): its downstreams, holding decrypted secrets in their environment, would live on under
+ * PID 1. So a watchdog outlives it instead of a reaper at the next start (which would leave them
+ * running, maybe for days, until then): a tiny shell in its own session, reading the process
+ * groups to guard from a pipe whose write end only this process holds (Node opens pipes
+ * close-on-exec, so no downstream inherits it). When the pipe closes, however mcplexer ended, it
+ * sends SIGTERM to every group still listed, and SIGKILL a second later.
+ */
+const watchScript = `trap '' HUP INT TERM PIPE
+g=' '
+while read -r op id; do
+  case $op in
+    +) g="$g$id " ;;
+    -) case $g in *" $id "*) g="\${g%% $id *} \${g#* $id }" ;; esac ;;
+  esac
+done
+[ "$g" = ' ' ] && exit 0
+for p in $g; do kill -TERM -$p 2>/dev/null; done
+sleep 1
+for p in $g; do kill -KILL -$p 2>/dev/null; done`
+
+const watchdog = new class {
+    private stdin: NodeJS.WritableStream | undefined
+    private failed = false
+
+    add(pgid: number): void {
+        this.write(`+ ${pgid}\n`)
+    }
+
+    remove(pgid: number): void {
+        if (this.stdin) this.write(`- ${pgid}\n`)
+    }
+
+    private write(line: string): void {
+        if (this.failed) return
+        if (!this.stdin) {
+            try {
+                const w = spawn("/bin/sh", ["-c", watchScript], { stdio: ["pipe", "ignore", "ignore"], detached: true })
+                w.on("error", () => { this.failed = true })
+                w.stdin.on("error", () => { this.failed = true })
+                // neither the watchdog nor its pipe keeps mcplexer running
+                w.unref()
+                ;(w.stdin as unknown as { unref(): void }).unref() // a net.Socket underneath
+                this.stdin = w.stdin
+            } catch {
+                this.failed = true
+                return
+            }
+        }
+        this.stdin.write(line)
+    }
+}()
 
 /** Whether any process of the group `pgid` still exists. */
 export function alive(pgid: number): boolean {
