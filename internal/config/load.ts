@@ -10,14 +10,15 @@ import { ConfigError } from "./error.ts"
 import * as guard from "./guard.ts"
 import { expand } from "./paths.ts"
 import { Reader, label, q, type Entry, type Item } from "./reader.ts"
+import { size, sizes } from "./size.ts"
 import { suggest } from "./suggest.ts"
 import { template } from "./template.ts"
 import type { Config, RemoteServer, Route, Scope, Server, StdioServer, Workspace } from "./types.ts"
 
 const topKeys = ["auth_scopes", "servers", "workspaces", "default", "audit"]
 const scopeKeys = ["description"]
-const serverKeys = ["command", "args", "env", "cwd", "url", "headers", "inject", "scope", "prefix", "idle_timeout", "timeout"]
-const stdioKeys = ["args", "env", "cwd"]
+const serverKeys = ["command", "args", "env", "cwd", "max_line", "url", "headers", "inject", "scope", "prefix", "idle_timeout", "timeout"]
+const stdioKeys = ["args", "env", "cwd", "max_line"]
 const remoteKeys = ["headers", "inject"]
 const workspaceKeys = ["root", "routes"]
 const routeKeys = ["tools", "server", "scope", "scopes", "action", "approval", "lease", "approval_timeout"]
@@ -163,7 +164,8 @@ function readServers(r: Reader, e: Entry | undefined, k: Omit<Known, "servers">)
             if (template(cmd).some(p => typeof p !== "string")) {
                 r.fail(command.at, `${where}: "command" cannot hold references`, "put ${secret:…} and ${env:…} references in args or env")
             }
-            const server: StdioServer = { ...base, kind: "stdio", command: cmd, args: [], env: {} }
+            const max = f.get("max_line")
+            const server: StdioServer = { ...base, kind: "stdio", command: cmd, args: [], env: {}, ...(max ? { maxLine: bytes(r, max, label(where, "max_line")) } : {}) }
             const args = f.get("args")
             if (args) {
                 for (const item of r.items(args, label(where, "args"), hints.args)) {
@@ -307,6 +309,17 @@ function ms(r: Reader, e: Entry, what: string, o: { zero?: boolean; max?: number
     if (n === 0 && !o.zero) r.fail(e.at, `${what} must be more than zero`, durations)
     if (o.max !== undefined && n > o.max) r.fail(e.at, `${what} is too long`, "at most 24d (Node timers cannot wait longer)")
     return n
+}
+
+/** A size setting in bytes. */
+function bytes(r: Reader, e: Entry, what: string): number {
+    const v = yaml().isScalar(e.value) ? e.value.value : undefined
+    try {
+        if (typeof v === "string" || typeof v === "number") return size(v)
+    } catch (err) {
+        r.fail(e.at, `${what} must be a size`, (err as Error & { hint: string }).hint)
+    }
+    r.fail(e.at, `${what} must be a size`, sizes)
 }
 
 /** Checks every reference in `text`: well formed, and naming only declared scopes. */

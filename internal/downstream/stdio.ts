@@ -14,7 +14,15 @@ export interface Spawn {
     stderr(chunk: Buffer): void
     /** a stdout line that is not a JSON-RPC message (the raw line, unscrubbed: the caller scrubs) */
     garbage(line: string, why: string): void
+    /** bytes a stdout line may reach; past it the process is stopped (default `maxLine`) */
+    maxLine?: number
 }
+
+/**
+ * The longest stdout line by default: far above any sane result, and a bound on what one server
+ * can make mcplexer hold (a 400 MB line grew serve to 362 MB and stalled every client).
+ */
+export const maxLine = 64 * 1024 ** 2
 
 /** How the process ended: an exit code or the signal that killed it. */
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
@@ -35,6 +43,8 @@ export class Process implements Transport {
 
     /** set once the process has exited */
     exit: Exit | undefined
+    /** set when it was stopped for a stdout line past this many bytes */
+    overflow: number | undefined
     private child: ChildProcessWithoutNullStreams | undefined
     private writer: Writer | undefined
     private readonly reader: Reader
@@ -88,7 +98,10 @@ export class Process implements Transport {
                     this.onerror?.(e)
                 }
             })
-            child.stdout.on("data", (chunk: Buffer) => this.reader.push(chunk, this.stopped))
+            const max = this.o.maxLine ?? maxLine
+            child.stdout.on("data", (chunk: Buffer) => {
+                if (this.reader.push(chunk, this.stopped) > max) this.overflowed(max)
+            })
             child.stderr.on("data", (chunk: Buffer) => this.o.stderr(chunk))
             // A write after the process died is reported by 'exit'/'close'; nothing to add here.
             child.stdin.on("error", () => {})
@@ -135,6 +148,16 @@ export class Process implements Transport {
         }
         await within(this.exited, grace.kill)
         forget(pgid)
+        this.end()
+    }
+
+    /** Stops a process past the line cap: its calls fail now (onclose), its group goes as in close(). */
+    private overflowed(max: number): void {
+        if (this.ended) return
+        this.overflow = max
+        // read nothing more of it: a flood read and thrown away still cost pauses of ~100 ms here
+        this.child?.stdout.destroy()
+        void this.close()
         this.end()
     }
 
