@@ -1,4 +1,5 @@
 import type { Argv } from "yargs"
+import * as config from "../config/index.ts"
 import { exit, report, std, UsageError, type Output } from "./output.ts"
 
 /** Options every command accepts. */
@@ -133,7 +134,6 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .example("$0 doctor", "each finding with its fix"),
             act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a, false) }, out)))
         .demandCommand(1, "name a command")
-        .recommendCommands()
         .strict()
         .help()
         .alias("h", "help")
@@ -142,8 +142,14 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         .exitProcess(false)
         .fail((msg: string | null, err: Error | null) => {
             if (err) throw err
-            throw new UsageError(msg ?? "invalid usage", `run "mcplexer ${commandOf(argv)}--help" for usage`)
+            // yargs keeps one instance, reset for each command level: `y` is the level that failed
+            throw usage(msg ?? "invalid usage", argv, y)
         })
+    if (argv.length === 0) {
+        // the whole usage, as a mistake: a script that forgot its command must not read exit 0
+        y.showHelp(text => out.info(text))
+        return exit.usage
+    }
     if (!argv.includes("--help") && !argv.includes("-h")) quiet(y)
     try {
         await y.parseAsync()
@@ -229,6 +235,36 @@ function commandOf(argv: string[]): string {
         line += `${w} `
     }
     return line
+}
+
+/** What `usage` reads of the yargs instance parsing the command at hand (not in its typings). */
+interface Level {
+    getOptions(): { key: Record<string, unknown> }
+    getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } }
+}
+
+/**
+ * A usage mistake in mcplexer's voice. yargs says "Unknown argument: install" for an unknown
+ * command and for an unknown option alike: name which it is, with the closest known word at that
+ * level (the commands and options of the command being parsed, `at`).
+ */
+function usage(msg: string, argv: string[], at: Argv): UsageError {
+    const help = `run "mcplexer ${commandOf(argv)}--help" for usage`
+    const unknown = /^Unknown arguments?: (.+)$/.exec(msg)
+    if (!unknown) return new UsageError(msg.replace(/^[A-Z](?![A-Z])/, c => c.toLowerCase()), help)
+    const level = at as unknown as Level
+    const word = unknown[1]?.split(", ")[0] ?? ""
+    const flag = argv.find(a => a === `--${word}` || a.startsWith(`--${word}=`) || a === `-${word}`)
+    if (flag !== undefined) {
+        const options = Object.keys(level.getOptions().key).filter(k => /^[a-z][a-z-]+$/.test(k))
+        const near = config.suggest(word, options)
+        return new UsageError(`unknown option ${JSON.stringify(flag.split("=")[0])}`, [...(near ? [`did you mean "--${near}"?`] : []), help].join("\n"))
+    }
+    const commands = level.getInternalMethods().getCommandInstance().getCommands().filter(c => c !== "$0")
+    if (commands.length === 0) return new UsageError(`unexpected argument ${JSON.stringify(word)}`, help)
+    const near = config.suggest(word, commands)
+    const hints = [...(near ? [`did you mean "${near}"?`] : []), `commands here: ${commands.join(", ")}`, help]
+    return new UsageError(`unknown command ${JSON.stringify(word)}`, hints.join("\n"))
 }
 
 /**
