@@ -56,7 +56,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .option("allow-remote", { type: "boolean", describe: "with --http: allow an address other machines can reach" })
             .option("allow-host", { type: "string", array: true, describe: "with --http: another hostname clients may use in Host and Origin" })
             .example("$0 serve", "in your client's config: { \"command\": \"mcplexer\", \"args\": [\"serve\"] }")
-            .example("$0 serve --http", "http://127.0.0.1:7777/mcp with the token of `mcplexer token`; the web UI at http://127.0.0.1:7777/")
+            .example("$0 serve --http", "MCP at http://127.0.0.1:7777/mcp (token: mcplexer token), the web UI at /")
             .example("$0 serve --http 127.0.0.1:9000 --stdio", "HTTP and stdio from one process"),
             act(async a => {
                 if (a.http === undefined && (a.stdio !== undefined || a["allow-remote"] !== undefined || a["allow-host"] !== undefined)) {
@@ -88,13 +88,13 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__search_repositories" })
             .option("args", { type: "string", describe: "the arguments as a JSON object", default: "{}" })
             .option("json", { type: "boolean", describe: "print the whole result as JSON" })
-            .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed"),
+            .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed (once the starter's everything server is enabled)"),
             act(async a => (await import("./call.ts")).call({ paths: await paths(a), tool: str(a.tool), args: str(a.args), json: a.json === true }, out)))
         .command("route <tool>", "explain how a tool call is decided: workspaces, route, server, scope, approval", c => c
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__create_issue" })
             .option("root", { type: "string", describe: "the session's root folder (default: the current folder)" })
             .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 route github__create_issue --root ~/work/acme", "which scope a call from that project uses, and why"),
+            .example("$0 route everything__echo --root ~/work/acme", "which scope a call from that project would use, and why"),
             act(async a => (await import("./route.ts")).route({ paths: await paths(a), tool: str(a.tool), root: opt(a.root), json: a.json === true }, out)))
         .command("approvals", "calls waiting for approval, or with --leases the leases in force", c => c
             .option("leases", { type: "boolean", describe: "list leases instead" })
@@ -145,6 +145,13 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             // yargs keeps one instance, reset for each command level: `y` is the level that failed
             throw usage(msg ?? "invalid usage", argv, y)
         })
+    // yargs lays examples out in two columns and cuts a command at half the width: put each
+    // description on a comment line of its own above its command, which stays whole to paste
+    const example = y.example.bind(y)
+    y.example = ((cmd: string, desc?: string) => {
+        if (desc) example(`# ${desc}`, "")
+        return example(cmd, "")
+    }) as typeof y.example
     if (argv.length === 0) {
         // the whole usage, as a mistake: a script that forgot its command must not read exit 0
         y.showHelp(text => out.info(text))
@@ -170,9 +177,9 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
             .positional("value", { type: "string", describe: "the value (lands in your shell history: prefer the prompt or stdin)" })
             .option("from-env", { type: "string", describe: "read the value from this environment variable" })
             .option("from-file", { type: "string", describe: "read the value from this file (one trailing newline removed)" })
-            .example("$0 secret put github-personal GITHUB_TOKEN", "prompt for the value, hidden")
-            .example("gh auth token | $0 secret put github-personal GITHUB_TOKEN", "read it from stdin")
-            .example("$0 secret put linear LINEAR_API_KEY --from-env LINEAR_API_KEY", "take it from a variable"),
+            .example("$0 secret put personal GITHUB_TOKEN", "prompt for the value, hidden")
+            .example("gh auth token | $0 secret put personal GITHUB_TOKEN", "read it from stdin")
+            .example("$0 secret put personal LINEAR_API_KEY --from-env LINEAR_API_KEY", "take it from a variable"),
             act(async a => (await import("./secret.ts")).put({
                 paths: await paths(a), scope: str(a.scope), key: str(a.key),
                 value: a.value === undefined ? undefined : str(a.value),
@@ -181,18 +188,18 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
         .command("get <scope> <key>", "print a secret's value (for scripts)", c => c
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
-            .example("export GITHUB_TOKEN=$($0 secret get github-personal GITHUB_TOKEN)", "use it in a script"),
+            .example("export GITHUB_TOKEN=$($0 secret get personal GITHUB_TOKEN)", "use it in a script"),
             act(async a => (await import("./get.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
         .command("list [scope]", "list key names with their scope and last change (never values)", c => c
             .positional("scope", { type: "string", describe: "only this scope" })
             .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 secret list", "every stored key")
-            .example("$0 secret list github-acme --json", "one scope, as JSON"),
+            .example("$0 secret list personal --json", "one scope, as JSON"),
             act(async a => (await import("./secret.ts")).list({ paths: await paths(a), scope: opt(a.scope), json: a.json === true }, out)))
         .command("delete <scope> <key>", "delete a secret", c => c
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
-            .example("$0 secret delete github-acme GITHUB_TOKEN", "remove one key"),
+            .example("$0 secret delete personal GITHUB_TOKEN", "remove one key"),
             act(async a => (await import("./secret.ts")).remove({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
         .demandCommand(1, "name a secret command: put, get, list or delete")
 }
