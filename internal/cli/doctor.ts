@@ -6,7 +6,7 @@ import { exit, message, type Output } from "./output.ts"
 import { refs, storedNames } from "./status.ts"
 
 /** What `doctor` needs. */
-export interface DoctorOptions { paths: config.Paths }
+export interface DoctorOptions { paths: config.Paths; json?: boolean }
 
 /** One problem and how to fix it. */
 export interface Finding { level: "error" | "warning"; message: string; fix: string }
@@ -25,8 +25,14 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         await checkKey(o.paths, vault, findings, ok)
         if (c) checkServers(c, vault, findings, ok)
         if (c) checkArgs(c, findings)
+        if (c) await checkReach(c, findings)
     } finally {
         vault?.close()
+    }
+    const errors = findings.filter(f => f.level === "error").length
+    if (o.json) {
+        out.out(`${JSON.stringify({ ok, findings, errors, warnings: findings.length - errors })}\n`)
+        return errors ? exit.error : exit.ok
     }
     for (const line of ok) out.info(`ok: ${line}`)
     for (const f of findings) {
@@ -34,7 +40,6 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         else out.warn(f.message)
         if (f.fix) out.hint(f.fix)
     }
-    const errors = findings.filter(f => f.level === "error").length
     const warnings = findings.length - errors
     if (findings.length === 0) out.info("no problems found")
     else out.info(`${count(errors, "error")}, ${count(warnings, "warning")}`)
@@ -77,6 +82,29 @@ function checkArgs(c: config.Config, findings: Finding[]): void {
             }
         })
     }
+}
+
+/** How long doctor waits for a remote server to answer. */
+const reachTimeout = 5000
+
+/**
+ * Each remote server's URL must answer: any HTTP status will do (401 or 405 included), since it
+ * shows the address is right and something listens. A URL with references is left out: doctor
+ * never decrypts. A warning, not an error: the network may be down for a moment.
+ */
+async function checkReach(c: config.Config, findings: Finding[]): Promise<void> {
+    const remotes = [...c.servers.values()].filter(s => s.kind === "remote" && !s.url.includes("${"))
+    await Promise.all(remotes.map(async s => {
+        const url = (s as config.RemoteServer).url
+        try {
+            const r = await fetch(url, { method: "GET", redirect: "manual", signal: AbortSignal.timeout(reachTimeout) })
+            await r.body?.cancel()
+        } catch (e) {
+            const cause = (e as { cause?: { code?: string } }).cause?.code
+            const why = (e as Error).name === "TimeoutError" ? `no answer within ${reachTimeout / 1000} s` : cause ?? message(e)
+            findings.push({ level: "warning", message: `server ${q(s.name)}: url ${q(url)} does not answer (${why})`, fix: `check the address and your network, or that the server runs` })
+        }
+    }))
 }
 
 async function loadConfig(paths: config.Paths, findings: Finding[], ok: string[]): Promise<config.Config | undefined> {

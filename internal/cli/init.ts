@@ -6,7 +6,7 @@ import * as secrets from "../secrets/index.ts"
 import { type Output } from "./output.ts"
 
 /** Where to set up. */
-export interface InitOptions { paths: config.Paths }
+export interface InitOptions { paths: config.Paths; json?: boolean }
 
 /**
  * Creates what is missing of home, key, database and config, and changes nothing that exists.
@@ -20,7 +20,12 @@ export async function init(o: InitOptions, out: Output): Promise<void> {
     secrets.open(p, { actor: "cli" }).close()
     const configCreated = await writeNew(p.config, config.starter)
     const made = [key.created && "key", dbCreated && "database", configCreated && "config"].filter(Boolean)
-    out.out([
+    if (o.json) {
+        out.out(`${JSON.stringify({
+            home: p.home, config: p.config, database: p.db, key: key.path, recipient: key.recipient,
+            created: { key: key.created, database: dbCreated, config: configCreated },
+        })}\n`)
+    } else out.out([
         `home      ${p.home}`,
         `config    ${p.config}${configCreated ? "  (created)" : ""}`,
         `database  ${p.db}${dbCreated ? "  (created)" : ""}`,

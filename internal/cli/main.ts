@@ -45,8 +45,9 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         .usage("mcplexer: one MCP server for every AI client, with an age-encrypted secret store\n\nUsage: $0 <command> [options]")
         .option("config", { type: "string", describe: "config file (default $MCPLEXER_HOME/config.yaml)", global: true })
         .command("init", "create the home folder, key, database and a starter config", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 init", "set up ~/.mcplexer (safe to run again)"),
-            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false) }, out)))
+            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false), json: a.json === true }, out)))
         .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
         .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
         .command("serve", "be the one MCP server your AI client talks to (stdio, or HTTP with --http)", c => c
@@ -131,8 +132,9 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
                 limit: Number(a.limit), json: a.json === true, follow: a.follow === true,
             }, out)))
         .command("doctor", "check the setup: missing secrets, key permissions, commands, database", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 doctor", "each finding with its fix"),
-            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a, false) }, out)))
+            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a, false), json: a.json === true }, out)))
         .demandCommand(1, "name a command")
         .strict()
         .help()
@@ -207,8 +209,9 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
 function keyCommands(y: Argv, act: Act, out: Output): Argv {
     return y
         .command("show", "print the identity file's path and public key", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 key show", "where the key is, and its public key"),
-            act(async a => (await import("./key.ts")).show({ paths: await paths(a) }, out)))
+            act(async a => (await import("./key.ts")).show({ paths: await paths(a), json: a.json === true }, out)))
         .command("rotate", "make a new identity and re-encrypt every secret to it", c => c
             .example("$0 key rotate", "the old key is kept beside the new one until you remove it"),
             act(async a => (await import("./key.ts")).rotate({ paths: await paths(a) }, out)))
