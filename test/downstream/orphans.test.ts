@@ -56,6 +56,7 @@ test("kill -9 of serve ends its downstreams and their children within 2 s", asyn
         const killed = Date.now()
         while (pids.some(running) && Date.now() - killed < 2000) await new Promise(done => setTimeout(done, 20))
         const left = pids.filter(running)
+        console.log(`downstream and child gone ${Date.now() - killed} ms after kill -9 of serve`)
         assert.deepEqual(left, [], `still running ${Date.now() - killed} ms after serve was killed`)
     } finally {
         serve.kill("SIGKILL")
