@@ -8,7 +8,7 @@ import { exit, message, type Output } from "./output.ts"
 import { loginMissing, refs, storedNames } from "./status.ts"
 
 /** What `doctor` needs. */
-export interface DoctorOptions { paths: config.Paths }
+export interface DoctorOptions { paths: config.Paths; json?: boolean }
 
 /** One problem and how to fix it. */
 export interface Finding { level: "error" | "warning"; message: string; fix: string }
@@ -21,15 +21,22 @@ export interface Finding { level: "error" | "warning"; message: string; fix: str
 export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
     const findings: Finding[] = []
     const ok: string[] = []
-    const c = await loadConfig(o.paths, findings, ok)
+    const c = checkFiles(o.paths, findings, ok) ? await loadConfig(o.paths, findings, ok) : undefined
     const vault = openDatabase(o.paths, findings, ok)
     try {
         await checkKey(o.paths, vault, findings, ok)
         await checkShort(vault, findings)
         if (c) checkServers(c, vault, findings, ok)
         if (c) checkLogins(c, vault, findings)
+        if (c) checkArgs(c, findings)
+        if (c) await checkReach(c, findings)
     } finally {
         vault?.close()
+    }
+    const errors = findings.filter(f => f.level === "error").length
+    if (o.json) {
+        out.out(`${JSON.stringify({ ok, findings, errors, warnings: findings.length - errors })}\n`)
+        return errors ? exit.error : exit.ok
     }
     for (const line of ok) out.info(`ok: ${line}`)
     for (const f of findings) {
@@ -37,11 +44,71 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         else out.warn(f.message)
         if (f.fix) out.hint(f.fix)
     }
-    const errors = findings.filter(f => f.level === "error").length
     const warnings = findings.length - errors
     if (findings.length === 0) out.info("no problems found")
     else out.info(`${count(errors, "error")}, ${count(warnings, "warning")}`)
     return errors ? exit.error : exit.ok
+}
+
+/**
+ * The home folder and the config file, as every other command checks them before it starts:
+ * false when the config cannot be trusted, so that it is not loaded.
+ */
+function checkFiles(paths: config.Paths, findings: Finding[], ok: string[]): boolean {
+    const problems = config.guard.problems(paths)
+    for (const p of problems) findings.push({ level: "error", message: p.message, fix: p.hint })
+    if (!problems.length && existsSync(paths.home)) ok.push(`home folder ${paths.home} (mode ${octal(statSync(paths.home).mode & 0o777)})`)
+    return problems.length === 0
+}
+
+/**
+ * A secret in a command's arguments works, but every local user can read a process's arguments
+ * (ps, /proc/PID/cmdline): say so for each one, and point to env, which only the owner can read.
+ */
+function checkArgs(c: config.Config, findings: Finding[]): void {
+    for (const s of c.servers.values()) {
+        if (s.kind !== "stdio") continue
+        s.args.forEach((arg, i) => {
+            let parts: config.Part[]
+            try {
+                parts = config.template(arg)
+            } catch {
+                return // reported with the references
+            }
+            for (const p of parts) {
+                if (typeof p === "string" || !("secret" in p)) continue
+                const ref = `\${secret:${p.secret.scope === undefined ? "" : `${p.secret.scope}/`}${p.secret.key}}`
+                findings.push({
+                    level: "warning",
+                    message: `server ${q(s.name)}: argument ${i + 1} holds ${ref}, which every local user can read in ps while it runs`,
+                    fix: `pass it in env instead, if the server reads it from there: env: { ${p.secret.key}: "${ref}" }`,
+                })
+            }
+        })
+    }
+}
+
+/** How long doctor waits for a remote server to answer. */
+const reachTimeout = 5000
+
+/**
+ * Each remote server's URL must answer: any HTTP status will do (401 or 405 included), since it
+ * shows the address is right and something listens. A URL with references is left out: doctor
+ * never decrypts. A warning, not an error: the network may be down for a moment.
+ */
+async function checkReach(c: config.Config, findings: Finding[]): Promise<void> {
+    const remotes = [...c.servers.values()].filter(s => s.kind === "remote" && !s.url.includes("${"))
+    await Promise.all(remotes.map(async s => {
+        const url = (s as config.RemoteServer).url
+        try {
+            const r = await fetch(url, { method: "GET", redirect: "manual", signal: AbortSignal.timeout(reachTimeout) })
+            await r.body?.cancel()
+        } catch (e) {
+            const cause = (e as { cause?: { code?: string } }).cause?.code
+            const why = (e as Error).name === "TimeoutError" ? `no answer within ${reachTimeout / 1000} s` : cause ?? message(e)
+            findings.push({ level: "warning", message: `server ${q(s.name)}: url ${q(url)} does not answer (${why})`, fix: `check the address and your network, or that the server runs` })
+        }
+    }))
 }
 
 async function loadConfig(paths: config.Paths, findings: Finding[], ok: string[]): Promise<config.Config | undefined> {

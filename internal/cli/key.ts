@@ -3,14 +3,14 @@ import * as secrets from "../secrets/index.ts"
 import { type Output } from "./output.ts"
 
 /** Where the identity is. */
-export interface KeyOptions { paths: config.Paths }
+export interface KeyOptions { paths: config.Paths; json?: boolean }
 
 /** Prints the identity's path and public key. */
 export async function show(o: KeyOptions, out: Output): Promise<void> {
     const vault = secrets.open(o.paths, { actor: "cli" })
     try {
         const recipient = await vault.recipient()
-        out.out(`${o.paths.key}\n${recipient}\n`)
+        out.out(o.json ? `${JSON.stringify({ path: o.paths.key, recipient })}\n` : `${o.paths.key}\n${recipient}\n`)
     } finally {
         vault.close()
     }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from "node:fs"
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 
@@ -15,7 +15,7 @@ export interface FileLogger extends downstream.Logger { close(): void }
  * protocol channel.
  */
 export function open(file: string, level: Level, registry: redact.Registry): FileLogger {
-    const fd = openSync(file, "a", 0o600)
+    const fd = append(file)
     const max = levels.indexOf(level)
     const emit = (l: Level) => (msg: string, f?: Record<string, unknown>) => {
         if (levels.indexOf(l) > max) return
@@ -33,4 +33,25 @@ export function open(file: string, level: Level, registry: redact.Registry): Fil
         error: emit("error"), warn: emit("warn"), info: emit("info"), debug: emit("debug"),
         close: () => closeSync(fd),
     }
+}
+
+/**
+ * Opens the log for appending without following a link (one planted in its place would have us
+ * append to any file we can write), created 0600; an existing file is put back to 0600.
+ */
+function append(file: string): number {
+    let fd: number
+    try {
+        fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ELOOP") throw e
+        throw Object.assign(new Error(`log file ${JSON.stringify(file)} is a symbolic link`), { hint: `remove it (rm ${file}): mcplexer makes the file itself` })
+    }
+    const st = fstatSync(fd)
+    if (!st.isFile()) {
+        closeSync(fd)
+        throw Object.assign(new Error(`log file ${JSON.stringify(file)} is not a regular file`), { hint: `move it away: mcplexer makes the file itself` })
+    }
+    if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600)
+    return fd
 }

@@ -1,4 +1,5 @@
 import type { Argv } from "yargs"
+import * as config from "../config/index.ts"
 import { exit, report, std, UsageError, type Output } from "./output.ts"
 
 /** Options every command accepts. */
@@ -48,8 +49,9 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         .usage("mcplexer: one MCP server for every AI client, with an age-encrypted secret store\n\nUsage: $0 <command> [options]")
         .option("config", { type: "string", describe: "config file (default $MCPLEXER_HOME/config.yaml)", global: true })
         .command("init", "create the home folder, key, database and a starter config", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 init", "set up ~/.mcplexer (safe to run again)"),
-            act(async a => (await import("./init.ts")).init({ paths: await paths(a) }, out)))
+            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false), json: a.json === true }, out)))
         .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
         .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
         .command("auth", "log in to remote servers with OAuth, show or end those logins", c => authCommands(c, act, out))
@@ -60,7 +62,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .option("allow-remote", { type: "boolean", describe: "with --http: allow an address other machines can reach" })
             .option("allow-host", { type: "string", array: true, describe: "with --http: another hostname clients may use in Host and Origin" })
             .example("$0 serve", "in your client's config: { \"command\": \"mcplexer\", \"args\": [\"serve\"] }")
-            .example("$0 serve --http", "http://127.0.0.1:7777/mcp with the token of `mcplexer token`; the web UI at http://127.0.0.1:7777/")
+            .example("$0 serve --http", "MCP at http://127.0.0.1:7777/mcp (token: mcplexer token), the web UI at /")
             .example("$0 serve --http 127.0.0.1:9000 --stdio", "HTTP and stdio from one process"),
             act(async a => {
                 if (a.http === undefined && (a.stdio !== undefined || a["allow-remote"] !== undefined || a["allow-host"] !== undefined)) {
@@ -92,13 +94,13 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__search_repositories" })
             .option("args", { type: "string", describe: "the arguments as a JSON object", default: "{}" })
             .option("json", { type: "boolean", describe: "print the whole result as JSON" })
-            .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed"),
+            .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed (once the starter's everything server is enabled)"),
             act(async a => (await import("./call.ts")).call({ paths: await paths(a), tool: str(a.tool), args: str(a.args), json: a.json === true }, out)))
         .command("route <tool>", "explain how a tool call is decided: workspaces, route, server, scope, approval", c => c
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__create_issue" })
             .option("root", { type: "string", describe: "the session's root folder (default: the current folder)" })
             .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 route github__create_issue --root ~/work/acme", "which scope a call from that project uses, and why"),
+            .example("$0 route everything__echo --root ~/work/acme", "which scope a call from that project would use, and why"),
             act(async a => (await import("./route.ts")).route({ paths: await paths(a), tool: str(a.tool), root: opt(a.root), json: a.json === true }, out)))
         .command("approvals", "calls waiting for approval, or with --leases the leases in force", c => c
             .option("leases", { type: "boolean", describe: "list leases instead" })
@@ -156,10 +158,10 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .example("$0 uninstall cursor", "restores the newest backup"),
             act(async a => (await import("./install.ts")).uninstall({ paths: await paths(a), client: str(a.client), where: here() }, out)))
         .command("doctor", "check the setup: missing secrets, key permissions, commands, database", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 doctor", "each finding with its fix"),
-            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a) }, out)))
+            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a, false), json: a.json === true }, out)))
         .demandCommand(1, "name a command")
-        .recommendCommands()
         .strict()
         .help()
         .alias("h", "help")
@@ -168,8 +170,21 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         .exitProcess(false)
         .fail((msg: string | null, err: Error | null) => {
             if (err) throw err
-            throw new UsageError(msg ?? "invalid usage", `run "mcplexer ${commandOf(argv)}--help" for usage`)
+            // yargs keeps one instance, reset for each command level: `y` is the level that failed
+            throw usage(msg ?? "invalid usage", argv, y)
         })
+    // yargs lays examples out in two columns and cuts a command at half the width: put each
+    // description on a comment line of its own above its command, which stays whole to paste
+    const example = y.example.bind(y)
+    y.example = ((cmd: string, desc?: string) => {
+        if (desc) example(`# ${desc}`, "")
+        return example(cmd, "")
+    }) as typeof y.example
+    if (argv.length === 0) {
+        // the whole usage, as a mistake: a script that forgot its command must not read exit 0
+        y.showHelp(text => out.info(text))
+        return exit.usage
+    }
     if (!argv.includes("--help") && !argv.includes("-h")) quiet(y)
     try {
         await y.parseAsync()
@@ -190,9 +205,9 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
             .positional("value", { type: "string", describe: "the value (lands in your shell history: prefer the prompt or stdin)" })
             .option("from-env", { type: "string", describe: "read the value from this environment variable" })
             .option("from-file", { type: "string", describe: "read the value from this file (one trailing newline removed)" })
-            .example("$0 secret put github-personal GITHUB_TOKEN", "prompt for the value, hidden")
-            .example("gh auth token | $0 secret put github-personal GITHUB_TOKEN", "read it from stdin")
-            .example("$0 secret put linear LINEAR_API_KEY --from-env LINEAR_API_KEY", "take it from a variable"),
+            .example("$0 secret put personal GITHUB_TOKEN", "prompt for the value, hidden")
+            .example("gh auth token | $0 secret put personal GITHUB_TOKEN", "read it from stdin")
+            .example("$0 secret put personal LINEAR_API_KEY --from-env LINEAR_API_KEY", "take it from a variable"),
             act(async a => (await import("./secret.ts")).put({
                 paths: await paths(a), scope: str(a.scope), key: str(a.key),
                 value: a.value === undefined ? undefined : str(a.value),
@@ -201,18 +216,18 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
         .command("get <scope> <key>", "print a secret's value (for scripts)", c => c
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
-            .example("export GITHUB_TOKEN=$($0 secret get github-personal GITHUB_TOKEN)", "use it in a script"),
+            .example("export GITHUB_TOKEN=$($0 secret get personal GITHUB_TOKEN)", "use it in a script"),
             act(async a => (await import("./get.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
         .command("list [scope]", "list key names with their scope and last change (never values)", c => c
             .positional("scope", { type: "string", describe: "only this scope" })
             .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 secret list", "every stored key")
-            .example("$0 secret list github-acme --json", "one scope, as JSON"),
+            .example("$0 secret list personal --json", "one scope, as JSON"),
             act(async a => (await import("./secret.ts")).list({ paths: await paths(a), scope: opt(a.scope), json: a.json === true }, out)))
         .command("delete <scope> <key>", "delete a secret", c => c
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
-            .example("$0 secret delete github-acme GITHUB_TOKEN", "remove one key"),
+            .example("$0 secret delete personal GITHUB_TOKEN", "remove one key"),
             act(async a => (await import("./secret.ts")).remove({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
         .demandCommand(1, "name a secret command: put, get, list or delete")
 }
@@ -220,8 +235,9 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
 function keyCommands(y: Argv, act: Act, out: Output): Argv {
     return y
         .command("show", "print the identity file's path and public key", c => c
+            .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 key show", "where the key is, and its public key"),
-            act(async a => (await import("./key.ts")).show({ paths: await paths(a) }, out)))
+            act(async a => (await import("./key.ts")).show({ paths: await paths(a), json: a.json === true }, out)))
         .command("rotate", "make a new identity and re-encrypt every secret to it", c => c
             .example("$0 key rotate", "the old key is kept beside the new one until you remove it"),
             act(async a => (await import("./key.ts")).rotate({ paths: await paths(a) }, out)))
@@ -257,9 +273,12 @@ function authCommands(y: Argv, act: Act, out: Output): Argv {
         .demandCommand(1, "name an auth command: login, status or logout")
 }
 
-async function paths(a: Global) {
+/** The files of this run; unless `trust` is false, a home or config others can change is refused. */
+async function paths(a: Global, trust = true) {
     const config = await import("../config/index.ts")
-    return config.paths(process.env, { config: a.config })
+    const p = config.paths(process.env, { config: a.config })
+    if (trust) config.guard.check(p)
+    return p
 }
 
 function str(v: unknown): string {
@@ -282,6 +301,36 @@ function commandOf(argv: string[]): string {
         line += `${w} `
     }
     return line
+}
+
+/** What `usage` reads of the yargs instance parsing the command at hand (not in its typings). */
+interface Level {
+    getOptions(): { key: Record<string, unknown> }
+    getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } }
+}
+
+/**
+ * A usage mistake in mcplexer's voice. yargs says "Unknown argument: install" for an unknown
+ * command and for an unknown option alike: name which it is, with the closest known word at that
+ * level (the commands and options of the command being parsed, `at`).
+ */
+function usage(msg: string, argv: string[], at: Argv): UsageError {
+    const help = `run "mcplexer ${commandOf(argv)}--help" for usage`
+    const unknown = /^Unknown arguments?: (.+)$/.exec(msg)
+    if (!unknown) return new UsageError(msg.replace(/^[A-Z](?![A-Z])/, c => c.toLowerCase()), help)
+    const level = at as unknown as Level
+    const word = unknown[1]?.split(", ")[0] ?? ""
+    const flag = argv.find(a => a === `--${word}` || a.startsWith(`--${word}=`) || a === `-${word}`)
+    if (flag !== undefined) {
+        const options = Object.keys(level.getOptions().key).filter(k => /^[a-z][a-z-]+$/.test(k))
+        const near = config.suggest(word, options)
+        return new UsageError(`unknown option ${JSON.stringify(flag.split("=")[0])}`, [...(near ? [`did you mean "--${near}"?`] : []), help].join("\n"))
+    }
+    const commands = level.getInternalMethods().getCommandInstance().getCommands().filter(c => c !== "$0")
+    if (commands.length === 0) return new UsageError(`unexpected argument ${JSON.stringify(word)}`, help)
+    const near = config.suggest(word, commands)
+    const hints = [...(near ? [`did you mean "${near}"?`] : []), `commands here: ${commands.join(", ")}`, help]
+    return new UsageError(`unknown command ${JSON.stringify(word)}`, hints.join("\n"))
 }
 
 /**

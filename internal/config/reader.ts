@@ -57,6 +57,7 @@ export class Reader {
         const node = this.node(v)
         if (node === undefined) return []
         if (!yaml().isMap(node)) this.fail(node, `${where} must be a map`, hint)
+        const seen = new Set<string>()
         return node.items.map(pair => {
             const key = pair.key as Node
             if (!yaml().isScalar(key) || key.value === null || typeof key.value === "object") {
@@ -64,6 +65,8 @@ export class Reader {
             }
             // a name like 123 or true is read as it was written, not as a number
             const name = typeof key.value === "string" ? key.value : key.source ?? JSON.stringify(key.value)
+            if (seen.has(name)) this.fail(key, "map keys must be unique", syntaxHints.DUPLICATE_KEY ?? "")
+            seen.add(name)
             const value = this.node(pair.value)
             return { name, key, value, at: value ?? key }
         })

@@ -25,6 +25,8 @@ export interface StdioServer extends ServerBase {
     env: Record<string, string>
     /** absolute unless it starts with a reference; may hold references */
     cwd?: string
+    /** bytes a line of its stdout may reach before the instance is restarted (unset: downstream's default, 64 MiB) */
+    maxLine?: number
 }
 
 /** A downstream reached over Streamable HTTP. */

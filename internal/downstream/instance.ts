@@ -306,6 +306,7 @@ export class Instance {
                 ...(r.cwd === undefined ? {} : { cwd: r.cwd }),
                 stderr: chunk => lines.write(chunk),
                 garbage: (line, why) => o.log.warn(`server ${this.name} wrote something that is not JSON-RPC to stdout (skipped): ${truncate(line)}`, { ...where, why }),
+                ...(s.maxLine === undefined ? {} : { maxLine: s.maxLine }),
             })
             p.onclose = () => {
                 lines.end()
@@ -469,7 +470,8 @@ export class Instance {
     private closed(c: Conn): void {
         if (c.stopping) return
         const exit = c.process?.exit
-        const what = exit ? ended(exit) : "closed the connection"
+        const over = c.process?.overflow
+        const what = exit ? ended(exit) : over !== undefined ? `wrote a line longer than ${over} bytes (max_line) and was stopped` : "closed the connection"
         c.dead = fail(ErrorCode.InternalError, `server ${this.name} ${what} during the call`)
         if (this.conn !== c) return
         this.conn = undefined

@@ -12,7 +12,11 @@ export interface Sink {
  * hot path; the receiver classifies what it gets.
  */
 export class Reader {
-    private pending: Buffer | undefined
+    // A partial line is kept as the chunks it came in and joined once, when its newline comes:
+    // concatenating at every chunk re-copied the whole line each time, and a 30 MB result took
+    // 9.4 s instead of a fraction of one.
+    private parts: Buffer[] = []
+    private size = 0
     private readonly sink: Sink
 
     constructor(sink: Sink) {
@@ -24,23 +28,34 @@ export class Reader {
      * meanwhile. Returns how many bytes wait for their newline.
      */
     push(chunk: Buffer, stopped: () => boolean): number {
-        let buf = this.pending ? Buffer.concat([this.pending, chunk]) : chunk
-        let at = buf.indexOf(10)
+        let start = 0
+        let at = chunk.indexOf(10)
         while (at !== -1) {
-            const end = at > 0 && buf[at - 1] === 13 ? at - 1 : at
-            const line = buf.toString("utf8", 0, end)
-            buf = buf.subarray(at + 1)
-            if (line.length) this.deliver(line)
+            let line = chunk.subarray(start, at)
+            if (this.parts.length) {
+                this.parts.push(line)
+                line = Buffer.concat(this.parts, this.size + line.length)
+                this.parts = []
+                this.size = 0
+            }
+            const end = line.length > 0 && line[line.length - 1] === 13 ? line.length - 1 : line.length
+            const text = line.toString("utf8", 0, end)
+            start = at + 1
+            if (text.length) this.deliver(text)
             if (stopped()) return 0
-            at = buf.indexOf(10)
+            at = chunk.indexOf(10, start)
         }
-        this.pending = buf.length ? buf : undefined
-        return buf.length
+        if (start < chunk.length) {
+            this.parts.push(start === 0 ? chunk : chunk.subarray(start))
+            this.size += chunk.length - start
+        }
+        return this.size
     }
 
     /** Drops a partial line (the stream ended). */
     clear(): void {
-        this.pending = undefined
+        this.parts = []
+        this.size = 0
     }
 
     private deliver(line: string): void {

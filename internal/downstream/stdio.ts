@@ -14,7 +14,15 @@ export interface Spawn {
     stderr(chunk: Buffer): void
     /** a stdout line that is not a JSON-RPC message (the raw line, unscrubbed: the caller scrubs) */
     garbage(line: string, why: string): void
+    /** bytes a stdout line may reach; past it the process is stopped (default `maxLine`) */
+    maxLine?: number
 }
+
+/**
+ * The longest stdout line by default: far above any sane result, and a bound on what one server
+ * can make mcplexer hold (a 400 MB line grew serve to 362 MB and stalled every client).
+ */
+export const maxLine = 64 * 1024 ** 2
 
 /** How the process ended: an exit code or the signal that killed it. */
 export interface Exit { code: number | null; signal: NodeJS.Signals | null }
@@ -35,6 +43,8 @@ export class Process implements Transport {
 
     /** set once the process has exited */
     exit: Exit | undefined
+    /** set when it was stopped for a stdout line past this many bytes */
+    overflow: number | undefined
     private child: ChildProcessWithoutNullStreams | undefined
     private writer: Writer | undefined
     private readonly reader: Reader
@@ -71,6 +81,7 @@ export class Process implements Transport {
             child.once("spawn", () => {
                 groups.add(child.pid!)
                 if (groups.size === 1) process.on("exit", killAll)
+                watchdog.add(child.pid!)
                 done()
             })
             child.once("error", e => {
@@ -87,7 +98,10 @@ export class Process implements Transport {
                     this.onerror?.(e)
                 }
             })
-            child.stdout.on("data", (chunk: Buffer) => this.reader.push(chunk, this.stopped))
+            const max = this.o.maxLine ?? maxLine
+            child.stdout.on("data", (chunk: Buffer) => {
+                if (this.reader.push(chunk, this.stopped) > max) this.overflowed(max)
+            })
             child.stderr.on("data", (chunk: Buffer) => this.o.stderr(chunk))
             // A write after the process died is reported by 'exit'/'close'; nothing to add here.
             child.stdin.on("error", () => {})
@@ -137,6 +151,16 @@ export class Process implements Transport {
         this.end()
     }
 
+    /** Stops a process past the line cap: its calls fail now (onclose), its group goes as in close(). */
+    private overflowed(max: number): void {
+        if (this.ended) return
+        this.overflow = max
+        // read nothing more of it: a flood read and thrown away still cost pauses of ~100 ms here
+        this.child?.stdout.destroy()
+        void this.close()
+        this.end()
+    }
+
     private end(): void {
         if (this.ended) return
         this.ended = true
@@ -166,8 +190,63 @@ function killAll(): void {
 
 function forget(pgid: number): void {
     groups.delete(pgid)
+    watchdog.remove(pgid)
     if (groups.size === 0) process.off("exit", killAll)
 }
+
+/**
+ * The 'exit' handler above never runs when mcplexer is killed with SIGKILL (or crashes in native
+ * code): its downstreams, holding decrypted secrets in their environment, would live on under
+ * PID 1. So a watchdog outlives it instead of a reaper at the next start (which would leave them
+ * running, maybe for days, until then): a tiny shell in its own session, reading the process
+ * groups to guard from a pipe whose write end only this process holds (Node opens pipes
+ * close-on-exec, so no downstream inherits it). When the pipe closes, however mcplexer ended, it
+ * sends SIGTERM to every group still listed, and SIGKILL a second later.
+ */
+const watchScript = `trap '' HUP INT TERM PIPE
+g=' '
+while read -r op id; do
+  case $op in
+    +) g="$g$id " ;;
+    -) case $g in *" $id "*) g="\${g%% $id *} \${g#* $id }" ;; esac ;;
+  esac
+done
+[ "$g" = ' ' ] && exit 0
+for p in $g; do kill -TERM -$p 2>/dev/null; done
+sleep 1
+for p in $g; do kill -KILL -$p 2>/dev/null; done`
+
+const watchdog = new class {
+    private stdin: NodeJS.WritableStream | undefined
+    private failed = false
+
+    add(pgid: number): void {
+        this.write(`+ ${pgid}\n`)
+    }
+
+    remove(pgid: number): void {
+        if (this.stdin) this.write(`- ${pgid}\n`)
+    }
+
+    private write(line: string): void {
+        if (this.failed) return
+        if (!this.stdin) {
+            try {
+                const w = spawn("/bin/sh", ["-c", watchScript], { stdio: ["pipe", "ignore", "ignore"], detached: true })
+                w.on("error", () => { this.failed = true })
+                w.stdin.on("error", () => { this.failed = true })
+                // neither the watchdog nor its pipe keeps mcplexer running
+                w.unref()
+                ;(w.stdin as unknown as { unref(): void }).unref() // a net.Socket underneath
+                this.stdin = w.stdin
+            } catch {
+                this.failed = true
+                return
+            }
+        }
+        this.stdin.write(line)
+    }
+}()
 
 /** Whether any process of the group `pgid` still exists. */
 export function alive(pgid: number): boolean {

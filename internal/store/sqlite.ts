@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs"
+import { closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import type Database from "better-sqlite3"
@@ -94,7 +94,8 @@ function create(path: string): void {
     const dir = dirname(path)
     try {
         if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 })
-        const fd = openSync(path, "a", 0o600)
+        // never through a link: one planted in its place would have us create or chmod its target
+        const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
         try {
             // a file we just created may have lost bits to the umask (never gained any); an
             // existing file the user loosened is put back to 0600, as nothing but us reads it
@@ -104,6 +105,9 @@ function create(path: string): void {
         }
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
+        if (code === "ELOOP") {
+            throw Object.assign(new Error(`database ${JSON.stringify(path)} is a symbolic link`, { cause: e }), { hint: "replace the link with the file itself, or point MCPLEXER_DB at it" })
+        }
         const why = code === "EROFS" ? "the file system is read-only" : code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? String(e)
         throw Object.assign(new Error(`cannot create database ${JSON.stringify(path)}: ${why}`, { cause: e }), {
             hint: `check that ${JSON.stringify(dir)} is writable, or set MCPLEXER_DB to a file elsewhere`,

@@ -20,7 +20,7 @@ test("config.example.yaml mentions every key the config accepts", async () => {
     const { readFile } = await import("node:fs/promises")
     const text = await readFile(join(root, "config.example.yaml"), "utf8")
     const keys = ["auth_scopes", "description", "servers", "command", "args", "env", "cwd", "url", "headers", "inject", "scope", "prefix",
-        "idle_timeout", "timeout", "workspaces", "root", "routes", "tools", "server", "scopes", "action", "approval", "lease",
+        "idle_timeout", "timeout", "max_line", "workspaces", "root", "routes", "tools", "server", "scopes", "action", "approval", "lease",
         "approval_timeout", "default", "audit", "retention"]
     for (const k of keys) assert.match(text, new RegExp(`^\\s*(- )?\\{? ?${k}:`, "m"), k)
 })
