@@ -48,13 +48,19 @@ export function unauthorized(e: unknown): boolean {
 export function presenter(hooks: Hooks, key: Key): () => Present | undefined {
     return () => {
         if (terminal !== undefined) return terminal
-        if (hooks.capabilities().elicitation?.url === undefined) return undefined
+        // the gateway asks the client whose call this is, if it declared URL-mode elicitation
         return async (url, server) => {
             const elicitationId = nonce()
-            const r = await hooks.request(key, {
-                method: "elicitation/create",
-                params: { mode: "url", elicitationId, url: url.href, message: `server ${JSON.stringify(server)} needs you to log in; mcplexer keeps the tokens encrypted` },
-            }, AbortSignal.timeout(loginTimeout))
+            let r: Record<string, unknown>
+            try {
+                r = await hooks.request(key, {
+                    method: "elicitation/create",
+                    params: { mode: "url", elicitationId, url: url.href, message: `server ${JSON.stringify(server)} needs you to log in; mcplexer keeps the tokens encrypted` },
+                }, AbortSignal.timeout(loginTimeout))
+            } catch (e) {
+                if (e instanceof Failure && e.code === (ErrorCode.MethodNotFound as number)) throw new LoginNeeded(server)
+                throw e
+            }
             if (r.action !== "accept") throw new LoginNeeded(server, "the login link was declined")
         }
     }

@@ -193,9 +193,14 @@ export class Relay {
      */
     private async request(key: downstream.Key, r: { method: string; params?: Params }, signal: AbortSignal): Promise<Params> {
         const need = r.method === "sampling/createMessage" ? "sampling" : r.method === "elicitation/create" ? "elicitation" : r.method === "roots/list" ? "roots" : undefined
-        const can = (s: Session) => need === undefined || s.server.getClientCapabilities()?.[need] !== undefined
+        // a URL-mode elicitation (a login link) needs a client that declared that mode
+        const url = need === "elicitation" && r.params?.mode === "url"
+        const can = (s: Session) => {
+            const c = s.server.getClientCapabilities()
+            return need === undefined || (c?.[need] !== undefined && (!url || c.elicitation?.url !== undefined))
+        }
         const unable = (s: Session | undefined) => new downstream.Failure(ErrorCode.MethodNotFound,
-            `${s === undefined ? "no client is connected that supports" : `the client ${quote(s.client)} does not support`} ${quote(r.method)} (asked by server ${quote(key.server)})`)
+            `${s === undefined ? "no client is connected that supports" : `the client ${quote(s.client)} does not support`} ${quote(url ? "elicitation/create (url mode)" : r.method)} (asked by server ${quote(key.server)})`)
         for (const ctx of this.flights.get(`${key.server}\0${key.scope ?? ""}`) ?? []) {
             const s = ctx.session
             if (s.server.transport === undefined) continue
