@@ -2,7 +2,10 @@ import { randomUUID } from "node:crypto"
 import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import { isInitializeRequest, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import { Hono } from "hono"
+import { HTTPException } from "hono/http-exception"
 import type * as gateway from "../gateway/index.ts"
+import { bearer, type Env } from "./auth.ts"
 
 /** Bounds on the Streamable HTTP sessions one process holds. */
 export interface Limits {
@@ -234,4 +237,26 @@ export class Sessions {
             h.transport.close().catch(() => { /* already gone */ })
         }
     }
+}
+
+/**
+ * The MCP endpoint as a sub-app: the bearer token only (a browser page has no business here),
+ * then the JSON body (already capped), then the session's transport.
+ */
+export function endpoint(sessions: Sessions, token: string): Hono<Env> {
+    const mcp = new Hono<Env>()
+    mcp.use("*", bearer(token, true))
+    mcp.all("/", async c => {
+        let body: unknown
+        if (c.req.method === "POST") {
+            try {
+                body = await c.req.json()
+            } catch (e) {
+                if (e instanceof HTTPException) throw e
+                return rpcError(400, -32700, "parse error: the body is not JSON")
+            }
+        }
+        return sessions.handle(c.req.raw, body)
+    })
+    return mcp
 }

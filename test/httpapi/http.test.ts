@@ -147,15 +147,11 @@ test("a put to an undeclared scope or an invalid key is refused with a hint", as
 test("a cookie-authenticated write without the CSRF token, or from another site, is refused", async () => {
     const k = await start()
     try {
-        const login = await k.req("/login", { method: "POST", auth: false, headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${k.token}` })
-        assert.equal(login.status, 303)
-        const set = login.headers.get("set-cookie") ?? ""
+        const { set, cookie, csrf } = await k.login()
         assert.match(set, /mcplexer_session=/)
         assert.match(set, /HttpOnly/)
         assert.match(set, /SameSite=Strict/)
-        const cookie = set.split(";")[0]!
         assert.ok(!cookie.includes(k.token), "the cookie is the token itself")
-        const csrf = httpapi.derive(k.token, "csrf")
         const body = JSON.stringify({ value: planted })
         // reads with the cookie work
         assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 200)
@@ -188,7 +184,7 @@ test("a cookie-authenticated write without the CSRF token, or from another site,
 test("the login page refuses a wrong token and the UI redirects there without the cookie", async () => {
     const k = await start()
     try {
-        const r = await k.req("/login", { method: "POST", auth: false, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "token=mcp_nope" })
+        const r = await k.req("/login", { method: "POST", auth: false, headers: { "content-type": "application/x-www-form-urlencoded", origin }, body: "token=mcp_nope" })
         assert.equal(r.status, 401)
         assert.equal(r.headers.get("set-cookie"), null)
         const page = await k.req("/secrets", { auth: false })
