@@ -28,12 +28,12 @@ test("a 10 MB POST is refused with 413 before it is read, on every route, cookie
         for (const path of ["/logout", "/nowhere", "/ui/secrets", "/login", "/api/v1/scopes/gh/secrets/TOKEN", "/api/nowhere", "/mcp"]) {
             // with a Content-Length: refused on the header alone
             const declared = big()
-            const r = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin, "content-length": String(tenMB) }, body: declared.body, duplex: "half" } as RequestInit)
+            const r = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin, "content-length": String(tenMB) }, body: declared.body, duplex: "half" })
             assert.equal(r.status, 413, `${path} with a length`)
             assert.ok(declared.pulled() <= 64 * 1024, `${path}: ${declared.pulled()} bytes were read before the 413`)
             // chunked, without one: counted as it streams, and cut at the cap
             const chunked = big()
-            const s = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: chunked.body, duplex: "half" } as RequestInit)
+            const s = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: chunked.body, duplex: "half" })
             assert.equal(s.status, 413, `${path} chunked`)
             assert.ok(chunked.pulled() <= httpapi.limits.mcpBody + 128 * 1024, `${path}: ${chunked.pulled()} bytes were read before the 413`)
         }
