@@ -222,6 +222,23 @@ interface Front {
     unavailable?: string
     ms: number[]
     rates: number[]
+    /** calls sent again because the server had just closed an idle keep-alive connection */
+    retried: number
+}
+
+/**
+ * One echo call; sent once more when the connection it went out on was an idle keep-alive one
+ * the server closed meanwhile (every server here closes them after 5 s, and a front waits longer
+ * than that while the others are measured).
+ */
+async function call(f: Front, message: string): Promise<void> {
+    try {
+        await echo(f.client!, message, f.tool)
+    } catch (e) {
+        if (!(e instanceof TypeError && /fetch failed/.test(e.message))) throw e
+        f.retried++
+        await echo(f.client!, message, f.tool)
+    }
 }
 
 function launch(command: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; tail: () => string } {
@@ -267,7 +284,7 @@ async function rate(f: Front, total: number, inflight: number): Promise<number> 
     let next = 0
     const t = performance.now()
     await Promise.all(Array.from({ length: inflight }, async () => {
-        while (next++ < total) await echo(f.client!, "burst", f.tool)
+        while (next++ < total) await call(f, "burst")
     }))
     return total / ((performance.now() - t) / 1000)
 }
@@ -280,13 +297,13 @@ async function fronts(): Promise<Front[]> {
     const out: Front[] = []
     const add = async (name: string, tool: string, cmd: string[] | undefined, transport: (port: number) => StreamableHTTPClientTransport | SSEClientTransport, extraEnv: NodeJS.ProcessEnv = {}) => {
         if (cmd === undefined) {
-            out.push({ name, tool, child: spawn("true"), unavailable: "peer unavailable", ms: [], rates: [] })
+            out.push({ name, tool, child: spawn("true"), unavailable: "peer unavailable", ms: [], rates: [], retried: 0 })
             return
         }
         const port = await freePort()
         const argv = cmd.map(a => a.replaceAll("{port}", String(port)))
         const { child, tail } = launch(argv[0]!, argv.slice(1), { ...env, ...extraEnv })
-        const f: Front = { name, tool, child, ms: [], rates: [] }
+        const f: Front = { name, tool, child, ms: [], rates: [], retried: 0 }
         await attach(f, () => transport(port), tail)
         out.push(f)
     }
@@ -315,16 +332,21 @@ export async function compare(o: { calls?: number; bursts?: number; burstCalls?:
     const all = await fronts()
     try {
         const live = all.filter(f => f.client !== undefined)
-        for (let i = 0; i < 200; i++) for (const f of live) await echo(f.client!, "warm", f.tool)
+        for (let i = 0; i < 200; i++) for (const f of live) await call(f, "warm")
         for (let i = 0; i < calls; i++) {
             for (let j = 0; j < live.length; j++) {
                 const f = live[(i + j) % live.length]!
                 const t = performance.now()
-                await echo(f.client!, "hello", f.tool)
+                await call(f, "hello")
                 f.ms.push(performance.now() - t)
             }
         }
-        for (let b = 0; b < bursts; b++) for (const f of live) f.rates.push(await rate(f, burstCalls, 32))
+        for (let b = 0; b < bursts; b++) {
+            for (const f of live) {
+                await call(f, "warm")
+                f.rates.push(await rate(f, burstCalls, 32))
+            }
+        }
         return compareReport(all)
     } finally {
         for (const f of all) {
@@ -342,7 +364,7 @@ function compareReport(all: Front[]): string {
             lines.push(`${f.name.padEnd(42)} ${f.unavailable === "peer unavailable" ? "peer unavailable" : `unavailable: ${f.unavailable ?? ""}`}`)
             continue
         }
-        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight)`)
+        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight)${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
     }
     const [floor, us, ...peers] = all
     const up = peers.filter(p => p.client !== undefined)
