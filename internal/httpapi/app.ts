@@ -124,7 +124,7 @@ const headers: MiddlewareHandler<Env> = async (c, next) => {
 
 /** Caps every request's body: `/mcp` at `mcpBody`, anything else at `apiBody`; 413 before it is read. */
 function capped(lim: Limits): MiddlewareHandler<Env> {
-    const tooLarge = (c: Context<Env>, max: number) => c.json({ error: `request body is larger than ${max} bytes` }, 413)
+    const tooLarge = (c: Context, max: number) => c.json({ error: `request body is larger than ${max} bytes` }, 413)
     const cap = (max: number) => bodyLimit({ maxSize: max, onError: c => tooLarge(c, max) })
     const mcp = cap(lim.mcpBody), other = cap(lim.apiBody)
     return async (c, next) => {

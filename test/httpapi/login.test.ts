@@ -1,4 +1,5 @@
 import assert from "node:assert/strict"
+import { createHmac } from "node:crypto"
 import { test } from "node:test"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as httpapi from "../../internal/httpapi/index.ts"
@@ -6,6 +7,8 @@ import { dsConfig, origin, start } from "./kit.ts"
 
 const form = { "content-type": "application/x-www-form-urlencoded" }
 const tenMB = 10 * 1024 * 1024
+// how the cookie and the CSRF token used to be made: one static value each, derived from the API token
+const derive = (token: string, purpose: string) => createHmac("sha256", token).update(`mcplexer/${purpose}`).digest("base64url")
 
 /** A 10 MB body that counts what the server pulled from it. */
 function big(): { body: ReadableStream<Uint8Array>; pulled: () => number } {
@@ -88,8 +91,8 @@ test("each login gets its own random cookie and CSRF token, none derived from th
         for (const l of [a, b]) {
             const value = l.cookie.split("=")[1]!
             assert.match(value, /^[A-Za-z0-9_-]{43}$/)
-            assert.notEqual(value, httpapi.derive(k.token, "cookie"))
-            assert.notEqual(l.csrf, httpapi.derive(k.token, "csrf"))
+            assert.notEqual(value, derive(k.token, "cookie"))
+            assert.notEqual(l.csrf, derive(k.token, "csrf"))
         }
         // one login's CSRF token does not pass for another's
         const cross = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie: a.cookie, "content-type": "application/json", "x-csrf-token": b.csrf }, body: JSON.stringify({ value: "v-1234" }) })
@@ -100,7 +103,7 @@ test("each login gets its own random cookie and CSRF token, none derived from th
     // a server started again with the same token knows no login of the last one
     const k2 = await start()
     try {
-        const forged = `${httpapi.cookie}=${httpapi.derive(k2.token, "cookie")}`
+        const forged = `${httpapi.cookie}=${derive(k2.token, "cookie")}`
         assert.equal((await k2.req("/secrets", { auth: false, headers: { cookie: forged } })).status, 303)
     } finally {
         await k2.close()
