@@ -1,8 +1,7 @@
-import { randomBytes } from "node:crypto"
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import type { Context, MiddlewareHandler } from "hono"
 import { bearerAuth } from "hono/bearer-auth"
 import { getCookie } from "hono/cookie"
-import { same } from "./token.ts"
 
 /** The name of the UI's session cookie. */
 export const cookie = "mcplexer_session"
@@ -70,8 +69,11 @@ const unauthorized = "unauthorized: send Authorization: Bearer <token> (mcplexer
 export function bearer(token: string, rpc = false): MiddlewareHandler<Env> {
     const message = (text: string) => rpc ? { jsonrpc: "2.0", error: { code: -32001, message: text }, id: null } : { error: text }
     const challenge = `Bearer realm="mcplexer"`
+    // `same`, with the token's own digest taken once rather than on every request
+    const digest = (s: string) => createHash("sha256").update(s).digest()
+    const want = digest(token)
     return bearerAuth({
-        verifyToken: t => same(t, token),
+        verifyToken: t => timingSafeEqual(digest(t), want),
         realm: "mcplexer",
         noAuthenticationHeader: { message: message(unauthorized), wwwAuthenticateHeader: challenge },
         invalidAuthenticationHeader: { message: message(unauthorized), wwwAuthenticateHeader: challenge },
