@@ -35,6 +35,8 @@ export interface Kit {
     paths: config.Paths
     token: string
     gw: gateway.Gateway
+    /** the parsed configuration the app serves */
+    cfg: config.Config
     api: httpapi.Api
     /** the gateway's own vault (a second connection, as `serve` has) */
     vault: secrets.Vault
@@ -81,7 +83,7 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
     }
     const form = { "content-type": "application/x-www-form-urlencoded" }
     return {
-        home, paths, token, gw, api, vault, registry, lines, req,
+        home, paths, token, gw, cfg, api, vault, registry, lines, req,
         async login(l = {}) {
             const at = `${l.scheme ?? "http"}://127.0.0.1:7777`
             const r = await api.app.request(`${at}/login`, { method: "POST", headers: { ...form, host: "127.0.0.1:7777", origin: at }, body: `token=${encodeURIComponent(token)}` })
