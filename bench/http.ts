@@ -19,7 +19,7 @@
  * 2000), BENCH_PEERS (the folder the peers are installed into).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync } from "node:fs"
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
@@ -197,7 +197,14 @@ const peerBin = { "mcp-hub": join(peerDir, "node_modules", "mcp-hub", "dist", "c
 function installPeers(): boolean {
     if (Object.values(peerBin).every(existsSync)) return true
     console.log(`installing ${Object.entries(peerVersions).map(([n, v]) => `${n}@${v}`).join(", ")} into ${peerDir}`)
-    const r = spawnSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", peerDir, ...Object.entries(peerVersions).map(([n, v]) => `${n}@${v}`)], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" })
+    try {
+        mkdirSync(peerDir, { recursive: true })
+    } catch (e) {
+        console.log(`peer install failed: ${e instanceof Error ? e.message : String(e)}`)
+        return false
+    }
+    // bounded: an install that hangs (no registry) must not hold the bench
+    const r = spawnSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", peerDir, ...Object.entries(peerVersions).map(([n, v]) => `${n}@${v}`)], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 180_000 })
     if (r.status !== 0) console.log(`peer install failed: ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" / ")}`)
     return Object.values(peerBin).every(existsSync)
 }
