@@ -1,23 +1,36 @@
 /**
- * HTTP load (issue 5): `mcplexer serve --http --stdio` in front of server-everything, 200
- * Streamable HTTP sessions calling `echo` at once for a bounded time (30 s here; the test
+ * HTTP benchmarks.
+ *
+ * Side by side (issue 9 item 5): echo of server-everything (stdio) behind each of `mcplexer serve
+ * --http`, supergateway (Streamable HTTP, stateful), mcp-hub (SSE) and the HTTP floor (bench/floor.ts,
+ * a bare `node:http` relay), all running at once and called in turn so that machine noise hits each
+ * alike: p50/p99 of one call at a time, and calls/s with 32 in flight. The peers are installed on
+ * first run into node_modules/.cache/bench-peers (not devDependencies: they are only measured);
+ * when that fails the bench says "peer unavailable" and goes on.
+ *
+ * Load (issue 5): `mcplexer serve --http --stdio` in front of server-everything, 200 Streamable HTTP
+ * sessions calling `echo` at once for a bounded time (30 s here; the test
  * test/httpapi/load.test.ts runs it for 10 s), then the stdio path of the same process under the
  * same number of calls in flight. Reports sessions held, calls served, errors, and p50/p99 latency
  * as ratios to the stdio path.
  *
  * Environment: BENCH_CLI (the built CLI, default dist/mcplexer.js), BENCH_SECONDS (default 30),
- * BENCH_SESSIONS (default 200).
+ * BENCH_SESSIONS (default 200), BENCH_HTTP_CALLS (side-by-side latency calls per target, default
+ * 2000), BENCH_PEERS (the folder the peers are installed into).
  */
-import { spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { spawn, spawnSync, type ChildProcess } from "node:child_process"
+import { existsSync, mkdirSync } from "node:fs"
 import { mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { z } from "zod"
-import { quantile, x } from "./stats.ts"
+import { median, quantile, x } from "./stats.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
@@ -56,8 +69,8 @@ function command(): string[] {
     return [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "cmd", "mcplexer.ts")]
 }
 
-async function echo(c: Client, message: string): Promise<void> {
-    const r = await c.request({ method: "tools/call", params: { name: "everything__echo", arguments: { message } } }, EchoResult)
+async function echo(c: Client, message: string, tool = "everything__echo"): Promise<void> {
+    const r = await c.request({ method: "tools/call", params: { name: tool, arguments: { message } } }, EchoResult)
     if (r.content[0]?.text !== `Echo: ${message}`) throw new Error(`unexpected echo result ${JSON.stringify(r)}`)
 }
 
@@ -82,16 +95,22 @@ async function hammer(workers: number, client: (i: number) => Client, until: num
     return { ms, errors, ...(first === undefined ? {} : { first }) }
 }
 
-/** Runs the load: `sessions` HTTP sessions for `seconds`, then the stdio path for as long. */
-export async function load(o: { sessions?: number; seconds?: number } = {}): Promise<Load> {
-    const sessions = o.sessions ?? 200
-    const seconds = o.seconds ?? 30
+/** A fresh home whose config serves server-everything, the CLI's command line and the API token. */
+async function setup(): Promise<{ env: Record<string, string>; cli: string[]; token: string }> {
     const home = await mkdtemp(join(tmpdir(), "mcplexer-bench-"))
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
     await writeFile(join(home, "config.yaml"), `servers:\n  everything:\n    command: ${JSON.stringify(node)}\n    args: [${JSON.stringify(everything)}]\n`)
     const cli = command()
     const token = spawnSync(node, [...cli, "token"], { env, encoding: "utf8" }).stdout.trim()
     if (!token) throw new Error("mcplexer token printed nothing")
+    return { env, cli, token }
+}
+
+/** Runs the load: `sessions` HTTP sessions for `seconds`, then the stdio path for as long. */
+export async function load(o: { sessions?: number; seconds?: number } = {}): Promise<Load> {
+    const sessions = o.sessions ?? 200
+    const seconds = o.seconds ?? 30
+    const { env, cli, token } = await setup()
 
     // one process serves both: HTTP for the sessions, stdio for the baseline
     const stdioTransport = new StdioClientTransport({ command: node, args: [...cli, "serve", "--http", "127.0.0.1:0", "--stdio", "--log-level", "info"], env, stderr: "pipe" })
@@ -161,8 +180,213 @@ export function report(r: Load): string {
     ].join("\n")
 }
 
-/** `npm run bench http`: the 30-second run. */
+/** `npm run bench http`: the side-by-side run, then the 30-second load. */
 export async function run(): Promise<void> {
+    console.log(await compare())
+    console.log(`### load (${Number(process.env.BENCH_SESSIONS ?? 200)} sessions, ${Number(process.env.BENCH_SECONDS ?? 30)} s)`)
     const r = await load({ seconds: Number(process.env.BENCH_SECONDS ?? 30), sessions: Number(process.env.BENCH_SESSIONS ?? 200) })
     console.log(report(r))
+}
+
+const peerDir = resolve(process.env.BENCH_PEERS ?? join(root, "node_modules", ".cache", "bench-peers"))
+// pinned, so that runs on different days compare the same peers
+const peerVersions = { "mcp-hub": "4.2.1", supergateway: "4.0.0" }
+const peerBin = { "mcp-hub": join(peerDir, "node_modules", "mcp-hub", "dist", "cli.js"), supergateway: join(peerDir, "node_modules", "supergateway", "dist", "index.js") }
+
+/** Installs the peers into the cache folder unless they are there; true when both are. */
+function installPeers(): boolean {
+    if (Object.values(peerBin).every(existsSync)) return true
+    console.log(`installing ${Object.entries(peerVersions).map(([n, v]) => `${n}@${v}`).join(", ")} into ${peerDir}`)
+    try {
+        mkdirSync(peerDir, { recursive: true })
+    } catch (e) {
+        console.log(`peer install failed: ${e instanceof Error ? e.message : String(e)}`)
+        return false
+    }
+    // bounded: an install that hangs (no registry) must not hold the bench
+    const r = spawnSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--prefix", peerDir, ...Object.entries(peerVersions).map(([n, v]) => `${n}@${v}`)], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 180_000 })
+    if (r.status !== 0) console.log(`peer install failed: ${(r.stderr ?? "").trim().split("\n").slice(-3).join(" / ")}`)
+    return Object.values(peerBin).every(existsSync)
+}
+
+function freePort(): Promise<number> {
+    return new Promise((done, fail) => {
+        const s = createServer()
+        s.once("error", fail)
+        s.listen(0, "127.0.0.1", () => {
+            const p = (s.address() as { port: number }).port
+            s.close(() => done(p))
+        })
+    })
+}
+
+/** One HTTP front of server-everything in the side-by-side run. */
+interface Front {
+    name: string
+    child: ChildProcess
+    tool: string
+    client?: Client
+    unavailable?: string
+    ms: number[]
+    rates: number[]
+    /** calls sent again because the server had just closed an idle keep-alive connection */
+    retried: number
+}
+
+/**
+ * One echo call; sent once more when the connection it went out on was an idle keep-alive one
+ * the server closed meanwhile (every server here closes them after 5 s, and a front waits longer
+ * than that while the others are measured).
+ */
+async function call(f: Front, message: string): Promise<void> {
+    try {
+        await echo(f.client!, message, f.tool)
+    } catch (e) {
+        if (!(e instanceof TypeError && /fetch failed/.test(e.message))) throw e
+        f.retried++
+        await echo(f.client!, message, f.tool)
+    }
+}
+
+function launch(command: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; tail: () => string } {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+    let tail = ""
+    // read both: an unread pipe fills up and blocks a process that logs
+    const keep = (b: Buffer) => { tail = (tail + b.toString()).slice(-4000) }
+    child.stdout?.on("data", keep)
+    child.stderr?.on("data", keep)
+    return { child, tail: () => tail }
+}
+
+/** Connects and calls echo until it answers (a front may still be starting its server). */
+async function attach(f: Front, transport: () => StreamableHTTPClientTransport | SSEClientTransport, tail: () => string): Promise<void> {
+    const until = Date.now() + 30_000
+    let last = ""
+    while (Date.now() < until) {
+        if (f.child.exitCode !== null) break
+        const c = new Client({ name: "mcplexer-bench", version: "0.0.0" })
+        try {
+            await c.connect(transport())
+            for (let i = 0; i < 50; i++) {
+                try {
+                    await echo(c, "warm", f.tool)
+                    f.client = c
+                    return
+                } catch (e) {
+                    last = e instanceof Error ? e.message : String(e)
+                    await sleep(200)
+                }
+            }
+            await c.close()
+        } catch (e) {
+            last = e instanceof Error ? e.message : String(e)
+            await sleep(200)
+        }
+    }
+    f.unavailable = `did not answer: ${last}\n${tail().split("\n").slice(-5).join("\n")}`
+}
+
+/** Calls per second of `total` echo calls with `inflight` in flight on one client. */
+async function rate(f: Front, total: number, inflight: number): Promise<number> {
+    let next = 0
+    const t = performance.now()
+    await Promise.all(Array.from({ length: inflight }, async () => {
+        while (next++ < total) await call(f, "burst")
+    }))
+    return total / ((performance.now() - t) / 1000)
+}
+
+/** Starts the four fronts (the peers unless they cannot be installed) and connects a client to each. */
+async function fronts(): Promise<Front[]> {
+    const { env, cli, token } = await setup()
+    const peers = installPeers()
+    const everythingCmd = `${node} ${everything}`
+    const out: Front[] = []
+    const add = async (name: string, tool: string, cmd: string[] | undefined, transport: (port: number) => StreamableHTTPClientTransport | SSEClientTransport, extraEnv: NodeJS.ProcessEnv = {}) => {
+        if (cmd === undefined) {
+            out.push({ name, tool, child: spawn("true"), unavailable: "peer unavailable", ms: [], rates: [], retried: 0 })
+            return
+        }
+        const port = await freePort()
+        const argv = cmd.map(a => a.replaceAll("{port}", String(port)))
+        const { child, tail } = launch(argv[0]!, argv.slice(1), { ...env, ...extraEnv })
+        const f: Front = { name, tool, child, ms: [], rates: [], retried: 0 }
+        await attach(f, () => transport(port), tail)
+        out.push(f)
+    }
+    const streamable = (port: number, path = "/mcp", headers: Record<string, string> = {}) =>
+        new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}${path}`), { requestInit: { headers } })
+    await add("floor (node:http relay)", "echo", [node, "--import", import.meta.resolve("tsx"), join(import.meta.dirname, "floor.ts"), "{port}", node, everything], p => streamable(p))
+    await add("mcplexer serve --http", "everything__echo", [node, ...cli, "serve", "--http", "127.0.0.1:{port}"], p => streamable(p, "/mcp", { authorization: `Bearer ${token}` }))
+    await add("supergateway (Streamable HTTP, stateful)", "echo",
+        peers ? [node, peerBin.supergateway, "--stdio", everythingCmd, "--outputTransport", "streamableHttp", "--stateful", "--port", "{port}", "--logLevel", "none"] : undefined,
+        p => streamable(p))
+    const hubConfig = join(env.HOME!, "mcp-hub.json")
+    await writeFile(hubConfig, JSON.stringify({ mcpServers: { everything: { command: node, args: [everything] } } }))
+    await add("mcp-hub (SSE)", "everything__echo", peers ? [node, peerBin["mcp-hub"], "--port", "{port}", "--config", hubConfig] : undefined,
+        p => new SSEClientTransport(new URL(`http://127.0.0.1:${p}/mcp`)))
+    return out
+}
+
+/**
+ * The side-by-side run: latency one call at a time, each front in turn (the order rotating), then
+ * three bursts of calls with 32 in flight per front, interleaved; medians. Returns the report.
+ */
+export async function compare(o: { calls?: number; bursts?: number; burstCalls?: number } = {}): Promise<string> {
+    const calls = o.calls ?? Number(process.env.BENCH_HTTP_CALLS ?? 2000)
+    const bursts = o.bursts ?? 3
+    const burstCalls = o.burstCalls ?? 3000
+    const all = await fronts()
+    try {
+        const live = all.filter(f => f.client !== undefined)
+        for (let i = 0; i < 200; i++) for (const f of live) await call(f, "warm")
+        for (let i = 0; i < calls; i++) {
+            for (let j = 0; j < live.length; j++) {
+                const f = live[(i + j) % live.length]!
+                const t = performance.now()
+                await call(f, "hello")
+                f.ms.push(performance.now() - t)
+            }
+        }
+        for (let b = 0; b < bursts; b++) {
+            for (const f of live) {
+                await call(f, "warm")
+                f.rates.push(await rate(f, burstCalls, 32))
+            }
+        }
+        return compareReport(all)
+    } finally {
+        for (const f of all) {
+            await f.client?.close().catch(() => { /* gone */ })
+            f.child.kill("SIGTERM")
+        }
+    }
+}
+
+function compareReport(all: Front[]): string {
+    const ms = (n: number) => `${n.toFixed(3)} ms`
+    const lines = ["### side by side: echo of server-everything (stdio) behind each, one call at a time and 32 in flight"]
+    for (const f of all) {
+        if (f.client === undefined) {
+            lines.push(`${f.name.padEnd(42)} ${f.unavailable === "peer unavailable" ? "peer unavailable" : `unavailable: ${f.unavailable ?? ""}`}`)
+            continue
+        }
+        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight)${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
+    }
+    const [floor, us, ...peers] = all
+    const up = peers.filter(p => p.client !== undefined)
+    const mark = (ok: boolean) => ok ? "ok" : "MISSED"
+    if (us?.client !== undefined && up.length > 0) {
+        const bestP50 = Math.min(...up.map(p => quantile(p.ms, 0.5)))
+        const bestRate = Math.max(...up.map(p => median(p.rates)))
+        const p = quantile(us.ms, 0.5) / bestP50, r = median(us.rates) / bestRate
+        lines.push(`mcplexer / better peer: p50 ${x(p)} (target ≤ 0.80×: ${mark(p <= 0.8)}), throughput ${x(r)} (target ≥ 1.20×: ${mark(r >= 1.2)})`)
+    } else if (us?.client !== undefined) {
+        lines.push("mcplexer / better peer: peer unavailable")
+    }
+    if (us?.client !== undefined && floor?.client !== undefined) {
+        const p = quantile(us.ms, 0.5) / quantile(floor.ms, 0.5)
+        lines.push(`mcplexer / HTTP floor: p50 ${x(p)} (target ≤ 1.30×: ${mark(p <= 1.3)}), throughput ${x(median(us.rates) / median(floor.rates))}`)
+    }
+    return lines.join("\n")
 }

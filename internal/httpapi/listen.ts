@@ -22,6 +22,17 @@ export class RemoteBindError extends Error {
     }
 }
 
+/** An address that cannot be bound, said for a person: which one, and how to pick another. */
+function bindError(e: unknown, host: string, port: number): Error {
+    const code = (e as { code?: unknown }).code
+    const at = `${host}:${port}`
+    const other = `choose another with --http ${host}:PORT, or --http ${host}:0 for any free port`
+    if (code === "EADDRINUSE") return Object.assign(new Error(`port ${port} is already in use on ${host}`), { hint: `another program listens on ${at}; ${other}` })
+    if (code === "EACCES") return Object.assign(new Error(`not allowed to listen on ${at}`), { hint: `ports below 1024 need privileges; ${other}` })
+    if (code === "EADDRNOTAVAIL") return Object.assign(new Error(`address ${JSON.stringify(host)} is not one of this machine's`), { hint: `use 127.0.0.1, or an address of this machine: --http 127.0.0.1:${port}` })
+    return e instanceof Error ? e : new Error(String(e))
+}
+
 /**
  * Builds the app and listens on `o.bind`. Anything but a loopback address needs `allowRemote`.
  * Port 0 picks a free port; `bind` is then updated so Host checks name the real address.
@@ -34,7 +45,10 @@ export async function listen(o: Options & { allowRemote?: boolean }): Promise<Li
         api = create(o)
         const a = api
         server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port }, info => resolve(info))
-        server.once("error", reject)
+        server.once("error", e => {
+            void a.close()
+            reject(bindError(e, o.bind.host, o.bind.port))
+        })
     })
     const s = server!, a = api!
     const host = addr.family === "IPv6" ? `[${addr.address}]` : addr.address

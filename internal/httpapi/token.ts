@@ -1,4 +1,4 @@
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto"
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
 import type * as config from "../config/index.ts"
@@ -52,9 +52,4 @@ export function rotate(paths: config.Paths): { token: string; path: string } {
 /** Compares two strings in constant time (their SHA-256 digests, so lengths leak nothing either). */
 export function same(a: string, b: string): boolean {
     return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest())
-}
-
-/** A value derived from the token for one purpose (the UI cookie, the CSRF token): neither reveals the token. */
-export function derive(token: string, purpose: string): string {
-    return createHmac("sha256", token).update(`mcplexer/${purpose}`).digest("base64url")
 }

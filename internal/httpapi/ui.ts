@@ -7,7 +7,8 @@ import type * as state from "./state.ts"
 /** What every page needs: the script nonce, the CSRF token for its forms, where it is. */
 export interface View { nonce: string; csrf: string; path: string; approvals: boolean }
 
-type Out = HtmlEscapedString | Promise<HtmlEscapedString>
+/** A rendered page. */
+export type Out = HtmlEscapedString | Promise<HtmlEscapedString>
 type AuditRow = ReturnType<typeof state.audit>[number]
 
 const style = `
@@ -68,7 +69,7 @@ function when(d: Date | null | undefined): string {
 }
 
 /** The login page: paste the token `mcplexer token` prints; it becomes an HttpOnly cookie. */
-export function login(_nonce: string, problem?: string): Out {
+export function login({ problem }: { nonce: string; problem?: string }): Out {
     return layout(undefined, "Log in", html`<h1>Log in</h1>
 ${problem ? html`<div class="error">${problem}</div>` : ""}
 <p>Paste the API token that <code>mcplexer token</code> prints.</p>
@@ -78,7 +79,7 @@ ${problem ? html`<div class="error">${problem}</div>` : ""}
 }
 
 /** A page for an error, without the navigation. */
-export function error(message: string, hint?: string): Out {
+export function error({ message, hint }: { message: string; hint?: string }): Out {
     return layout(undefined, "Error", html`<div class="error">${message}</div>${hint ? html`<p class="muted">${hint}</p>` : ""}<p><a href="/">back</a></p>`)
 }
 

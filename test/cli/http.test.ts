@@ -1,5 +1,7 @@
 import assert from "node:assert/strict"
 import { stat } from "node:fs/promises"
+import { createServer } from "node:net"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { test } from "node:test"
 import { fresh, run } from "../helpers.ts"
@@ -36,4 +38,20 @@ test("serve flags that only go with --http are a usage error without it", async 
     const bad = await run(home, ["serve", "--http", "127.0.0.1:99999"])
     assert.equal(bad.code, 2)
     assert.match(bad.stderr, /^mcplexer: error: invalid --http address "127\.0\.0\.1:99999"$/m)
+})
+
+test("serve --http on a busy port names the port and how to choose another, exit 1", async () => {
+    const home = await fresh()
+    const busy = createServer()
+    await new Promise<void>(done => busy.listen(0, "127.0.0.1", done))
+    const port = (busy.address() as AddressInfo).port
+    try {
+        const r = await run(home, ["serve", "--http", `127.0.0.1:${port}`])
+        assert.equal(r.code, 1)
+        assert.match(r.stderr, new RegExp(`^mcplexer: error: port ${port} is already in use on 127\\.0\\.0\\.1$`, "m"))
+        assert.match(r.stderr, new RegExp(`^mcplexer: hint: .*--http 127\\.0\\.0\\.1:PORT, or --http 127\\.0\\.0\\.1:0 for any free port$`, "m"))
+        assert.doesNotMatch(r.stderr, /this is a bug|EADDRINUSE/)
+    } finally {
+        busy.close()
+    }
 })

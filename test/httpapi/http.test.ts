@@ -147,15 +147,11 @@ test("a put to an undeclared scope or an invalid key is refused with a hint", as
 test("a cookie-authenticated write without the CSRF token, or from another site, is refused", async () => {
     const k = await start()
     try {
-        const login = await k.req("/login", { method: "POST", auth: false, headers: { "content-type": "application/x-www-form-urlencoded" }, body: `token=${k.token}` })
-        assert.equal(login.status, 303)
-        const set = login.headers.get("set-cookie") ?? ""
+        const { set, cookie, csrf } = await k.login()
         assert.match(set, /mcplexer_session=/)
         assert.match(set, /HttpOnly/)
         assert.match(set, /SameSite=Strict/)
-        const cookie = set.split(";")[0]!
         assert.ok(!cookie.includes(k.token), "the cookie is the token itself")
-        const csrf = httpapi.derive(k.token, "csrf")
         const body = JSON.stringify({ value: planted })
         // reads with the cookie work
         assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 200)
@@ -188,7 +184,7 @@ test("a cookie-authenticated write without the CSRF token, or from another site,
 test("the login page refuses a wrong token and the UI redirects there without the cookie", async () => {
     const k = await start()
     try {
-        const r = await k.req("/login", { method: "POST", auth: false, headers: { "content-type": "application/x-www-form-urlencoded" }, body: "token=mcp_nope" })
+        const r = await k.req("/login", { method: "POST", auth: false, headers: { "content-type": "application/x-www-form-urlencoded", origin }, body: "token=mcp_nope" })
         assert.equal(r.status, 401)
         assert.equal(r.headers.get("set-cookie"), null)
         const page = await k.req("/secrets", { auth: false })
@@ -277,8 +273,13 @@ servers:
     }
 })
 
-/** Reads SSE events from a response body until `want` matches one's JSON data. */
+/** Reads a JSON answer, or SSE events from a response body until `want` matches one's JSON data. */
 async function until(res: Response, want: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
+    if (res.headers.get("content-type")?.startsWith("application/json")) {
+        const m = await res.json() as Record<string, unknown>
+        assert.ok(want(m), `unexpected answer ${JSON.stringify(m)}`)
+        return m
+    }
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader()
     let buf = ""
     for (;;) {
@@ -357,6 +358,28 @@ test("what a session is sent before it opens its GET stream waits for the stream
         assert.equal(get.status, 200)
         const n = await until(get, m => m.method === "notifications/tools/list_changed")
         assert.equal(n.method, "notifications/tools/list_changed")
+    } finally {
+        await k.close()
+    }
+})
+
+test("a plain call is answered with JSON, and a call that streams progress becomes an SSE stream carrying it", { timeout: 30_000 }, async () => {
+    const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "token-value-1234" } } })
+    try {
+        const s = await session(k)
+        const plain = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ds__echo", arguments: { text: "plain" } } }) })
+        assert.equal(plain.status, 200)
+        assert.match(plain.headers.get("content-type") ?? "", /^application\/json/)
+        assert.equal(plain.headers.get("mcp-session-id"), s["mcp-session-id"])
+        assert.match(JSON.stringify(await plain.json()), /plain/)
+        const body = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ds__progress", arguments: { count: 3 }, _meta: { progressToken: "p1" } } })
+        const streamed = await k.req("/mcp", { method: "POST", headers: s, body })
+        assert.equal(streamed.status, 200)
+        assert.match(streamed.headers.get("content-type") ?? "", /^text\/event-stream/)
+        const text = await streamed.text()
+        const events = text.split("\n\n").filter(e => e.startsWith("event: message"))
+        assert.ok(events.filter(e => e.includes("notifications/progress")).length >= 1, text)
+        assert.match(events.at(-1) ?? "", /"id":3/)
     } finally {
         await k.close()
     }

@@ -35,6 +35,8 @@ export interface Kit {
     paths: config.Paths
     token: string
     gw: gateway.Gateway
+    /** the parsed configuration the app serves */
+    cfg: config.Config
     api: httpapi.Api
     /** the gateway's own vault (a second connection, as `serve` has) */
     vault: secrets.Vault
@@ -42,6 +44,8 @@ export interface Kit {
     lines: string[]
     /** a request to the app, Host set to the bound address, the token sent unless `auth: false` */
     req(path: string, init?: RequestInit & { auth?: boolean | string }): Promise<Response>
+    /** logs in to the web UI as a browser would: the cookie header to send, its Set-Cookie, and the login's CSRF token */
+    login(o?: { scheme?: "http" | "https" }): Promise<{ cookie: string; set: string; csrf: string }>
     /** an MCP client over Streamable HTTP whose requests go to the app in process */
     client(o?: { token?: string }): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
     close(): Promise<void>
@@ -77,8 +81,20 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
         if (init.auth !== false) headers.set("authorization", `Bearer ${typeof init.auth === "string" ? init.auth : token}`)
         return Promise.resolve(api.app.request(`${origin}${path}`, { ...init, headers }))
     }
+    const form = { "content-type": "application/x-www-form-urlencoded" }
     return {
-        home, paths, token, gw, api, vault, registry, lines, req,
+        home, paths, token, gw, cfg, api, vault, registry, lines, req,
+        async login(l = {}) {
+            const at = `${l.scheme ?? "http"}://127.0.0.1:7777`
+            const r = await api.app.request(`${at}/login`, { method: "POST", headers: { ...form, host: "127.0.0.1:7777", origin: at }, body: `token=${encodeURIComponent(token)}` })
+            if (r.status !== 303) throw new Error(`login answered ${r.status}: ${await r.text()}`)
+            const set = r.headers.get("set-cookie") ?? ""
+            const cookie = set.split(";")[0]!
+            const page = await api.app.request(`${at}/secrets`, { headers: { host: "127.0.0.1:7777", cookie } })
+            const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1]
+            if (csrf === undefined) throw new Error(`no CSRF token on the secrets page (${page.status})`)
+            return { cookie, set, csrf }
+        },
         async client(c = {}) {
             const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), {
                 fetch: fetcher,

@@ -1,0 +1,120 @@
+import { Hono, type MiddlewareHandler } from "hono"
+import * as config from "../config/index.ts"
+import type { Options } from "./app.ts"
+import { bearer, crossSite, login, type Env, type Logins } from "./auth.ts"
+import type { Reply } from "./reply.ts"
+import type { Sessions } from "./mcp.ts"
+import * as state from "./state.ts"
+import { same } from "./token.ts"
+
+const unsafe = new Set(["POST", "PUT", "PATCH", "DELETE"])
+
+/**
+ * The REST API at `/api/v1`: the bearer token (hono's bearer-auth), or the UI's login cookie,
+ * whose writes must also carry the login's CSRF token in `x-csrf-token`, come from this site and
+ * be JSON (a content type no other page can send without asking first). Every answer goes
+ * through `reply`, which scrubs it.
+ */
+export function api(o: Options, logins: Logins, sessions: Sessions, reply: Reply): Hono<Env> {
+    const api = new Hono<Env>()
+    const token = bearer(o.token)
+    const gate: MiddlewareHandler<Env> = async (c, next) => {
+        const l = c.req.header("authorization") === undefined ? login(c, logins) : undefined
+        if (l === undefined) {
+            c.set("via", "bearer")
+            return token(c, next)
+        }
+        c.set("via", "cookie")
+        if (unsafe.has(c.req.method) && (crossSite(c) || !same(c.req.header("x-csrf-token") ?? "", l.csrf))) {
+            return reply.json(c, { error: "cross-site request refused: missing or wrong x-csrf-token" }, 403)
+        }
+        return next()
+    }
+    const json: MiddlewareHandler<Env> = async (c, next) => {
+        const type = c.req.header("content-type")
+        if (unsafe.has(c.req.method) && type !== undefined && !/^application\/json\b/i.test(type)) return reply.json(c, { error: "send application/json" }, 415)
+        return next()
+    }
+    api.use("*", gate, json)
+    api.get("/health", c => reply.json(c, { status: "ok", sessions: sessions.size, servers: o.config().servers.size }))
+    api.get("/scopes", c => reply.json(c, state.scopes(o.config(), o.vault.list())))
+    api.put("/scopes/:scope/secrets/:key", async c => {
+        const { scope, key } = c.req.param()
+        declared(o.config(), scope)
+        const b: unknown = await c.req.json().catch(() => undefined)
+        const value = typeof b === "object" && b !== null ? (b as { value?: unknown }).value : undefined
+        if (typeof value !== "string") return reply.json(c, { error: "send {\"value\": \"...\"}" }, 400)
+        const replaced = await o.vault.put(scope, key, value)
+        return reply.json(c, { scope, key, set: true, replaced })
+    })
+    api.delete("/scopes/:scope/secrets/:key", c => {
+        const { scope, key } = c.req.param()
+        o.vault.delete(scope, key)
+        return reply.json(c, { scope, key, set: false })
+    })
+    api.get("/servers", c => reply.json(c, state.servers(o.config(), o.gateway)))
+    api.post("/servers/:name/restart", async c => reply.json(c, await restart(o, c.req.param("name"))))
+    api.get("/catalog", async c => reply.json(c, (await o.gateway.tools()).map(t => ({
+        name: t.name, server: t.server, original: t.original, ...(t.description === undefined ? {} : { description: t.description }),
+    }))))
+    api.get("/audit", c => reply.json(c, state.audit(o.vault.store, filter(c.req.query()))))
+    const none = { error: "approvals are not available in this build" }
+    api.get("/approvals", c => o.approvals ? reply.json(c, o.approvals.pending()) : reply.json(c, none, 501))
+    api.post("/approvals/:id/:answer{approve|deny}", c => {
+        if (!o.approvals) return reply.json(c, none, 501)
+        const id = Number(c.req.param("id"))
+        const answer = c.req.param("answer") as "approve" | "deny"
+        if (!Number.isSafeInteger(id)) return reply.json(c, { error: "approval id must be a number" }, 400)
+        // ?for=10m: the approval also grants a lease that long (at most the route's); without it, this call only
+        const span = c.req.query("for")
+        let lease: number | undefined
+        try {
+            lease = span === undefined ? undefined : config.duration(span)
+        } catch {
+            return reply.json(c, { error: `invalid for ${JSON.stringify(span)}: write a duration such as 10m` }, 400)
+        }
+        try {
+            if (!o.approvals.decide(id, answer, `http:${c.get("via")}`, lease)) return reply.json(c, { error: `approval ${id} is not pending` }, 409)
+        } catch (e) {
+            return reply.json(c, { error: e instanceof Error ? e.message : String(e) }, 400)
+        }
+        return reply.json(c, { id, status: answer === "approve" ? "approved" : "denied", ...(lease ? { lease } : {}) })
+    })
+    api.all("*", c => reply.json(c, { error: "not found" }, 404))
+    return api
+}
+
+/** Refuses a scope the config does not declare, as `mcplexer secret put` does. */
+export function declared(c: config.Config, scope: string): void {
+    config.checkName("scope", scope)
+    if (c.scopes.has(scope)) return
+    const e = new Error(`scope ${JSON.stringify(scope)} is not declared in ${c.file}`) as Error & { hint: string }
+    e.hint = "add it under auth_scopes"
+    throw e
+}
+
+/**
+ * Restarts a server's running instances. The pool restarts by scope (DESIGN decision 5 order:
+ * resolve, stop, start), so every instance of the same scopes restarts with it.
+ */
+export async function restart(o: Options, name: string): Promise<{ server: string; scopes: string[] }> {
+    const s = o.config().servers.get(name)
+    if (s === undefined) {
+        const e = new Error(`server ${JSON.stringify(name)} is not configured`) as Error & { hint: string }
+        e.hint = "see the servers on the dashboard"
+        throw e
+    }
+    const scopes = [...new Set(o.gateway.pool.status().filter(i => i.server === name && i.state !== "stopped").map(i => i.scope ?? ""))]
+    for (const scope of scopes) if (scope !== "") await o.gateway.pool.restartScope(scope)
+    o.log.info(`http: restarted server ${JSON.stringify(name)}`, { scopes })
+    return { server: name, scopes }
+}
+
+/** The audit filter of a query string. */
+export function filter(q: Record<string, string>): state.AuditFilter {
+    const n = (v: string | undefined) => v === undefined || v === "" || !Number.isFinite(Number(v)) ? undefined : Number(v)
+    return {
+        action: q.action, actor: q.actor, server: q.server, scope: q.scope, tool: q.tool, status: q.status,
+        before: n(q.before), limit: n(q.limit),
+    }
+}

@@ -1,0 +1,98 @@
+import { Hono, type Context, type MiddlewareHandler } from "hono"
+import { deleteCookie, setCookie } from "hono/cookie"
+import { csrf as sameOrigin } from "hono/csrf"
+import type { Options } from "./app.ts"
+import { cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
+import type { Reply } from "./reply.ts"
+import { declared, filter, restart } from "./rest.ts"
+import type { Sessions } from "./mcp.ts"
+import * as state from "./state.ts"
+import { same } from "./token.ts"
+import * as ui from "./ui.ts"
+
+/**
+ * The web UI at `/`: log in with the API token for a login cookie (random, HttpOnly,
+ * SameSite=Strict, Secure over TLS, ended at logout or expiry); pages and forms need that
+ * cookie, and every form that changes something carries the login's CSRF token and must come
+ * from this site (hono's csrf checks Origin and Sec-Fetch-Site first). Pages get their data
+ * through `reply`, which scrubs it.
+ */
+export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply, allowed: (origin: string) => boolean): Hono<Env> {
+    const web = new Hono<Env>()
+    const nonce = (c: Context<Env>) => c.get("secureHeadersNonce") ?? ""
+    // a form from another site is refused before its body is read
+    web.use("*", sameOrigin({ origin: allowed, secFetchSite: ["same-origin", "none"] }))
+    web.get("/login", c => reply.page(c, ui.login, { nonce: nonce(c) }))
+    web.post("/login", async c => {
+        if (crossSite(c)) return reply.page(c, ui.login, { nonce: nonce(c), problem: "cross-site login refused" }, 403)
+        const form = await c.req.parseBody()
+        const t = typeof form.token === "string" ? form.token.trim() : ""
+        if (!same(t, o.token)) return reply.page(c, ui.login, { nonce: nonce(c), problem: "wrong token: see mcplexer token" }, 401)
+        const l = logins.start()
+        setCookie(c, cookie, l.id, { httpOnly: true, sameSite: "Strict", path: "/", secure: tls(c), maxAge: l.maxAge })
+        return c.redirect("/", 303)
+    })
+    // everything else needs the login cookie; a write also its CSRF token
+    const gate: MiddlewareHandler<Env> = async (c, next) => {
+        const l = login(c, logins)
+        if (l === undefined) return c.req.method === "GET" ? c.redirect("/login", 303) : reply.page(c, ui.error, { message: "log in first" }, 401)
+        c.set("via", "cookie")
+        c.set("csrf", l.csrf)
+        if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+            const form = await c.req.parseBody()
+            if (crossSite(c) || typeof form._csrf !== "string" || !same(form._csrf, l.csrf)) return reply.page(c, ui.error, { message: "cross-site request refused" }, 403)
+        }
+        return next()
+    }
+    web.use("*", gate)
+    const view = (c: Context<Env>): ui.View => ({ nonce: nonce(c), csrf: c.get("csrf"), path: c.req.path, approvals: o.approvals !== undefined })
+    web.get("/", async c => {
+        const rows = state.audit(o.vault.store, { limit: 200 })
+        return reply.page(c, d => ui.dashboard(view(c), d), {
+            servers: state.servers(o.config(), o.gateway),
+            calls: rows.filter(r => r.action === "call").slice(0, 20),
+            errors: rows.filter(r => r.status !== null && /error|fail|denied|timeout|missing|expired/.test(r.status)).slice(0, 10),
+            sessions: sessions.size,
+            tools: (await o.gateway.tools().catch(() => [])).length,
+        })
+    })
+    web.get("/secrets", c => reply.page(c, d => ui.secrets(view(c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
+    web.get("/audit", c => reply.page(c, d => ui.audit(view(c), d, c.req.query()), state.audit(o.vault.store, filter(c.req.query()))))
+    web.get("/approvals", c => reply.page(c, d => ui.approvals(view(c), d), o.approvals?.pending()))
+    web.post("/ui/secrets", async c => {
+        const form = await c.req.parseBody()
+        const scope = text(form.scope), key = text(form.key), value = text(form.value)
+        declared(o.config(), scope)
+        if (form.action === "delete") {
+            o.vault.delete(scope, key)
+            return c.redirect(`/secrets?done=${encodeURIComponent(`removed ${scope}/${key}`)}`, 303)
+        }
+        const replaced = await o.vault.put(scope, key, value)
+        return c.redirect(`/secrets?done=${encodeURIComponent(`${replaced ? "updated" : "stored"} ${scope}/${key}`)}`, 303)
+    })
+    web.post("/ui/restart", async c => {
+        const form = await c.req.parseBody()
+        await restart(o, text(form.server))
+        return c.redirect("/", 303)
+    })
+    web.post("/ui/approvals", async c => {
+        const form = await c.req.parseBody()
+        // "lease": approve and grant the route's lease, a choice the page shows on its own button
+        const answer = form.answer === "approve" || form.answer === "lease" ? "approve" : "deny"
+        o.approvals?.decide(Number(form.id), answer, "http:ui", form.answer === "lease" ? "max" : undefined)
+        return c.redirect("/approvals", 303)
+    })
+    web.post("/logout", c => {
+        // the login ends here, not only in this browser: a copy of the cookie stops working too
+        logins.end(login(c, logins)?.id)
+        deleteCookie(c, cookie, { path: "/", secure: tls(c) })
+        return c.redirect("/login", 303)
+    })
+    web.all("*", c => reply.page(c, ui.error, { message: "not found" }, 404))
+    return web
+}
+
+/** A form field as text; a file upload is no text. */
+function text(v: unknown): string {
+    return typeof v === "string" ? v : ""
+}

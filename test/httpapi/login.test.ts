@@ -1,0 +1,127 @@
+import assert from "node:assert/strict"
+import { createHmac } from "node:crypto"
+import { test } from "node:test"
+import { setTimeout as sleep } from "node:timers/promises"
+import * as httpapi from "../../internal/httpapi/index.ts"
+import { dsConfig, origin, start } from "./kit.ts"
+
+const form = { "content-type": "application/x-www-form-urlencoded" }
+const tenMB = 10 * 1024 * 1024
+// how the cookie and the CSRF token used to be made: one static value each, derived from the API token
+const derive = (token: string, purpose: string) => createHmac("sha256", token).update(`mcplexer/${purpose}`).digest("base64url")
+
+/** A 10 MB body that counts what the server pulled from it. */
+function big(): { body: ReadableStream<Uint8Array>; pulled: () => number } {
+    const chunk = new Uint8Array(64 * 1024).fill(0x61)
+    let sent = 0
+    const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+            if (sent >= tenMB) return c.close()
+            sent += chunk.length
+            c.enqueue(chunk)
+        },
+    }, { highWaterMark: 0 })
+    return { body, pulled: () => sent }
+}
+
+test("a 10 MB POST is refused with 413 before it is read, on every route, cookie-authenticated ones included", async () => {
+    const k = await start()
+    try {
+        const { cookie, csrf } = await k.login()
+        for (const path of ["/logout", "/nowhere", "/ui/secrets", "/login", "/api/v1/scopes/gh/secrets/TOKEN", "/api/nowhere", "/mcp"]) {
+            // with a Content-Length: refused on the header alone
+            const declared = big()
+            const r = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin, "content-length": String(tenMB) }, body: declared.body, duplex: "half" })
+            assert.equal(r.status, 413, `${path} with a length`)
+            assert.ok(declared.pulled() <= 64 * 1024, `${path}: ${declared.pulled()} bytes were read before the 413`)
+            // chunked, without one: counted as it streams, and cut at the cap
+            const chunked = big()
+            const s = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: chunked.body, duplex: "half" })
+            assert.equal(s.status, 413, `${path} chunked`)
+            assert.ok(chunked.pulled() <= httpapi.limits.mcpBody + 128 * 1024, `${path}: ${chunked.pulled()} bytes were read before the 413`)
+        }
+        // the login still works after all that: nothing was parsed
+        const ok = await k.req("/logout", { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: `_csrf=${csrf}` })
+        assert.equal(ok.status, 303)
+    } finally {
+        await k.close()
+    }
+})
+
+test("a cookie stops working at logout, also in a copy of it", async () => {
+    const k = await start()
+    try {
+        const { cookie, csrf } = await k.login()
+        assert.equal((await k.req("/secrets", { auth: false, headers: { cookie } })).status, 200)
+        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 200)
+        const out = await k.req("/logout", { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: `_csrf=${csrf}` })
+        assert.equal(out.status, 303)
+        assert.match(out.headers.get("set-cookie") ?? "", /mcplexer_session=;.*Max-Age=0/)
+        // the same cookie, replayed as a stolen copy would be
+        const page = await k.req("/secrets", { auth: false, headers: { cookie } })
+        assert.equal(page.status, 303)
+        assert.equal(page.headers.get("location"), "/login")
+        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 401)
+        assert.equal(k.api.logins.size, 0)
+    } finally {
+        await k.close()
+    }
+})
+
+test("a cookie stops working when its login expires", async () => {
+    const k = await start(dsConfig(), { limits: { login: 300 } })
+    try {
+        const { cookie, set } = await k.login()
+        assert.match(set, /Max-Age=1\b/)
+        assert.equal((await k.req("/secrets", { auth: false, headers: { cookie } })).status, 200)
+        await sleep(400)
+        assert.equal((await k.req("/secrets", { auth: false, headers: { cookie } })).status, 303)
+        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 401)
+    } finally {
+        await k.close()
+    }
+})
+
+test("each login gets its own random cookie and CSRF token, none derived from the API token", async () => {
+    const k = await start()
+    try {
+        const a = await k.login(), b = await k.login()
+        assert.notEqual(a.cookie, b.cookie)
+        assert.notEqual(a.csrf, b.csrf)
+        for (const l of [a, b]) {
+            const value = l.cookie.split("=")[1]!
+            assert.match(value, /^[A-Za-z0-9_-]{43}$/)
+            assert.notEqual(value, derive(k.token, "cookie"))
+            assert.notEqual(l.csrf, derive(k.token, "csrf"))
+        }
+        // one login's CSRF token does not pass for another's
+        const cross = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie: a.cookie, "content-type": "application/json", "x-csrf-token": b.csrf }, body: JSON.stringify({ value: "v-1234" }) })
+        assert.equal(cross.status, 403)
+    } finally {
+        await k.close()
+    }
+    // a server started again with the same token knows no login of the last one
+    const k2 = await start()
+    try {
+        const forged = `${httpapi.cookie}=${derive(k2.token, "cookie")}`
+        assert.equal((await k2.req("/secrets", { auth: false, headers: { cookie: forged } })).status, 303)
+    } finally {
+        await k2.close()
+    }
+})
+
+test("the cookie is HttpOnly and SameSite=Strict always, and Secure when the request came over TLS", async () => {
+    const k = await start()
+    try {
+        const plain = await k.login()
+        assert.match(plain.set, /HttpOnly/)
+        assert.match(plain.set, /SameSite=Strict/)
+        assert.doesNotMatch(plain.set, /Secure/)
+        const tls = await k.login({ scheme: "https" })
+        assert.match(tls.set, /HttpOnly/)
+        assert.match(tls.set, /SameSite=Strict/)
+        assert.match(tls.set, /;\s*Secure/)
+    } finally {
+        await k.close()
+    }
+})
