@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from "hono"
 import * as config from "../config/index.ts"
-import type { Options } from "./app.ts"
+import type { Options } from "./options.ts"
 import { bearer, crossSite, login, type Env, type Logins } from "./auth.ts"
 import type { Reply } from "./reply.ts"
 import type { Sessions } from "./mcp.ts"

@@ -1,7 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono"
 import { deleteCookie, setCookie } from "hono/cookie"
 import { csrf as sameOrigin } from "hono/csrf"
-import type { Options } from "./app.ts"
+import type { Options } from "./options.ts"
 import { cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
 import type { Reply } from "./reply.ts"
 import { declared, filter, restart } from "./rest.ts"

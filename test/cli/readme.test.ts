@@ -36,8 +36,10 @@ test("every self-contained shell line of the README runs in a fresh home after i
     await writeFile(join(bin, "mcplexer"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} "$@"\n`)
     await chmod(join(bin, "mcplexer"), 0o755)
     const lines = blocks("sh").flatMap(b => b.split("\n")).map(l => l.replace(/\s+#.*$/, "").trim())
-    // mcplexer alone: not serve (it serves until stopped), not --follow, nor a line needing other tools
-    const mine = lines.filter(l => l.startsWith("mcplexer ") && !/^mcplexer serve|--follow/.test(l))
+    // mcplexer alone: not serve (it serves until stopped), not --follow, nor a line needing other
+    // tools, another client's files and a terminal (import, install: test/clients) or a remote
+    // login server (auth: test/e2e/oauth.test.ts)
+    const mine = lines.filter(l => l.startsWith("mcplexer ") && !/^mcplexer (serve|import|install|uninstall|auth)\b|--follow/.test(l))
     assert.ok(mine.length >= 6, mine.join("\n"))
     for (const line of mine) {
         const r = await shell(line, { PATH: `${bin}:${process.env.PATH ?? ""}`, HOME: h, MCPLEXER_HOME: h }, "a value\n")

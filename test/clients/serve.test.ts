@@ -9,14 +9,20 @@ import { dirname, join } from "node:path"
 import { test } from "node:test"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { cli, root } from "../helpers.ts"
 import { bytes, path, run, tokens, user } from "./kit.ts"
 
 const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
 const memory = join(root, "node_modules", "@modelcontextprotocol", "server-memory", "dist", "index.js")
 
-async function tools(command: string, args: string[], env: Record<string, string>): Promise<{ client: Client; names: string[] }> {
-    const client = new Client({ name: "moving-test", version: "1.0.0" })
+// what mcplexer tells every downstream it can relay, whatever its client (so every client sees one
+// list): the direct listing is taken as such a client, as server-everything lists more tools for it
+const relayed = { sampling: {}, elicitation: {}, roots: {} }
+
+async function tools(command: string, args: string[], env: Record<string, string>, capabilities: { roots?: object } = {}): Promise<{ client: Client; names: string[] }> {
+    const client = new Client({ name: "moving-test", version: "1.0.0" }, { capabilities })
+    if (capabilities.roots) client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: [] }))
     await client.connect(new StdioClientTransport({ command, args, env: { PATH: process.env.PATH ?? "", ...env }, stderr: "pipe" }))
     const names = (await client.listTools()).tools.map(t => t.name).sort()
     return { client, names }
@@ -39,7 +45,7 @@ test("after import, serve lists the imported servers' own tools, prefixed, and t
 
     const direct: string[] = []
     for (const [name, entry, env] of [["everything", everything, {}], ["memory", memory, { MEMORY_FILE_PATH: memoryFile }]] as const) {
-        const d = await tools(process.execPath, [entry], { HOME: u.home, ...env })
+        const d = await tools(process.execPath, [entry], { HOME: u.home, ...env }, relayed)
         direct.push(...d.names.map(n => `${name}__${n}`))
         await d.client.close()
     }
