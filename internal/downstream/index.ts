@@ -9,7 +9,8 @@
  */
 export { pool } from "./pool.ts"
 export { fingerprint } from "./catalog.ts"
-export { backoff, drainGrace, duration } from "./instance.ts"
+export { backoff, drainGrace } from "./instance.ts"
+export { duration } from "./calls.ts"
 export { Failure } from "./failure.ts"
 export { grace } from "./stdio.ts"
 export { Reader, type Sink, Writer } from "./jsonl.ts"

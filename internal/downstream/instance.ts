@@ -1,14 +1,14 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { ErrorCode, McpError, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
+import { ErrorCode, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
-import * as redact from "../redact/index.ts"
+import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Calls, duration } from "./calls.ts"
+import { drain, ended, fail, message, open, reach, stopped, type Conn, type Opener } from "./connect.ts"
 import { Failure } from "./failure.ts"
 import * as oauth from "./oauth.ts"
 import * as remote from "./remote.ts"
-import { Process, type Exit } from "./stdio.ts"
 import type { Catalog, Hooks, Key, Logger, RequestOptions, Signal, Status } from "./types.ts"
 
 /** What an instance needs from its pool. */
@@ -29,45 +29,13 @@ export interface Owner {
     listChanged(i: Instance, c: Conn): void
 }
 
-/** One live connection to a downstream: a process (or remote session) and the SDK client on it. */
-export interface Conn {
-    /** initialize, notifications and the downstream's own requests */
-    client: Client
-    transport: Transport
-    /** our requests, beside the client (set once connected) */
-    calls: Calls
-    process?: Process
-    remote?: remote.Remote
-    /** kept for a remote reconnect only; a stdio instance keeps no value after spawning */
-    headers?: { url: string; headers: Record<string, string> }
-    /** an `oauth:` server's tokens, from the vault */
-    auth?: oauth.Provider
-    pid?: number
-    startedAt: number
-    inflight: number
-    /** set when the connection ended, before in-flight calls are failed: the error they get */
-    dead?: Failure
-    stopping: boolean
-    stderr: string[]
-    drained?: () => void
-}
-
 const noop = (): void => {}
-const timedOut: number = ErrorCode.RequestTimeout
 const connectionClosed: number = ErrorCode.ConnectionClosed
 
 /** How long in-flight calls on an instance being restarted for new secrets may run before they fail. */
 export const drainGrace = 2000
 /** Backoff after failures: 0.5 s doubling to 30 s; a connection up for a minute counts as healthy. */
 export const backoff = { first: 500, max: 30_000, healthy: 60_000 }
-const stderrLines = 10
-/** A start may take longer than a call (npx may download the server first): at least a minute. */
-export const minStartTimeout = 60_000
-
-function startTimeout(s: config.Server): number {
-    return Math.max(s.timeout, minStartTimeout)
-}
-
 /** One (server, scope): started lazily, restarted with backoff, stopped when idle. */
 export class Instance {
     /** what status shows */
@@ -250,7 +218,7 @@ export class Instance {
         if (gen !== this.gen) throw stopped(this.name)
         let c: Conn
         try {
-            c = await this.open(r)
+            c = await open(this.opener(), r)
         } catch (e) {
             if (gen !== this.gen) throw stopped(this.name)
             if (e instanceof oauth.LoginNeeded || e instanceof secrets.MissingSecretError) {
@@ -279,96 +247,12 @@ export class Instance {
     }
 
     /** Connects: spawns the process, or reaches the URL; the initialize handshake included. */
-    private async open(r: secrets.Resolved): Promise<Conn> {
-        const s = this.server
-        const o = this.owner
-        const c: Conn = {
-            client: undefined as unknown as Client,
-            transport: undefined as unknown as Transport,
-            calls: undefined as unknown as Calls,
-            startedAt: Date.now(),
-            inflight: 0,
-            stopping: false,
-            stderr: [],
+    /** This instance as connect.ts opens for it. */
+    private opener(): Opener {
+        return {
+            name: this.name, key: this.key, server: this.server, owner: this.owner,
+            client: () => this.client(), closed: c => { this.closed(c) }, opening: c => { this.opening = c }, calls: t => this.calls(t),
         }
-        if (s.kind === "stdio") {
-            const where = { server: this.key.server, scope: this.key.scope }
-            const lines = redact.lines(o.registry, line => {
-                c.stderr.push(line)
-                if (c.stderr.length > stderrLines) c.stderr.shift()
-                if (/\b(error|fatal|panic|exception|traceback)\b/i.test(line)) o.log.warn(`server ${this.name} stderr: ${line}`, where)
-                else o.log.debug(`server ${this.name} stderr: ${line}`, where)
-            })
-            const p = new Process({
-                command: s.command,
-                args: r.args,
-                env: r.env,
-                ...(r.cwd === undefined ? {} : { cwd: r.cwd }),
-                stderr: chunk => lines.write(chunk),
-                garbage: (line, why) => o.log.warn(`server ${this.name} wrote something that is not JSON-RPC to stdout (skipped): ${truncate(line)}`, { ...where, why }),
-                ...(s.maxLine === undefined ? {} : { maxLine: s.maxLine }),
-            })
-            p.onclose = () => {
-                lines.end()
-                this.closed(c)
-            }
-            c.process = p
-            c.transport = p
-            c.client = this.client()
-            this.opening = c
-            try {
-                await c.client.connect(p, { timeout: startTimeout(s) })
-            } catch (e) {
-                await p.close()
-                throw this.startError(c, e)
-            } finally {
-                this.opening = undefined
-            }
-            c.pid = p.pid
-        } else {
-            const url = r.url ?? s.url
-            c.headers = { url, headers: r.headers }
-            if (s.oauth !== undefined) {
-                const scope = this.key.scope ?? s.scope ?? ""
-                c.auth = await new oauth.Provider({ server: s, scope, vault: o.vault, registry: o.registry, url, present: oauth.presenter(o.hooks, this.key) }).prepare()
-            }
-            await this.reach(c)
-        }
-        c.calls = this.calls(c.transport)
-        return c
-    }
-
-    /** (Re)connects a remote conn with the headers resolved at start. */
-    private async reach(c: Conn): Promise<void> {
-        const h = c.headers!
-        let rm: remote.Remote
-        try {
-            rm = await remote.connect(() => this.client(), h.url, h.headers, startTimeout(this.server), c.auth)
-        } catch (e) {
-            if (e instanceof oauth.LoginNeeded) throw e
-            throw this.startError(c, e)
-        }
-        c.remote = rm
-        c.client = rm.client
-        c.transport = rm.transport
-        const sdk = rm.transport.onclose
-        rm.transport.onclose = () => {
-            sdk?.()
-            this.closed(c)
-        }
-    }
-
-    private startError(c: Conn, e: unknown): Failure {
-        if (e instanceof McpError && e.code === timedOut) {
-            return fail(ErrorCode.RequestTimeout, `server ${this.name} did not answer initialize within ${duration(startTimeout(this.server))}`)
-        }
-        const exit = c.process?.exit
-        if (exit) {
-            const tail = c.stderr.length ? `; last stderr lines:\n${c.stderr.join("\n")}` : ""
-            return fail(ErrorCode.InternalError, `server ${this.name} ${ended(exit)} at start${tail}`, { stderr: [...c.stderr] })
-        }
-        const what = this.server.kind === "stdio" ? `cannot run ${JSON.stringify(this.server.command)}` : `cannot connect to ${JSON.stringify(safeUrl(c.headers?.url ?? ""))}`
-        return fail(ErrorCode.InternalError, `server ${this.name} ${what}: ${message(e)}`)
     }
 
     private client(): Client {
@@ -451,7 +335,7 @@ export class Instance {
         const p = (async () => {
             c.stopping = true
             if (c.remote) await remote.close(c.remote)
-            await this.reach(fresh)
+            await reach(this.opener(), fresh)
             fresh.calls = this.calls(fresh.transport)
             if (gen !== this.gen) {
                 await this.shut(fresh, stopped(this.name))
@@ -535,47 +419,5 @@ export class Instance {
 }
 
 /** Resolves when no call is in flight on `c`, or after `ms`. */
-function drain(c: Conn, ms: number): Promise<void> {
-    if (c.inflight === 0) return Promise.resolve()
-    return new Promise(done => {
-        const t = setTimeout(done, ms)
-        c.drained = () => {
-            clearTimeout(t)
-            done()
-        }
-    })
-}
 
-/** A Failure (failure.ts) with `code`, `text` and `data`. */
-export function fail(code: number, text: string, data?: unknown): Failure {
-    return new Failure(code, text, data)
-}
-
-function stopped(name: string): Failure {
-    return fail(ErrorCode.ConnectionClosed, `server ${name} was stopped while it was starting`)
-}
-
-function ended(exit: Exit): string {
-    return exit.code !== null ? `exited (code ${exit.code})` : `was killed by ${exit.signal ?? "a signal"}`
-}
-
-export { duration }
-
-/** An error's message, or the thrown value as text. */
-export function message(e: unknown): string {
-    return e instanceof Error ? e.message : String(e)
-}
-
-function truncate(s: string): string {
-    return s.length > 200 ? `${s.slice(0, 200)}…` : s
-}
-
-/** A URL for an error message: without user info or query, which may hold credentials. */
-function safeUrl(u: string): string {
-    try {
-        const url = new URL(u)
-        return `${url.protocol}//${url.host}${url.pathname}`
-    } catch {
-        return "(invalid url)"
-    }
-}
+export { fail, message, type Conn } from "./connect.ts"
