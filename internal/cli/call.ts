@@ -1,9 +1,14 @@
+import type { ElicitRequest, ElicitResult } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import { exit, message, UsageError, type Output } from "./output.ts"
 import { open } from "./tools.ts"
 
 /** What `call` needs: the tool's exposed name and its arguments as JSON text. */
-export interface CallOptions { paths: config.Paths; tool: string; args: string; json: boolean }
+export interface CallOptions {
+    paths: config.Paths; tool: string; args: string; json: boolean
+    /** answer the server's forms (elicitation) with their defaults; without it the client offers no forms */
+    acceptDefaults?: boolean
+}
 
 // what the client side waits beyond the server's own timeout, so the gateway's error arrives first
 const margin = 5_000
@@ -22,10 +27,12 @@ export async function call(o: CallOptions, out: Output): Promise<number> {
         if (tool === undefined) throw unknown(o.tool, list.map(t => ({ name: t.name, original: t.original })))
         const { Client } = await import("@modelcontextprotocol/sdk/client/index.js")
         const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js")
-        const { CallToolResultSchema, McpError } = await import("@modelcontextprotocol/sdk/types.js")
+        const { CallToolResultSchema, ElicitRequestSchema, McpError } = await import("@modelcontextprotocol/sdk/types.js")
         const [near, far] = InMemoryTransport.createLinkedPair()
         await s.gw.connect(far)
-        const client = new Client({ name: "mcplexer-call", version: "0.1.0" })
+        // with --accept-defaults the client takes forms, and the SDK fills in each field's default (SEP-1034)
+        const client = new Client({ name: "mcplexer-call", version: "0.1.0" }, o.acceptDefaults ? { capabilities: { elicitation: { form: { applyDefaults: true } } } } : {})
+        if (o.acceptDefaults) client.setRequestHandler(ElicitRequestSchema, req => answer(req.params, out))
         await client.connect(near)
         const timeout = (s.config.servers.get(tool.server)?.timeout ?? 60_000) + margin
         let result: Awaited<ReturnType<typeof client.request<typeof CallToolResultSchema>>>
@@ -62,6 +69,22 @@ export async function call(o: CallOptions, out: Output): Promise<number> {
     } finally {
         await s.close()
     }
+}
+
+/** Answers a form with its defaults, or declines it when a required field has none (or it is a link to open). */
+function answer(p: ElicitRequest["params"], out: Output): ElicitResult {
+    out.info(`the server asks: ${p.message}`)
+    if (p.mode === "url") {
+        out.warn("declined: it asks to open a link, which --accept-defaults never does")
+        return { action: "decline" }
+    }
+    const missing = (p.requestedSchema.required ?? []).filter(k => p.requestedSchema.properties[k]?.default === undefined)
+    if (missing.length > 0) {
+        out.warn(`declined: no default for ${missing.map(q).join(", ")}`)
+        return { action: "decline" }
+    }
+    out.info("answered with the form's defaults (--accept-defaults)")
+    return { action: "accept", content: {} }
 }
 
 /** The --args text as an object; a UsageError quoting the text otherwise. */

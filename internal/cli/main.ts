@@ -94,8 +94,9 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__search_repositories" })
             .option("args", { type: "string", describe: "the arguments as a JSON object", default: "{}" })
             .option("json", { type: "boolean", describe: "print the whole result as JSON" })
+            .option("accept-defaults", { type: "boolean", describe: "answer a form the server asks (elicitation) with its defaults, for scripts; without it forms are declined" })
             .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed (once the starter's everything server is enabled)"),
-            act(async a => (await import("./call.ts")).call({ paths: await paths(a), tool: str(a.tool), args: str(a.args), json: a.json === true }, out)))
+            act(async a => (await import("./call.ts")).call({ paths: await paths(a), tool: str(a.tool), args: str(a.args), json: a.json === true, acceptDefaults: a["accept-defaults"] === true }, out)))
         .command("route <tool>", "explain how a tool call is decided: workspaces, route, server, scope, approval", c => c
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__create_issue" })
             .option("root", { type: "string", describe: "the session's root folder (default: the current folder)" })
