@@ -15,7 +15,7 @@ const allowed = {
     downstream: ["secrets", "redact", "store", "config"],
     gateway: ["downstream", "secrets", "redact", "store", "config"],
     httpapi: ["gateway", "secrets", "store", "redact", "config"],
-    clients: ["config", "secrets"],
+    clients: [],
 }
 
 /**
