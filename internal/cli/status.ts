@@ -76,19 +76,8 @@ export function storedNames(vault: secrets.Vault | undefined): Set<string> {
     return new Set(vault?.list().map(e => `${e.scope}/${e.key}`) ?? [])
 }
 
-/**
- * The `oauth:` servers with no stored login (an access or refresh token in their scope), judged
- * from the key names alone; a client_credentials server logs itself in and is never listed.
- */
-export function loginMissing(c: config.Config, stored: Set<string>): string[] {
-    const out: string[] = []
-    for (const s of c.servers.values()) {
-        if (s.kind !== "remote" || s.oauth === undefined || s.oauth.grant === "client_credentials") continue
-        const has = (item: "access_token" | "refresh_token") => stored.has(`${s.scope ?? ""}/${config.oauthKey(s.name, item)}`)
-        if (!has("access_token") && !has("refresh_token")) out.push(s.name)
-    }
-    return out
-}
+/** The `oauth:` servers with no stored login (secrets.loginMissing), for doctor too. */
+export const loginMissing = secrets.loginMissing
 
 /** Whether a process with this pid exists (EPERM: it does, owned by someone else). */
 export function alive(pid: number): boolean {

@@ -52,7 +52,7 @@ export function api(o: Options, logins: Logins, sessions: Sessions, reply: Reply
         o.vault.delete(scope, key)
         return reply.json(c, { scope, key, set: false })
     })
-    api.get("/servers", c => reply.json(c, state.servers(o.config(), o.gateway)))
+    api.get("/servers", c => reply.json(c, state.servers(o.config(), o.gateway, o.vault)))
     api.post("/servers/:name/restart", async c => reply.json(c, await restart(o, c.req.param("name"))))
     api.get("/catalog", async c => reply.json(c, (await o.gateway.tools()).map(t => ({
         name: t.name, server: t.server, original: t.original, ...(t.description === undefined ? {} : { description: t.description }),

@@ -1,6 +1,6 @@
 import * as config from "../config/index.ts"
 import type * as gateway from "../gateway/index.ts"
-import type * as secrets from "../secrets/index.ts"
+import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
 
 /** One key of a scope as the API and UI show it: whether a value is set, never the value. */
@@ -95,14 +95,18 @@ export interface Server {
     kind: "stdio" | "remote"
     scope?: string
     instances: ReturnType<gateway.Gateway["pool"]["status"]>
+    /** an `oauth:` server with no login stored: the command that logs in */
+    login?: string
 }
 
 /** Every configured server and its instances. */
-export function servers(c: config.Config, gw: gateway.Gateway): Server[] {
+export function servers(c: config.Config, gw: gateway.Gateway, vault: secrets.Vault): Server[] {
     const st = gw.pool.status()
+    const missing = new Set(secrets.loginMissing(c, new Set(vault.list().map(e => `${e.scope}/${e.key}`))))
     return [...c.servers.values()].sort((a, b) => a.name.localeCompare(b.name)).map(s => ({
         name: s.name, kind: s.kind, ...(s.scope === undefined ? {} : { scope: s.scope }),
         instances: st.filter(i => i.server === s.name),
+        ...(missing.has(s.name) ? { login: `mcplexer auth login ${s.name}` } : {}),
     }))
 }
 

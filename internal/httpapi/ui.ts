@@ -94,7 +94,7 @@ export function dashboard(v: View, d: { servers: state.Server[]; calls: AuditRow
 ${d.servers.map(s => (s.instances.length ? s.instances : [undefined]).map(i => html`<tr>
 <td>${s.name}</td><td>${s.kind}</td><td>${i?.scope ?? s.scope ?? ""}</td>
 <td class="state-${i?.state ?? "stopped"}">${i?.state ?? "stopped"}</td><td>${i?.pid ?? ""}</td><td>${i?.restarts ?? 0}</td>
-<td class="muted">${i?.lastError ?? ""}</td>
+<td class="muted">${s.login ? html`<span data-login="missing">login missing: run <code>${s.login}</code></span> ` : ""}${i?.lastError ?? ""}</td>
 <td>${i && i.state !== "stopped" ? html`<form method="post" action="/ui/restart" class="inline">${csrf(v)}<input type="hidden" name="server" value="${s.name}"><button>restart</button></form>` : ""}</td></tr>`))}
 </table>
 <h2>Recent calls</h2>${rows(d.calls, "no calls recorded yet")}

@@ -49,7 +49,7 @@ export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply
     web.get("/", async c => {
         const rows = state.audit(o.vault.store, { limit: 200 })
         return reply.page(c, d => ui.dashboard(view(c), d), {
-            servers: state.servers(o.config(), o.gateway),
+            servers: state.servers(o.config(), o.gateway, o.vault),
             calls: rows.filter(r => r.action === "call").slice(0, 20),
             errors: rows.filter(r => r.status !== null && /error|fail|denied|timeout|missing|expired/.test(r.status)).slice(0, 10),
             sessions: sessions.size,
