@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto"
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
@@ -71,4 +72,42 @@ export function same(a: Catalog | undefined, b: Catalog): boolean {
     if (a === undefined) return false
     return JSON.stringify([a.tools, a.prompts, a.resources, a.templates, a.capabilities, a.instructions ?? null])
         === JSON.stringify([b.tools, b.prompts, b.resources, b.templates, b.capabilities, b.instructions ?? null])
+}
+
+/**
+ * Asks a connected server for everything it offers, page by page: tools (which it must list),
+ * prompts, resources and templates (each skipped, through `skipped`, when the server fails it).
+ */
+export async function learn(client: Client, request: (method: string, params?: Record<string, unknown>) => Promise<Record<string, unknown>>,
+    skipped: (field: string, e: unknown) => void): Promise<Catalog> {
+    const caps: ServerCapabilities = client.getServerCapabilities() ?? {}
+    const list = async (method: string, field: string, optional: boolean): Promise<unknown[]> => {
+        const out: unknown[] = []
+        const seen = new Set<string>()
+        let cursor: string | undefined
+        do {
+            let page: Record<string, unknown>
+            try {
+                page = await request(method, cursor === undefined ? undefined : { cursor })
+            } catch (e) {
+                if (!optional) throw e
+                skipped(field, e)
+                return out
+            }
+            const items = page[field]
+            if (Array.isArray(items)) out.push(...(items as unknown[]))
+            cursor = typeof page.nextCursor === "string" && page.nextCursor !== "" ? page.nextCursor : undefined
+            if (cursor !== undefined && seen.has(cursor)) break // a server repeating its cursor must not loop us
+            if (cursor !== undefined) seen.add(cursor)
+        } while (cursor !== undefined)
+        return out
+    }
+    const [tools, prompts, resources, templates] = await Promise.all([
+        caps.tools ? list("tools/list", "tools", false) : [],
+        caps.prompts ? list("prompts/list", "prompts", true) : [],
+        caps.resources ? list("resources/list", "resources", true) : [],
+        caps.resources ? list("resources/templates/list", "resourceTemplates", true) : [],
+    ])
+    const instructions = client.getInstructions()
+    return { tools, prompts, resources, templates, capabilities: caps, ...(instructions === undefined ? {} : { instructions }) } as Catalog
 }

@@ -1,10 +1,11 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
-import { ErrorCode, type ServerCapabilities } from "@modelcontextprotocol/sdk/types.js"
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Calls, duration } from "./calls.ts"
+import { learn } from "./catalog.ts"
 import { drain, ended, fail, message, open, reach, stopped, type Conn, type Opener } from "./connect.ts"
 import { Failure } from "./failure.ts"
 import * as oauth from "./oauth.ts"
@@ -146,39 +147,8 @@ export class Instance {
 
     /** The lists the server offers, all pages, only those its capabilities declare, as the server sent them. */
     async learn(c: Conn): Promise<Catalog> {
-        const caps: ServerCapabilities = c.client.getServerCapabilities() ?? {}
-        const list = async (method: string, field: string, optional: boolean): Promise<unknown[]> => {
-            const out: unknown[] = []
-            const seen = new Set<string>()
-            let cursor: string | undefined
-            do {
-                let page: Record<string, unknown>
-                try {
-                    page = await this.call(c, method, cursor === undefined ? undefined : { cursor }, undefined, false)
-                } catch (e) {
-                    if (!optional) throw e
-                    this.owner.log.debug(`server ${this.name} could not list ${field}`, { error: message(e) })
-                    return out
-                }
-                const items = page[field]
-                if (Array.isArray(items)) out.push(...(items as unknown[]))
-                cursor = typeof page.nextCursor === "string" && page.nextCursor !== "" ? page.nextCursor : undefined
-                if (cursor !== undefined && seen.has(cursor)) break // a server repeating its cursor must not loop us
-                if (cursor !== undefined) seen.add(cursor)
-            } while (cursor !== undefined)
-            return out
-        }
-        const [tools, prompts, resources, templates] = await Promise.all([
-            caps.tools ? list("tools/list", "tools", false) : [],
-            caps.prompts ? list("prompts/list", "prompts", true) : [],
-            caps.resources ? list("resources/list", "resources", true) : [],
-            caps.resources ? list("resources/templates/list", "resourceTemplates", true) : [],
-        ])
-        const instructions = c.client.getInstructions()
-        return {
-            tools, prompts, resources, templates, capabilities: caps,
-            ...(instructions === undefined ? {} : { instructions }),
-        } as Catalog
+        return learn(c.client, (method, params) => this.call(c, method, params, undefined, false),
+            (field, e) => { this.owner.log.debug(`server ${this.name} could not list ${field}`, { error: message(e) }) })
     }
 
     /** Sends a notification if a connection is up. */
