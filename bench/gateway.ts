@@ -11,7 +11,8 @@
  * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_STARTS (cold starts per
  * target, default 15), BENCH_CLI (the built CLI, default dist/mcplexer.js), BENCH_PROFILE=1
  * (afterwards, profile `serve` and the relay under the latency load and one `serve` start with
- * `node --cpu-prof`, and print where the time goes; the .cpuprofile files are kept for DevTools).
+ * `node --cpu-prof`, and print where the time goes; the .cpuprofile files are kept for DevTools;
+ * BENCH_PROFILE=throughput profiles them under the throughput load instead).
  */
 import { spawn } from "node:child_process"
 import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises"
@@ -262,7 +263,7 @@ export async function run(): Promise<void> {
         await Promise.allSettled([idle.client.close(), bareServer.client.close()])
     }
 
-    if (process.env.BENCH_PROFILE === "1") await profile(h1, h20)
+    if (process.env.BENCH_PROFILE === "1" || process.env.BENCH_PROFILE === "throughput") await profile(h1, h20)
     const made = [h1.MCPLEXER_HOME!, h20.MCPLEXER_HOME!, ...(process.env.BENCH_CLI === undefined ? [dirname(dirname(cli))] : [])]
     await Promise.allSettled(made.map(d => rm(d, { recursive: true, force: true })))
     console.log(`gateway bench took ${((performance.now() - t0) / 1000).toFixed(0)} s`)
@@ -411,7 +412,9 @@ async function selfTime(p: Profile): Promise<{ rows: Row[]; groups: Map<string, 
 }
 
 async function profile(h1: Record<string, string>, h20: Record<string, string>): Promise<void> {
-    // per call: serve and the relay under the latency load, each profiled; pauses mark the phases
+    // per call: serve and the relay under the latency load (or, with BENCH_PROFILE=throughput, the
+    // throughput load, one after the other), each profiled; pauses mark the phases
+    const loaded = process.env.BENCH_PROFILE === "throughput"
     const dirs = { serve: await mkdtemp(join(tmpdir(), "mcplexer-prof-")), relay: await mkdtemp(join(tmpdir(), "mcplexer-prof-")) }
     const flags = (dir: string) => ["--cpu-prof", `--cpu-prof-dir=${dir}`]
     const conns = [
@@ -423,7 +426,8 @@ async function profile(h1: Record<string, string>, h20: Record<string, string>):
         await sleep(500)
         await latency(conns, warmup)
         await sleep(500)
-        await latency(conns, calls)
+        if (loaded) for (const c of conns.slice(1)) await burst(c, calls)
+        else await latency(conns, calls)
         await sleep(500)
     } finally {
         await Promise.allSettled(conns.map(c => c.client.close()))
@@ -432,7 +436,7 @@ async function profile(h1: Record<string, string>, h20: Record<string, string>):
     if (ps === undefined || pr === undefined) return
     const s = await selfTime(ps.p), r = await selfTime(pr.p)
     const per = (us: number) => `${(us / calls).toFixed(1)} µs`.padStart(9)
-    console.log(`profile over ${calls} echo calls (--cpu-prof inflates every figure), CPU per call: serve ${per(s.busy).trim()}, relay ${per(r.busy).trim()}`)
+    console.log(`profile over ${calls} echo calls${loaded ? ` with ${inflight} in flight` : ""} (--cpu-prof inflates every figure), CPU per call: serve ${per(s.busy).trim()}, relay ${per(r.busy).trim()}`)
     console.log(`  serve: ${ps.file}`)
     console.log(`  serve by origin: ${[...s.groups].sort((a, b) => b[1] - a[1]).slice(0, 9).map(([g, us]) => `${g} ${per(us).trim()}`).join(", ")}`)
     console.log(`  relay by origin: ${[...r.groups].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([g, us]) => `${g} ${per(us).trim()}`).join(", ")}`)

@@ -21,9 +21,10 @@ export class Trail {
         this.registry = registry
     }
 
-    /** Queues one row, stamped now; the batch is written shortly after. */
+    /** Queues one row, stamping it now (the row is the trail's from here on); the batch is written shortly after. */
     add(row: Row): void {
-        this.queue.push({ ...row, time: Date.now() })
+        row.time = Date.now()
+        this.queue.push(row)
         if (this.timer === undefined) {
             this.timer = setTimeout(() => { this.flush() }, flushDelay)
             this.timer.unref()

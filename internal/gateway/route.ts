@@ -128,8 +128,12 @@ export class Router {
         const d = this.decide(session, session.known ?? await session.folders(ctx.id), n)
         const args = req.arguments
         const detail: Params = { arguments: args === undefined ? [] : Object.keys(args) }
-        const row = { action: "call", actor: session.client, tool: n.exposed, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route, detail }
-        const done = (status: string) => { this.trail.add({ ...row, status, latency: Math.round(performance.now() - started) }) }
+        const done = (status: string) => {
+            this.trail.add({
+                action: "call", actor: session.client, tool: n.exposed, server: d.server, scope: d.scope, workspace: d.workspace, route: d.route, detail,
+                status, latency: Math.round(performance.now() - started),
+            })
+        }
         const refused = d.action === "deny" ? new Refusal("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; ${nothing(d)}`)
             : d.approval ? await this.approve(session, d, n, args, ctx, detail) : undefined
         const params = refused ?? (args !== undefined && refs.has(args) ? await this.resolve(session, d, req) : req)

@@ -19,17 +19,17 @@ export async function read(paths: config.Paths, scope: string, key: string, o: {
         if (store.current(c)) {
             const row = store.hot.secret(c, scope, key)
             if (row === undefined) {
-                store.hot.audit(c, { action: "get", actor: o.actor, scope, key, status: "missing" })
+                store.hot.audit(c, [{ action: "get", actor: o.actor, scope, key, status: "missing" }])
                 throw notFound(scope, key)
             }
             const id = await quick(paths)
             if (id !== undefined && id.recipient === row.recipient) {
                 try {
                     const value = await unseal(id, { scope, key, ...row })
-                    store.hot.audit(c, { action: "get", actor: o.actor, scope, key, status: "ok" })
+                    store.hot.audit(c, [{ action: "get", actor: o.actor, scope, key, status: "ok" }])
                     return value
                 } catch (e) {
-                    store.hot.audit(c, { action: "get", actor: o.actor, scope, key, status: "error", detail: { error: message(e) } })
+                    store.hot.audit(c, [{ action: "get", actor: o.actor, scope, key, status: "error", detail: { error: message(e) } }])
                     throw e
                 }
             }
