@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http"
 import { Hono, type Context, type MiddlewareHandler } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
@@ -5,6 +6,7 @@ import { NONCE, secureHeaders } from "hono/secure-headers"
 import * as secrets from "../secrets/index.ts"
 import { Logins, type Env } from "./auth.ts"
 import { hosts, refusal } from "./guard.ts"
+import { lane } from "./lane.ts"
 import { endpoint, node, Sessions } from "./mcp.ts"
 import { limits, type Limits, type Options } from "./options.ts"
 import * as reply from "./reply.ts"
@@ -21,6 +23,8 @@ export interface Api {
     app: Hono<Env>
     sessions: Sessions
     logins: Logins
+    /** The fast lane of `/mcp` under node:http (lane.ts): serves a request and returns true, or returns false for the app. */
+    lane(req: IncomingMessage, res: ServerResponse): boolean
     /** Ends every MCP session. */
     close(): Promise<void>
 }
@@ -57,7 +61,8 @@ export function create(o: Options): Api {
             return false
         }
     }))
-    return { app, sessions, logins, close: () => sessions.close() }
+    const fast = lane({ allowed, token: o.token, maxBody: lim.mcpBody }, id => sessions.lane(id), (req, body) => sessions.handle(req, body))
+    return { app, sessions, logins, lane: fast, close: () => sessions.close() }
 }
 
 // hono's secure headers; a page's one script runs under its nonce. Referrer-Policy is not

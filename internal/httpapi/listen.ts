@@ -1,3 +1,4 @@
+import { createServer, type RequestListener, type ServerOptions } from "node:http"
 import type { AddressInfo } from "node:net"
 import { serve, type ServerType } from "@hono/node-server"
 import { create, type Api, type Options } from "./app.ts"
@@ -44,7 +45,11 @@ export async function listen(o: Options & { allowRemote?: boolean }): Promise<Li
     const addr = await new Promise<AddressInfo>((resolve, reject) => {
         api = create(o)
         const a = api
-        server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port }, info => resolve(info))
+        // the fast lane of /mcp first (lane.ts), then hono for everything it leaves
+        const front = (options: ServerOptions, app: RequestListener) => createServer(options, (req, res) => {
+            if (!a.lane(req, res)) void app(req, res)
+        })
+        server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port, createServer: front as typeof createServer }, info => resolve(info))
         server.once("error", e => {
             void a.close()
             reject(bindError(e, o.bind.host, o.bind.port))

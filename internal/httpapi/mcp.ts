@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto"
-import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import { isInitializeRequest, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import type { IncomingMessage } from "node:http"
@@ -7,6 +6,8 @@ import { Hono, type Context } from "hono"
 import { HTTPException } from "hono/http-exception"
 import type * as gateway from "../gateway/index.ts"
 import { bearer, type Env } from "./auth.ts"
+import { Events } from "./events.ts"
+import { Lanes, type Held as Lane } from "./lane.ts"
 
 /** Bounds on the Streamable HTTP sessions one process holds. */
 export interface Limits {
@@ -21,42 +22,7 @@ export interface Limits {
 /** The defaults: plenty for a team sharing one gateway, bounded for a machine left running. */
 export const limits: Limits = { sessions: 1000, idle: 60 * 60 * 1000, events: 256 }
 
-/**
- * The SSE events of one session, the last `max` only, so a client whose stream dropped can
- * resume with Last-Event-ID (SEP-1699) without the session growing without bound.
- */
-class Events implements EventStore {
-    private readonly list: Array<{ id: string; stream: string; message: JSONRPCMessage }> = []
-    private seq = 0
-    private readonly max: number
-    constructor(max: number) {
-        this.max = max
-    }
-
-    storeEvent(stream: string, message: JSONRPCMessage): Promise<string> {
-        const id = `${stream}:${++this.seq}`
-        this.list.push({ id, stream, message })
-        if (this.list.length > this.max) this.list.shift()
-        return Promise.resolve(id)
-    }
-
-    getStreamIdForEventId(id: string): Promise<string | undefined> {
-        return Promise.resolve(this.list.find(e => e.id === id)?.stream)
-    }
-
-    async replayEventsAfter(last: string, { send }: { send: (id: string, m: JSONRPCMessage) => Promise<void> }): Promise<string> {
-        const at = this.list.findIndex(e => e.id === last)
-        if (at < 0) return ""
-        const stream = this.list[at]!.stream
-        for (const e of this.list.slice(at + 1)) {
-            // the priming event of a stream is stored as {} and is not a message to replay
-            if (e.stream === stream && Object.keys(e.message).length > 0) await send(e.id, e.message)
-        }
-        return stream
-    }
-}
-
-interface Held { transport: WebStandardStreamableHTTPServerTransport; seen: number }
+interface Held { transport: WebStandardStreamableHTTPServerTransport; seen: number; lanes: Lanes }
 
 type Transport = WebStandardStreamableHTTPServerTransport
 type Send = Transport["send"]
@@ -132,7 +98,7 @@ function event(s: Stream, message: JSONRPCMessage): void {
  * client reconnects to; a JSON answer has nothing to resume, and an upgraded stream ends with
  * its call.
  */
-function answer(t: Transport): void {
+function answer(t: Transport, lanes: Lanes): void {
     const send = t.send.bind(t)
     const queue: Array<Parameters<Send>> = []
     standalone.set(t, { send, queue })
@@ -140,6 +106,7 @@ function answer(t: Transport): void {
         const response = "result" in message || "error" in message
         const related = response ? (message as { id: string | number }).id : options?.relatedRequestId
         if (related !== undefined) {
+            if (lanes.write(message, related, t.sessionId)) return Promise.resolve()
             const s = response ? (t as unknown as Internals)._streamMapping?.get((t as unknown as Internals)._requestToStreamMapping?.get(related) ?? "") : upgrade(t, related)
             if (s?.controller !== undefined) event(s, message)
             // in JSON mode the SDK only records answers (and resolves or ends the POST); it writes nothing else
@@ -187,6 +154,14 @@ export class Sessions {
         return this.held.size
     }
 
+    /** The held session `id`, for the fast lane (lane.ts); a request on it counts as use. */
+    lane(id: string): Lane | undefined {
+        const h = this.held.get(id)
+        if (h === undefined || this.closed) return undefined
+        h.seen = Date.now()
+        return h
+    }
+
     /** One request to `/mcp`; `body` is the parsed JSON of a POST (the body cap has been applied). */
     async handle(req: Request, body: unknown): Promise<Response> {
         if (this.closed) return rpcError(503, -32000, "server is shutting down")
@@ -202,9 +177,10 @@ export class Sessions {
         const init = req.method === "POST" && (isInitializeRequest(body) || (Array.isArray(body) && body.some(m => isInitializeRequest(m))))
         if (!init) return rpcError(400, -32000, "bad request: no valid session id (send initialize first)")
         if (this.held.size >= this.lim.sessions) return rpcError(503, -32000, `too many sessions (${this.lim.sessions})`)
+        const lanes = new Lanes()
         const t: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
             sessionIdGenerator: () => randomUUID(),
-            onsessioninitialized: id => { this.held.set(id, { transport: t, seen: Date.now() }) },
+            onsessioninitialized: id => { this.held.set(id, { transport: t, seen: Date.now(), lanes }) },
             onsessionclosed: id => { this.held.delete(id) },
             eventStore: new Events(this.lim.events),
             retryInterval: 1000,
@@ -212,8 +188,9 @@ export class Sessions {
         })
         t.onclose = () => {
             if (t.sessionId !== undefined) this.held.delete(t.sessionId)
+            lanes.close()
         }
-        answer(t)
+        answer(t, lanes)
         await this.gw.connect(t)
         const res = await t.handleRequest(req, { parsedBody: body })
         // an initialize the transport refused leaves no session: its gateway connection goes too

@@ -13,6 +13,10 @@ const json = { "content-type": "application/json" }
 type Text = { content: Array<{ type: string; text?: string }> }
 const first = (r: unknown) => (r as Text).content[0]?.text ?? ""
 
+// the MCP tests run both ways: to the hono app in process (the full way), and over a socket,
+// where a request in a session takes the fast lane (lane.ts)
+const ways = [{ wire: false, name: "" }, { wire: true, name: " (over a socket: the fast lane)" }]
+
 test("a request without the token is refused with 401, on the API and on /mcp", async () => {
     const k = await start()
     try {
@@ -197,39 +201,43 @@ test("the login page refuses a wrong token and the UI redirects there without th
     }
 })
 
-test("a tool called over /mcp reaches the downstream with the secret set through the API", async () => {
-    const k = await start()
-    try {
-        const put = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", headers: json, body: JSON.stringify({ value: planted }) })
-        assert.equal(put.status, 200)
-        const { client, transport } = await k.client()
-        assert.ok(transport.sessionId && /^[0-9a-f-]{36}$/.test(transport.sessionId))
-        const r = await client.callTool({ name: "ds__env", arguments: { name: "TOKEN" } })
-        const env = JSON.parse(first(r)) as { sha256: string; names: string[] }
-        assert.equal(env.sha256, sha(planted))
-        assert.ok(!env.names.some(n => n.startsWith("MCPLEXER_")))
-        assert.equal(k.api.sessions.size, 1)
-        await transport.terminateSession()
-        assert.equal(k.api.sessions.size, 0)
-        await client.close()
-    } finally {
-        await k.close()
-    }
-})
+for (const way of ways) {
+    test(`a tool called over /mcp reaches the downstream with the secret set through the API${way.name}`, async () => {
+        const k = await start(dsConfig(), { wire: way.wire })
+        try {
+            const put = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", headers: json, body: JSON.stringify({ value: planted }) })
+            assert.equal(put.status, 200)
+            const { client, transport } = await k.client()
+            assert.ok(transport.sessionId && /^[0-9a-f-]{36}$/.test(transport.sessionId))
+            const r = await client.callTool({ name: "ds__env", arguments: { name: "TOKEN" } })
+            const env = JSON.parse(first(r)) as { sha256: string; names: string[] }
+            assert.equal(env.sha256, sha(planted))
+            assert.ok(!env.names.some(n => n.startsWith("MCPLEXER_")))
+            assert.equal(k.api.sessions.size, 1)
+            await transport.terminateSession()
+            assert.equal(k.api.sessions.size, 0)
+            await client.close()
+        } finally {
+            await k.close()
+        }
+    })
+}
 
-test("a request naming an unknown session gets 404, one without a session 400", async () => {
-    const k = await start()
-    try {
-        const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" })
-        const headers = { ...json, accept: "application/json, text/event-stream" }
-        const r = await k.req("/mcp", { method: "POST", headers: { ...headers, "mcp-session-id": "00000000-0000-4000-8000-000000000000" }, body })
-        assert.equal(r.status, 404)
-        const n = await k.req("/mcp", { method: "POST", headers, body })
-        assert.equal(n.status, 400)
-    } finally {
-        await k.close()
-    }
-})
+for (const way of ways) {
+    test(`a request naming an unknown session gets 404, one without a session 400${way.name}`, async () => {
+        const k = await start(dsConfig(), { wire: way.wire })
+        try {
+            const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" })
+            const headers = { ...json, accept: "application/json, text/event-stream" }
+            const r = await k.req("/mcp", { method: "POST", headers: { ...headers, "mcp-session-id": "00000000-0000-4000-8000-000000000000" }, body })
+            assert.equal(r.status, 404)
+            const n = await k.req("/mcp", { method: "POST", headers, body })
+            assert.equal(n.status, 400)
+        } finally {
+            await k.close()
+        }
+    })
+}
 
 test("a value changed through the API restarts the running instance, as a CLI change does", async () => {
     const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "first-value-1234" } } })
@@ -253,25 +261,27 @@ test("a value changed through the API restarts the running instance, as a CLI ch
     }
 })
 
-test("the client's Authorization header never reaches a downstream server", async () => {
-    const { listen } = await import("../fixtures/ds-http.ts")
-    const remote = await listen()
-    const k = await start(`auth_scopes: {}
+for (const way of ways) {
+    test(`the client's Authorization header never reaches a downstream server${way.name}`, async () => {
+        const { listen } = await import("../fixtures/ds-http.ts")
+        const remote = await listen()
+        const k = await start(`auth_scopes: {}
 servers:
   remote: { url: ${JSON.stringify(remote.url)} }
-`)
-    try {
-        const { client } = await k.client()
-        const r = await client.callTool({ name: "remote__whoami", arguments: {} })
-        assert.equal(first(r), "(none)")
-        assert.ok(remote.seen.length > 0)
-        for (const h of remote.seen) assert.ok(!JSON.stringify(h).includes(k.token), "the token went downstream")
-        await client.close()
-    } finally {
-        await k.close()
-        await remote.close()
-    }
-})
+`, { wire: way.wire })
+        try {
+            const { client } = await k.client()
+            const r = await client.callTool({ name: "remote__whoami", arguments: {} })
+            assert.equal(first(r), "(none)")
+            assert.ok(remote.seen.length > 0)
+            for (const h of remote.seen) assert.ok(!JSON.stringify(h).includes(k.token), "the token went downstream")
+            await client.close()
+        } finally {
+            await k.close()
+            await remote.close()
+        }
+    })
+}
 
 /** Reads a JSON answer, or SSE events from a response body until `want` matches one's JSON data. */
 async function until(res: Response, want: (m: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
@@ -312,75 +322,81 @@ async function session(k: Awaited<ReturnType<typeof start>>): Promise<Record<str
     return s
 }
 
-test("a downstream's sampling request reaches the calling session on the call's own stream", { timeout: 30_000 }, async () => {
-    const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "token-value-1234" } } })
-    try {
-        const s = await session(k)
-        // another capable session that connected later must not be asked
-        await session(k)
-        const call = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ds__sample", arguments: { text: "ask" } } }) })
-        assert.equal(call.status, 200)
-        const reader = call.body!.pipeThrough(new TextDecoderStream()).getReader()
-        let buf = ""
-        let ask: Record<string, unknown> | undefined
-        while (ask === undefined) {
-            const { value, done } = await reader.read()
-            if (done) throw new Error(`the call's stream ended: ${buf}`)
-            buf += value
-            const m = /^data: (.*sampling\/createMessage.*)$/m.exec(buf)
-            if (m) ask = JSON.parse(m[1]!) as Record<string, unknown>
+for (const way of ways) {
+    test(`a downstream's sampling request reaches the calling session on the call's own stream${way.name}`, { timeout: 30_000 }, async () => {
+        const k = await start(dsConfig(), { wire: way.wire, secrets: { gh: { TOKEN: "token-value-1234" } } })
+        try {
+            const s = await session(k)
+            // another capable session that connected later must not be asked
+            await session(k)
+            const call = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ds__sample", arguments: { text: "ask" } } }) })
+            assert.equal(call.status, 200)
+            const reader = call.body!.pipeThrough(new TextDecoderStream()).getReader()
+            let buf = ""
+            let ask: Record<string, unknown> | undefined
+            while (ask === undefined) {
+                const { value, done } = await reader.read()
+                if (done) throw new Error(`the call's stream ended: ${buf}`)
+                buf += value
+                const m = /^data: (.*sampling\/createMessage.*)$/m.exec(buf)
+                if (m) ask = JSON.parse(m[1]!) as Record<string, unknown>
+            }
+            const answer = { jsonrpc: "2.0", id: ask.id, result: { role: "assistant", content: { type: "text", text: "sampled-answer" }, model: "m" } }
+            assert.equal((await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify(answer) })).status, 202)
+            while (!buf.includes('"id":2')) {
+                const { value, done } = await reader.read()
+                if (done) break
+                buf += value
+            }
+            assert.match(buf, /sampled-answer/)
+            await reader.cancel()
+        } finally {
+            await k.close()
         }
-        const answer = { jsonrpc: "2.0", id: ask.id, result: { role: "assistant", content: { type: "text", text: "sampled-answer" }, model: "m" } }
-        assert.equal((await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify(answer) })).status, 202)
-        while (!buf.includes('"id":2')) {
-            const { value, done } = await reader.read()
-            if (done) break
-            buf += value
+    })
+}
+
+for (const way of ways) {
+    test(`what a session is sent before it opens its GET stream waits for the stream instead of being lost${way.name}`, { timeout: 30_000 }, async () => {
+        const k = await start(dsConfig(), { wire: way.wire, secrets: { gh: { TOKEN: "token-value-1234" } } })
+        try {
+            const s = await session(k)
+            // the catalog grows: tools/list_changed goes to every session, outside any request
+            const list = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }) })
+            await until(list, m => m.id === 2)
+            const grow = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ds__grow", arguments: { name: "grown" } } }) })
+            await until(grow, m => m.id === 3)
+            await sleep(500)
+            const get = await k.req("/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": s["mcp-session-id"]!, "mcp-protocol-version": "2025-06-18" } })
+            assert.equal(get.status, 200)
+            const n = await until(get, m => m.method === "notifications/tools/list_changed")
+            assert.equal(n.method, "notifications/tools/list_changed")
+        } finally {
+            await k.close()
         }
-        assert.match(buf, /sampled-answer/)
-        await reader.cancel()
-    } finally {
-        await k.close()
-    }
-})
+    })
+}
 
-test("what a session is sent before it opens its GET stream waits for the stream instead of being lost", { timeout: 30_000 }, async () => {
-    const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "token-value-1234" } } })
-    try {
-        const s = await session(k)
-        // the catalog grows: tools/list_changed goes to every session, outside any request
-        const list = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/list" }) })
-        await until(list, m => m.id === 2)
-        const grow = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ds__grow", arguments: { name: "grown" } } }) })
-        await until(grow, m => m.id === 3)
-        await sleep(500)
-        const get = await k.req("/mcp", { headers: { accept: "text/event-stream", "mcp-session-id": s["mcp-session-id"]!, "mcp-protocol-version": "2025-06-18" } })
-        assert.equal(get.status, 200)
-        const n = await until(get, m => m.method === "notifications/tools/list_changed")
-        assert.equal(n.method, "notifications/tools/list_changed")
-    } finally {
-        await k.close()
-    }
-})
-
-test("a plain call is answered with JSON, and a call that streams progress becomes an SSE stream carrying it", { timeout: 30_000 }, async () => {
-    const k = await start(dsConfig(), { secrets: { gh: { TOKEN: "token-value-1234" } } })
-    try {
-        const s = await session(k)
-        const plain = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ds__echo", arguments: { text: "plain" } } }) })
-        assert.equal(plain.status, 200)
-        assert.match(plain.headers.get("content-type") ?? "", /^application\/json/)
-        assert.equal(plain.headers.get("mcp-session-id"), s["mcp-session-id"])
-        assert.match(JSON.stringify(await plain.json()), /plain/)
-        const body = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ds__progress", arguments: { count: 3 }, _meta: { progressToken: "p1" } } })
-        const streamed = await k.req("/mcp", { method: "POST", headers: s, body })
-        assert.equal(streamed.status, 200)
-        assert.match(streamed.headers.get("content-type") ?? "", /^text\/event-stream/)
-        const text = await streamed.text()
-        const events = text.split("\n\n").filter(e => e.startsWith("event: message"))
-        assert.ok(events.filter(e => e.includes("notifications/progress")).length >= 1, text)
-        assert.match(events.at(-1) ?? "", /"id":3/)
-    } finally {
-        await k.close()
-    }
-})
+for (const way of ways) {
+    test(`a plain call is answered with JSON, and a call that streams progress becomes an SSE stream carrying it${way.name}`, { timeout: 30_000 }, async () => {
+        const k = await start(dsConfig(), { wire: way.wire, secrets: { gh: { TOKEN: "token-value-1234" } } })
+        try {
+            const s = await session(k)
+            const plain = await k.req("/mcp", { method: "POST", headers: s, body: JSON.stringify({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "ds__echo", arguments: { text: "plain" } } }) })
+            assert.equal(plain.status, 200)
+            assert.match(plain.headers.get("content-type") ?? "", /^application\/json/)
+            assert.equal(plain.headers.get("mcp-session-id"), s["mcp-session-id"])
+            assert.match(JSON.stringify(await plain.json()), /plain/)
+            const body = JSON.stringify({ jsonrpc: "2.0", id: 3, method: "tools/call", params: { name: "ds__progress", arguments: { count: 3 }, _meta: { progressToken: "p1" } } })
+            const streamed = await k.req("/mcp", { method: "POST", headers: s, body })
+            assert.equal(streamed.status, 200)
+            assert.match(streamed.headers.get("content-type") ?? "", /^text\/event-stream/)
+            const text = await streamed.text()
+            const events = text.split("\n\n").filter(e => e.startsWith("event: message"))
+            assert.ok(events.filter(e => e.includes("notifications/progress")).length >= 1, text)
+            assert.match(events.at(-1) ?? "", /"id":3/)
+        } finally {
+            await k.close()
+        }
+    })
+}

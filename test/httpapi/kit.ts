@@ -51,8 +51,13 @@ export interface Kit {
     close(): Promise<void>
 }
 
-/** Starts a gateway and the HTTP app for `text` (a YAML config). */
-export async function start(text: string = dsConfig(), o: { limits?: Partial<httpapi.Limits>; secrets?: Record<string, Record<string, string>> } = {}): Promise<Kit> {
+/**
+ * Starts a gateway and the HTTP app for `text` (a YAML config). With `wire`, the app listens on a
+ * real socket (127.0.0.1, a free port) and `req` and `client` go over it, as a client's would:
+ * then /mcp requests in a session take the fast lane (lane.ts) where they qualify. Without it,
+ * they go to the hono app in process, the full way.
+ */
+export async function start(text: string = dsConfig(), o: { limits?: Partial<httpapi.Limits>; secrets?: Record<string, Record<string, string>>; wire?: boolean } = {}): Promise<Kit> {
     const home = await mkdtemp(join(tmpdir(), "mcplexer-"))
     const paths = config.paths({ MCPLEXER_HOME: home })
     await writeFile(paths.config, text)
@@ -66,20 +71,25 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
     const gw = gateway.create({ config: cfg, vault, registry, log, env: process.env })
     const apiVault = secrets.open(paths, { actor: "api", create: true })
     const token = httpapi.token(paths).token
-    const api = httpapi.create({
-        gateway: gw, vault: apiVault, registry, config: () => cfg, token, bind: { host: "127.0.0.1", port: 7777 },
+    const options: httpapi.Options = {
+        gateway: gw, vault: apiVault, registry, config: () => cfg, token, bind: { host: "127.0.0.1", port: o.wire ? 0 : 7777 },
         approvals: httpapi.fromStore(apiVault.store), log, ...(o.limits ? { limits: o.limits } : {}),
-    })
+    }
+    const wired = o.wire ? await httpapi.listen(options) : undefined
+    const api: httpapi.Api = wired ?? httpapi.create(options)
     const fetcher = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        if (wired !== undefined) return fetch(input, init)
         const r = new Request(input, init)
         r.headers.set("host", new URL(r.url).host)
         return api.app.request(r)
     }
+    const base = wired?.url ?? origin
     const req = (path: string, init: RequestInit & { auth?: boolean | string } = {}) => {
         const headers = new Headers(init.headers)
-        if (!headers.has("host")) headers.set("host", "127.0.0.1:7777")
+        if (!headers.has("host") && wired === undefined) headers.set("host", "127.0.0.1:7777")
         if (init.auth !== false) headers.set("authorization", `Bearer ${typeof init.auth === "string" ? init.auth : token}`)
-        return Promise.resolve(api.app.request(`${origin}${path}`, { ...init, headers }))
+        if (wired !== undefined) return fetch(`${base}${path}`, { ...init, headers })
+        return Promise.resolve(api.app.request(`${base}${path}`, { ...init, headers }))
     }
     const form = { "content-type": "application/x-www-form-urlencoded" }
     return {
@@ -96,7 +106,7 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
             return { cookie, set, csrf }
         },
         async client(c = {}) {
-            const transport = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), {
+            const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
                 fetch: fetcher,
                 requestInit: { headers: { authorization: `Bearer ${c.token ?? token}` } },
             })
@@ -105,7 +115,7 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
             return { client, transport }
         },
         async close() {
-            await api.close()
+            await (wired ?? api).close()
             await gw.close()
             apiVault.close()
             vault.close()
