@@ -53,7 +53,7 @@ export class Lanes {
         const res = lane.res
         if (res.destroyed) return true
         if (!lane.sse && answer) {
-            res.writeHead(200, headers("application/json", sessionId)).end(JSON.stringify(m))
+            json(res, 200, JSON.stringify(m), sessionId)
             return true
         }
         if (!lane.sse) {
@@ -87,8 +87,13 @@ function headers(type: string, sessionId: string | undefined): Record<string, st
     return sessionId === undefined ? { "content-type": type } : { "content-type": type, "mcp-session-id": sessionId }
 }
 
+/** A whole JSON answer, its length said (else Node would frame it in chunks: more bytes, one more write). */
+function json(res: ServerResponse, status: number, body: string, sessionId?: string): void {
+    res.writeHead(status, { ...headers("application/json", sessionId), "content-length": String(Buffer.byteLength(body)) }).end(body)
+}
+
 function rpcError(res: ServerResponse, status: number, code: number, message: string): void {
-    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }))
+    json(res, status, JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }))
 }
 
 /**
@@ -141,7 +146,7 @@ function deliver(held: Held, body: Buffer, req: IncomingMessage, res: ServerResp
     }
     const message = m as JSONRPCMessage
     if (shape === "request") held.lanes.add((message as { id: RequestId }).id, res)
-    else res.writeHead(202).end()
+    else res.writeHead(202, { "content-length": "0" }).end()
     held.transport.onmessage?.(message, { requestInfo: { headers: req.headers } })
 }
 
