@@ -3,18 +3,21 @@
  * holds, served on node:http itself. It is most of what an MCP client sends (every tools/call
  * after initialize), and the full way (@hono/node-server building a web Request and Response,
  * hono's routing and bearer-auth, then the SDK transport zod-checking the message and resolving
- * a web Response) cost serve about twice the CPU of the call itself. Measured on 2026-11-26 with
- * `npm run bench http-compare` (echo of server-everything, 32 calls in flight, this two-core
- * machine): see the README's figures; serve's CPU per call went from ~400 µs to ~200 µs.
+ * a web Response) cost serve as much CPU again as everything else it does for a call. Measured
+ * on 2026-11-26 (echo of server-everything behind `serve --http`, the SDK's client, 10 000 calls
+ * with 32 in flight, this two-core machine): serve's CPU per call 392–415 µs the full way,
+ * 188–218 µs in the lane; in `npm run bench http-compare`, throughput went from 1.03× to
+ * 1.15× the better peer and p50 from 0.92× to 0.80× (the README has the runs).
  *
  * It takes only what it can answer exactly as the full way would; the checks are the same ones
  * (Host and Origin, the bearer token in constant time, the body cap, the headers the SDK
- * requires), and a request that fails any of them, or that is anything else (initialize, GET,
- * DELETE, a batch, no session), goes the full way untouched, which then refuses it with its
- * own words. The answer still leaves through the session's edge (gateway/edge.ts), which
- * scrubs it: this lane only carries the bytes.
+ * requires). A request that fails any of them, or that is anything else (GET, DELETE, no
+ * session), goes the full way untouched, which refuses or serves it with its own words; a body
+ * the lane read and does not answer itself (initialize, a batch, no JSON-RPC message) goes the
+ * full way with that body. Answers still leave through the session's edge (gateway/edge.ts),
+ * which scrubs them: this lane only carries the bytes.
  */
-import { createHash, timingSafeEqual } from "node:crypto"
+import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js"
@@ -103,16 +106,36 @@ function rpcError(res: ServerResponse, status: number, code: number, message: st
  * anything that is not one JSON-RPC message), so the SDK answers it as it always does.
  */
 export function lane(gate: Gate, session: (id: string) => Held | undefined, full: Full): (req: IncomingMessage, res: ServerResponse) => boolean {
-    const digest = (s: string) => createHash("sha256").update(s).digest()
-    const want = digest(gate.token)
-    const bearer = (h: string | undefined) => h !== undefined && h.startsWith("Bearer ") && timingSafeEqual(digest(h.slice(7).trim()), want)
+    // One comparison of the token's length in bytes whatever is sent, so that neither the bytes
+    // nor whether the length matched show in the time taken; no digest per request (hashing
+    // both sides, as the full way does, was the lane's largest cost after parsing).
+    const want = Buffer.from(gate.token)
+    const bearer = (h: string | undefined) => {
+        if (h === undefined || !h.startsWith("Bearer ")) return false
+        const got = Buffer.from(h.slice(7).trim())
+        const fits = got.length === want.length
+        return timingSafeEqual(fits ? got : want, want) && fits
+    }
+    // the Host values seen, with their verdict (a Host names no secret): each is parsed once
+    const seen = new Map<string, boolean>()
+    const host = (value: string | undefined): boolean => {
+        if (value === undefined) return false
+        let ok = seen.get(value)
+        if (ok === undefined) {
+            ok = refusal(gate.allowed, value, undefined) === undefined
+            if (seen.size >= 64) seen.clear()
+            seen.set(value, ok)
+        }
+        return ok
+    }
     return (req, res) => {
         if (req.method !== "POST" || req.url !== "/mcp") return false
         const h = req.headers
         const sid = h["mcp-session-id"]
         const held = typeof sid === "string" ? session(sid) : undefined
         if (held?.transport.onmessage === undefined) return false
-        if (refusal(gate.allowed, h.host, h.origin) !== undefined || !bearer(h.authorization)) return false
+        const guarded = h.origin === undefined ? host(h.host) : refusal(gate.allowed, h.host, h.origin) === undefined
+        if (!guarded || !bearer(h.authorization)) return false
         const accept = h.accept, type = h["content-type"], version = h["mcp-protocol-version"], length = h["content-length"]
         if (accept === undefined || !accept.includes("application/json") || !accept.includes("text/event-stream")) return false
         if (type !== "application/json" && !/^application\/json\s*;/i.test(type ?? "")) return false

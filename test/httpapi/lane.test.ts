@@ -75,6 +75,8 @@ test("the lane refuses what the full way refuses, with the full way's answer, an
     try {
         const cases: Array<[string, Record<string, string>, string, number, RegExp]> = [
             ["a wrong token", { ...h, authorization: "Bearer mcp_wrong" }, call(2, "ds__echo"), 401, /unauthorized/],
+            ["a wrong token of the right length", { ...h, authorization: `Bearer ${k.token.slice(0, -1)}${k.token.endsWith("A") ? "B" : "A"}` }, call(2, "ds__echo"), 401, /unauthorized/],
+            ["the token with more after it", { ...h, authorization: `Bearer ${k.token}A` }, call(2, "ds__echo"), 401, /unauthorized/],
             ["no token", Object.fromEntries(Object.entries(h).filter(([n]) => n !== "authorization")), call(2, "ds__echo"), 401, /unauthorized/],
             ["a foreign Host", { ...h, host: "evil.example.com" }, call(2, "ds__echo"), 403, /host \\"evil\.example\.com\\" is not this server/],
             ["a foreign Origin", { ...h, origin: "http://evil.example.com" }, call(2, "ds__echo"), 403, /origin \\"http:\/\/evil\.example\.com\\" is not allowed/],
