@@ -1,9 +1,8 @@
 /**
  * Gateway benchmarks (issue 3). `mcplexer serve` in front of server-everything against a direct
  * stdio connection to the same server, against a byte relay (bench/relay.ts, the floor of one
- * extra process hop) and, for throughput, a parsing relay (bench/parse.ts, the floor of a hop
- * that reads every message), all open at once and called in turn so that machine noise hits each
- * alike: per-call latency of `tools/call` echo, throughput with 32 calls in flight, cold start to
+ * extra process hop) and a parsing relay (bench/parse.ts, the floor of a hop that reads every
+ * message), all open at once and called in turn so that machine noise hits each alike: per-call latency of `tools/call` echo, throughput with 32 calls in flight, cold start to
  * the first `tools/list` answer with a warm catalog (20 servers, and one) against a bare
  * `node -e 0`, and the resident memory of an idle `serve`. Every figure is a ratio to a baseline
  * measured in the same run. Targets (issue 9): p50 ≤ 1.25× the relay, throughput ≥ 0.85× the
@@ -171,8 +170,8 @@ export async function run(): Promise<void> {
     }
     console.log(`catalogs warmed (1 and 20 servers) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-    // ---- latency: direct, mcplexer and the relay, all open at once; throughput: the parsing floor too
-    const conns = [await connect(direct), await connect(serve(h1)), await connect(relayed)]
+    // ---- latency and throughput: direct, mcplexer, the relay and the parsing floor, all open at once
+    const conns = [await connect(direct), await connect(serve(h1)), await connect(relayed), await connect(parsed)]
     try {
         await latency(conns, warmup)
         const before = await Promise.all(conns.map(c => cpu(c.pid)))
@@ -182,19 +181,17 @@ export async function run(): Promise<void> {
             return { ms: now.ms - before[i]!.ms, preempted: now.preempted - before[i]!.preempted }
         }))
         const pct = (k: number) => ({ p50: median(lat[k]!), p99: quantile(lat[k]!, 0.99) })
-        const d = pct(0), m = pct(1), r = pct(2)
+        const d = pct(0), m = pct(1), r = pct(2), p = pct(3)
         console.log(`echo latency, ${calls} calls each, alternating (after ${warmup} warm-up):`)
         console.log(`  direct    p50 ${f(d.p50)}  p99 ${f(d.p99)}`)
         console.log(`  relay     p50 ${f(r.p50)}  p99 ${f(r.p99)}   ${x(r.p50 / d.p50)} / ${x(r.p99 / d.p99)} direct (the floor of one process hop)`)
+        console.log(`  parse     p50 ${f(p.p50)}  p99 ${f(p.p99)}   ${x(p.p50 / d.p50)} / ${x(p.p99 / d.p99)} direct, p50 ${x(p.p50 / r.p50)} the relay (every message parsed and written again, nothing else)`)
         console.log(`  mcplexer  p50 ${f(m.p50)}  p99 ${f(m.p99)}   ${x(m.p50 / d.p50)} / ${x(m.p99 / d.p99)} direct, ` +
             `p50 ${x(m.p50 / r.p50)} the relay  (target ≤ 1.25× the relay: ${mark(m.p50 / r.p50 <= 1.25)})`)
         const per = (u: { ms: number; preempted: number }) => `${((1000 * u.ms) / calls).toFixed(0)} µs (preempted ${(u.preempted / calls).toFixed(2)}×)`
         console.log(`  CPU per call (user+sys) of the process the client talks to, without the server behind it: ` +
-            `direct server ${per(used[0]!)}, relay ${per(used[2]!)}, mcplexer serve ${per(used[1]!)}`)
+            `direct server ${per(used[0]!)}, relay ${per(used[2]!)}, parse ${per(used[3]!)}, mcplexer serve ${per(used[1]!)}`)
 
-        // the parsing floor only here: with it in the latency rounds too, serve's p50 read
-        // 1.19–1.27× the relay against 1.15–1.17× without (runs twenty minutes apart)
-        conns.push(await connect(parsed))
         for (const c of conns) await burst(c, 1000)
         const wall = conns.map(() => [] as number[])
         const before2 = await Promise.all(conns.map(c => cpu(c.pid)))

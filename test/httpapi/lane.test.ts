@@ -12,11 +12,12 @@ import { dsConfig, start, type Kit } from "./kit.ts"
 const accept = "application/json, text/event-stream"
 
 /** A raw POST over node:http, which sends whatever Host it is given; the status, headers and body. */
-function post(port: number, headers: Record<string, string>, body: string): Promise<{ status: number; type: string; text: string }> {
+function post(port: number, headers: Record<string, string>, body: string): Promise<{ status: number; type: string; session: string; text: string }> {
     return new Promise((done, fail) => {
         const r = request({ host: "127.0.0.1", port, method: "POST", path: "/mcp", headers: { "content-length": String(Buffer.byteLength(body)), ...headers } }, res => {
             let text = ""
-            res.setEncoding("utf8").on("data", (d: string) => { text += d }).on("end", () => done({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), text }))
+            const type = String(res.headers["content-type"] ?? ""), session = String(res.headers["mcp-session-id"] ?? "")
+            res.setEncoding("utf8").on("data", (d: string) => { text += d }).on("end", () => done({ status: res.statusCode ?? 0, type, session, text }))
         })
         r.on("error", fail)
         r.end(body)
@@ -30,8 +31,7 @@ async function open(limits?: { mcpBody: number }): Promise<{ k: Kit; port: numbe
     const base = { host: `127.0.0.1:${port}`, authorization: `Bearer ${k.token}`, "content-type": "application/json", accept }
     const init = await post(port, base, JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } } }))
     assert.equal(init.status, 200, init.text)
-    const sid = k.api.sessions.size === 1 ? [...(k.api.sessions as unknown as { held: Map<string, unknown> }).held.keys()][0]! : ""
-    const h = { ...base, "mcp-session-id": sid, "mcp-protocol-version": "2025-06-18" }
+    const h = { ...base, "mcp-session-id": init.session, "mcp-protocol-version": "2025-06-18" }
     assert.equal((await post(port, h, JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))).status, 202)
     // every request that reaches the full way passes Sessions.handle
     let n = 0
@@ -55,6 +55,7 @@ test("in a session, calls take the fast lane and are answered as the full way an
             const m = JSON.parse(r.text) as { id: number; result: { content: Array<{ text: string }> } }
             assert.equal(m.id, i)
             assert.equal(m.result.content[0]!.text, `lane-${i}`)
+            assert.equal(r.session, h["mcp-session-id"])
         }
         assert.equal(full(), 0, "a call went the full way")
         // an unknown tool: the JSON-RPC error, in the lane too
