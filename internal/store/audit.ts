@@ -5,23 +5,8 @@ import * as hot from "./hot.ts"
 import { guard } from "./sqlite.ts"
 import { audit as t } from "./schema.ts"
 
-/** One audit event to write. `detail` is stored as JSON and never holds a secret value. */
-export interface Row {
-    action: string
-    actor: string
-    scope?: string
-    key?: string
-    server?: string
-    tool?: string
-    status?: string
-    workspace?: string
-    route?: string
-    /** milliseconds the call took */
-    latency?: number
-    detail?: Record<string, unknown>
-    /** when it happened (ms since the epoch); now when left out */
-    time?: number
-}
+/** One audit event to write (its fields are in hot.ts, which writes it). */
+export type Row = hot.AuditRow
 
 /** One audit row as read back. */
 export type Stored = typeof t.$inferSelect

@@ -9,8 +9,25 @@
  * queries of the table's own file (secrets.ts, audit.ts). Keep them in step with the schema.
  */
 import type { Statement } from "better-sqlite3"
-import type { Row as AuditRow } from "./audit.ts"
 import { guard, type Conn } from "./sqlite.ts"
+
+/** One audit event to write. `detail` is stored as JSON and never holds a secret value. */
+export interface AuditRow {
+    action: string
+    actor: string
+    scope?: string
+    key?: string
+    server?: string
+    tool?: string
+    status?: string
+    workspace?: string
+    route?: string
+    /** milliseconds the call took */
+    latency?: number
+    detail?: Record<string, unknown>
+    /** when it happened (ms since the epoch); now when left out */
+    time?: number
+}
 
 const selects = new WeakMap<Conn, Statement<[string, string], { recipient: string; ciphertext: Buffer; mac: Buffer | null }>>()
 const inserts = new WeakMap<Conn, Statement>()

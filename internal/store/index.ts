@@ -2,8 +2,9 @@
  * Package store owns mcplexer's SQLite database: the drizzle schema, opening it safely (0600 files,
  * WAL, a busy timeout), applying migrations/ so an older database upgrades itself, and every query:
  * each table's in one file (secrets.ts, audit.ts, catalog.ts, instances.ts, approvals.ts), in
- * drizzle. It is a leaf: it knows nothing of secrets, age or configuration, and never sees a
- * decrypted value.
+ * drizzle, but for the two measured hot paths in hot.ts (`secret get`'s read, and the audit
+ * insert every call through `serve` takes). It is a leaf: it knows nothing of secrets, age or
+ * configuration, and never sees a decrypted value.
  *
  * `open` gives the whole store (drizzle, migrations applied). `connect` gives a raw connection
  * without loading drizzle, for `secret get` alone (hot.ts); `current` says whether it may be used
