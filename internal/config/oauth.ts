@@ -9,14 +9,21 @@ export interface OAuth {
     /** a pre-registered client: exactly one ${secret:…} reference each, never a literal */
     clientId?: string
     clientSecret?: string
+    /** a pre-registered client's private key (PEM, PKCS#8), for private_key_jwt: a ${secret:…} reference */
+    privateKey?: string
+    /** the algorithm its assertions are signed with (private_key_jwt) */
+    signingAlgorithm?: string
     /** a Client ID Metadata Document URL, used when the authorization server supports it */
     clientMetadataUrl?: string
-    /** "client_credentials": machine to machine, no browser; needs client_id and client_secret */
+    /** "client_credentials": machine to machine, no browser; needs client_id, and client_secret or private_key */
     grant: "authorization_code" | "client_credentials"
 }
 
-const keys = ["scopes", "client_id", "client_secret", "client_metadata_url", "grant"]
-const hint = "oauth: {} logs in with the server's own discovery and registration; optional: scopes, client_id, client_secret, client_metadata_url, grant"
+const keys = ["scopes", "client_id", "client_secret", "private_key", "signing_algorithm", "client_metadata_url", "grant"]
+const hint = "oauth: {} logs in with the server's own discovery and registration; optional: scopes, client_id, client_secret, private_key, signing_algorithm, client_metadata_url, grant"
+
+/** The algorithms a private_key_jwt assertion may be signed with (RFC 7518 asymmetric ones). */
+export const signingAlgorithms = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA"]
 const refHint = (k: string) => `give it as a reference to a stored secret, e.g. ${k}: "\${secret:${k.toUpperCase()}}"`
 
 /**
@@ -37,7 +44,7 @@ export function readOAuth(r: Reader, e: Entry, where: string, scope: string | un
             return s
         })
     }
-    for (const [k, field] of [["client_id", "clientId"], ["client_secret", "clientSecret"]] as const) {
+    for (const [k, field] of [["client_id", "clientId"], ["client_secret", "clientSecret"], ["private_key", "privateKey"]] as const) {
         const x = f.get(k)
         if (!x) continue
         const text = r.string(x, label(where, `oauth.${k}`), refHint(k))
@@ -48,8 +55,21 @@ export function readOAuth(r: Reader, e: Entry, where: string, scope: string | un
         }
         out[field] = text
     }
-    if (out.clientSecret !== undefined && out.clientId === undefined) {
-        r.fail(f.get("client_secret")?.key, `${where}: "oauth.client_secret" needs "oauth.client_id"`, "a pre-registered client is its id and, for a confidential client, its secret")
+    for (const [k, v] of [["client_secret", out.clientSecret], ["private_key", out.privateKey]] as const) {
+        if (v !== undefined && out.clientId === undefined) {
+            r.fail(f.get(k)?.key, `${where}: "oauth.${k}" needs "oauth.client_id"`, "a pre-registered client is its id and, for a confidential client, its secret or its private key")
+        }
+    }
+    if (out.clientSecret !== undefined && out.privateKey !== undefined) {
+        r.fail(f.get("private_key")?.key, `${where}: "oauth.client_secret" and "oauth.private_key" are two ways to authenticate the client: give one`,
+            "private_key signs a JWT assertion (private_key_jwt); client_secret is sent as it is (client_secret_basic or _post)")
+    }
+    const alg = f.get("signing_algorithm")
+    if (alg) {
+        if (out.privateKey === undefined) r.fail(alg.key, `${where}: "oauth.signing_algorithm" needs "oauth.private_key"`, "it names the algorithm the private key signs with")
+        out.signingAlgorithm = r.choice(alg, label(where, "oauth.signing_algorithm"), signingAlgorithms)
+    } else if (out.privateKey !== undefined) {
+        out.signingAlgorithm = "ES256"
     }
     const meta = f.get("client_metadata_url")
     if (meta) {
@@ -60,8 +80,9 @@ export function readOAuth(r: Reader, e: Entry, where: string, scope: string | un
     }
     const grant = f.get("grant")
     if (grant) out.grant = r.choice(grant, label(where, "oauth.grant"), ["authorization_code", "client_credentials"])
-    if (out.grant === "client_credentials" && (out.clientId === undefined || out.clientSecret === undefined)) {
-        r.fail(grant?.key, `${where}: "oauth.grant: client_credentials" needs "oauth.client_id" and "oauth.client_secret"`, "a machine-to-machine client logs in with its own pre-registered id and secret")
+    if (out.grant === "client_credentials" && (out.clientId === undefined || (out.clientSecret === undefined && out.privateKey === undefined))) {
+        r.fail(grant?.key, `${where}: "oauth.grant: client_credentials" needs "oauth.client_id" and "oauth.client_secret" (or "oauth.private_key")`,
+            "a machine-to-machine client logs in with its own pre-registered id, and its secret or its private key")
     }
     return out
 }

@@ -15,6 +15,7 @@
  * posts by hand.
  */
 import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js"
+import { createPrivateKeyJwtAuth } from "@modelcontextprotocol/sdk/client/auth-extensions.js"
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
 import * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
@@ -49,6 +50,8 @@ export class Provider implements OAuthClientProvider {
     private readonly o: Options
     private readonly oauth: config.OAuth
     private preset: { client_id: string; client_secret?: string } | undefined
+    /** set for a client with a private key: each token request carries a signed assertion (private_key_jwt, RFC 7523) */
+    addClientAuthentication?: OAuthClientProvider["addClientAuthentication"]
     private loop: Loopback | undefined
     private pending: URL | undefined
     private verifier: string | undefined
@@ -81,8 +84,14 @@ export class Provider implements OAuthClientProvider {
         }
         const id = await read(this.oauth.clientId)
         const secret = await read(this.oauth.clientSecret)
+        const key = await read(this.oauth.privateKey)
         if (secret !== undefined) this.o.registry.add(secret)
+        if (key !== undefined) this.o.registry.add(key)
         if (id !== undefined) this.preset = { client_id: id, ...(secret === undefined ? {} : { client_secret: secret }) }
+        if (id !== undefined && key !== undefined) {
+            // the SDK's own assertion maker: iss and sub the client id, aud the issuer, five minutes
+            this.addClientAuthentication = createPrivateKeyJwtAuth({ issuer: id, subject: id, privateKey: key, alg: this.oauth.signingAlgorithm ?? "ES256" })
+        }
         return this
     }
 

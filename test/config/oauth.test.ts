@@ -41,6 +41,12 @@ test("every optional field is read", async () => {
     const m = await load(remote(`{ client_id: "\${secret:ID}", client_secret: "\${secret:SECRET}", grant: client_credentials }`))
     const ms = m.servers.get("linear")
     assert.equal(ms?.kind === "remote" ? ms.oauth?.grant : undefined, "client_credentials")
+    const k = await load(remote(`{ client_id: "\${secret:ID}", private_key: "\${secret:KEY}", signing_algorithm: RS256, grant: client_credentials }`))
+    const ks = k.servers.get("linear")
+    assert.deepEqual(ks?.kind === "remote" ? ks.oauth : undefined, { grant: "client_credentials", clientId: "${secret:ID}", privateKey: "${secret:KEY}", signingAlgorithm: "RS256" })
+    const d = await load(remote(`{ client_id: "\${secret:ID}", private_key: "\${secret:KEY}" }`))
+    const ds = d.servers.get("linear")
+    assert.equal(ds?.kind === "remote" ? ds.oauth?.signingAlgorithm : undefined, "ES256")
 })
 
 test("mistakes are refused with where and how to fix them", async () => {
@@ -53,7 +59,12 @@ test("mistakes are refused with where and how to fix them", async () => {
         [remote(`{ client_id: "\${secret:nope/ID}" }`), /scope "nope" in "\$\{secret:nope\/ID\}" is not declared/],
         [remote(`{ client_metadata_url: "http://example.com/c.json" }`), /invalid "oauth.client_metadata_url"/],
         [remote(`{ grant: password }`), /"oauth.grant" must be/],
-        [remote(`{ grant: client_credentials }`), /needs "oauth.client_id" and "oauth.client_secret"/],
+        [remote(`{ grant: client_credentials }`), /needs "oauth.client_id" and "oauth.client_secret" \(or "oauth.private_key"\)/],
+        [remote(`{ client_id: "\${secret:ID}", private_key: "-----BEGIN PRIVATE KEY-----" }`), /"oauth.private_key" must be a \$\{secret:…\} reference, not a literal/],
+        [remote(`{ private_key: "\${secret:KEY}" }`), /"oauth.private_key" needs "oauth.client_id"/],
+        [remote(`{ client_id: "\${secret:ID}", client_secret: "\${secret:S}", private_key: "\${secret:KEY}" }`), /two ways to authenticate the client: give one/],
+        [remote(`{ client_id: "\${secret:ID}", private_key: "\${secret:KEY}", signing_algorithm: HS256 }`), /"oauth.signing_algorithm" must be/],
+        [remote(`{ client_id: "\${secret:ID}", signing_algorithm: ES256 }`), /"oauth.signing_algorithm" needs "oauth.private_key"/],
         [remote(`{ scopes: ["a b"] }`), /invalid oauth scope "a b"/],
         [remote("{}", ""), /"oauth" needs the server to have a scope/],
         ["servers:\n  s:\n    command: npx\n    oauth: {}\n", /"oauth" applies only to remote servers/],
