@@ -3,6 +3,7 @@ import { spawn } from "node:child_process"
 import { mkdtemp, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 
 export const root = resolve(import.meta.dirname, "..")
 export const cli = join(root, "dist", "mcplexer.js")
@@ -45,4 +46,14 @@ export function run(home: string, args: string[], o: RunOptions = {}): Promise<R
         child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
         child.stdin.end(o.input ?? "")
     })
+}
+
+/** Records every message `t` receives, as JSON text, into `seen`, before its client sees it. */
+export function tap(t: Transport, seen: string[]): void {
+    const start = t.start.bind(t)
+    t.start = async () => {
+        const deliver = t.onmessage
+        t.onmessage = (m, extra) => { seen.push(JSON.stringify(m)); deliver?.(m, extra) }
+        return start()
+    }
 }

@@ -12,7 +12,7 @@
  * refreshes on a 401, so `tokens()` refreshes shortly before the expiry it records itself; its
  * `invalidateCredentials("tokens")` after a refused refresh would delete tokens another process
  * just stored, so those are kept; and it has no token revocation (RFC 7009), which `logout`
- * posts by hand.
+ * posts by hand (revoke.ts).
  */
 import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js"
 import { createPrivateKeyJwtAuth } from "@modelcontextprotocol/sdk/client/auth-extensions.js"
@@ -22,6 +22,7 @@ import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Loopback, nonce } from "./loopback.ts"
 import { LoginNeeded, loginTimeout, type Present } from "./present.ts"
+import { revoke } from "./revoke.ts"
 
 export { LoginNeeded, interactive, loginTimeout, presenter, unauthorized, type Present } from "./present.ts"
 
@@ -300,40 +301,21 @@ export class Provider implements OAuthClientProvider {
     async logout(): Promise<{ revoked: boolean; error?: string }> {
         let revoked = false
         let error: string | undefined
-        const meta = (await this.discoveryState())?.authorizationServerMetadata as { revocation_endpoint?: string } | undefined
+        const metadata = (await this.discoveryState())?.authorizationServerMetadata
         const refresh = await this.read("refresh_token")
         const token = refresh ?? await this.read("access_token")
-        if (meta?.revocation_endpoint !== undefined && token !== undefined) {
+        if (metadata !== undefined && token !== undefined) {
             try {
-                await this.revoke(meta.revocation_endpoint, token, refresh === undefined ? "access_token" : "refresh_token")
-                revoked = true
+                revoked = await revoke({
+                    token, hint: refresh === undefined ? "access_token" : "refresh_token", metadata,
+                    client: await this.clientInformation(), authenticate: this.addClientAuthentication,
+                })
             } catch (e) {
                 error = this.o.registry.scrub(e instanceof Error ? e.message : String(e))
             }
         }
         this.invalidateCredentials("all")
         return { revoked, ...(error === undefined ? {} : { error }) }
-    }
-
-    private async revoke(endpoint: string, token: string, hint: string): Promise<void> {
-        const client = await this.clientInformation()
-        const body = new URLSearchParams({ token, token_type_hint: hint })
-        const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded" }
-        // as at the token endpoint: the method the client was registered with, else what the server lists first
-        const meta = (await this.discoveryState())?.authorizationServerMetadata as { revocation_endpoint_auth_methods_supported?: string[] } | undefined
-        const methods = meta?.revocation_endpoint_auth_methods_supported ?? []
-        const method = (client as { token_endpoint_auth_method?: string } | undefined)?.token_endpoint_auth_method
-            ?? (methods.includes("client_secret_basic") && !methods.includes("client_secret_post") ? "client_secret_basic" : "client_secret_post")
-        if (client?.client_secret !== undefined && method === "client_secret_post") {
-            body.set("client_id", client.client_id)
-            body.set("client_secret", client.client_secret)
-        } else if (client?.client_secret !== undefined) {
-            headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret)}`).toString("base64")}`
-        } else if (client !== undefined) {
-            body.set("client_id", client.client_id)
-        }
-        const r = await fetch(endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(10_000) })
-        if (!r.ok) throw new Error(`the revocation endpoint answered ${r.status}`)
     }
 
     /** The stored tokens, decrypted again only when another write moved them. */

@@ -14,9 +14,8 @@ import { after, before, describe, test } from "node:test"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { encode } from "../fixtures/canary-server.ts"
-import { cli, fresh, root, run } from "../helpers.ts"
+import { cli, fresh, root, run, tap } from "../helpers.ts"
 
 const tsx = import.meta.resolve("tsx")
 const fixture = join(root, "test", "fixtures", "canary-server.ts")
@@ -66,15 +65,6 @@ async function freePort(): Promise<number> {
 }
 
 /** Records every message a client transport delivers. */
-function tap(t: Transport, seen: string[]): void {
-    const start = t.start.bind(t)
-    t.start = async () => {
-        const deliver = t.onmessage
-        t.onmessage = (m, extra) => { seen.push(JSON.stringify(m)); deliver?.(m, extra) }
-        return start()
-    }
-}
-
 describe("the canary matrix: no planted secret leaves by any way out", () => {
     let home: string
     let work: string

@@ -11,13 +11,13 @@ import { execFileSync, spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { readFile, readdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
-import { test } from "node:test"
+import { test, type TestContext } from "node:test"
 import Database from "better-sqlite3"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { CallToolResultSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { start, type OAuthFixture } from "../fixtures/oauth-server.ts"
-import { cli, fresh, root, run } from "../helpers.ts"
+import { cli, fresh, root, run, tap } from "../helpers.ts"
 
 const browser = join(root, "test", "fixtures", "browser")
 
@@ -32,6 +32,17 @@ servers:
 `
 }
 
+/** A fixture whose tokens start with a fresh plant, torn down with the test, and a home configured for it; `init`, and `login` (which inits), as asked. */
+async function begin(t: TestContext, o: { init?: boolean; login?: boolean } = {}): Promise<{ plant: string; fx: OAuthFixture; home: string }> {
+    const plant = `plant${randomBytes(9).toString("hex")}`
+    const fx = await start(plant)
+    t.after(() => fx.close())
+    const home = await fresh(configFor(fx.url))
+    if (o.init || o.login) assert.equal((await run(home, ["init"])).code, 0)
+    if (o.login) assert.equal((await login(home)).code, 0)
+    return { plant, fx, home }
+}
+
 interface Session { client: Client; seen: string[]; stderr: () => string; close(): Promise<void> }
 
 async function serve(home: string, o: { elicitation?: boolean } = {}): Promise<Session> {
@@ -42,12 +53,7 @@ async function serve(home: string, o: { elicitation?: boolean } = {}): Promise<S
     let stderr = ""
     transport.stderr?.on("data", (d: Buffer) => { stderr += d.toString() })
     const seen: string[] = []
-    const begin = transport.start.bind(transport)
-    transport.start = async () => {
-        const deliver = transport.onmessage
-        transport.onmessage = m => { seen.push(JSON.stringify(m)); deliver?.(m) }
-        return begin()
-    }
+    tap(transport, seen)
     const client = new Client({ name: "e2e-oauth", version: "1.0.0" }, o.elicitation ? { capabilities: { elicitation: { url: {} } } } : {})
     await client.connect(transport)
     return { client, seen, stderr: () => stderr, close: () => client.close() }
@@ -81,11 +87,7 @@ async function login(home: string): Promise<{ code: number | null; stdout: strin
 }
 
 test("a login, a call through serve, an unseen refresh, then a revoked refresh asks to log in again; no token leaks", async t => {
-    const plant = `plant${randomBytes(9).toString("hex")}`
-    const fx: OAuthFixture = await start(plant)
-    t.after(() => fx.close())
-    const home = await fresh(configFor(fx.url))
-    assert.equal((await run(home, ["init"])).code, 0)
+    const { plant, fx, home } = await begin(t, { init: true })
 
     // before any login, serve names the command that fixes it
     const before = await serve(home)
@@ -136,12 +138,7 @@ test("a login, a call through serve, an unseen refresh, then a revoked refresh a
 })
 
 test("the stored rows are age ciphertext that Go's age decrypts; logout revokes and deletes them", async t => {
-    const plant = `plant${randomBytes(9).toString("hex")}`
-    const fx = await start(plant)
-    t.after(() => fx.close())
-    const home = await fresh(configFor(fx.url))
-    assert.equal((await run(home, ["init"])).code, 0)
-    assert.equal((await login(home)).code, 0)
+    const { plant, fx, home } = await begin(t, { login: true })
     const db = new Database(join(home, "mcplexer.db"), { readonly: true })
     const rows = db.prepare("SELECT key, ciphertext FROM secrets WHERE scope = 'rs' ORDER BY key").all() as Array<{ key: string; ciphertext: Buffer }>
     db.close()
@@ -166,11 +163,7 @@ test("the stored rows are age ciphertext that Go's age decrypts; logout revokes 
 })
 
 test("serve offers the login to a client with URL-mode elicitation, and the call then goes through", async t => {
-    const plant = `plant${randomBytes(9).toString("hex")}`
-    const fx = await start(plant)
-    t.after(() => fx.close())
-    const home = await fresh(configFor(fx.url))
-    assert.equal((await run(home, ["init"])).code, 0)
+    const { plant, home } = await begin(t, { init: true })
     const s = await serve(home, { elicitation: true })
     const offered: string[] = []
     s.client.setRequestHandler(ElicitRequestSchema, req => {
@@ -191,12 +184,7 @@ test("serve offers the login to a client with URL-mode elicitation, and the call
 })
 
 test("a token about to expire is refreshed before it is sent: the server never answers 401", async t => {
-    const plant = `plant${randomBytes(9).toString("hex")}`
-    const fx = await start(plant)
-    t.after(() => fx.close())
-    const home = await fresh(configFor(fx.url))
-    assert.equal((await run(home, ["init"])).code, 0)
-    assert.equal((await login(home)).code, 0)
+    const { plant, fx, home } = await begin(t, { login: true })
     const rejected = fx.stats.rejected
     // the stored expiry says 5 s from now: inside the refresh margin
     const soon = JSON.stringify({ expires_at: Date.now() + 5000, lifetime: 3600, token_type: "Bearer", scope: "mcp:tools" })
@@ -210,10 +198,7 @@ test("a token about to expire is refreshed before it is sent: the server never a
 })
 
 test("mcplexer call runs the login itself when none is stored, printing the link", async t => {
-    const plant = `plant${randomBytes(9).toString("hex")}`
-    const fx = await start(plant)
-    t.after(() => fx.close())
-    const home = await fresh(configFor(fx.url))
+    const { plant, fx, home } = await begin(t)
     const r = await run(home, ["call", "remote__whoami"], { env: { BROWSER: browser } })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, "you are [redacted]\n")

@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { test } from "node:test"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { cli, fresh, root, run } from "../helpers.ts"
+import { cli, fresh, root, run, tap } from "../helpers.ts"
 
 const planted = "ghp_e2ePLANTED-7b1d0c9a-must-never-leak"
 const tsx = import.meta.resolve("tsx")
@@ -57,12 +57,7 @@ async function session(): Promise<Session> {
     let stderr = ""
     transport.stderr?.on("data", (d: Buffer) => { stderr += d.toString() })
     const seen: string[] = []
-    const start = transport.start.bind(transport)
-    transport.start = async () => {
-        const deliver = transport.onmessage
-        transport.onmessage = m => { seen.push(JSON.stringify(m)); deliver?.(m) }
-        return start()
-    }
+    tap(transport, seen)
     const client = new Client({ name: "e2e", version: "1.0.0" })
     await client.connect(transport)
     return { client, seen, stderr: () => stderr, pid: transport.pid ?? 0, home, close: () => client.close() }
