@@ -38,6 +38,7 @@ function run(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Ru
         let stderr = ""
         c.stdout.setEncoding("utf8").on("data", (d: string) => { stdout += d })
         c.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
+        c.stdin.on("error", () => { /* it exited without reading: its output and exit code are the result */ })
         c.stdin.end(input ?? "")
         c.on("close", code => done({ code: code ?? 1, stdout, stderr }))
     })

@@ -44,6 +44,9 @@ export function run(home: string, args: string[], o: RunOptions = {}): Promise<R
         child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
         child.on("error", fail)
         child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
+        // a command that exits without reading its input may close the pipe first (EPIPE): its
+        // output and exit code are the result, not the write
+        child.stdin.on("error", () => { /* see above */ })
         child.stdin.end(o.input ?? "")
     })
 }

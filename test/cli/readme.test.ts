@@ -53,6 +53,7 @@ function shell(command: string, env: Record<string, string>, input: string): Pro
         let stderr = ""
         child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
         child.on("close", code => done({ code, stderr }))
+        child.stdin.on("error", () => { /* it exited without reading: its output and exit code are the result */ })
         child.stdin.end(input)
     })
 }

@@ -247,6 +247,7 @@ function rawRun(home: string, args: string[], input: Uint8Array = Buffer.alloc(0
         child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
         child.on("error", fail)
         child.on("close", code => done({ code, stdout: Buffer.concat(out), stderr }))
+        child.stdin.on("error", () => { /* it exited without reading: its output and exit code are the result */ })
         child.stdin.end(input)
     })
 }

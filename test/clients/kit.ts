@@ -117,6 +117,7 @@ export function run(u: { home: string; project: string }, args: string[], env: R
         child.stderr.setEncoding("utf8").on("data", (d: string) => { stderr += d })
         child.on("error", fail)
         child.on("close", (code, signal) => done({ code, signal, stdout, stderr }))
+        child.stdin.on("error", () => { /* it exited without reading: its output and exit code are the result */ })
         child.stdin.end(input)
     })
 }
