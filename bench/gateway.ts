@@ -123,12 +123,14 @@ function rss(pid: number, field = "VmRSS"): Promise<number> {
 }
 
 /** CPU time in ms (user + system) a process has used so far, and how often it was preempted. */
-async function cpu(pid: number): Promise<{ ms: number; preempted: number }> {
+async function cpu(pid: number): Promise<{ ms: number; preempted: number; reads: number; writes: number }> {
+    const io = await readFile(`/proc/${pid}/io`, "utf8")
+    const reads = Number(/^syscr:\s+(\d+)/m.exec(io)?.[1] ?? NaN), writes = Number(/^syscw:\s+(\d+)/m.exec(io)?.[1] ?? NaN)
     const stat = await readFile(`/proc/${pid}/stat`, "utf8")
     // the fields after the command name, which is in parentheses and may hold spaces
     const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
     const status = await readFile(`/proc/${pid}/status`, "utf8")
-    return { ms: ((Number(f[11]) + Number(f[12])) * 1000) / ticks, preempted: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN) }
+    return { ms: ((Number(f[11]) + Number(f[12])) * 1000) / ticks, preempted: Number(/^nonvoluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? NaN), reads, writes }
 }
 
 // clock ticks per second of /proc/<pid>/stat: 100 on every Linux this runs on
@@ -201,7 +203,10 @@ export async function run(): Promise<void> {
                 wall[k]!.push(await burst(conns[k]!, burstCalls / rounds))
             }
         }
-        const used2 = await Promise.all(conns.map(async (c, i) => ({ ms: (await cpu(c.pid)).ms - before2[i]!.ms })))
+        const used2 = await Promise.all(conns.map(async (c, i) => {
+            const now = await cpu(c.pid)
+            return { ms: now.ms - before2[i]!.ms, reads: now.reads - before2[i]!.reads, writes: now.writes - before2[i]!.writes }
+        }))
         const rate = wall.map(ms => burstCalls / (ms.reduce((a, b) => a + b, 0) / 1000))
         const [dr, mr, rr, pr] = rate as [number, number, number, number]
         // per round, against the direct round next to it: robust to a burst of load from elsewhere
@@ -211,7 +216,7 @@ export async function run(): Promise<void> {
         console.log(`  relay     ${rr.toFixed(0)} calls/s   ${x(rr / dr)} direct (${perRound(2)})`)
         console.log(`  parse     ${pr.toFixed(0)} calls/s   ${x(pr / dr)} direct (${perRound(3)}), ${x(pr / rr)} the relay (every message parsed and written again, nothing else)`)
         console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${x(mr / dr)} direct (${perRound(1)}), ${x(mr / rr)} the relay  (target ≥ 0.85× the relay: ${mark(mr / rr >= 0.85)})`)
-        const per2 = (u: { ms: number }) => `${((1000 * u.ms) / burstCalls).toFixed(0)} µs`
+        const per2 = (u: { ms: number; reads: number; writes: number }) => `${((1000 * u.ms) / burstCalls).toFixed(0)} µs (${(u.reads / burstCalls).toFixed(2)} reads, ${(u.writes / burstCalls).toFixed(2)} writes)`
         console.log(`  CPU per call (user+sys), same processes as above: direct server ${per2(used2[0]!)}, relay ${per2(used2[2]!)}, parse ${per2(used2[3]!)}, mcplexer serve ${per2(used2[1]!)} ` +
             `(${availableParallelism()} CPUs shared by the client, the server and the hop)`)
     } finally {

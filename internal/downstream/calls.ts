@@ -1,6 +1,7 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { Failure } from "./failure.ts"
+import { Ids } from "./ids.ts"
 import type { Logger, Progress, RequestOptions, Signal } from "./types.ts"
 
 type Result = Record<string, unknown>
@@ -52,7 +53,7 @@ export class Calls {
     /** ms a request may go without an answer or progress */
     readonly timeout: number
     private readonly t: Transport
-    private readonly pending = new Map<number, Pending>()
+    private readonly pending = new Ids<Pending>()
     private next = 1
     private ended = false
     // One timer for the connection, due at the earliest deadline or before: no timer is set or
@@ -146,8 +147,7 @@ export class Calls {
         if (this.timer !== undefined) clearTimeout(this.timer)
         this.timer = undefined
         if (this.pending.size === 0) return
-        const all = [...this.pending.values()]
-        for (const p of all) if (this.finish(p)) p.reject(closedError())
+        for (const p of this.pending.values()) if (this.finish(p)) p.reject(closedError())
     }
 
     /** Takes the message if it answers or reports progress on one of our requests. */

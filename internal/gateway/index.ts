@@ -22,6 +22,7 @@ import { Hub } from "./hub.ts"
 
 export * as policy from "./policy.ts"
 export { Stdio } from "./stdio.ts"
+export { Ids } from "../downstream/index.ts"
 /** Where the gateway, its pool and the HTTP API log: the logger scrubs, once, where it writes. */
 export type Logger = downstream.Logger
 export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"

@@ -43,8 +43,10 @@ export class Relay {
     private readonly sessions: Set<Session>
     private readonly lists: Lists
     private readonly log: downstream.Logger
-    // client requests in flight per instance ("server\0scope"), for the instance's own requests
-    private readonly flights = new Map<string, Set<Context>>()
+    // client requests in flight per instance ("server\0scope"), for the instance's own requests,
+    // each under a number of its own (a client's request id is unique to its session only)
+    private readonly flights = new Map<string, downstream.Ids<Context>>()
+    private seq = 0
 
     constructor(o: { sessions: Set<Session>; lists: Lists; log: downstream.Logger }) {
         this.sessions = o.sessions
@@ -84,7 +86,8 @@ export class Relay {
             }
         }
         const flying = this.flying(r.key)
-        flying.add(ctx)
+        const n = ++this.seq
+        flying.set(n, ctx)
         try {
             const result = await this.pool.request(r.key, method, out, o)
             // The SDK client drops a progress notification that arrives in the same tick as its
@@ -95,7 +98,7 @@ export class Relay {
             if (relayed) await macrotask()
             return failure(e, r, tool)
         } finally {
-            flying.delete(ctx)
+            flying.delete(n)
         }
     }
 
@@ -146,13 +149,13 @@ export class Relay {
     /**
      * The client requests in flight to the instance `key`, so that what the instance asks
      * meanwhile (sampling, elicitation, roots) goes back to that client, on that request's own
-     * stream (Streamable HTTP), not to whichever session came last. One set per instance ever
+     * stream (Streamable HTTP), not to whichever session came last. One table per instance ever
      * used, kept when empty: nothing is allocated per call.
      */
-    private flying(key: downstream.Key): Set<Context> {
+    private flying(key: downstream.Key): downstream.Ids<Context> {
         const k = `${key.server}\0${key.scope ?? ""}`
         let set = this.flights.get(k)
-        if (set === undefined) this.flights.set(k, set = new Set())
+        if (set === undefined) this.flights.set(k, set = new downstream.Ids())
         return set
     }
 
@@ -201,7 +204,7 @@ export class Relay {
         }
         const unable = (s: Session | undefined) => new downstream.Failure(ErrorCode.MethodNotFound,
             `${s === undefined ? "no client is connected that supports" : `the client ${quote(s.client)} does not support`} ${quote(url ? "elicitation/create (url mode)" : r.method)} (asked by server ${quote(key.server)})`)
-        for (const ctx of this.flights.get(`${key.server}\0${key.scope ?? ""}`) ?? []) {
+        for (const ctx of this.flights.get(`${key.server}\0${key.scope ?? ""}`)?.values() ?? []) {
             const s = ctx.session
             if (s.server.transport === undefined) continue
             if (ctx.signal.aborted) throw new downstream.Failure(ErrorCode.ConnectionClosed, "the client cancelled the request")

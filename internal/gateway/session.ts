@@ -21,7 +21,7 @@ export class Session {
     /** the folder of a client that offers no roots (serve's working directory, unless the connection named one) */
     readonly root: string
     /** tools/calls in flight, which the client may cancel by id */
-    readonly calls = new Map<RequestId, Abortable>()
+    readonly calls = new downstream.Ids<Abortable>()
     readonly subscriptions = new Set<string>()
     level?: LoggingLevel
     /** the workspaces containing the folders, most specific first, and the decisions made with them, as of `generation` */

@@ -21,6 +21,7 @@ import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js"
+import * as gateway from "../gateway/index.ts"
 import { refusal } from "./guard.ts"
 
 /** What a request must pass to take the lane. */
@@ -41,7 +42,7 @@ export interface Held {
 
 /** The requests of one session being answered in the lane, by id. */
 export class Lanes {
-    private readonly open = new Map<RequestId, { res: ServerResponse; sse: boolean }>()
+    private readonly open = new gateway.Ids<{ res: ServerResponse; sse: boolean }>()
 
     /**
      * Writes `m` if it belongs to a request in the lane: its answer (JSON, or the last event of
