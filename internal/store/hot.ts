@@ -30,7 +30,16 @@ export interface AuditRow {
 }
 
 const selects = new WeakMap<Conn, Statement<[string, string], { recipient: string; ciphertext: Buffer; mac: Buffer | null }>>()
-const inserts = new WeakMap<Conn, Statement>()
+// per connection: the insert of one row, and of a batch's worth
+const inserts = new WeakMap<Conn, { one: Statement; many: Statement }>()
+
+// Rows per insert statement when there are that many: under load the gateway writes hundreds of
+// rows at once (audit.add), and one statement for 32 of them cost 2.5 µs a row against 3.3 µs
+// one at a time (2026-11-26: 200 000 rows through audit.add in batches of 500, three runs).
+const batch = 32
+const columns = "(time, action, actor, scope, key, server, tool, status, workspace, route, latency, detail)"
+const placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+const width = 12
 
 /** HOT PATH (`secret get`): the recipient, ciphertext and MAC of (scope, key), as secrets.get reads them. */
 export function secret(c: Conn, scope: string, key: string): { recipient: string; ciphertext: Buffer; mac: Buffer | null } | undefined {
@@ -46,18 +55,45 @@ export function audit(c: Conn, rows: readonly AuditRow[]): void {
     guard(c, () => {
         let q = inserts.get(c)
         if (q === undefined) {
-            inserts.set(c, q = c.sqlite.prepare("INSERT INTO audit (time, action, actor, scope, key, server, tool, status, workspace, route, latency, detail) " +
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"))
+            inserts.set(c, q = {
+                one: c.sqlite.prepare(`INSERT INTO audit ${columns} VALUES ${placeholders}`),
+                many: c.sqlite.prepare(`INSERT INTO audit ${columns} VALUES ${Array<string>(batch).fill(placeholders).join(", ")}`),
+            })
         }
-        const insert = q
+        const { one, many } = q
         const now = Date.now()
-        const each = () => {
-            for (const r of rows) {
-                insert.run(r.time ?? now, r.action, r.actor, r.scope ?? null, r.key ?? null, r.server ?? null, r.tool ?? null, r.status ?? null,
-                    r.workspace ?? null, r.route ?? null, r.latency ?? null, r.detail === undefined ? null : JSON.stringify(r.detail))
+        const all = () => {
+            let i = 0
+            if (rows.length >= batch) {
+                const values = new Array<unknown>(batch * width)
+                for (; i + batch <= rows.length; i += batch) {
+                    for (let j = 0; j < batch; j++) fill(values, j * width, rows[i + j]!, now)
+                    many.run(values)
+                }
+            }
+            const values = new Array<unknown>(width)
+            for (; i < rows.length; i++) {
+                fill(values, 0, rows[i]!, now)
+                one.run(values)
             }
         }
-        if (rows.length === 1) each()
-        else c.sqlite.transaction(each)()
+        if (rows.length === 1) all()
+        else c.sqlite.transaction(all)()
     })
+}
+
+/** Puts the values of one row into `v` from `at` on, in the order of `columns`. */
+function fill(v: unknown[], at: number, r: AuditRow, now: number): void {
+    v[at] = r.time ?? now
+    v[at + 1] = r.action
+    v[at + 2] = r.actor
+    v[at + 3] = r.scope ?? null
+    v[at + 4] = r.key ?? null
+    v[at + 5] = r.server ?? null
+    v[at + 6] = r.tool ?? null
+    v[at + 7] = r.status ?? null
+    v[at + 8] = r.workspace ?? null
+    v[at + 9] = r.route ?? null
+    v[at + 10] = r.latency ?? null
+    v[at + 11] = r.detail === undefined ? null : JSON.stringify(r.detail)
 }

@@ -68,6 +68,30 @@ test("audit: query filters, keeps the newest N oldest first, follows by id; prun
     s.close()
 })
 
+test("audit: a batch of rows (written 32 to a statement, the rest one by one) is stored whole, in order, field for field", async () => {
+    const s = await opened()
+    const rows = Array.from({ length: 70 }, (_, i) => ({
+        action: "call", actor: `client${i}`, tool: `t${i}`, server: "srv", status: i % 3 ? "ok" : "error", workspace: i % 2 ? "/w" : undefined,
+        route: "default", latency: i, time: 1000 + i, detail: { arguments: [`a${i}`] },
+        ...(i === 40 ? { scope: "gh", key: "TOKEN" } : {}),
+    }))
+    store.audit.add(s, ...rows)
+    const got = store.audit.query(s, {})
+    assert.equal(got.length, 70)
+    got.forEach((r, i) => {
+        assert.equal(r.actor, `client${i}`)
+        assert.equal(r.tool, `t${i}`)
+        assert.equal(r.status, i % 3 ? "ok" : "error")
+        assert.equal(r.workspace, i % 2 ? "/w" : null)
+        assert.equal(r.latency, i)
+        assert.equal(r.time.getTime(), 1000 + i)
+        assert.deepEqual(r.detail, { arguments: [`a${i}`] })
+        assert.equal(r.scope, i === 40 ? "gh" : null)
+        assert.equal(r.key, i === 40 ? "TOKEN" : null)
+    })
+    s.close()
+})
+
 test("atomic: a throw inside rolls back every write of the transaction", async () => {
     const s = await opened()
     assert.throws(() => store.atomic(s, () => {
