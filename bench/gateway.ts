@@ -1,8 +1,11 @@
 /**
  * Gateway benchmarks (issue 3). `mcplexer serve` in front of server-everything against a direct
  * stdio connection to the same server, against a byte relay (bench/relay.ts, the floor of one
- * extra process hop) and a parsing relay (bench/parse.ts, the floor of a hop that reads every
- * message), all open at once and called in turn so that machine noise hits each alike: per-call latency of `tools/call` echo, throughput with 32 calls in flight, cold start to
+ * extra process hop), a parsing relay (bench/parse.ts, the floor of a hop that reads every
+ * message) and the same parsing relay leaving serve's audit row for every call (the floor of a
+ * hop that parses and audits), all open at once and called in turn so that machine noise hits
+ * each alike: per-call latency of `tools/call` echo, throughput with 32 calls in flight (the
+ * median of per-round ratios to the relay's round of the same cycle), cold start to
  * the first `tools/list` answer with a warm catalog (20 servers, and one) against a bare
  * `node -e 0`, and the resident memory of an idle `serve`. Every figure is a ratio to a baseline
  * measured in the same run. Targets (issue 9): p50 ≤ 1.25× the relay, throughput ≥ 0.85× the
@@ -33,8 +36,8 @@ const node = process.execPath
 const calls = Number(process.env.BENCH_CALLS ?? 3000)
 const warmup = 500
 const inflight = 32
-const burstCalls = 10_000
-const rounds = 10
+const burstCalls = 20_000
+const rounds = 20
 const starts = Number(process.env.BENCH_STARTS ?? 15)
 
 // the client side checks only what it reads, so its own parsing weighs the same on every target
@@ -92,6 +95,8 @@ function serve(env: Record<string, string>, flags: string[] = []): Target {
 const direct: Target = { name: "direct", command: node, args: [everything], tool: "echo" }
 const relayed: Target = { name: "relay", command: node, args: ["--import", import.meta.resolve("tsx"), relay, node, everything], env: { PATH: process.env.PATH ?? "" }, tool: "echo" }
 const parsed: Target = { name: "parse", command: node, args: ["--import", import.meta.resolve("tsx"), join(import.meta.dirname, "parse.ts"), node, everything], env: { PATH: process.env.PATH ?? "" }, tool: "echo" }
+/** The parsing floor that also audits every call as serve does, into the SQLite file `db`. */
+const audited = (db: string): Target => ({ ...parsed, name: "audit", env: { ...parsed.env, PARSE_AUDIT: db } })
 
 /** Latency: one call to each target in turn (the order rotating), `n` rounds. */
 async function latency(conns: Conn[], n: number): Promise<number[][]> {
@@ -172,8 +177,8 @@ export async function run(): Promise<void> {
     }
     console.log(`catalogs warmed (1 and 20 servers) in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
-    // ---- latency and throughput: direct, mcplexer, the relay and the parsing floor, all open at once
-    const conns = [await connect(direct), await connect(serve(h1)), await connect(relayed), await connect(parsed)]
+    // ---- latency and throughput: direct, mcplexer, the relay and the two parsing floors, all open at once
+    const conns = [await connect(direct), await connect(serve(h1)), await connect(relayed), await connect(parsed), await connect(audited(join(h1.MCPLEXER_HOME!, "floor.db")))]
     try {
         await latency(conns, warmup)
         const before = await Promise.all(conns.map(c => cpu(c.pid)))
@@ -183,16 +188,17 @@ export async function run(): Promise<void> {
             return { ms: now.ms - before[i]!.ms, preempted: now.preempted - before[i]!.preempted }
         }))
         const pct = (k: number) => ({ p50: median(lat[k]!), p99: quantile(lat[k]!, 0.99) })
-        const d = pct(0), m = pct(1), r = pct(2), p = pct(3)
+        const d = pct(0), m = pct(1), r = pct(2), p = pct(3), a = pct(4)
         console.log(`echo latency, ${calls} calls each, alternating (after ${warmup} warm-up):`)
         console.log(`  direct    p50 ${f(d.p50)}  p99 ${f(d.p99)}`)
         console.log(`  relay     p50 ${f(r.p50)}  p99 ${f(r.p99)}   ${x(r.p50 / d.p50)} / ${x(r.p99 / d.p99)} direct (the floor of one process hop)`)
         console.log(`  parse     p50 ${f(p.p50)}  p99 ${f(p.p99)}   ${x(p.p50 / d.p50)} / ${x(p.p99 / d.p99)} direct, p50 ${x(p.p50 / r.p50)} the relay (every message parsed and written again, nothing else)`)
+        console.log(`  audit     p50 ${f(a.p50)}  p99 ${f(a.p99)}   ${x(a.p50 / d.p50)} / ${x(a.p99 / d.p99)} direct, p50 ${x(a.p50 / r.p50)} the relay (parse, and each call's audit row written as serve writes it)`)
         console.log(`  mcplexer  p50 ${f(m.p50)}  p99 ${f(m.p99)}   ${x(m.p50 / d.p50)} / ${x(m.p99 / d.p99)} direct, ` +
             `p50 ${x(m.p50 / r.p50)} the relay  (target ≤ 1.25× the relay: ${mark(m.p50 / r.p50 <= 1.25)})`)
         const per = (u: { ms: number; preempted: number }) => `${((1000 * u.ms) / calls).toFixed(0)} µs (preempted ${(u.preempted / calls).toFixed(2)}×)`
         console.log(`  CPU per call (user+sys) of the process the client talks to, without the server behind it: ` +
-            `direct server ${per(used[0]!)}, relay ${per(used[2]!)}, parse ${per(used[3]!)}, mcplexer serve ${per(used[1]!)}`)
+            `direct server ${per(used[0]!)}, relay ${per(used[2]!)}, parse ${per(used[3]!)}, audit ${per(used[4]!)}, mcplexer serve ${per(used[1]!)}`)
 
         for (const c of conns) await burst(c, 1000)
         const wall = conns.map(() => [] as number[])
@@ -208,16 +214,20 @@ export async function run(): Promise<void> {
             return { ms: now.ms - before2[i]!.ms, reads: now.reads - before2[i]!.reads, writes: now.writes - before2[i]!.writes }
         }))
         const rate = wall.map(ms => burstCalls / (ms.reduce((a, b) => a + b, 0) / 1000))
-        const [dr, mr, rr, pr] = rate as [number, number, number, number]
-        // per round, against the direct round next to it: robust to a burst of load from elsewhere
-        const perRound = (k: number) => x(median(wall[k]!.map((ms, i) => wall[0]![i]! / ms)))
-        console.log(`throughput, ${burstCalls} calls each with ${inflight} in flight, ${rounds} alternating rounds (in brackets: the median of the per-round ratios):`)
+        const [dr, mr, rr, pr, ar] = rate as [number, number, number, number, number]
+        // Each target's round against the relay's round of the same cycle, a few tens of
+        // milliseconds apart: the median of these paired ratios is what load from elsewhere on the
+        // machine moves least (the ratio of the totals swung ±10% between runs of the same build).
+        const vs = (k: number, base: number) => median(wall[k]!.map((ms, i) => wall[base]![i]! / ms))
+        const both = (k: number, base: number, total: number) => `${x(vs(k, base))} (totals ${x(total)})`
+        console.log(`throughput, ${burstCalls} calls each with ${inflight} in flight, ${rounds} alternating rounds of ${burstCalls / rounds} (ratios: the median of the per-round ratios, and of the totals):`)
         console.log(`  direct    ${dr.toFixed(0)} calls/s`)
-        console.log(`  relay     ${rr.toFixed(0)} calls/s   ${x(rr / dr)} direct (${perRound(2)})`)
-        console.log(`  parse     ${pr.toFixed(0)} calls/s   ${x(pr / dr)} direct (${perRound(3)}), ${x(pr / rr)} the relay (every message parsed and written again, nothing else)`)
-        console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${x(mr / dr)} direct (${perRound(1)}), ${x(mr / rr)} the relay  (target ≥ 0.85× the relay: ${mark(mr / rr >= 0.85)})`)
+        console.log(`  relay     ${rr.toFixed(0)} calls/s   ${both(2, 0, rr / dr)} direct`)
+        console.log(`  parse     ${pr.toFixed(0)} calls/s   ${both(3, 2, pr / rr)} the relay (every message parsed and written again, nothing else)`)
+        console.log(`  audit     ${ar.toFixed(0)} calls/s   ${both(4, 2, ar / rr)} the relay (parse, and each call's audit row written as serve writes it)`)
+        console.log(`  mcplexer  ${mr.toFixed(0)} calls/s   ${both(1, 2, mr / rr)} the relay, ${x(vs(1, 4))} the audit floor  (target ≥ 0.85× the relay: ${mark(vs(1, 2) >= 0.85)})`)
         const per2 = (u: { ms: number; reads: number; writes: number }) => `${((1000 * u.ms) / burstCalls).toFixed(0)} µs (${(u.reads / burstCalls).toFixed(2)} reads, ${(u.writes / burstCalls).toFixed(2)} writes)`
-        console.log(`  CPU per call (user+sys), same processes as above: direct server ${per2(used2[0]!)}, relay ${per2(used2[2]!)}, parse ${per2(used2[3]!)}, mcplexer serve ${per2(used2[1]!)} ` +
+        console.log(`  CPU per call (user+sys), same processes as above: direct server ${per2(used2[0]!)}, relay ${per2(used2[2]!)}, parse ${per2(used2[3]!)}, audit ${per2(used2[4]!)}, mcplexer serve ${per2(used2[1]!)} ` +
             `(${availableParallelism()} CPUs shared by the client, the server and the hop)`)
     } finally {
         await Promise.allSettled(conns.map(c => c.client.close()))

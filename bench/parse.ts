@@ -4,10 +4,18 @@
  * each line parsed, a request given an id of its own and its answer the client's id back, and
  * written again. No routing, no policy, no audit, no scrubbing: whatever `serve` costs beyond
  * it is the gateway's own work; whatever it costs beyond the byte relay is parsing.
+ *
+ * With PARSE_AUDIT=<database file>, it also leaves the audit row every call through `serve` must
+ * leave, through serve's own trail (gateway/audit.ts: queued, scrubbed, written in batches to
+ * SQLite): the floor of a hop that parses and audits.
  */
 import { spawn } from "node:child_process"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import { Ids } from "../internal/downstream/ids.ts"
 import { Reader, Writer } from "../internal/downstream/jsonl.ts"
+import { Trail } from "../internal/gateway/audit.ts"
+import * as redact from "../internal/redact/index.ts"
+import * as store from "../internal/store/index.ts"
 
 const [command, ...args] = process.argv.slice(2)
 if (command === undefined) {
@@ -15,18 +23,21 @@ if (command === undefined) {
     process.exit(2)
 }
 
-type Message = JSONRPCMessage & { id?: string | number; method?: string }
+type Message = JSONRPCMessage & { id?: string | number; method?: string; params?: { name?: string; arguments?: Record<string, unknown> } }
+
+const db = process.env.PARSE_AUDIT
+const trail = db === undefined ? undefined : new Trail(store.open(db), m => process.stderr.write(`${m}\n`), redact.create())
 
 const child = spawn(command, args, { stdio: ["pipe", "pipe", "inherit"] })
 const toServer = new Writer(child.stdin), toClient = new Writer(process.stdout)
-const ids = new Map<number, string | number>()
+const ids = new Ids<{ id: string | number; tool?: string; args?: Record<string, unknown>; started: number }>()
 let next = 1
 const fromClient = new Reader({
     message: m => {
         const x = m as Message
         if (x.id === undefined || x.method === undefined) return void toServer.write(m)
         const id = next++
-        ids.set(id, x.id)
+        ids.set(id, { id: x.id, tool: x.params?.name, args: x.params?.arguments, started: performance.now() })
         void toServer.write({ ...x, id })
     },
     garbage: () => { /* nothing to relay */ },
@@ -34,10 +45,17 @@ const fromClient = new Reader({
 const fromServer = new Reader({
     message: m => {
         const x = m as Message
-        const id = typeof x.id === "number" && x.method === undefined ? ids.get(x.id) : undefined
-        if (id === undefined) return void toClient.write(m)
+        const asked = typeof x.id === "number" && x.method === undefined ? ids.get(x.id) : undefined
+        if (asked === undefined) return void toClient.write(m)
         ids.delete(x.id as number)
-        void toClient.write({ ...x, id })
+        if (trail !== undefined && asked.tool !== undefined) {
+            // the row serve's router leaves for a call (gateway/route.ts)
+            trail.add({
+                action: "call", actor: "mcplexer-bench", tool: asked.tool, server: "everything", scope: undefined, workspace: "", route: "default",
+                detail: { arguments: asked.args === undefined ? [] : Object.keys(asked.args) }, status: "ok", latency: Math.round(performance.now() - asked.started),
+            })
+        }
+        void toClient.write({ ...x, id: asked.id })
     },
     garbage: () => { /* nothing to relay */ },
 })
