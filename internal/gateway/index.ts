@@ -22,6 +22,7 @@ import { Hub } from "./hub.ts"
 
 export * as policy from "./policy.ts"
 export { Stdio } from "./stdio.ts"
+// the HTTP API keeps its requests in flight in one too (httpapi/lane.ts), and may not import downstream
 export { Ids } from "../downstream/index.ts"
 /** Where the gateway, its pool and the HTTP API log: the logger scrubs, once, where it writes. */
 export type Logger = downstream.Logger

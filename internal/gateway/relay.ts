@@ -150,13 +150,13 @@ export class Relay {
      * The client requests in flight to the instance `key`, so that what the instance asks
      * meanwhile (sampling, elicitation, roots) goes back to that client, on that request's own
      * stream (Streamable HTTP), not to whichever session came last. One table per instance ever
-     * used, kept when empty: nothing is allocated per call.
+     * used, kept when empty.
      */
     private flying(key: downstream.Key): downstream.Ids<Context> {
         const k = `${key.server}\0${key.scope ?? ""}`
-        let set = this.flights.get(k)
-        if (set === undefined) this.flights.set(k, set = new downstream.Ids())
-        return set
+        let table = this.flights.get(k)
+        if (table === undefined) this.flights.set(k, table = new downstream.Ids())
+        return table
     }
 
     /** A notification from a downstream: logging filtered by each client's level, resource updates to their subscribers. */

@@ -4,7 +4,7 @@
  * `farm-bench -n 21 --vs 'node -e 0' -- node dist/mcplexer.js secret get gh TOKEN` (medians, 2
  * cores): this way 0.106 s CPU (1.70x `node -e 0`), through the vault with drizzle 0.126 s CPU
  * (2.08x): about 20 ms a call, a third of what mcplexer adds to a bare node start. The audit
- * insert is the gateway's hot path too (audit.add says what it saves). These two prepared
+ * insert is the gateway's hot path too (audit.add says what it saves). These prepared
  * statements are the only raw SQL on our tables; everything else goes through the drizzle
  * queries of the table's own file (secrets.ts, audit.ts). Keep them in step with the schema.
  */
@@ -30,8 +30,9 @@ export interface AuditRow {
 }
 
 const selects = new WeakMap<Conn, Statement<[string, string], { recipient: string; ciphertext: Buffer; mac: Buffer | null }>>()
-// per connection: the insert of one row, and of a batch's worth
-const inserts = new WeakMap<Conn, { one: Statement; many: Statement }>()
+// per connection: the insert of one row, and (prepared on the first batch: `secret get` never
+// writes one) the insert of a batch's worth
+const inserts = new WeakMap<Conn, { one: Statement; many?: Statement }>()
 
 // Rows per insert statement when there are that many: under load the gateway writes hundreds of
 // rows at once (audit.add), and one statement for 32 of them cost 2.5 µs a row against 3.3 µs
@@ -39,9 +40,11 @@ const inserts = new WeakMap<Conn, { one: Statement; many: Statement }>()
 // values go to run() as arguments, not as one array, which better-sqlite3 reads element by element
 // through V8's slow property lookup: 2.3–2.5 µs a row against 2.9–3.1 (the same runs, later).
 const batch = 32
-const columns = "(time, action, actor, scope, key, server, tool, status, workspace, route, latency, detail)"
-const placeholders = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-const width = 12
+const names = ["time", "action", "actor", "scope", "key", "server", "tool", "status", "workspace", "route", "latency", "detail"]
+const width = names.length
+const columns = `(${names.join(", ")})`
+const placeholders = `(${names.map(() => "?").join(", ")})`
+const insert = (rows: number) => `INSERT INTO audit ${columns} VALUES ${Array<string>(rows).fill(placeholders).join(", ")}`
 
 /** HOT PATH (`secret get`): the recipient, ciphertext and MAC of (scope, key), as secrets.get reads them. */
 export function secret(c: Conn, scope: string, key: string): { recipient: string; ciphertext: Buffer; mac: Buffer | null } | undefined {
@@ -56,17 +59,13 @@ export function secret(c: Conn, scope: string, key: string): { recipient: string
 export function audit(c: Conn, rows: readonly AuditRow[]): void {
     guard(c, () => {
         let q = inserts.get(c)
-        if (q === undefined) {
-            inserts.set(c, q = {
-                one: c.sqlite.prepare(`INSERT INTO audit ${columns} VALUES ${placeholders}`),
-                many: c.sqlite.prepare(`INSERT INTO audit ${columns} VALUES ${Array<string>(batch).fill(placeholders).join(", ")}`),
-            })
-        }
-        const { one, many } = q
+        if (q === undefined) inserts.set(c, q = { one: c.sqlite.prepare(insert(1)) })
+        const one = q.one
+        const many = rows.length >= batch ? q.many ??= c.sqlite.prepare(insert(batch)) : undefined
         const now = Date.now()
         const all = () => {
             let i = 0
-            if (rows.length >= batch) {
+            if (many !== undefined) {
                 const values = new Array<unknown>(batch * width)
                 for (; i + batch <= rows.length; i += batch) {
                     for (let j = 0; j < batch; j++) fill(values, j * width, rows[i + j]!, now)
@@ -84,7 +83,7 @@ export function audit(c: Conn, rows: readonly AuditRow[]): void {
     })
 }
 
-/** Puts the values of one row into `v` from `at` on, in the order of `columns`. */
+/** Puts the values of one row into `v` from `at` on, in the order of `names`. */
 function fill(v: unknown[], at: number, r: AuditRow, now: number): void {
     v[at] = r.time ?? now
     v[at + 1] = r.action
