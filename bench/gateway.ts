@@ -11,14 +11,15 @@
  * measured in the same run. Targets (issue 9): p50 ≤ 1.25× the relay, throughput ≥ 0.85× the
  * relay's, the 20-server start ≤ 8× `node -e 0` and ≤ 1.2× the one-server start.
  *
- * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_STARTS (cold starts per
+ * Environment: BENCH_CALLS (latency calls per target, default 3000), BENCH_ROUNDS and BENCH_ROUND
+ * (throughput rounds per target and calls per round, default 20 of 1000), BENCH_STARTS (cold starts per
  * target, default 15), BENCH_CLI (the built CLI, default dist/mcplexer.js), BENCH_PROFILE=1
  * (afterwards, profile `serve` and the relay under the latency load and one `serve` start with
  * `node --cpu-prof`, and print where the time goes; the .cpuprofile files are kept for DevTools;
  * BENCH_PROFILE=throughput profiles them under the throughput load instead).
  */
 import { spawn } from "node:child_process"
-import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises"
+import { cp, mkdtemp, readdir, readFile, symlink, writeFile } from "node:fs/promises"
 import { availableParallelism, tmpdir } from "node:os"
 import { basename, dirname, join, resolve } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
@@ -26,6 +27,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { z } from "zod"
 import { median, quantile, time, x } from "./stats.ts"
+import { temp } from "./temp.ts"
 
 const root = resolve(import.meta.dirname, "..")
 let cli = resolve(process.env.BENCH_CLI ?? join(root, "dist", "mcplexer.js"))
@@ -36,8 +38,8 @@ const node = process.execPath
 const calls = Number(process.env.BENCH_CALLS ?? 3000)
 const warmup = 500
 const inflight = 32
-const burstCalls = 20_000
-const rounds = 20
+const rounds = Number(process.env.BENCH_ROUNDS ?? 20)
+const burstCalls = rounds * Number(process.env.BENCH_ROUND ?? 1000)
 const starts = Number(process.env.BENCH_STARTS ?? 15)
 
 // the client side checks only what it reads, so its own parsing weighs the same on every target
@@ -79,7 +81,7 @@ async function list(c: Conn): Promise<number> {
 
 /** A fresh MCPLEXER_HOME (made by `mcplexer init`) whose config declares `n` server-everything servers. */
 async function home(n: number): Promise<Record<string, string>> {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-bench-"))
+    const dir = temp()
     const env = { PATH: process.env.PATH ?? "", HOME: dir, MCPLEXER_HOME: dir }
     time(node, [cli, "init"], env)
     const servers = Array.from({ length: n }, (_, i) => i === 0 ? "everything" : `everything${i + 1}`)
@@ -155,7 +157,7 @@ const mark = (ok: boolean) => ok ? "ok" : "MISSED"
  * run (`npm test` rebuilds dist/) cannot pull chunks from under the processes being measured.
  */
 async function snapshot(): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-bench-cli-"))
+    const dir = temp("mcplexer-bench-cli-")
     await cp(dirname(cli), join(dir, "dist"), { recursive: true })
     for (const name of ["package.json", "migrations", "node_modules"]) await symlink(join(root, name), join(dir, name))
     return join(dir, "dist", basename(cli))
@@ -282,8 +284,6 @@ export async function run(): Promise<void> {
     }
 
     if (process.env.BENCH_PROFILE === "1" || process.env.BENCH_PROFILE === "throughput") await profile(h1, h20)
-    const made = [h1.MCPLEXER_HOME!, h20.MCPLEXER_HOME!, ...(process.env.BENCH_CLI === undefined ? [dirname(dirname(cli))] : [])]
-    await Promise.allSettled(made.map(d => rm(d, { recursive: true, force: true })))
     console.log(`gateway bench took ${((performance.now() - t0) / 1000).toFixed(0)} s`)
 }
 

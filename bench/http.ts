@@ -20,9 +20,8 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { existsSync, mkdirSync } from "node:fs"
-import { mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { readFile, writeFile } from "node:fs/promises"
 import { createServer } from "node:net"
-import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -31,6 +30,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { z } from "zod"
 import { median, quantile, x } from "./stats.ts"
+import { temp } from "./temp.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
@@ -107,7 +107,7 @@ async function hammer(workers: number, client: (i: number) => Client, until: num
 
 /** A fresh home whose config serves server-everything, the CLI's command line and the API token. */
 async function setup(): Promise<{ env: Record<string, string>; cli: string[]; token: string }> {
-    const home = await mkdtemp(join(tmpdir(), "mcplexer-bench-"))
+    const home = temp()
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
     await writeFile(join(home, "config.yaml"), `servers:\n  everything:\n    command: ${JSON.stringify(node)}\n    args: [${JSON.stringify(everything)}]\n`)
     const cli = command()

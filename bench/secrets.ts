@@ -3,20 +3,20 @@
  * start measured in the same run, alternating; in-process decryption against a bare typage decrypt
  * of the same ciphertexts; `key rotate` of 1,000 keys.
  */
-import { mkdtemp, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { writeFile } from "node:fs/promises"
 import { join, resolve } from "node:path"
 import Database from "better-sqlite3"
 import { Decrypter } from "age-encryption"
 import * as config from "../internal/config/index.ts"
 import * as secrets from "../internal/secrets/index.ts"
 import { median, time, x } from "./stats.ts"
+import { temp } from "./temp.ts"
 
 const cli = resolve(import.meta.dirname, "..", "dist", "mcplexer.js")
 const runs = Number(process.env.BENCH_RUNS ?? 15)
 
 async function home(keys: number): Promise<{ env: NodeJS.ProcessEnv; paths: config.Paths }> {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-bench-"))
+    const dir = temp()
     await writeFile(join(dir, "config.yaml"), "auth_scopes:\n  bench: {}\n")
     const env = { PATH: process.env.PATH, HOME: dir, MCPLEXER_HOME: dir }
     const paths = config.paths(env)
