@@ -20,6 +20,7 @@ import { existsSync } from "node:fs"
 import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { temp } from "./helpers.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const cli = join(root, "dist", "mcplexer.js")
@@ -46,7 +47,7 @@ function run(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Ru
 
 async function adapter(scenario: string, url: string): Promise<number> {
     const ctx = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? "{}") as { client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string }
-    const home = await mkdtemp(join(tmpdir(), "mcplexer-conf-client-"))
+    const home = await temp("mcplexer-conf-client-")
     const env = {
         PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home,
         BROWSER: join(root, "test", "fixtures", "browser"),

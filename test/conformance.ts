@@ -12,11 +12,11 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process"
 import { existsSync } from "node:fs"
-import { mkdtemp, readFile, writeFile } from "node:fs/promises"
+import { readFile, writeFile } from "node:fs/promises"
 import { createServer, request } from "node:http"
 import type { AddressInfo } from "node:net"
-import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { temp } from "./helpers.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const cache = join(root, "node_modules", ".cache", "node22")
@@ -32,7 +32,7 @@ if (!existsSync(node22)) {
 const suite = join(root, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 const expected = join(root, "test", "conformance-expected.yaml")
 
-const home = await mkdtemp(join(tmpdir(), "mcplexer-conformance-"))
+const home = await temp("mcplexer-conformance-")
 await writeFile(join(home, "config.yaml"), `auth_scopes: {}
 servers:
   conf:

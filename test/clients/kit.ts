@@ -1,10 +1,9 @@
 /** Helpers of the import and install tests: a temporary user with each client's real-shaped file, and the built CLI. */
 import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
-import { cli, type Result } from "../helpers.ts"
+import { cli, type Result, temp } from "../helpers.ts"
 
 /** The clients, by the names the command line takes. */
 export const clients = ["claude-desktop", "claude-code", "cursor", "vscode", "windsurf", "gemini", "codex"] as const
@@ -27,7 +26,7 @@ export type Tokens = ReturnType<typeof tokens>
 
 /** A temporary user: HOME (XDG_CONFIG_HOME and APPDATA unset), a project folder to run in, mcplexer's default home inside. */
 export async function user(): Promise<{ home: string; project: string; mcplexer: string }> {
-    const home = await mkdtemp(join(tmpdir(), "mcplexer-user-"))
+    const home = await temp("mcplexer-user-")
     const project = join(home, "project")
     await mkdir(project)
     return { home, project, mcplexer: join(home, ".mcplexer") }

@@ -1,10 +1,9 @@
 import assert from "node:assert/strict"
-import { mkdtemp, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as config from "../../internal/config/index.ts"
-import { root } from "../helpers.ts"
+import { root, temp } from "../helpers.ts"
 
 test("config.example.yaml loads and uses every kind of entry", async () => {
     const c = await config.load(join(root, "config.example.yaml"), { env: { HOME: "/home/u" } })
@@ -26,7 +25,7 @@ test("config.example.yaml mentions every key the config accepts", async () => {
 })
 
 test("the starter config written by init loads", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const dir = await temp()
     const file = join(dir, "config.yaml")
     await writeFile(file, config.starter)
     const c = await config.load(file)
@@ -36,7 +35,7 @@ test("the starter config written by init loads", async () => {
 })
 
 test("the starter's commented examples load once uncommented", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const dir = await temp()
     const file = join(dir, "config.yaml")
     // uncomment the indented example lines ("key:" or "- " after the "# "), keep the prose
     await writeFile(file, config.starter.replace(/^( +)# (?=\s*(- |[\w-]+:))/gm, "$1"))

@@ -1,13 +1,13 @@
 /** The `oauth:` key of a remote server: what it accepts, and each mistake with its position and fix. */
 import assert from "node:assert/strict"
-import { mkdtemp, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as config from "../../internal/config/index.ts"
+import { temp } from "../helpers.ts"
 
 async function load(text: string): Promise<config.Config> {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const dir = await temp()
     await writeFile(join(dir, "config.yaml"), text)
     return config.load(join(dir, "config.yaml"), { env: { HOME: "/home/u" } })
 }

@@ -2,14 +2,13 @@
 import { execFileSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync, readFileSync } from "node:fs"
-import { mkdtemp } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import type { ClientCapabilities } from "@modelcontextprotocol/sdk/types.js"
 import * as config from "../../internal/config/index.ts"
 import * as downstream from "../../internal/downstream/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import * as secrets from "../../internal/secrets/index.ts"
+import { temp } from "../helpers.ts"
 
 export const root = resolve(import.meta.dirname, "..", "..")
 export const fixture = join(root, "test", "fixtures", "ds-server.ts")
@@ -19,7 +18,7 @@ export const everything = join(root, "node_modules", "@modelcontextprotocol", "s
 
 /** A new, empty folder to serve as MCPLEXER_HOME. */
 export function fresh(): Promise<string> {
-    return mkdtemp(join(tmpdir(), "mcplexer-"))
+    return temp()
 }
 
 /** The environment mcplexer itself runs with in these tests: with things that must not leak. */

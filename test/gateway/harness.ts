@@ -1,6 +1,5 @@
 /** A gateway on a fresh MCPLEXER_HOME, real fixture servers behind it, an SDK client in front. */
-import { mkdtemp, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js"
@@ -9,7 +8,7 @@ import * as config from "../../internal/config/index.ts"
 import * as gateway from "../../internal/gateway/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import * as secrets from "../../internal/secrets/index.ts"
-import { root } from "../helpers.ts"
+import { root, temp } from "../helpers.ts"
 
 const tsx = import.meta.resolve("tsx")
 
@@ -66,7 +65,7 @@ export interface Options extends ClientOptions {
 
 /** Starts a gateway for `text` (a YAML config) and connects a client to it. */
 export async function start(text: string, o: Options = {}): Promise<Harness> {
-    const home = o.home ?? await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const home = o.home ?? await temp()
     const paths = config.paths({ MCPLEXER_HOME: home })
     await writeFile(paths.config, text)
     const cfg = config.parse(text, paths.config)

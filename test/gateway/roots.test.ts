@@ -1,11 +1,10 @@
 import assert from "node:assert/strict"
-import { mkdtemp } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { test } from "node:test"
 import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
 import { fixture, start, text, yaml } from "./harness.ts"
+import { temp } from "../helpers.ts"
 
 /** A config whose workspace under `dir` denies alpha's tools; the gateway's own folder (the test's cwd) is elsewhere. */
 function denying(dir: string): string {
@@ -14,7 +13,7 @@ function denying(dir: string): string {
 }
 
 test("the first tools/list and tools/call wait for the client's roots: no decision on serve's folder meanwhile", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-ws-"))
+    const dir = await temp("mcplexer-ws-")
     const h = await start(denying(dir), {
         capabilities: { roots: {} },
         setup(c) {
@@ -36,7 +35,7 @@ test("the first tools/list and tools/call wait for the client's roots: no decisi
 })
 
 test("a client that offers roots but does not list them gets an error, never serve's folder", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "mcplexer-ws-"))
+    const dir = await temp("mcplexer-ws-")
     let asked = 0
     const h = await start(denying(dir), {
         capabilities: { roots: {} },

@@ -1,6 +1,5 @@
 /** The HTTP server in process: a gateway on a fresh MCPLEXER_HOME with real fixture servers, and its hono app. */
-import { mkdtemp, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
@@ -9,7 +8,7 @@ import * as gateway from "../../internal/gateway/index.ts"
 import * as httpapi from "../../internal/httpapi/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import * as secrets from "../../internal/secrets/index.ts"
-import { root } from "../helpers.ts"
+import { root, temp } from "../helpers.ts"
 
 const tsx = import.meta.resolve("tsx")
 
@@ -58,7 +57,7 @@ export interface Kit {
  * they go to the hono app in process, the full way.
  */
 export async function start(text: string = dsConfig(), o: { limits?: Partial<httpapi.Limits>; secrets?: Record<string, Record<string, string>>; wire?: boolean } = {}): Promise<Kit> {
-    const home = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const home = await temp()
     const paths = config.paths({ MCPLEXER_HOME: home })
     await writeFile(paths.config, text)
     const cfg = config.parse(text, paths.config)

@@ -8,15 +8,14 @@ import assert from "node:assert/strict"
 import { spawn, type ChildProcess } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync } from "node:fs"
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { chromium, type Browser } from "playwright-core"
-import { root } from "../helpers.ts"
+import { root, temp } from "../helpers.ts"
 import { dsConfig } from "./kit.ts"
 
 const chromiumPath = "/usr/bin/chromium"
@@ -55,8 +54,8 @@ type Text = { content: Array<{ type: string; text?: string }>; isError?: boolean
 
 test("the web UI sets a secret the downstream receives, approves a call, and never shows the value", { skip: !existsSync(chromiumPath) && "no /usr/bin/chromium" }, async () => {
     await mkdir(artifacts, { recursive: true })
-    const home = await mkdtemp(join(tmpdir(), "mcplexer-"))
-    const work = await mkdtemp(join(tmpdir(), "mcplexer-work-"))
+    const home = await temp()
+    const work = await temp("mcplexer-work-")
     await writeFile(join(home, "config.yaml"), dsConfig(`workspaces:
   work:
     root: ${JSON.stringify(work)}

@@ -1,7 +1,6 @@
 /** A gateway with workspaces on a fresh MCPLEXER_HOME, the pol-server fixture behind it, SDK clients in front. */
 import { existsSync, readFileSync } from "node:fs"
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { mkdir, rm, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -12,6 +11,7 @@ import * as gateway from "../../internal/gateway/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import * as secrets from "../../internal/secrets/index.ts"
 import { fixture } from "../gateway/harness.ts"
+import { temp } from "../helpers.ts"
 
 export { text, until } from "../gateway/harness.ts"
 
@@ -65,7 +65,7 @@ export async function folders(home: string, ...dirs: string[]): Promise<void> {
 
 /** Starts a gateway for the config `make(home, log)` returns, with these secrets stored first. */
 export async function start(make: (home: string, log: string) => string, o: { secrets?: Record<string, Record<string, string>>; cwd?: string } = {}): Promise<Kit> {
-    const home = await mkdtemp(join(tmpdir(), "mcplexer-"))
+    const home = await temp()
     const log = join(home, "calls.log")
     const paths = config.paths({ MCPLEXER_HOME: home })
     const text = make(home, log)

@@ -1,13 +1,12 @@
 /** Helpers of the secrets tests: a fresh home, its paths, and the child script run as its own process. */
 import { spawn, type ChildProcess } from "node:child_process"
-import { mkdtemp } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import * as config from "../../internal/config/index.ts"
+import { temp } from "../helpers.ts"
 
 /** A new, empty folder to serve as MCPLEXER_HOME. */
 export function fresh(): Promise<string> {
-    return mkdtemp(join(tmpdir(), "mcplexer-"))
+    return temp()
 }
 
 /** The paths of `home`, as config would compute them from this environment. */

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
-import { chmod, cp, mkdtemp, readFile, stat, writeFile } from "node:fs/promises"
+import { chmod, cp, readFile, stat, writeFile } from "node:fs/promises"
 import { createRequire } from "node:module"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { test } from "node:test"
 import Database from "better-sqlite3"
 import { drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator"
 import * as store from "../../internal/store/index.ts"
+import { temp } from "../helpers.ts"
 
 const require = createRequire(import.meta.url)
 
 async function fresh(): Promise<string> {
-    return mkdtemp(join(tmpdir(), "mcplexer-"))
+    return temp()
 }
 
 interface Journal { entries: Array<{ idx: number; when: number; tag: string }> }

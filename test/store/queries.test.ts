@@ -1,13 +1,12 @@
 /** The store's queries, one table at a time, on a real SQLite file. */
 import assert from "node:assert/strict"
-import { mkdtemp } from "node:fs/promises"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as store from "../../internal/store/index.ts"
+import { temp } from "../helpers.ts"
 
 async function opened(): Promise<store.Store> {
-    return store.open(join(await mkdtemp(join(tmpdir(), "mcplexer-")), "mcplexer.db"))
+    return store.open(join(await temp(), "mcplexer.db"))
 }
 
 const row = (scope: string, key: string, c: string) =>
