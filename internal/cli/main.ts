@@ -1,167 +1,26 @@
+// The entry of the command line: the forms that skip yargs, the parse, and usage mistakes in mcplexer's voice.
 import type { Argv } from "yargs"
 import * as config from "../config/index.ts"
+import { commands, paths, type Act } from "./commands.ts"
 import { exit, report, std, UsageError, type Output } from "./output.ts"
 
-/** Options every command accepts. */
-interface Global { config?: string }
-
-/**
- * Runs the command line and returns the process exit code. Each command's module is imported only
- * when that command runs, so `secret get` never pays for what `serve` needs.
- */
+/** Runs the command line and returns the process exit code. */
 export async function main(argv: string[], out: Output = std()): Promise<number> {
-    // Two forms have nothing to parse, and yargs (with the Unicode tables its help layout builds
-    // at load) would be a large part of their start: `secret get S K`, which scripts call in loops,
-    // and a plain `serve`, which every AI client starts.
-    const [a, b, scope, key, ...more] = argv
-    if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0
-        && !scope.startsWith("-") && !key.startsWith("-")) {
-        try {
-            await (await import("./get.ts")).get({ paths: await paths({}), scope, key }, out)
-            return exit.ok
-        } catch (err) {
-            return report(err, out)
-        }
-    }
-    if (a === "serve" && b === undefined) {
-        try {
-            return await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
-        } catch (err) {
-            return report(err, out)
-        }
-    }
-    if (a === "--version" || a === "-V" || (a === "version" && b === undefined)) {
-        out.out(`${(await import("./version.ts")).version}\n`)
-        return exit.ok
-    }
+    const early = await fast(argv, out)
+    if (early !== undefined) return early
     const { default: yargs } = await import("yargs")
     let code: number = exit.ok
-    const act = (fn: (a: Global & Record<string, unknown>) => Promise<number | void>) =>
-        async (a: Global & Record<string, unknown>) => {
-            try {
-                code = (await fn(a)) ?? exit.ok
-            } catch (err) {
-                code = report(err, out)
-            }
+    const act: Act = fn => async a => {
+        try {
+            code = (await fn(a)) ?? exit.ok
+        } catch (err) {
+            code = report(err, out)
         }
-    const y: Argv = yargs(argv)
+    }
+    const y: Argv = commands(yargs(argv)
         .scriptName("mcplexer")
         .usage("mcplexer: one MCP server for every AI client, with an age-encrypted secret store\n\nUsage: $0 <command> [options]")
-        .option("config", { type: "string", describe: "config file (default $MCPLEXER_HOME/config.yaml)", global: true })
-        .command("init", "create the home folder, key, database and a starter config", c => c
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 init", "set up ~/.mcplexer (safe to run again)"),
-            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false), json: a.json === true }, out)))
-        .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
-        .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
-        .command("auth", "log in to remote servers with OAuth, show or end those logins", c => authCommands(c, act, out))
-        .command("serve", "be the one MCP server your AI client talks to (stdio, or HTTP with --http)", c => c
-            .option("log-level", { choices: ["error", "warn", "info", "debug"] as const, default: "info" as const, describe: "what goes to stderr and mcplexer.log" })
-            .option("http", { type: "string", describe: "serve Streamable HTTP at /mcp, the API and the web UI at HOST:PORT (default 127.0.0.1:7777) instead of stdio" })
-            .option("stdio", { type: "boolean", describe: "with --http: serve stdio too, in the same process" })
-            .option("allow-remote", { type: "boolean", describe: "with --http: allow an address other machines can reach" })
-            .option("allow-host", { type: "string", array: true, describe: "with --http: another hostname clients may use in Host and Origin" })
-            .example("$0 serve", "in your client's config: { \"command\": \"mcplexer\", \"args\": [\"serve\"] }")
-            .example("$0 serve --http", "MCP at http://127.0.0.1:7777/mcp (token: mcplexer token), the web UI at /")
-            .example("$0 serve --http 127.0.0.1:9000 --stdio", "HTTP and stdio from one process"),
-            act(async a => {
-                if (a.http === undefined && (a.stdio !== undefined || a["allow-remote"] !== undefined || a["allow-host"] !== undefined)) {
-                    throw new UsageError("--stdio, --allow-remote and --allow-host go with --http", "serve over HTTP with: mcplexer serve --http [HOST:PORT]")
-                }
-                return (await import("./serve.ts")).serve({
-                    paths: await paths(a), level: a["log-level"] as "info",
-                    ...(a.http === undefined ? {} : { http: str(a.http), stdio: a.stdio === true, allowRemote: a["allow-remote"] === true }),
-                    ...(Array.isArray(a["allow-host"]) ? { hosts: a["allow-host"].map(str) } : {}),
-                }, out)
-            }))
-        .command("token", "print the API token for serve --http (created on first need)", c => c
-            .option("rotate", { type: "boolean", describe: "replace it with a new one (restart serve --http to use it)" })
-            .example("$0 token", "paste it into the web UI, or send it as Authorization: Bearer <token>"),
-            act(async a => (await import("./token.ts")).token({ paths: await paths(a), rotate: a.rotate === true }, out)))
-        .command("status", "servers, their scope, instance state, restarts, last error, missing secrets", c => c
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 status", "what runs and what is missing"),
-            act(async a => (await import("./status.ts")).status({ paths: await paths(a), json: a.json === true }, out)))
-        .command("tools", "the tool catalog the client sees", c => c
-            .command("refresh", "start every server once and relearn its catalog", r => r
-                .example("$0 tools refresh", "after upgrading a server"),
-                act(async a => (await import("./tools.ts")).refresh({ paths: await paths(a), json: a.json === true }, out)))
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 tools", "names, servers and descriptions")
-            .example("$0 tools --json", "the full catalog as JSON"),
-            act(async a => (await import("./tools.ts")).tools({ paths: await paths(a), json: a.json === true }, out)))
-        .command("call <tool>", "call one tool through the gateway, to check a setup by hand", c => c
-            .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__search_repositories" })
-            .option("args", { type: "string", describe: "the arguments as a JSON object", default: "{}" })
-            .option("json", { type: "boolean", describe: "print the whole result as JSON" })
-            .option("accept-defaults", { type: "boolean", describe: "answer a form the server asks (elicitation) with its defaults, for scripts; without it forms are declined" })
-            .example("$0 call everything__echo --args '{\"message\":\"hi\"}'", "one call, its text printed (once the starter's everything server is enabled)"),
-            act(async a => (await import("./call.ts")).call({ paths: await paths(a), tool: str(a.tool), args: str(a.args), json: a.json === true, acceptDefaults: a["accept-defaults"] === true }, out)))
-        .command("route <tool>", "explain how a tool call is decided: workspaces, route, server, scope, approval", c => c
-            .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__create_issue" })
-            .option("root", { type: "string", describe: "the session's root folder (default: the current folder)" })
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 route everything__echo --root ~/work/acme", "which scope a call from that project would use, and why"),
-            act(async a => (await import("./route.ts")).route({ paths: await paths(a), tool: str(a.tool), root: opt(a.root), json: a.json === true }, out)))
-        .command("approvals", "calls waiting for approval, or with --leases the leases in force", c => c
-            .option("leases", { type: "boolean", describe: "list leases instead" })
-            .option("all", { type: "boolean", describe: "include answered approvals, or expired and revoked leases" })
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 approvals", "what waits for an answer")
-            .example("$0 approvals --leases", "what runs without asking, until when"),
-            act(async a => (await import("./approvals.ts")).list({ paths: await paths(a), leases: a.leases === true, all: a.all === true, json: a.json === true }, out)))
-        .command("approve <id>", "approve one waiting call (it runs; with --for, later calls to its server and scope run without asking)", c => c
-            .positional("id", { type: "string", describe: "from mcplexer approvals" })
-            .option("for", { type: "string", describe: "also grant a lease this long (at most the route's lease), e.g. 10m" })
-            .example("$0 approve 12", "let call 12 run, and only call 12")
-            .example("$0 approve 12 --for 10m", "let call 12 run, and later calls to its server and scope for 10 minutes"),
-            act(async a => (await import("./approvals.ts")).approve({ paths: await paths(a), id: str(a.id), for: opt(a.for) }, out)))
-        .command("deny <id>", "deny a waiting call (the client gets a tool error; nothing reaches the server)", c => c
-            .positional("id", { type: "string", describe: "from mcplexer approvals" })
-            .option("reason", { type: "string", describe: "told to the client" })
-            .example("$0 deny 12 --reason \"not on a Friday\"", "refuse call 12"),
-            act(async a => (await import("./approvals.ts")).deny({ paths: await paths(a), id: str(a.id), reason: opt(a.reason) }, out)))
-        .command("revoke <id>", "end a lease now and stop the server instance holding those credentials", c => c
-            .positional("id", { type: "string", describe: "from mcplexer approvals --leases" })
-            .example("$0 revoke 3", "the next call asks again"),
-            act(async a => (await import("./approvals.ts")).revoke({ paths: await paths(a), id: str(a.id) }, out)))
-        .command("audit", "the audit trail: tool calls, decryptions, approvals, leases, revokes", c => c
-            .option("since", { type: "string", describe: "a duration back from now (1h, 7d) or a date" })
-            .option("tool", { type: "string", describe: "only this tool" })
-            .option("scope", { type: "string", describe: "only this scope" })
-            .option("status", { type: "string", describe: "only this status (ok, error, denied, timeout, pending, approved …)" })
-            .option("limit", { type: "number", default: 100, describe: "rows shown without --since (the most recent)" })
-            .option("json", { type: "boolean", describe: "one JSON object per line" })
-            .option("follow", { alias: "f", type: "boolean", describe: "keep printing new rows" })
-            .example("$0 audit --since 1h --status denied", "what was refused in the last hour")
-            .example("$0 audit --follow --json", "stream the trail"),
-            act(async a => (await import("./audit.ts")).audit({
-                paths: await paths(a), since: opt(a.since), tool: opt(a.tool), scope: opt(a.scope), status: opt(a.status),
-                limit: Number(a.limit), json: a.json === true, follow: a.follow === true,
-            }, out)))
-        .command("import [source]", "move AI clients' MCP servers into config.yaml and their tokens into the vault", c => c
-            .positional("source", { type: "string", describe: `a client (${clientNames}) or a file; every client found when left out` })
-            .option("dry-run", { type: "boolean", describe: "show every decision, values masked; write and ask nothing" })
-            .option("yes", { alias: "y", type: "boolean", describe: "import without asking" })
-            .option("force", { type: "boolean", describe: "replace a server of the same name, or a stored value of the same scope and key, that differs" })
-            .example("$0 import --dry-run", "what would move, from every client found")
-            .example("$0 import cursor --yes", "move Cursor's servers and tokens"),
-            act(async a => (await import("./import.ts")).run({
-                paths: await paths(a), source: opt(a.source), dryRun: a["dry-run"] === true, yes: a.yes === true, force: a.force === true, where: here(),
-            }, out)))
-        .command("install <client>", "make mcplexer the client's one MCP server (a backup of its file is kept)", c => c
-            .positional("client", { type: "string", describe: clientNames })
-            .option("dry-run", { type: "boolean", describe: "print the change as a diff; write nothing" })
-            .example("$0 install claude-desktop", "then restart Claude Desktop"),
-            act(async a => (await import("./install.ts")).install({ paths: await paths(a), client: str(a.client), dryRun: a["dry-run"] === true, where: here() }, out)))
-        .command("uninstall <client>", "put back the client's file as it was before install", c => c
-            .positional("client", { type: "string", describe: clientNames })
-            .example("$0 uninstall cursor", "restores the newest backup"),
-            act(async a => (await import("./install.ts")).uninstall({ paths: await paths(a), client: str(a.client), where: here() }, out)))
-        .command("doctor", "check the setup: missing secrets, key permissions, commands, database", c => c
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 doctor", "each finding with its fix"),
-            act(async a => (await import("./doctor.ts")).doctor({ paths: await paths(a, false), json: a.json === true }, out)))
+        .option("config", { type: "string", describe: "config file (default $MCPLEXER_HOME/config.yaml)", global: true }), act, out)
         .demandCommand(1, "name a command")
         .strict()
         .help()
@@ -195,99 +54,28 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
     return code
 }
 
-type Act = (fn: (a: Global & Record<string, unknown>) => Promise<number | void>) =>
-    (a: Global & Record<string, unknown>) => Promise<void>
-
-function secretCommands(y: Argv, act: Act, out: Output): Argv {
-    return y
-        .command("put <scope> <key> [value]", "store a secret (prompts for it, or reads stdin, a file or a variable)", c => c
-            .positional("scope", { type: "string", describe: "an auth scope declared in the config" })
-            .positional("key", { type: "string", describe: "the key, also the environment variable name given to servers" })
-            .positional("value", { type: "string", describe: "the value (lands in your shell history: prefer the prompt or stdin)" })
-            .option("from-env", { type: "string", describe: "read the value from this environment variable" })
-            .option("from-file", { type: "string", describe: "read the value from this file (one trailing newline removed)" })
-            .example("$0 secret put personal GITHUB_TOKEN", "prompt for the value, hidden")
-            .example("gh auth token | $0 secret put personal GITHUB_TOKEN", "read it from stdin")
-            .example("$0 secret put personal LINEAR_API_KEY --from-env LINEAR_API_KEY", "take it from a variable"),
-            act(async a => (await import("./secret.ts")).put({
-                paths: await paths(a), scope: str(a.scope), key: str(a.key),
-                value: a.value === undefined ? undefined : str(a.value),
-                fromEnv: opt(a["from-env"]), fromFile: opt(a["from-file"]),
-            }, out)))
-        .command("get <scope> <key>", "print a secret's value (for scripts)", c => c
-            .positional("scope", { type: "string" })
-            .positional("key", { type: "string" })
-            .example("export GITHUB_TOKEN=$($0 secret get personal GITHUB_TOKEN)", "use it in a script"),
-            act(async a => (await import("./get.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
-        .command("list [scope]", "list key names with their scope and last change (never values)", c => c
-            .positional("scope", { type: "string", describe: "only this scope" })
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 secret list", "every stored key")
-            .example("$0 secret list personal --json", "one scope, as JSON"),
-            act(async a => (await import("./secret.ts")).list({ paths: await paths(a), scope: opt(a.scope), json: a.json === true }, out)))
-        .command("delete <scope> <key>", "delete a secret", c => c
-            .positional("scope", { type: "string" })
-            .positional("key", { type: "string" })
-            .example("$0 secret delete personal GITHUB_TOKEN", "remove one key"),
-            act(async a => (await import("./secret.ts")).remove({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
-        .demandCommand(1, "name a secret command: put, get, list or delete")
-}
-
-function keyCommands(y: Argv, act: Act, out: Output): Argv {
-    return y
-        .command("show", "print the identity file's path and public key", c => c
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 key show", "where the key is, and its public key"),
-            act(async a => (await import("./key.ts")).show({ paths: await paths(a), json: a.json === true }, out)))
-        .command("rotate", "make a new identity and re-encrypt every secret to it", c => c
-            .example("$0 key rotate", "the old key is kept beside the new one until you remove it"),
-            act(async a => (await import("./key.ts")).rotate({ paths: await paths(a) }, out)))
-        .command("upgrade", "authenticate, once, the secrets stored before this version (it lists them)", c => c
-            .example("$0 key upgrade", "after upgrading from mcplexer 0.1"),
-            act(async a => (await import("./key.ts")).upgrade({ paths: await paths(a) }, out)))
-        .demandCommand(1, "name a key command: show, rotate or upgrade")
-}
-
-const clientNames = "claude-desktop, claude-code, cursor, vscode, windsurf, gemini or codex"
-
-/** Where the clients' files are looked for: this user's, this platform's, this folder's. */
-function here() {
-    return { env: process.env, platform: process.platform, cwd: process.cwd() }
-}
-
-function authCommands(y: Argv, act: Act, out: Output): Argv {
-    return y
-        .command("login <server>", "log in to a server with oauth: in the browser; the tokens are stored age-encrypted", c => c
-            .positional("server", { type: "string", describe: "a remote server with oauth: in the config" })
-            .option("scope", { type: "string", describe: "the scope to keep the tokens in (default: the server's)" })
-            .example("$0 auth login linear", "opens the login page ($BROWSER, else the system's browser) and prints its link"),
-            act(async a => (await import("./auth.ts")).login({ paths: await paths(a), server: str(a.server), scope: opt(a.scope) }, out)))
-        .command("status", "each oauth server: logged in or not, expiry, granted scopes (never a token)", c => c
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 auth status", "which logins are missing"),
-            act(async a => (await import("./auth.ts")).status({ paths: await paths(a), json: a.json === true }, out)))
-        .command("logout <server>", "revoke the server's tokens where it can, then delete them", c => c
-            .positional("server", { type: "string" })
-            .option("scope", { type: "string", describe: "the scope the tokens are kept in (default: the server's)" })
-            .example("$0 auth logout linear", "the next use asks for a login again"),
-            act(async a => (await import("./auth.ts")).logout({ paths: await paths(a), server: str(a.server), scope: opt(a.scope) }, out)))
-        .demandCommand(1, "name an auth command: login, status or logout")
-}
-
-/** The files of this run; unless `trust` is false, a home or config others can change is refused. */
-async function paths(a: Global, trust = true) {
-    const config = await import("../config/index.ts")
-    const p = config.paths(process.env, { config: a.config })
-    if (trust) config.guard.check(p)
-    return p
-}
-
-function str(v: unknown): string {
-    return typeof v === "string" ? v : JSON.stringify(v) ?? ""
-}
-
-function opt(v: unknown): string | undefined {
-    return v === undefined ? undefined : str(v)
+/**
+ * The forms with nothing to parse, run without yargs (with the Unicode tables its help layout
+ * builds at load it would be a large part of their start): `secret get S K`, which scripts call in
+ * loops, a plain `serve`, which every AI client starts, and the version. Undefined for the rest.
+ */
+async function fast(argv: string[], out: Output): Promise<number | undefined> {
+    const [a, b, scope, key, ...more] = argv
+    try {
+        if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0
+            && !scope.startsWith("-") && !key.startsWith("-")) {
+            await (await import("./get.ts")).get({ paths: await paths({}), scope, key }, out)
+            return exit.ok
+        }
+        if (a === "serve" && b === undefined) return await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
+    } catch (err) {
+        return report(err, out)
+    }
+    if (a === "--version" || a === "-V" || (a === "version" && b === undefined)) {
+        out.out(`${(await import("./version.ts")).version}\n`)
+        return exit.ok
+    }
+    return undefined
 }
 
 const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade",
@@ -327,10 +115,10 @@ function usage(msg: string, argv: string[], at: Argv): UsageError {
         const near = config.suggest(word, options)
         return new UsageError(`unknown option ${JSON.stringify(flag.split("=")[0])}`, [...(near ? [`did you mean "--${near}"?`] : []), help].join("\n"))
     }
-    const commands = level.getInternalMethods().getCommandInstance().getCommands().filter(c => c !== "$0")
-    if (commands.length === 0) return new UsageError(`unexpected argument ${JSON.stringify(word)}`, help)
-    const near = config.suggest(word, commands)
-    const hints = [...(near ? [`did you mean "${near}"?`] : []), `commands here: ${commands.join(", ")}`, help]
+    const known = level.getInternalMethods().getCommandInstance().getCommands().filter(c => c !== "$0")
+    if (known.length === 0) return new UsageError(`unexpected argument ${JSON.stringify(word)}`, help)
+    const near = config.suggest(word, known)
+    const hints = [...(near ? [`did you mean "${near}"?`] : []), `commands here: ${known.join(", ")}`, help]
     return new UsageError(`unknown command ${JSON.stringify(word)}`, hints.join("\n"))
 }
 

@@ -1,4 +1,4 @@
-import { Hono, type MiddlewareHandler } from "hono"
+import { Hono, type Context, type MiddlewareHandler } from "hono"
 import * as config from "../config/index.ts"
 import type { Options } from "./options.ts"
 import { bearer, crossSite, login, type Env, type Logins } from "./auth.ts"
@@ -17,25 +17,7 @@ const unsafe = new Set(["POST", "PUT", "PATCH", "DELETE"])
  */
 export function api(o: Options, logins: Logins, sessions: Sessions, reply: Reply): Hono<Env> {
     const api = new Hono<Env>()
-    const token = bearer(o.token)
-    const gate: MiddlewareHandler<Env> = async (c, next) => {
-        const l = c.req.header("authorization") === undefined ? login(c, logins) : undefined
-        if (l === undefined) {
-            c.set("via", "bearer")
-            return token(c, next)
-        }
-        c.set("via", "cookie")
-        if (unsafe.has(c.req.method) && (crossSite(c) || !same(c.req.header("x-csrf-token") ?? "", l.csrf))) {
-            return reply.json(c, { error: "cross-site request refused: missing or wrong x-csrf-token" }, 403)
-        }
-        return next()
-    }
-    const json: MiddlewareHandler<Env> = async (c, next) => {
-        const type = c.req.header("content-type")
-        if (unsafe.has(c.req.method) && type !== undefined && !/^application\/json\b/i.test(type)) return reply.json(c, { error: "send application/json" }, 415)
-        return next()
-    }
-    api.use("*", gate, json)
+    api.use("*", gate(o.token, logins, reply), json(reply))
     api.get("/health", c => reply.json(c, { status: "ok", sessions: sessions.size, servers: o.config().servers.size }))
     api.get("/scopes", c => reply.json(c, state.scopes(o.config(), o.vault.list())))
     api.put("/scopes/:scope/secrets/:key", async c => {
@@ -60,28 +42,56 @@ export function api(o: Options, logins: Logins, sessions: Sessions, reply: Reply
     api.get("/audit", c => reply.json(c, state.audit(o.vault.store, filter(c.req.query()))))
     const none = { error: "approvals are not available in this build" }
     api.get("/approvals", c => o.approvals ? reply.json(c, o.approvals.pending()) : reply.json(c, none, 501))
-    api.post("/approvals/:id/:answer{approve|deny}", c => {
-        if (!o.approvals) return reply.json(c, none, 501)
-        const id = Number(c.req.param("id"))
-        const answer = c.req.param("answer") as "approve" | "deny"
-        if (!Number.isSafeInteger(id)) return reply.json(c, { error: "approval id must be a number" }, 400)
-        // ?for=10m: the approval also grants a lease that long (at most the route's); without it, this call only
-        const span = c.req.query("for")
-        let lease: number | undefined
-        try {
-            lease = span === undefined ? undefined : config.duration(span)
-        } catch {
-            return reply.json(c, { error: `invalid for ${JSON.stringify(span)}: write a duration such as 10m` }, 400)
-        }
-        try {
-            if (!o.approvals.decide(id, answer, `http:${c.get("via")}`, lease)) return reply.json(c, { error: `approval ${id} is not pending` }, 409)
-        } catch (e) {
-            return reply.json(c, { error: e instanceof Error ? e.message : String(e) }, 400)
-        }
-        return reply.json(c, { id, status: answer === "approve" ? "approved" : "denied", ...(lease ? { lease } : {}) })
-    })
+    api.post("/approvals/:id/:answer{approve|deny}", c => o.approvals ? decide(c, o.approvals, reply) : reply.json(c, none, 501))
     api.all("*", c => reply.json(c, { error: "not found" }, 404))
     return api
+}
+
+/** The bearer token, or the UI's login cookie with its CSRF token on a write from this site. */
+function gate(token: string, logins: Logins, reply: Reply): MiddlewareHandler<Env> {
+    const bearerAuth = bearer(token)
+    return async (c, next) => {
+        const l = c.req.header("authorization") === undefined ? login(c, logins) : undefined
+        if (l === undefined) {
+            c.set("via", "bearer")
+            return bearerAuth(c, next)
+        }
+        c.set("via", "cookie")
+        if (unsafe.has(c.req.method) && (crossSite(c) || !same(c.req.header("x-csrf-token") ?? "", l.csrf))) {
+            return reply.json(c, { error: "cross-site request refused: missing or wrong x-csrf-token" }, 403)
+        }
+        return next()
+    }
+}
+
+/** A write with a body that is not JSON is refused before it is read. */
+function json(reply: Reply): MiddlewareHandler<Env> {
+    return async (c, next) => {
+        const type = c.req.header("content-type")
+        if (unsafe.has(c.req.method) && type !== undefined && !/^application\/json\b/i.test(type)) return reply.json(c, { error: "send application/json" }, 415)
+        return next()
+    }
+}
+
+/** Approves or denies one waiting call; with ?for=, an approval also grants a lease. */
+function decide(c: Context<Env>, approvals: NonNullable<Options["approvals"]>, reply: Reply): Response {
+    const id = Number(c.req.param("id"))
+    const answer = c.req.param("answer") as "approve" | "deny"
+    if (!Number.isSafeInteger(id)) return reply.json(c, { error: "approval id must be a number" }, 400)
+    // ?for=10m: the approval also grants a lease that long (at most the route's); without it, this call only
+    const span = c.req.query("for")
+    let lease: number | undefined
+    try {
+        lease = span === undefined ? undefined : config.duration(span)
+    } catch {
+        return reply.json(c, { error: `invalid for ${JSON.stringify(span)}: write a duration such as 10m` }, 400)
+    }
+    try {
+        if (!approvals.decide(id, answer, `http:${c.get("via")}`, lease)) return reply.json(c, { error: `approval ${id} is not pending` }, 409)
+    } catch (e) {
+        return reply.json(c, { error: e instanceof Error ? e.message : String(e) }, 400)
+    }
+    return reply.json(c, { id, status: answer === "approve" ? "approved" : "denied", ...(lease ? { lease } : {}) })
 }
 
 /** Refuses a scope the config does not declare, as `mcplexer secret put` does. */

@@ -19,9 +19,23 @@ import * as ui from "./ui.ts"
  */
 export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply, allowed: (origin: string) => boolean): Hono<Env> {
     const web = new Hono<Env>()
-    const nonce = (c: Context<Env>) => c.get("secureHeadersNonce") ?? ""
     // a form from another site is refused before its body is read
     web.use("*", sameOrigin({ origin: allowed, secFetchSite: ["same-origin", "none"] }))
+    entry(web, o, logins, reply)
+    // everything else needs the login cookie; a write also its CSRF token
+    web.use("*", gate(logins, reply))
+    pages(web, o, sessions, reply)
+    forms(web, o, logins)
+    web.all("*", c => reply.page(c, ui.error, { message: "not found" }, 404))
+    return web
+}
+
+const nonce = (c: Context<Env>) => c.get("secureHeadersNonce") ?? ""
+
+const view = (o: Options, c: Context<Env>): ui.View => ({ nonce: nonce(c), csrf: c.get("csrf"), path: c.req.path, approvals: o.approvals !== undefined })
+
+/** The login page, and logging in with the API token for a login cookie. */
+function entry(web: Hono<Env>, o: Options, logins: Logins, reply: Reply): void {
     web.get("/login", c => reply.page(c, ui.login, { nonce: nonce(c) }))
     web.post("/login", async c => {
         if (crossSite(c)) return reply.page(c, ui.login, { nonce: nonce(c), problem: "cross-site login refused" }, 403)
@@ -32,8 +46,11 @@ export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply
         setCookie(c, cookie, l.id, { httpOnly: true, sameSite: "Strict", path: "/", secure: tls(c), maxAge: l.maxAge })
         return c.redirect("/", 303)
     })
-    // everything else needs the login cookie; a write also its CSRF token
-    const gate: MiddlewareHandler<Env> = async (c, next) => {
+}
+
+/** Lets through a request with a live login cookie, and a write only with its login's CSRF token. */
+function gate(logins: Logins, reply: Reply): MiddlewareHandler<Env> {
+    return async (c, next) => {
         const l = login(c, logins)
         if (l === undefined) return c.req.method === "GET" ? c.redirect("/login", 303) : reply.page(c, ui.error, { message: "log in first" }, 401)
         c.set("via", "cookie")
@@ -44,11 +61,13 @@ export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply
         }
         return next()
     }
-    web.use("*", gate)
-    const view = (c: Context<Env>): ui.View => ({ nonce: nonce(c), csrf: c.get("csrf"), path: c.req.path, approvals: o.approvals !== undefined })
+}
+
+/** The pages: the dashboard, secrets, the audit trail, approvals. */
+function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): void {
     web.get("/", async c => {
         const rows = state.audit(o.vault.store, { limit: 200 })
-        return reply.page(c, d => ui.dashboard(view(c), d), {
+        return reply.page(c, d => ui.dashboard(view(o, c), d), {
             servers: state.servers(o.config(), o.gateway, o.vault),
             calls: rows.filter(r => r.action === "call").slice(0, 20),
             errors: rows.filter(r => r.status !== null && /error|fail|denied|timeout|missing|expired/.test(r.status)).slice(0, 10),
@@ -56,9 +75,13 @@ export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply
             tools: (await o.gateway.tools().catch(() => [])).length,
         })
     })
-    web.get("/secrets", c => reply.page(c, d => ui.secrets(view(c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
-    web.get("/audit", c => reply.page(c, d => ui.audit(view(c), d, c.req.query()), state.audit(o.vault.store, filter(c.req.query()))))
-    web.get("/approvals", c => reply.page(c, d => ui.approvals(view(c), d), o.approvals?.pending()))
+    web.get("/secrets", c => reply.page(c, d => ui.secrets(view(o, c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
+    web.get("/audit", c => reply.page(c, d => ui.audit(view(o, c), d, c.req.query()), state.audit(o.vault.store, filter(c.req.query()))))
+    web.get("/approvals", c => reply.page(c, d => ui.approvals(view(o, c), d), o.approvals?.pending()))
+}
+
+/** The forms that change something: a secret, a restart, an approval, logging out. */
+function forms(web: Hono<Env>, o: Options, logins: Logins): void {
     web.post("/ui/secrets", async c => {
         const form = await c.req.parseBody()
         const scope = text(form.scope), key = text(form.key), value = text(form.value)
@@ -88,8 +111,6 @@ export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply
         deleteCookie(c, cookie, { path: "/", secure: tls(c) })
         return c.redirect("/login", 303)
     })
-    web.all("*", c => reply.page(c, ui.error, { message: "not found" }, 404))
-    return web
 }
 
 /** A form field as text; a file upload is no text. */

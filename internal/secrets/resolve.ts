@@ -35,35 +35,9 @@ function base(env: NodeJS.ProcessEnv): Record<string, string> {
  * with `reason`). References are replaced byte for byte; nothing else is expanded.
  */
 export async function resolve(v: Vault, server: config.Server, scope: string | undefined, o: { env: NodeJS.ProcessEnv; reason: string }): Promise<Resolved> {
-    const parse = (text: string): config.Part[] => {
-        try {
-            return config.template(text)
-        } catch (e) {
-            throw hinted(`server ${JSON.stringify(server.name)}: ${(e as Error).message}`, (e as { hint?: string }).hint ?? "", { cause: e })
-        }
-    }
-    const texts = server.kind === "stdio"
-        ? [...Object.values(server.env), ...server.args, ...(server.cwd === undefined ? [] : [server.cwd])]
-        : [server.url, ...Object.values(server.headers)]
+    const parse = parser(server)
     const injects = scope !== undefined && (server.kind === "stdio" || server.inject === "headers")
-
-    const needed = new Set<string>(injects && scope !== undefined ? [scope] : [])
-    for (const text of texts) {
-        for (const p of parse(text)) {
-            if (typeof p === "string") continue
-            if ("secret" in p) {
-                const s = p.secret.scope ?? scope
-                if (s === undefined) {
-                    throw hinted(`server ${JSON.stringify(server.name)} refers to \${secret:${p.secret.key}} but has no scope`,
-                        `give the server a scope, or name one: \${secret:<scope>/${p.secret.key}}`)
-                }
-                needed.add(s)
-            } else if (o.env[p.env] === undefined) {
-                throw hinted(`server ${JSON.stringify(server.name)} refers to \${env:${p.env}}, which is not set`,
-                    `set ${p.env} in mcplexer's environment, or remove the reference`)
-            }
-        }
-    }
+    const needed = needs(server, scope, injects, o.env, parse)
 
     const scopes = new Map<string, Map<string, string>>()
     for (const s of needed) scopes.set(s, await v.scope(s, { server: server.name, reason: o.reason }))
@@ -99,4 +73,44 @@ export async function resolve(v: Vault, server: config.Server, scope: string | u
         headers: { ...expandAll(server.headers), ...Object.fromEntries(own) },
         values,
     }
+}
+
+/** The parts of a server's texts, an error naming the server for a malformed reference. */
+function parser(server: config.Server): (text: string) => config.Part[] {
+    return text => {
+        try {
+            return config.template(text)
+        } catch (e) {
+            throw hinted(`server ${JSON.stringify(server.name)}: ${(e as Error).message}`, (e as { hint?: string }).hint ?? "", { cause: e })
+        }
+    }
+}
+
+/**
+ * The scopes a server's start decrypts: its own when its keys are injected, and each named by a
+ * ${secret:…}; checked before anything is decrypted (an ${env:…} that is not set, a
+ * ${secret:KEY} without a scope).
+ */
+function needs(server: config.Server, scope: string | undefined, injects: boolean, env: NodeJS.ProcessEnv, parse: (text: string) => config.Part[]): Set<string> {
+    const texts = server.kind === "stdio"
+        ? [...Object.values(server.env), ...server.args, ...(server.cwd === undefined ? [] : [server.cwd])]
+        : [server.url, ...Object.values(server.headers)]
+    const needed = new Set<string>(injects && scope !== undefined ? [scope] : [])
+    for (const text of texts) {
+        for (const p of parse(text)) {
+            if (typeof p === "string") continue
+            if ("secret" in p) {
+                const s = p.secret.scope ?? scope
+                if (s === undefined) {
+                    throw hinted(`server ${JSON.stringify(server.name)} refers to \${secret:${p.secret.key}} but has no scope`,
+                        `give the server a scope, or name one: \${secret:<scope>/${p.secret.key}}`)
+                }
+                needed.add(s)
+            } else if (env[p.env] === undefined) {
+                throw hinted(`server ${JSON.stringify(server.name)} refers to \${env:${p.env}}, which is not set`,
+                    `set ${p.env} in mcplexer's environment, or remove the reference`)
+            }
+        }
+    }
+    return needed
 }
