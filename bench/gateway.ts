@@ -81,7 +81,7 @@ async function list(c: Conn): Promise<number> {
 
 /** A fresh MCPLEXER_HOME (made by `mcplexer init`) whose config declares `n` server-everything servers. */
 async function home(n: number): Promise<Record<string, string>> {
-    const dir = temp()
+    const dir = temp("mcplexer-bench-")
     const env = { PATH: process.env.PATH ?? "", HOME: dir, MCPLEXER_HOME: dir }
     time(node, [cli, "init"], env)
     const servers = Array.from({ length: n }, (_, i) => i === 0 ? "everything" : `everything${i + 1}`)

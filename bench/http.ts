@@ -107,7 +107,7 @@ async function hammer(workers: number, client: (i: number) => Client, until: num
 
 /** A fresh home whose config serves server-everything, the CLI's command line and the API token. */
 async function setup(): Promise<{ env: Record<string, string>; cli: string[]; token: string }> {
-    const home = temp()
+    const home = temp("mcplexer-bench-")
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
     await writeFile(join(home, "config.yaml"), `servers:\n  everything:\n    command: ${JSON.stringify(node)}\n    args: [${JSON.stringify(everything)}]\n`)
     const cli = command()

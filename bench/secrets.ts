@@ -16,7 +16,7 @@ const cli = resolve(import.meta.dirname, "..", "dist", "mcplexer.js")
 const runs = Number(process.env.BENCH_RUNS ?? 15)
 
 async function home(keys: number): Promise<{ env: NodeJS.ProcessEnv; paths: config.Paths }> {
-    const dir = temp()
+    const dir = temp("mcplexer-bench-")
     await writeFile(join(dir, "config.yaml"), "auth_scopes:\n  bench: {}\n")
     const env = { PATH: process.env.PATH, HOME: dir, MCPLEXER_HOME: dir }
     const paths = config.paths(env)

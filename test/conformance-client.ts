@@ -47,7 +47,7 @@ function run(env: NodeJS.ProcessEnv, args: string[], input?: string): Promise<Ru
 
 async function adapter(scenario: string, url: string): Promise<number> {
     const ctx = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? "{}") as { client_id?: string; client_secret?: string; private_key_pem?: string; signing_algorithm?: string }
-    const home = await temp("mcplexer-conf-client-")
+    const home = temp("mcplexer-conf-client-")
     const env = {
         PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home,
         BROWSER: join(root, "test", "fixtures", "browser"),

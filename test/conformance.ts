@@ -32,7 +32,7 @@ if (!existsSync(node22)) {
 const suite = join(root, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
 const expected = join(root, "test", "conformance-expected.yaml")
 
-const home = await temp("mcplexer-conformance-")
+const home = temp("mcplexer-conformance-")
 await writeFile(join(home, "config.yaml"), `auth_scopes: {}
 servers:
   conf:

@@ -1,10 +1,11 @@
 /** Shared test helpers: a fresh MCPLEXER_HOME per test, and the built CLI run as a user would. */
 import { spawn } from "node:child_process"
-import { rmSync } from "node:fs"
-import { mkdtemp, writeFile } from "node:fs/promises"
-import { tmpdir } from "node:os"
+import { writeFile } from "node:fs/promises"
 import { join, resolve } from "node:path"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { temp } from "../bench/temp.ts"
+
+export { temp }
 
 export const root = resolve(import.meta.dirname, "..")
 export const cli = join(root, "dist", "mcplexer.js")
@@ -16,29 +17,9 @@ export const baseConfig = `auth_scopes:
 servers: {}
 `
 
-const made: string[] = []
-// Each test file runs in a process of its own: its folders go when it exits. They hold age keys,
-// API tokens and databases, and a run of the suite made hundreds of them.
-process.on("exit", () => {
-    for (const d of made) {
-        try {
-            rmSync(d, { recursive: true, force: true })
-        } catch {
-            // a folder a test made unreadable: left to the system's cleaner of its temporary folder
-        }
-    }
-})
-
-/** A new, empty folder under the system's temporary one, removed when the test file's process exits. */
-export async function temp(prefix = "mcplexer-"): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), prefix))
-    made.push(dir)
-    return dir
-}
-
 /** Creates a new, empty MCPLEXER_HOME; with a config unless `config` is null. */
 export async function fresh(config: string | null = baseConfig): Promise<string> {
-    const home = await temp()
+    const home = temp()
     if (config !== null) await writeFile(join(home, "config.yaml"), config)
     return home
 }

@@ -26,7 +26,7 @@ export type Tokens = ReturnType<typeof tokens>
 
 /** A temporary user: HOME (XDG_CONFIG_HOME and APPDATA unset), a project folder to run in, mcplexer's default home inside. */
 export async function user(): Promise<{ home: string; project: string; mcplexer: string }> {
-    const home = await temp("mcplexer-user-")
+    const home = temp("mcplexer-user-")
     const project = join(home, "project")
     await mkdir(project)
     return { home, project, mcplexer: join(home, ".mcplexer") }

@@ -25,7 +25,7 @@ test("config.example.yaml mentions every key the config accepts", async () => {
 })
 
 test("the starter config written by init loads", async () => {
-    const dir = await temp()
+    const dir = temp()
     const file = join(dir, "config.yaml")
     await writeFile(file, config.starter)
     const c = await config.load(file)
@@ -35,7 +35,7 @@ test("the starter config written by init loads", async () => {
 })
 
 test("the starter's commented examples load once uncommented", async () => {
-    const dir = await temp()
+    const dir = temp()
     const file = join(dir, "config.yaml")
     // uncomment the indented example lines ("key:" or "- " after the "# "), keep the prose
     await writeFile(file, config.starter.replace(/^( +)# (?=\s*(- |[\w-]+:))/gm, "$1"))

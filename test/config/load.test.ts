@@ -7,7 +7,7 @@ import { temp } from "../helpers.ts"
 
 /** Writes `text` as config.yaml in a fresh folder and loads it. */
 async function load(text: string, env: NodeJS.ProcessEnv = { HOME: "/home/u" }): Promise<config.Config> {
-    const dir = await temp()
+    const dir = temp()
     const file = join(dir, "config.yaml")
     await writeFile(file, text)
     return config.load(file, { env })
@@ -44,7 +44,7 @@ test("an empty file is an empty config with defaults", async () => {
 })
 
 test("a missing file is a ConfigError that suggests mcplexer init", async () => {
-    const dir = await temp()
+    const dir = temp()
     await assert.rejects(config.load(join(dir, "config.yaml")), (e: unknown) => {
         assert.ok(e instanceof config.ConfigError)
         assert.equal(e.file, join(dir, "config.yaml"))
@@ -345,7 +345,7 @@ test("a header value cannot hold a line break", async () => {
 })
 
 test("cwd expands ~ and is resolved against the config's folder", async () => {
-    const dir = await temp()
+    const dir = temp()
     await mkdir(join(dir, "sub"))
     const file = join(dir, "sub", "config.yaml")
     await writeFile(file, "servers:\n  a: { command: x, cwd: ../data }\n  b: { command: x, cwd: ~/src }\n  c: { command: x, cwd: \"${env:DATA}/x\" }\n")
@@ -370,7 +370,7 @@ test("a workspace needs a root", async () => {
 })
 
 test("a workspace root expands ~ with the given HOME and resolves against the config's folder", async () => {
-    const dir = await temp()
+    const dir = temp()
     const file = join(dir, "config.yaml")
     await writeFile(file, "workspaces:\n  a: { root: ~/work/acme }\n  b: { root: projects/b }\n  c: { root: \"~\" }\n  d: { root: /abs/d }\n")
     const c = await config.load(file, { env: { HOME: "/home/u" } })

@@ -7,7 +7,7 @@ import * as config from "../../internal/config/index.ts"
 import { temp } from "../helpers.ts"
 
 async function load(text: string): Promise<config.Config> {
-    const dir = await temp()
+    const dir = temp()
     await writeFile(join(dir, "config.yaml"), text)
     return config.load(join(dir, "config.yaml"), { env: { HOME: "/home/u" } })
 }

@@ -16,9 +16,9 @@ export const fixture = join(root, "test", "fixtures", "ds-server.ts")
 export const tsx = import.meta.resolve("tsx")
 export const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
 
-/** A new, empty folder to serve as MCPLEXER_HOME. */
+/** A new, empty folder to serve as MCPLEXER_HOME (a promise, as the other kits' homes are). */
 export function fresh(): Promise<string> {
-    return temp()
+    return Promise.resolve(temp())
 }
 
 /** The environment mcplexer itself runs with in these tests: with things that must not leak. */

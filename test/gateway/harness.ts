@@ -65,7 +65,7 @@ export interface Options extends ClientOptions {
 
 /** Starts a gateway for `text` (a YAML config) and connects a client to it. */
 export async function start(text: string, o: Options = {}): Promise<Harness> {
-    const home = o.home ?? await temp()
+    const home = o.home ?? temp()
     const paths = config.paths({ MCPLEXER_HOME: home })
     await writeFile(paths.config, text)
     const cfg = config.parse(text, paths.config)

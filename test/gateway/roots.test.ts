@@ -13,7 +13,7 @@ function denying(dir: string): string {
 }
 
 test("the first tools/list and tools/call wait for the client's roots: no decision on serve's folder meanwhile", async () => {
-    const dir = await temp("mcplexer-ws-")
+    const dir = temp("mcplexer-ws-")
     const h = await start(denying(dir), {
         capabilities: { roots: {} },
         setup(c) {
@@ -35,7 +35,7 @@ test("the first tools/list and tools/call wait for the client's roots: no decisi
 })
 
 test("a client that offers roots but does not list them gets an error, never serve's folder", async () => {
-    const dir = await temp("mcplexer-ws-")
+    const dir = temp("mcplexer-ws-")
     let asked = 0
     const h = await start(denying(dir), {
         capabilities: { roots: {} },

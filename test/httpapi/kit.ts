@@ -57,7 +57,7 @@ export interface Kit {
  * they go to the hono app in process, the full way.
  */
 export async function start(text: string = dsConfig(), o: { limits?: Partial<httpapi.Limits>; secrets?: Record<string, Record<string, string>>; wire?: boolean } = {}): Promise<Kit> {
-    const home = await temp()
+    const home = temp()
     const paths = config.paths({ MCPLEXER_HOME: home })
     await writeFile(paths.config, text)
     const cfg = config.parse(text, paths.config)

@@ -54,8 +54,8 @@ type Text = { content: Array<{ type: string; text?: string }>; isError?: boolean
 
 test("the web UI sets a secret the downstream receives, approves a call, and never shows the value", { skip: !existsSync(chromiumPath) && "no /usr/bin/chromium" }, async () => {
     await mkdir(artifacts, { recursive: true })
-    const home = await temp()
-    const work = await temp("mcplexer-work-")
+    const home = temp()
+    const work = temp("mcplexer-work-")
     await writeFile(join(home, "config.yaml"), dsConfig(`workspaces:
   work:
     root: ${JSON.stringify(work)}

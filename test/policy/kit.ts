@@ -65,7 +65,7 @@ export async function folders(home: string, ...dirs: string[]): Promise<void> {
 
 /** Starts a gateway for the config `make(home, log)` returns, with these secrets stored first. */
 export async function start(make: (home: string, log: string) => string, o: { secrets?: Record<string, Record<string, string>>; cwd?: string } = {}): Promise<Kit> {
-    const home = await temp()
+    const home = temp()
     const log = join(home, "calls.log")
     const paths = config.paths({ MCPLEXER_HOME: home })
     const text = make(home, log)

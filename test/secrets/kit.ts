@@ -4,9 +4,9 @@ import { join } from "node:path"
 import * as config from "../../internal/config/index.ts"
 import { temp } from "../helpers.ts"
 
-/** A new, empty folder to serve as MCPLEXER_HOME. */
+/** A new, empty folder to serve as MCPLEXER_HOME (a promise, as the other kits' homes are). */
 export function fresh(): Promise<string> {
-    return temp()
+    return Promise.resolve(temp())
 }
 
 /** The paths of `home`, as config would compute them from this environment. */

@@ -12,8 +12,8 @@ import { temp } from "../helpers.ts"
 
 const require = createRequire(import.meta.url)
 
-async function fresh(): Promise<string> {
-    return temp()
+function fresh(): Promise<string> {
+    return Promise.resolve(temp())
 }
 
 interface Journal { entries: Array<{ idx: number; when: number; tag: string }> }

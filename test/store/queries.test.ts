@@ -5,8 +5,8 @@ import { test } from "node:test"
 import * as store from "../../internal/store/index.ts"
 import { temp } from "../helpers.ts"
 
-async function opened(): Promise<store.Store> {
-    return store.open(join(await temp(), "mcplexer.db"))
+function opened(): Promise<store.Store> {
+    return Promise.resolve(store.open(join(temp(), "mcplexer.db")))
 }
 
 const row = (scope: string, key: string, c: string) =>
