@@ -153,7 +153,7 @@ export class Relay {
      * used, kept when empty.
      */
     private flying(key: downstream.Key): downstream.Ids<Context> {
-        const k = `${key.server}\0${key.scope ?? ""}`
+        const k = instance(key)
         let table = this.flights.get(k)
         if (table === undefined) this.flights.set(k, table = new downstream.Ids())
         return table
@@ -204,7 +204,7 @@ export class Relay {
         }
         const unable = (s: Session | undefined) => new downstream.Failure(ErrorCode.MethodNotFound,
             `${s === undefined ? "no client is connected that supports" : `the client ${quote(s.client)} does not support`} ${quote(url ? "elicitation/create (url mode)" : r.method)} (asked by server ${quote(key.server)})`)
-        for (const ctx of this.flights.get(`${key.server}\0${key.scope ?? ""}`)?.values() ?? []) {
+        for (const ctx of this.flights.get(instance(key))?.values() ?? []) {
             const s = ctx.session
             if (s.server.transport === undefined) continue
             if (ctx.signal.aborted) throw new downstream.Failure(ErrorCode.ConnectionClosed, "the client cancelled the request")
@@ -262,6 +262,11 @@ export function failure(e: unknown, r: Route, tool: boolean): ServerResult {
     }
     if (e instanceof downstream.Failure) throw e
     throw new downstream.Failure(ErrorCode.InternalError, `server ${quote(r.server)}: ${message(e)}`)
+}
+
+/** The flights table's name for an instance: "server\0scope". */
+function instance(key: downstream.Key): string {
+    return `${key.server}\0${key.scope ?? ""}`
 }
 
 function message(e: unknown): string {

@@ -8,7 +8,7 @@ import * as config from "../../internal/config/index.ts"
 import * as downstream from "../../internal/downstream/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import * as secrets from "../../internal/secrets/index.ts"
-import { temp } from "../helpers.ts"
+import * as helpers from "../helpers.ts"
 
 export const root = resolve(import.meta.dirname, "..", "..")
 export const fixture = join(root, "test", "fixtures", "ds-server.ts")
@@ -16,9 +16,9 @@ export const fixture = join(root, "test", "fixtures", "ds-server.ts")
 export const tsx = import.meta.resolve("tsx")
 export const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
 
-/** A new, empty folder to serve as MCPLEXER_HOME (a promise, as the other kits' homes are). */
+/** A new, empty folder to serve as MCPLEXER_HOME. */
 export function fresh(): Promise<string> {
-    return Promise.resolve(temp())
+    return helpers.fresh(null)
 }
 
 /** The environment mcplexer itself runs with in these tests: with things that must not leak. */

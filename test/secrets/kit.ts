@@ -2,11 +2,11 @@
 import { spawn, type ChildProcess } from "node:child_process"
 import { join } from "node:path"
 import * as config from "../../internal/config/index.ts"
-import { temp } from "../helpers.ts"
+import * as helpers from "../helpers.ts"
 
-/** A new, empty folder to serve as MCPLEXER_HOME (a promise, as the other kits' homes are). */
+/** A new, empty folder to serve as MCPLEXER_HOME. */
 export function fresh(): Promise<string> {
-    return Promise.resolve(temp())
+    return helpers.fresh(null)
 }
 
 /** The paths of `home`, as config would compute them from this environment. */

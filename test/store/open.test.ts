@@ -8,13 +8,9 @@ import Database from "better-sqlite3"
 import { drizzle } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator"
 import * as store from "../../internal/store/index.ts"
-import { temp } from "../helpers.ts"
+import { fresh } from "../helpers.ts"
 
 const require = createRequire(import.meta.url)
-
-function fresh(): Promise<string> {
-    return Promise.resolve(temp())
-}
 
 interface Journal { entries: Array<{ idx: number; when: number; tag: string }> }
 
@@ -45,7 +41,7 @@ function holdLock(db: string, ms: number): Promise<{ done: Promise<void>; releas
 }
 
 test("a new database and its -wal and -shm files are created 0600 in a 0700 folder", async () => {
-    const dir = join(await fresh(), "home")
+    const dir = join(await fresh(null), "home")
     const path = join(dir, "mcplexer.db")
     const s = store.open(path)
     store.audit.add(s, { action: "test", actor: "test" })
@@ -59,7 +55,7 @@ test("a new database and its -wal and -shm files are created 0600 in a 0700 fold
 })
 
 test("an existing database file readable by others is put back to 0600", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     store.open(path).close()
     await chmod(path, 0o644)
     store.open(path).close()
@@ -67,7 +63,7 @@ test("an existing database file readable by others is put back to 0600", async (
 })
 
 test("opening applies every migration and records each in __drizzle_migrations", async () => {
-    const s = store.open(join(await fresh(), "mcplexer.db"))
+    const s = store.open(join(await fresh(null), "mcplexer.db"))
     const j = await journal()
     assert.deepEqual(applied(s), j.entries.map(e => e.when))
     assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "secrets"])
@@ -75,7 +71,7 @@ test("opening applies every migration and records each in __drizzle_migrations",
 })
 
 test("opening a database twice is idempotent and keeps its rows", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     const a = store.open(path)
     store.audit.add(a, { action: "put", actor: "cli", scope: "gh", key: "TOKEN" })
     const before = applied(a)
@@ -87,7 +83,7 @@ test("opening a database twice is idempotent and keeps its rows", async () => {
 })
 
 test("a database made before the newest migration upgrades itself on open", async () => {
-    const home = await fresh()
+    const home = await fresh(null)
     const j = await journal()
     // an older release's migrations/: every entry but the newest (with a single migration, that
     // older release is one that never created a table, and upgrading means creating them all)
@@ -111,7 +107,7 @@ test("a database made before the newest migration upgrades itself on open", asyn
 })
 
 test("a database written by a newer mcplexer is refused with a hint", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     const s = store.open(path)
     s.sqlite.prepare("INSERT INTO __drizzle_migrations (hash, created_at) VALUES ('future', ?)").run(Date.now() + 1e9)
     s.close()
@@ -123,7 +119,7 @@ test("a database written by a newer mcplexer is refused with a hint", async () =
 })
 
 test("a file that is not a database is refused with its path", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     await writeFile(path, "this is not sqlite, just some text that is long enough to fill a header page".repeat(20))
     assert.throws(() => store.open(path), (e: Error & { hint?: string }) => {
         assert.match(e.message, /is not a usable mcplexer database/)
@@ -134,7 +130,7 @@ test("a file that is not a database is refused with its path", async () => {
 })
 
 test("changed reports commits made by another connection, not our own", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     const a = store.open(path)
     const b = store.open(path)
     assert.equal(a.changed(), false)
@@ -148,7 +144,7 @@ test("changed reports commits made by another connection, not our own", async ()
 })
 
 test("an audit row keeps its fields and detail and gets the current time", async () => {
-    const s = store.open(join(await fresh(), "mcplexer.db"))
+    const s = store.open(join(await fresh(null), "mcplexer.db"))
     const t0 = Date.now()
     store.audit.add(s, { action: "resolve", actor: "serve", scope: "gh", server: "github", detail: { keys: ["TOKEN"], reason: "start" } })
     const [row] = s.db.select().from(store.schema.audit).all()
@@ -163,7 +159,7 @@ test("an audit row keeps its fields and detail and gets the current time", async
 })
 
 test("a write waits for another process's short lock instead of failing", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     const s = store.open(path)
     const lock = await holdLock(path, 300)
     const t0 = Date.now()
@@ -174,7 +170,7 @@ test("a write waits for another process's short lock instead of failing", async 
 })
 
 test("a lock held past the busy timeout becomes a friendly error naming the database", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     const s = store.open(path)
     const lock = await holdLock(path, store.busyTimeout + 2000)
     assert.throws(() => store.audit.add(s, { action: "late", actor: "test" }), (e: Error & { hint?: string }) => {
@@ -189,7 +185,7 @@ test("a lock held past the busy timeout becomes a friendly error naming the data
 })
 
 test("eight processes opening a new database at once all succeed and migrate it once", async () => {
-    const path = join(await fresh(), "mcplexer.db")
+    const path = join(await fresh(null), "mcplexer.db")
     const code = `
         import * as store from ${JSON.stringify(join(import.meta.dirname, "../../internal/store/index.ts"))}
         const s = store.open(process.argv[1])

@@ -3,10 +3,10 @@ import assert from "node:assert/strict"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as store from "../../internal/store/index.ts"
-import { temp } from "../helpers.ts"
+import { fresh } from "../helpers.ts"
 
-function opened(): Promise<store.Store> {
-    return Promise.resolve(store.open(join(temp(), "mcplexer.db")))
+async function opened(): Promise<store.Store> {
+    return store.open(join(await fresh(null), "mcplexer.db"))
 }
 
 const row = (scope: string, key: string, c: string) =>
