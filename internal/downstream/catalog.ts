@@ -30,7 +30,22 @@ function sorted(o: Record<string, string>): Array<[string, string]> {
 /** The stored catalog of `s`, if its fingerprint still matches the definition. */
 export function read(st: store.Store, s: config.Server): Catalog | undefined {
     const row = store.catalog.get(st, s.name)
-    if (!row || row.fingerprint !== fingerprint(s)) return undefined
+    return row === undefined ? undefined : fromRow(row, s)
+}
+
+/** The stored catalogs of the configured servers whose fingerprints still match, read in one query. */
+export function readAll(st: store.Store, servers: ReadonlyMap<string, config.Server>): Map<string, Catalog> {
+    const out = new Map<string, Catalog>()
+    for (const row of store.catalog.all(st)) {
+        const s = servers.get(row.server)
+        const c = s === undefined ? undefined : fromRow(row, s)
+        if (c !== undefined) out.set(row.server, c)
+    }
+    return out
+}
+
+function fromRow(row: store.catalog.Row, s: config.Server): Catalog | undefined {
+    if (row.fingerprint !== fingerprint(s)) return undefined
     const c = {
         tools: row.tools as Catalog["tools"],
         prompts: row.prompts as Catalog["prompts"],

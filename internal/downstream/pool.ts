@@ -28,6 +28,8 @@ class Instances implements Pool, Owner {
     private readonly stopping = new Set<Promise<void>>()
     private readonly catalogs = new Map<string, { fingerprint: string; catalog: Catalog }>()
     private readonly learning = new Map<string, Promise<Catalog>>()
+    // whether the first lookup has read every stored catalog at once (one query at start, not one per server)
+    private primed = false
     // rows this process wrote, with the time of its last write, to delete only our own on close
     private readonly rows = new Map<string, { server: string; scope: string; updatedAt: Date }>()
     private readonly deps = new WeakMap<Instance, Set<string>>()
@@ -68,6 +70,12 @@ class Instances implements Pool, Owner {
         const s = this.config.servers.get(server)
         if (!s) return undefined
         const fp = catalog.fingerprint(s)
+        if (!this.primed) {
+            this.primed = true
+            for (const [name, c] of catalog.readAll(this.vault.store, this.config.servers)) {
+                this.catalogs.set(name, { fingerprint: catalog.fingerprint(this.config.servers.get(name)!), catalog: c })
+            }
+        }
         const mem = this.catalogs.get(server)
         if (mem && mem.fingerprint === fp) return mem.catalog
         const c = catalog.read(this.vault.store, s)

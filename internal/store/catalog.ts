@@ -12,6 +12,11 @@ export function get(s: Store, server: string): Row | undefined {
     return guard(s, () => s.db.select().from(t).where(eq(t.server, server)).get())
 }
 
+/** Every cached catalog. */
+export function all(s: Store): Row[] {
+    return guard(s, () => s.db.select().from(t).all())
+}
+
 /** Stores (or replaces) the catalog of `row.server`. */
 export function put(s: Store, row: typeof t.$inferInsert): void {
     guard(s, () => s.db.insert(t).values(row).onConflictDoUpdate({ target: t.server, set: row }).run())

@@ -87,6 +87,26 @@ test("a changed server definition invalidates the cached catalog", async () => {
     }
 })
 
+test("the first lookup reads every stored catalog at once, and a catalog stored later by another process is still found", async () => {
+    const gh = stdio("gh", { scope: "gh" }), other = stdio("other")
+    const t = await setup(gh, other)
+    await t.vault.put("gh", "TOKEN", token)
+    await t.pool.catalog("gh")
+    await t.pool.close()
+    const b = again(t.home, gh, other)
+    try {
+        assert.ok(b.pool.cached("gh"), "read with the others on the first lookup")
+        assert.equal(b.pool.cached("other"), undefined, "nothing stored for it yet")
+        // another serve learns it meanwhile
+        const c = again(t.home, gh, other)
+        await c.pool.catalog("other")
+        await c.pool.close()
+        assert.equal(b.pool.cached("other")?.tools.length, 15)
+    } finally {
+        await b.pool.close()
+    }
+})
+
 test("list_changed from a live server refreshes the cache and tells the owner", async () => {
     const s = stdio("gh", { scope: "gh" })
     const t = await setup(s)

@@ -103,13 +103,15 @@ test("atomic: a throw inside rolls back every write of the transaction", async (
     s.close()
 })
 
-test("catalog and instances: put replaces, get and all read back, remove needs the same update time", async () => {
+test("catalog and instances: put replaces, get and all read back (all of either table), remove needs the same update time", async () => {
     const s = await opened()
     const at = new Date(5000)
     store.catalog.put(s, { server: "gh", fingerprint: "f1", tools: [{ name: "x" }], updatedAt: at })
     store.catalog.put(s, { server: "gh", fingerprint: "f2", tools: [{ name: "y" }], updatedAt: at })
     assert.deepEqual(store.catalog.get(s, "gh")?.tools, [{ name: "y" }])
     assert.equal(store.catalog.get(s, "none"), undefined)
+    store.catalog.put(s, { server: "linear", fingerprint: "f3", tools: [], updatedAt: at })
+    assert.deepEqual(store.catalog.all(s).map(r => [r.server, r.fingerprint]).sort(), [["gh", "f2"], ["linear", "f3"]])
     store.instances.put(s, { server: "gh", scope: "", state: "running", updatedAt: at })
     store.instances.remove(s, "gh", "", new Date(4000))
     assert.equal(store.instances.all(s).length, 1, "a newer row is not removed")
