@@ -402,7 +402,7 @@ function compareReport(all: Front[]): string {
         // the floor relays bytes and nothing else: when it is under the throughput target itself,
         // this run shows the target out of reach, not only missed
         const r = median(floor.rates) / Math.max(...up.map(f => median(f.rates)))
-        lines.push(`HTTP floor / better peer: throughput ${x(r)}${r < 1.2 ? " (under the 1.20× target before mcplexer does anything)" : ""}`)
+        lines.push(`HTTP floor / better peer: throughput ${r.toFixed(3)}×${r < 1.2 ? " (under the 1.20× target before mcplexer does anything)" : ""}`)
     }
     return lines.join("\n")
 }
