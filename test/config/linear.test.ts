@@ -20,7 +20,6 @@ function time(text: string): number {
     return (used.user + used.system) / 1000
 }
 
-
 /**
  * In the child: alternate ten parses of 10k scopes with one of 100k, the same work each side, so a
  * busy machine weighs on both alike, and keep the least of each: CPU time only grows when something
