@@ -95,7 +95,7 @@ function commandOf(argv: string[]): string {
 /** What `usage` reads of the yargs instance parsing the command at hand (not in its typings). */
 interface Level {
     getOptions(): { key: Record<string, unknown> }
-    getInternalMethods(): { getCommandInstance(): { getCommands(): string[] } }
+    getInternalMethods(): { getCommandInstance(): { getCommands(): string[] }; getContext(): { fullCommands: string[] } }
 }
 
 /**
@@ -105,9 +105,16 @@ interface Level {
  */
 function usage(msg: string, argv: string[], at: Argv): UsageError {
     const help = `run "mcplexer ${commandOf(argv)}--help" for usage`
+    const level = at as unknown as Level
+    // yargs counts what is missing ("got 0, need at least 2"): name it, from the command's own form
+    const short = /^Not enough non-option arguments: got (\d+)/.exec(msg)
+    if (short) {
+        const form = level.getInternalMethods().getContext().fullCommands.join(" ")
+        const missing = (form.match(/<[^>]+>/g) ?? []).slice(Number(short[1]))
+        if (missing.length > 0) return new UsageError(`missing ${missing.join(" ")}: the command is "mcplexer ${form}"`, help)
+    }
     const unknown = /^Unknown arguments?: (.+)$/.exec(msg)
     if (!unknown) return new UsageError(msg.replace(/^[A-Z](?![A-Z])/, c => c.toLowerCase()), help)
-    const level = at as unknown as Level
     const word = unknown[1]?.split(", ")[0] ?? ""
     const flag = argv.find(a => a === `--${word}` || a.startsWith(`--${word}=`) || a === `-${word}`)
     if (flag !== undefined) {

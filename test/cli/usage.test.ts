@@ -33,3 +33,14 @@ test("mcplexer alone prints the usage to stderr, exit 2", async () => {
     assert.match(r.stderr, /^Usage: mcplexer <command> \[options\]$/m)
     assert.match(r.stderr, /^ {2}mcplexer secret /m)
 })
+
+test("a missing argument is named, with the command's form", async () => {
+    const home = await fresh()
+    const get = await run(home, ["secret", "get", "github"])
+    assert.equal(get.code, 2)
+    assert.match(get.stderr, /^mcplexer: error: missing <key>: the command is "mcplexer secret get <scope> <key>"\nmcplexer: hint: run "mcplexer secret get --help" for usage\n$/)
+    const install = await run(home, ["install"])
+    assert.equal(install.code, 2)
+    assert.match(install.stderr, /^mcplexer: error: missing <client>: the command is "mcplexer install <client>"$/m)
+    assert.doesNotMatch(install.stderr + get.stderr, /non-option arguments/)
+})
