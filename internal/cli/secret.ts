@@ -13,11 +13,12 @@ export async function put(o: PutOptions, out: Output): Promise<void> {
     config.checkName("key", o.key)
     await declared(o.paths, o.scope)
     const value = await read(o, `${o.scope}/${o.key}`, out)
-    if (value.length > 0 && redact.tooShort(value.toString("utf8"))) out.warn(`value of ${o.scope}/${o.key} is shorter than ${redact.minLength} characters, so it will never be masked in output`)
     const vault = secrets.open(o.paths, { actor: "cli", create: true })
     try {
         const replaced = await vault.put(o.scope, o.key, value)
         out.info(replaced ? `replaced ${o.scope}/${o.key} (the old value is gone)` : `stored ${o.scope}/${o.key}`)
+        // after the put: a value refused (a NUL byte) gets its error alone
+        if (value.length > 0 && redact.tooShort(value.toString("utf8"))) out.warn(`value of ${o.scope}/${o.key} is shorter than ${redact.minLength} characters, so it will never be masked in output`)
         if (!utf8(value)) {
             out.warn(`the value of ${o.scope}/${o.key} is not UTF-8 text: \`secret get\` prints its bytes, but a server cannot be given it`)
             out.hint("environment variables and headers carry text; store it encoded (e.g. base64) for a server")

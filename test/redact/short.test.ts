@@ -17,3 +17,11 @@ test("a value shorter than 4 characters is stored with a warning, and doctor nam
     assert.doesNotMatch(doctor.stderr, /gh\/TOKEN" is shorter/)
     for (const r of [put, doctor]) assert.ok(!(r.stdout + r.stderr).includes(short))
 })
+
+test("a short value that is refused gets the error alone, not the short-value warning", async () => {
+    const home = await fresh()
+    const r = await run(home, ["secret", "put", "gh", "PIN"], { input: "a\0b" })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: value of secret "gh\/PIN" contains a NUL byte; nothing was stored$/m)
+    assert.doesNotMatch(r.stderr, /warning/)
+})
