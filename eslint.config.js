@@ -4,18 +4,19 @@ import tseslint from "typescript-eslint"
 
 /**
  * Module boundaries of DESIGN.md: which internal modules each module may import, always through
- * its index.ts, or through one of the lean faces below. config, store, redact and clients are leaves; cli
- * wires everything.
+ * its index.ts, or through one of the lean faces below. config, store, redact and clients are leaves
+ * (store and clients may name config's one error shape, config/error.ts, and nothing else); cli wires
+ * everything.
  */
 const allowed = {
     config: [],
-    store: [],
+    store: ["config/error"],
     redact: [],
     secrets: ["store", "config"],
     downstream: ["secrets", "redact", "store", "config"],
     gateway: ["downstream", "secrets", "redact", "store", "config"],
     httpapi: ["gateway", "secrets", "store", "redact", "config"],
-    clients: [],
+    clients: ["config/error"],
 }
 
 /**
@@ -23,10 +24,10 @@ const allowed = {
  * (DESIGN.md, Modules):
  * esbuild splits chunks by file, so importing an index.ts loads all it re-exports.
  */
-const faces = { store: "store/conn", secrets: "secrets/read" }
+const faces = { store: "store/conn", secrets: "secrets/read", config: "config/error" }
 
 /** What a module importing `deps` may name: each dep's index.ts or lean face. */
-const entries = deps => [...deps.map(d => `${d}/index`), ...deps.flatMap(d => d in faces ? [faces[d]] : [])].join("|")
+const entries = deps => [...deps.map(d => d.includes("/") ? d : `${d}/index`), ...deps.flatMap(d => d in faces ? [faces[d]] : [])].join("|")
 
 const boundaries = Object.entries(allowed).map(([mod, deps]) => ({
     files: [`internal/${mod}/**/*.ts`],
@@ -37,7 +38,7 @@ const boundaries = Object.entries(allowed).map(([mod, deps]) => ({
                     ? `^\\.\\./(?!(${entries(deps)})\\.ts$)`
                     : "^\\.\\./",
                 message: deps.length
-                    ? `internal/${mod} may import only ${deps.map(d => `../${d}/index.ts`).join(", ")} (DESIGN.md, Modules)`
+                    ? `internal/${mod} may import only ${deps.map(d => d.includes("/") ? `../${d}.ts` : `../${d}/index.ts`).join(", ")} (DESIGN.md, Modules)`
                     : `internal/${mod} is a leaf module: it imports no other internal module (DESIGN.md, Modules)`,
             }],
         }],

@@ -65,12 +65,12 @@ function decide(o: AnswerOptions, out: Output, approve: boolean): Promise<number
     try {
         const r = gateway.answer(s, n, { approve, by: actor, ...(o.reason === undefined ? {} : { reason: o.reason }), ...(lease === undefined ? {} : { lease }) })
         if (r.approval === undefined) {
-            throw Object.assign(new Error(`no approval ${n}`), { hint: "see the pending ones with: mcplexer approvals" })
+            throw config.hinted(`no approval ${n}`, "see the pending ones with: mcplexer approvals")
         }
         if (!r.changed) {
             const a = r.approval
             const how = a.status === "expired" ? "gave up waiting" : `was already ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ""}`
-            throw Object.assign(new Error(`approval ${n} (${JSON.stringify(a.tool)}) ${how}`), { hint: "see the pending ones with: mcplexer approvals" })
+            throw config.hinted(`approval ${n} (${JSON.stringify(a.tool)}) ${how}`, "see the pending ones with: mcplexer approvals")
         }
         out.info(`${approve ? "approved" : "denied"} ${n}: ${JSON.stringify(r.approval.tool)} on server ${JSON.stringify(r.approval.server)}` +
             (r.approval.scope ? ` with scope ${JSON.stringify(r.approval.scope)}` : ""))
@@ -112,8 +112,8 @@ export function revoke(o: AnswerOptions, out: Output): Promise<number> {
     const s = store.open(o.paths.db)
     try {
         const r = gateway.revoke(s, n, actor)
-        if (r.lease === undefined) throw Object.assign(new Error(`no lease ${n}`), { hint: "see the leases in force with: mcplexer approvals --leases" })
-        if (!r.changed) throw Object.assign(new Error(`lease ${n} was already revoked`), { hint: "see the leases in force with: mcplexer approvals --leases" })
+        if (r.lease === undefined) throw config.hinted(`no lease ${n}`, "see the leases in force with: mcplexer approvals --leases")
+        if (!r.changed) throw config.hinted(`lease ${n} was already revoked`, "see the leases in force with: mcplexer approvals --leases")
         const l = r.lease
         out.info(`revoked lease ${n}: server ${JSON.stringify(l.server)}${l.scope ? ` with scope ${JSON.stringify(l.scope)}` : ""}` +
             `${l.workspace ? ` in workspace ${JSON.stringify(l.workspace)}` : ""}${l.expiresAt.getTime() <= Date.now() ? " (it had expired already)" : ""}`)

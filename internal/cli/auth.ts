@@ -92,13 +92,13 @@ async function open(o: AuthOptions, actor: string) {
     const c = await config.load(o.paths.config)
     const s = c.servers.get(o.server)
     if (s === undefined) {
-        throw Object.assign(new Error(`unknown server ${q(o.server)}`), { hint: `servers in ${c.file}: ${[...c.servers.keys()].join(", ") || "none"}` })
+        throw config.hinted(`unknown server ${q(o.server)}`, `servers in ${c.file}: ${[...c.servers.keys()].join(", ") || "none"}`)
     }
     if (s.kind !== "remote" || s.oauth === undefined) {
-        throw Object.assign(new Error(`server ${q(o.server)} does not log in with oauth`), { hint: `add oauth: {} to server ${q(o.server)} in ${c.file} (a remote server with a scope)` })
+        throw config.hinted(`server ${q(o.server)} does not log in with oauth`, `add oauth: {} to server ${q(o.server)} in ${c.file} (a remote server with a scope)`)
     }
     if (o.scope !== undefined && !c.scopes.has(o.scope)) {
-        throw Object.assign(new Error(`scope ${q(o.scope)} is not declared`), { hint: `declared scopes: ${[...c.scopes.keys()].join(", ") || "none"}` })
+        throw config.hinted(`scope ${q(o.scope)} is not declared`, `declared scopes: ${[...c.scopes.keys()].join(", ") || "none"}`)
     }
     const vault = secrets.open(o.paths, { actor, create: true })
     const registry = redact.create()

@@ -1,5 +1,5 @@
 import type { ElicitRequest, ElicitResult } from "@modelcontextprotocol/sdk/types.js"
-import type * as config from "../config/index.ts"
+import * as config from "../config/index.ts"
 import { exit, message, UsageError, type Output } from "./output.ts"
 import { open } from "./tools.ts"
 
@@ -40,9 +40,7 @@ export async function call(o: CallOptions, out: Output): Promise<number> {
             result = await client.request({ method: "tools/call", params: { name: o.tool, arguments: args } }, CallToolResultSchema, { timeout })
         } catch (e) {
             const why = e instanceof McpError ? e.message.replace(/^MCP error -?\d+: /, "") : message(e)
-            throw Object.assign(new Error(`tool ${q(o.tool)} failed: ${s.registry.scrub(why)}`), {
-                hint: `mcplexer status shows the state of server ${q(tool.server)}; mcplexer doctor checks its setup`,
-            })
+            throw config.hinted(`tool ${q(o.tool)} failed: ${s.registry.scrub(why)}`, `mcplexer status shows the state of server ${q(tool.server)}; mcplexer doctor checks its setup`)
         } finally {
             await client.close()
         }
@@ -106,7 +104,7 @@ function unknown(name: string, list: Array<{ name: string; original: string }>):
     const hint = near.length
         ? `did you mean ${near.slice(0, 3).map(q).join(" or ")}?\nmcplexer tools lists the names`
         : list.length ? "mcplexer tools lists the names" : "no server offers any tool: mcplexer tools and mcplexer status show why"
-    return Object.assign(new Error(`unknown tool ${q(name)}`), { hint })
+    return config.hinted(`unknown tool ${q(name)}`, hint)
 }
 
 function line(s: string): string {

@@ -85,7 +85,7 @@ async function sources(o: ImportOptions): Promise<File[]> {
     }
     const found = places.filter(p => existsSync(p.file))
     if (s !== undefined && clients.known(s) && found.length === 0) {
-        throw Object.assign(new Error(`no ${s} configuration found`), { hint: `looked for: ${places.map(p => p.file).join(", ")}` })
+        throw config.hinted(`no ${s} configuration found`, `looked for: ${places.map(p => p.file).join(", ")}`)
     }
     return Promise.all(found.map(async p => {
         const f: File = { client: p.client, file: p.file, text: await readFile(p.file, "utf8") }
@@ -207,9 +207,7 @@ function command(e: Record<string, unknown>): string {
 /** Asks yes or no on the terminal; without one, says how to go on. */
 async function confirm(question: string, out: Output): Promise<boolean> {
     if (!process.stdin.isTTY) {
-        throw Object.assign(new Error("import needs a confirmation, and there is no terminal to ask on"), {
-            hint: "check the commands above, then run again with --yes (or see the plan only with --dry-run)",
-        })
+        throw config.hinted("import needs a confirmation, and there is no terminal to ask on", "check the commands above, then run again with --yes (or see the plan only with --dry-run)")
     }
     const { read } = await import("read")
     const answer = await read({ prompt: `${question} [y/N] `, output: process.stderr })

@@ -59,7 +59,7 @@ async function writeNew(path: string, text: string): Promise<boolean> {
 function tighten(home: string, out: Output): void {
     const st = statSync(home)
     const problem = config.guard.loose("home folder", home, st)
-    if (problem?.foreign) throw Object.assign(new Error(problem.message), { hint: problem.hint })
+    if (problem?.foreign) throw config.hinted(problem.message, problem.hint)
     const mode = st.mode & 0o777
     if (!(mode & 0o077)) return
     chmodSync(home, 0o700)

@@ -67,9 +67,7 @@ export async function uninstall(o: InstallOptions, out: Output): Promise<number>
     const state = await records(o.paths)
     const r = state[file]
     if (r === undefined) {
-        throw Object.assign(new Error(`mcplexer install did not change ${file}`), {
-            hint: `nothing to undo; backups of earlier installs, if any, are beside it as ${basename(file)}.mcplexer-*.bak`,
-        })
+        throw config.hinted(`mcplexer install did not change ${file}`, `nothing to undo; backups of earlier installs, if any, are beside it as ${basename(file)}.mcplexer-*.bak`)
     }
     const now = existsSync(file) ? await readFile(file) : undefined
     if (now === undefined || sha(now) !== r.sha256) {
@@ -111,10 +109,8 @@ function unchanged(client: clients.Client, now: Buffer, r: Record_): boolean {
 }
 
 function changed(file: string, r: Record_): Error {
-    return Object.assign(new Error(`${file} changed since mcplexer install`), {
-        hint: r.backup === null ? "it did not exist before: remove it yourself if nothing in it matters"
-            : `to put the old file back anyway: cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`,
-    })
+    return config.hinted(`${file} changed since mcplexer install`, r.backup === null ? "it did not exist before: remove it yourself if nothing in it matters"
+            : `to put the old file back anyway: cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`)
 }
 
 function known(name: string): clients.Client {

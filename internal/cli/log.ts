@@ -1,3 +1,4 @@
+import * as config from "../config/index.ts"
 import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
@@ -45,12 +46,12 @@ function append(file: string): number {
         fd = openSync(file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600)
     } catch (e) {
         if ((e as NodeJS.ErrnoException).code !== "ELOOP") throw e
-        throw Object.assign(new Error(`log file ${JSON.stringify(file)} is a symbolic link`), { hint: `remove it (rm ${file}): mcplexer makes the file itself` })
+        throw config.hinted(`log file ${JSON.stringify(file)} is a symbolic link`, `remove it (rm ${file}): mcplexer makes the file itself`)
     }
     const st = fstatSync(fd)
     if (!st.isFile()) {
         closeSync(fd)
-        throw Object.assign(new Error(`log file ${JSON.stringify(file)} is not a regular file`), { hint: `move it away: mcplexer makes the file itself` })
+        throw config.hinted(`log file ${JSON.stringify(file)} is not a regular file`, `move it away: mcplexer makes the file itself`)
     }
     if ((st.mode & 0o777) !== 0o600) fchmodSync(fd, 0o600)
     return fd

@@ -63,9 +63,7 @@ export async function route(o: RouteOptions, out: Output): Promise<number> {
     const found = find(c, o.paths, o.tool)
     if (found === undefined) {
         const prefixed = [...c.servers.values()].filter(s => s.prefix).map(s => `${s.name}__…`)
-        throw Object.assign(new Error(`no server exposes tool ${q(o.tool)}`), {
-            hint: prefixed.length > 0 ? `tool names start with their server's name: ${prefixed.join(", ")}\nsee every tool with: mcplexer tools` : "see every tool with: mcplexer tools",
-        })
+        throw config.hinted(`no server exposes tool ${q(o.tool)}`, prefixed.length > 0 ? `tool names start with their server's name: ${prefixed.join(", ")}\nsee every tool with: mcplexer tools` : "see every tool with: mcplexer tools")
     }
     const chain = gateway.policy.chain(c, [root])
     const d = gateway.policy.decide(c, chain, { name: o.tool, server: found.server, readOnly: found.readOnly === true })

@@ -82,11 +82,9 @@ async function declared(paths: config.Paths, scope: string): Promise<void> {
     const c = await config.load(paths.config)
     if (c.scopes.has(scope)) return
     const names = [...c.scopes.keys()]
-    throw Object.assign(new Error(`scope "${scope}" is not declared in ${paths.config}`), {
-        hint: names.length
+    throw config.hinted(`scope "${scope}" is not declared in ${paths.config}`, names.length
             ? `declared scopes: ${names.join(", ")}\nadd it under auth_scopes, or use one of those`
-            : `no scopes are declared yet: add one under auth_scopes, e.g.\n  auth_scopes:\n    ${scope}: { description: … }`,
-    })
+            : `no scopes are declared yet: add one under auth_scopes, e.g.\n  auth_scopes:\n    ${scope}: { description: … }`)
 }
 
 /** Columns padded to their widest cell. */

@@ -1,3 +1,4 @@
+import * as config from "../config/index.ts"
 import { readFile } from "node:fs/promises"
 import { Canceled, UsageError, type Output } from "./output.ts"
 
@@ -26,16 +27,14 @@ export async function read(s: Source, label: string, out: Output): Promise<Buffe
     if (s.fromEnv !== undefined) {
         const v = process.env[s.fromEnv]
         if (v === undefined) {
-            throw Object.assign(new Error(`environment variable "${s.fromEnv}" is not set`),
-                { hint: `export ${s.fromEnv}=… first, or use another source` })
+            throw config.hinted(`environment variable "${s.fromEnv}" is not set`, `export ${s.fromEnv}=… first, or use another source`)
         }
         return Buffer.from(v, "utf8")
     }
     if (s.fromFile !== undefined) {
         const path = s.fromFile
         const data = await readFile(path).catch((err: NodeJS.ErrnoException) => {
-            throw Object.assign(new Error(`cannot read "${path}": ${err.code ?? err.message}`),
-                { hint: "check the path and that you may read it" })
+            throw config.hinted(`cannot read "${path}": ${err.code ?? err.message}`, "check the path and that you may read it")
         })
         return chomp(data)
     }

@@ -1,3 +1,4 @@
+import * as config from "../config/error.ts"
 import { dirname, isAbsolute, resolve } from "node:path"
 import { parse as toml } from "smol-toml"
 
@@ -54,11 +55,9 @@ function parseText(text: string, file: string): Obj {
     try {
         data = file.endsWith(".toml") ? toml(text) : JSON.parse(stripBom(text))
     } catch (e) {
-        throw Object.assign(new Error(`cannot parse ${file}: ${where(text, e)}`), {
-            hint: file.endsWith(".toml") ? "fix the TOML, or import another file" : "fix the JSON (comments and trailing commas are not read), or import another file",
-        })
+        throw config.hinted(`cannot parse ${file}: ${where(text, e)}`, file.endsWith(".toml") ? "fix the TOML, or import another file" : "fix the JSON (comments and trailing commas are not read), or import another file")
     }
-    if (!isObj(data)) throw Object.assign(new Error(`${file} holds no settings object`), { hint: "a client's file is a JSON object with mcpServers (or servers)" })
+    if (!isObj(data)) throw config.hinted(`${file} holds no settings object`, "a client's file is a JSON object with mcpServers (or servers)")
     return data
 }
 

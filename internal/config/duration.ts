@@ -1,4 +1,5 @@
 /** How durations are written, for hints. */
+import { hinted } from "./error.ts"
 export const durations = "write a number with a unit: 500ms, 90s, 10m, 1h, 7d or a sum like 1h30m (a bare number counts seconds)"
 
 const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -23,7 +24,7 @@ export function duration(value: string | number): number {
             return Math.round(ms)
         }
     }
-    throw Object.assign(new Error(`invalid duration ${JSON.stringify(value)}`), { hint: durations })
+    throw hinted(`invalid duration ${JSON.stringify(value)}`, durations)
 }
 
 /** Writes milliseconds back as the shortest whole unit `duration` reads: 600000 → "10m". */

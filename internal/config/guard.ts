@@ -1,3 +1,4 @@
+import { hinted } from "./error.ts"
 import { statSync, type Stats } from "node:fs"
 import { dirname } from "node:path"
 import type { Paths } from "./paths.ts"
@@ -58,7 +59,7 @@ export function file(path: string, st: Stats | undefined = stat(path), home?: st
  */
 export function check(p: Paths): void {
     const [problem] = problems(p)
-    if (problem) throw Object.assign(new Error(problem.message), { hint: problem.hint })
+    if (problem) throw hinted(problem.message, problem.hint)
 }
 
 /** Every problem of the home folder and the config file. */

@@ -5,7 +5,7 @@
  */
 export { paths, type Paths } from "./paths.ts"
 export { names, checkName } from "./names.ts"
-export { ConfigError } from "./error.ts"
+export { ConfigError, Hinted, hinted, type Kind } from "./error.ts"
 export { parse, load } from "./load.ts"
 export { starter } from "./starter.ts"
 export { template, type Part } from "./template.ts"

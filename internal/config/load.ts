@@ -6,7 +6,7 @@ import type picomatch from "picomatch"
 import type { Node } from "yaml"
 import { preload, yaml } from "./yaml.ts"
 import { duration, durations } from "./duration.ts"
-import { ConfigError } from "./error.ts"
+import { ConfigError, hinted } from "./error.ts"
 import * as guard from "./guard.ts"
 import { expand } from "./paths.ts"
 import { readOAuth } from "./oauth.ts"
@@ -104,7 +104,7 @@ async function read(path: string): Promise<string> {
     const fh = await open(path, "r")
     try {
         const [problem] = guard.file(path, await fh.stat())
-        if (problem) throw Object.assign(new Error(problem.message), { hint: problem.hint })
+        if (problem) throw hinted(problem.message, problem.hint)
         return await fh.readFile("utf8")
     } finally {
         await fh.close()

@@ -1,4 +1,5 @@
 /** What each kind of name may look like; names are also the references between config entries. */
+import { hinted } from "./error.ts"
 export const names = {
     scope: /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
     // keys become environment variable names of stdio servers
@@ -18,5 +19,5 @@ const allowed = {
 /** Throws a plain Error carrying a `hint` (the allowed characters) when `name` is not a valid name of its kind. */
 export function checkName(kind: keyof typeof names, name: string): void {
     if (names[kind].test(name)) return
-    throw Object.assign(new Error(`invalid ${kind} name ${JSON.stringify(name)}`), { hint: allowed[kind] })
+    throw hinted(`invalid ${kind} name ${JSON.stringify(name)}`, allowed[kind])
 }

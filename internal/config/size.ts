@@ -1,4 +1,5 @@
 /** How sizes are written, for hints. */
+import { hinted } from "./error.ts"
 export const sizes = "write a number of bytes, or one with a unit: 512KiB, 64MiB, 1GiB (or KB, MB, GB for powers of ten)"
 
 const units: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 }
@@ -9,5 +10,5 @@ export function size(value: string | number): number {
     const m = form.exec(String(value).trim())
     const n = m ? Number(m[1]) * (units[(m[2] ?? "b").toLowerCase()] ?? NaN) : NaN
     if (Number.isFinite(n) && n >= 1) return Math.floor(n)
-    throw Object.assign(new Error(`invalid size ${JSON.stringify(value)}`), { hint: sizes })
+    throw hinted(`invalid size ${JSON.stringify(value)}`, sizes)
 }

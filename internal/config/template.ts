@@ -1,3 +1,4 @@
+import { hinted } from "./error.ts"
 import { checkName } from "./names.ts"
 
 /** One piece of a templated string: literal text, a secret of a scope, or a variable of mcplexer's environment. */
@@ -7,7 +8,7 @@ const envName = /^[A-Za-z_][A-Za-z0-9_]*$/
 const forms = "references are ${secret:KEY}, ${secret:scope/KEY} and ${env:NAME}; nothing else is expanded"
 
 function malformed(message: string, hint: string): Error {
-    return Object.assign(new Error(message), { hint })
+    return hinted(message, hint)
 }
 
 /**

@@ -64,11 +64,9 @@ export function answer(s: store.Store, id: number, o: { approve: boolean; by: st
     return store.atomic(s, () => {
         const before = approval(s, id)
         if (o.approve && o.lease !== undefined && before?.status === "pending" && o.lease > before.leaseMax) {
-            throw Object.assign(new Error(before.leaseMax > 0
+            throw config.hinted(before.leaseMax > 0
                 ? `approval ${id} allows a lease of at most ${config.span(before.leaseMax)}, not ${config.span(o.lease)}`
-                : `approval ${id} allows no lease: its route sets lease: 0, so every call asks`), {
-                hint: before.leaseMax > 0 ? `approve it with --for ${config.span(before.leaseMax)} or less, or without --for for this call only` : "approve it without --for",
-            })
+                : `approval ${id} allows no lease: its route sets lease: 0, so every call asks`, before.leaseMax > 0 ? `approve it with --for ${config.span(before.leaseMax)} or less, or without --for for this call only` : "approve it without --for")
         }
         if (!store.approvals.decide(s, id, { status: o.approve ? "approved" : "denied", reason: o.reason ?? null, by: o.by })) return { approval: before, changed: false }
         store.audit.add(s, { action: "approval", actor: o.by, status: o.approve ? "approved" : "denied", detail: { id, ...(o.reason === undefined ? {} : { reason: o.reason }) } })

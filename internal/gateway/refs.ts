@@ -16,13 +16,7 @@ export function has(v: unknown): boolean {
 }
 
 /** A secret:// argument that cannot be given: the tool error says which and how to fix it. */
-export class RefError extends Error {
-    hint: string
-    constructor(message: string, hint: string) {
-        super(message)
-        this.hint = hint
-    }
-}
+export class RefError extends config.Hinted {}
 
 function q(s: string): string {
     return JSON.stringify(s)

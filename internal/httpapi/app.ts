@@ -2,8 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http"
 import { Hono, type Context, type MiddlewareHandler } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
+import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { NONCE, secureHeaders } from "hono/secure-headers"
-import * as secrets from "../secrets/index.ts"
+import * as config from "../config/index.ts"
 import { Logins, type Env } from "./auth.ts"
 import { hosts, refusal } from "./guard.ts"
 import { lane } from "./lane.ts"
@@ -104,12 +105,13 @@ function capped(lim: Limits): MiddlewareHandler<Env> {
     }
 }
 
+const statuses: Record<config.Kind, ContentfulStatusCode> = { input: 400, missing: 404, conflict: 409, unavailable: 503 }
+
 /** The one error handler: a person gets a page, a program JSON; nothing unscrubbed, no stack. */
 function failure(err: Error, c: Context<Env>, o: Options, out: reply.Reply): Response | Promise<Response> {
     if (err instanceof HTTPException) return err.getResponse()
-    const h = (err as { hint?: unknown }).hint
-    const hint = typeof h === "string" ? h : undefined
-    const status = err instanceof secrets.NotFoundError ? 404 : hint !== undefined ? 400 : 500
+    const hint = err instanceof config.Hinted ? err.hint : undefined
+    const status = err instanceof config.Hinted ? statuses[err.kind] : 500
     if (status === 500) o.log.error(`http: ${c.req.method} ${c.req.path}: ${out.text(err.message)}`)
     const message = status === 500 ? "internal error" : err.message
     if (!c.req.path.startsWith("/api/") && c.req.path !== "/mcp") return out.page(c, ui.error, { message, ...(hint === undefined ? {} : { hint }) }, status)

@@ -1,3 +1,4 @@
+import * as config from "../config/index.ts"
 import { createServer, type RequestListener, type ServerOptions } from "node:http"
 import type { AddressInfo } from "node:net"
 import { serve, type ServerType } from "@hono/node-server"
@@ -15,11 +16,10 @@ export interface Listening extends Api {
 }
 
 /** A bind to anything but loopback without `--allow-remote`. */
-export class RemoteBindError extends Error {
-    readonly hint: string
+export class RemoteBindError extends config.Hinted {
     constructor(host: string) {
-        super(`refusing to listen on ${JSON.stringify(host)}: it is reachable from other machines`)
-        this.hint = `to do it on purpose: add --allow-remote (anyone who can reach it and holds the token controls your servers; prefer a TLS proxy)`
+        super(`refusing to listen on ${JSON.stringify(host)}: it is reachable from other machines`,
+            "to do it on purpose: add --allow-remote (anyone who can reach it and holds the token controls your servers; prefer a TLS proxy)")
     }
 }
 
@@ -28,9 +28,9 @@ function bindError(e: unknown, host: string, port: number): Error {
     const code = (e as { code?: unknown }).code
     const at = `${host}:${port}`
     const other = `choose another with --http ${host}:PORT, or --http ${host}:0 for any free port`
-    if (code === "EADDRINUSE") return Object.assign(new Error(`port ${port} is already in use on ${host}`), { hint: `another program listens on ${at}; ${other}` })
-    if (code === "EACCES") return Object.assign(new Error(`not allowed to listen on ${at}`), { hint: `ports below 1024 need privileges; ${other}` })
-    if (code === "EADDRNOTAVAIL") return Object.assign(new Error(`address ${JSON.stringify(host)} is not one of this machine's`), { hint: `use 127.0.0.1, or an address of this machine: --http 127.0.0.1:${port}` })
+    if (code === "EADDRINUSE") return config.hinted(`port ${port} is already in use on ${host}`, `another program listens on ${at}; ${other}`)
+    if (code === "EACCES") return config.hinted(`not allowed to listen on ${at}`, `ports below 1024 need privileges; ${other}`)
+    if (code === "EADDRNOTAVAIL") return config.hinted(`address ${JSON.stringify(host)} is not one of this machine's`, `use 127.0.0.1, or an address of this machine: --http 127.0.0.1:${port}`)
     return e instanceof Error ? e : new Error(String(e))
 }
 

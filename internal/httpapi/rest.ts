@@ -98,9 +98,7 @@ function decide(c: Context<Env>, approvals: NonNullable<Options["approvals"]>, r
 export function declared(c: config.Config, scope: string): void {
     config.checkName("scope", scope)
     if (c.scopes.has(scope)) return
-    const e = new Error(`scope ${JSON.stringify(scope)} is not declared in ${c.file}`) as Error & { hint: string }
-    e.hint = "add it under auth_scopes"
-    throw e
+    throw config.hinted(`scope ${JSON.stringify(scope)} is not declared in ${c.file}`, "add it under auth_scopes")
 }
 
 /**
@@ -110,9 +108,7 @@ export function declared(c: config.Config, scope: string): void {
 export async function restart(o: Options, name: string): Promise<{ server: string; scopes: string[] }> {
     const s = o.config().servers.get(name)
     if (s === undefined) {
-        const e = new Error(`server ${JSON.stringify(name)} is not configured`) as Error & { hint: string }
-        e.hint = "see the servers on the dashboard"
-        throw e
+        throw config.hinted(`server ${JSON.stringify(name)} is not configured`, "see the servers on the dashboard", { kind: "missing" })
     }
     const scopes = [...new Set(o.gateway.pool.status().filter(i => i.server === name && i.state !== "stopped").map(i => i.scope ?? ""))]
     for (const scope of scopes) if (scope !== "") await o.gateway.pool.restartScope(scope)

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { dirname, join } from "node:path"
-import type * as config from "../config/index.ts"
+import * as config from "../config/index.ts"
 import * as secrets from "../secrets/index.ts"
 
 /** Where the API token lives: beside the database, in the home folder. */
@@ -20,7 +20,7 @@ function read(path: string): string | undefined {
     if (bytes === undefined) return undefined
     const t = bytes.toString("utf8").trim()
     if (t.length < 32) {
-        throw Object.assign(new Error(`api token file ${JSON.stringify(path)} holds no token`), { hint: "make a new one with: mcplexer token --rotate" })
+        throw config.hinted(`api token file ${JSON.stringify(path)} holds no token`, "make a new one with: mcplexer token --rotate")
     }
     return t
 }

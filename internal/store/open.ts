@@ -1,3 +1,4 @@
+import * as config from "../config/error.ts"
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator"
 import * as schema from "./schema.ts"
@@ -66,9 +67,7 @@ function upgrade(c: Conn): void {
     const want = newest()
     const have = applied(c)
     if (have !== undefined && have > want) {
-        throw Object.assign(new Error(`database ${JSON.stringify(c.path)} was written by a newer mcplexer`), {
-            hint: "upgrade mcplexer, or set MCPLEXER_DB to another file",
-        })
+        throw config.hinted(`database ${JSON.stringify(c.path)} was written by a newer mcplexer`, "upgrade mcplexer, or set MCPLEXER_DB to another file")
     }
     if (have === want) return
     try {

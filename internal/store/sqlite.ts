@@ -1,3 +1,4 @@
+import * as config from "../config/error.ts"
 import { closeSync, constants, existsSync, fchmodSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
@@ -69,19 +70,13 @@ export function guardPath<T>(path: string, fn: () => T): T {
 function failure(path: string, e: unknown): unknown {
     const code = e instanceof Sqlite.SqliteError ? e.code : undefined
     if (code?.startsWith("SQLITE_BUSY") || code?.startsWith("SQLITE_LOCKED")) {
-        return Object.assign(new Error(`database ${JSON.stringify(path)} is locked by another process`, { cause: e }), {
-            hint: `another mcplexer is writing to it and did not finish within ${busyTimeout / 1000}s; try again`,
-        })
+        return config.hinted(`database ${JSON.stringify(path)} is locked by another process`, `another mcplexer is writing to it and did not finish within ${busyTimeout / 1000}s; try again`, { cause: e, kind: "unavailable" })
     }
     if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
-        return Object.assign(new Error(`${JSON.stringify(path)} is not a usable mcplexer database: ${(e as Error).message}`, { cause: e }), {
-            hint: "set MCPLEXER_DB to another file, or move this one aside",
-        })
+        return config.hinted(`${JSON.stringify(path)} is not a usable mcplexer database: ${(e as Error).message}`, "set MCPLEXER_DB to another file, or move this one aside", { cause: e, kind: "unavailable" })
     }
     if (code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY" || code === "SQLITE_PERM") {
-        return Object.assign(new Error(`cannot open database ${JSON.stringify(path)}: ${(e as Error).message}`, { cause: e }), {
-            hint: `check that ${JSON.stringify(dirname(path))} is writable, or set MCPLEXER_DB to a file elsewhere`,
-        })
+        return config.hinted(`cannot open database ${JSON.stringify(path)}: ${(e as Error).message}`, `check that ${JSON.stringify(dirname(path))} is writable, or set MCPLEXER_DB to a file elsewhere`, { cause: e, kind: "unavailable" })
     }
     return e
 }
@@ -106,12 +101,10 @@ function create(path: string): void {
     } catch (e) {
         const code = (e as NodeJS.ErrnoException).code
         if (code === "ELOOP") {
-            throw Object.assign(new Error(`database ${JSON.stringify(path)} is a symbolic link`, { cause: e }), { hint: "replace the link with the file itself, or point MCPLEXER_DB at it" })
+            throw config.hinted(`database ${JSON.stringify(path)} is a symbolic link`, "replace the link with the file itself, or point MCPLEXER_DB at it", { cause: e, kind: "unavailable" })
         }
         const why = code === "EROFS" ? "the file system is read-only" : code === "EACCES" || code === "EPERM" ? "permission denied" : code ?? String(e)
-        throw Object.assign(new Error(`cannot create database ${JSON.stringify(path)}: ${why}`, { cause: e }), {
-            hint: `check that ${JSON.stringify(dir)} is writable, or set MCPLEXER_DB to a file elsewhere`,
-        })
+        throw config.hinted(`cannot create database ${JSON.stringify(path)}: ${why}`, `check that ${JSON.stringify(dir)} is writable, or set MCPLEXER_DB to a file elsewhere`, { cause: e, kind: "unavailable" })
     }
 }
 

@@ -3,13 +3,13 @@ import { test } from "node:test"
 import * as config from "../../internal/config/index.ts"
 
 /** The error `template` throws for `text`, with its hint. */
-function malformed(text: string): Error & { hint: string } {
+function malformed(text: string): config.Hinted {
     try {
         config.template(text)
     } catch (e) {
-        assert.ok(e instanceof Error)
-        assert.equal(e.constructor, Error, "a plain Error")
-        return e as Error & { hint: string }
+        assert.ok(e instanceof config.Hinted, "config's one error shape, with its hint")
+        assert.equal(e.constructor, config.Hinted, "not a ConfigError: template knows no file or line")
+        return e
     }
     assert.fail(`${JSON.stringify(text)} was accepted`)
 }
