@@ -55,6 +55,10 @@ async function ecdh(key: webcrypto.CryptoKey, point: Uint8Array): Promise<Buffer
 export async function decrypt(id: X25519, file: Uint8Array): Promise<Buffer> {
     const data = Buffer.from(file.buffer, file.byteOffset, file.byteLength)
     const { stanzas, signed, mac, end } = header(data)
+    // age requires a passphrase (scrypt) stanza to be the only one (CCTV's scrypt_and_x25519): a
+    // file that also names a recipient was not made by a conforming encrypter. Go's age refuses it
+    // whatever the identity; typage only when decrypting with a passphrase
+    if (stanzas.length > 1 && stanzas.some(s => s.type === "scrypt")) throw new Error("malformed header: an scrypt stanza must be alone")
     let fileKey: Buffer | undefined
     for (const s of stanzas) {
         if (s.type !== "X25519") continue

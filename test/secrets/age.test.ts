@@ -9,7 +9,7 @@ import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import { promisify } from "node:util"
-import { Decrypter, Encrypter, generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption"
+import { Decrypter, Encrypter, Stanza, generateHybridIdentity, generateX25519Identity, identityToRecipient } from "age-encryption"
 import { bech32 } from "@scure/base"
 import * as age from "../../internal/secrets/age.ts"
 import * as identity from "../../internal/secrets/identity.ts"
@@ -93,6 +93,19 @@ test("refuses a share that is a low-order point", async () => {
     const zero = Buffer.alloc(32).toString("base64").replace(/=+$/, "")
     const bad = Buffer.from(file.replace(/-> X25519 \S+/, `-> X25519 ${zero}`), "latin1")
     await assert.rejects(age.decrypt(k.id, bad), /invalid X25519 share/)
+})
+
+test("refuses a file whose matching X25519 stanza sits beside an scrypt stanza", async () => {
+    const k = await key()
+    const e = new Encrypter()
+    e.addRecipient(k.recipient)
+    // a passphrase stanza of the real shape (salt, work factor, wrapped key): age requires it alone
+    e.addRecipient({ wrapFileKey: () => [new Stanza(["scrypt", "rF0/NwblUHHTpgQgRpe5CQ", "10"], new Uint8Array(32).fill(7))] })
+    const file = Buffer.from(await e.encrypt("mixed"))
+    assert.match(file.toString("latin1"), /-> scrypt /)
+    await assert.rejects(age.decrypt(k.id, file), /^Error: malformed header: an scrypt stanza must be alone$/)
+    // the same file without the scrypt stanza is read
+    assert.equal((await age.decrypt(k.id, await seal(Buffer.from("alone"), k.recipient))).toString(), "alone")
 })
 
 test("identity.load decrypts a post-quantum key's files through typage", async () => {
