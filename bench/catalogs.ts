@@ -26,7 +26,7 @@ import { temp } from "./temp.ts"
 interface Ref { name: string; env?: Record<string, string>; args?: (scratch: string) => string[] }
 
 /** The twelve, in the order of the issue; every credential is a placeholder that is never used. */
-export const refs: Ref[] = [
+const refs: Ref[] = [
     { name: "everything", args: () => ["stdio"] },
     { name: "memory", env: { MEMORY_FILE_PATH: "memory.json" } },
     { name: "filesystem", args: s => [s] },
@@ -41,8 +41,12 @@ export const refs: Ref[] = [
     { name: "postgres", args: () => ["postgresql://localhost:1/placeholder"] },
 ]
 
-/** A tool as the fixture keeps it: what a client is shown, nothing else. */
-export interface Tool { name: string; title?: string; description?: string; inputSchema: unknown; annotations?: unknown }
+/**
+ * A tool as the fixture keeps it: every field the server sent, as `serve` passes it on (name,
+ * title, description, inputSchema, outputSchema, annotations, execution), so the token count of the
+ * full list is the one a client pays.
+ */
+type Tool = Awaited<ReturnType<Client["listTools"]>>["tools"][number]
 
 /** Lists one server's tools over stdio, started from `prefix`'s node_modules in a scratch folder. */
 async function list(prefix: string, ref: Ref): Promise<Tool[]> {
@@ -66,15 +70,7 @@ async function list(prefix: string, ref: Ref): Promise<Tool[]> {
         let cursor: string | undefined
         do {
             const page = await client.listTools(cursor === undefined ? {} : { cursor })
-            for (const t of page.tools) {
-                tools.push({
-                    name: t.name,
-                    ...(t.title === undefined ? {} : { title: t.title }),
-                    ...(t.description === undefined ? {} : { description: t.description }),
-                    inputSchema: t.inputSchema,
-                    ...(t.annotations === undefined ? {} : { annotations: t.annotations }),
-                })
-            }
+            tools.push(...page.tools)
             cursor = page.nextCursor
         } while (cursor)
         return tools

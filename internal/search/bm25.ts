@@ -1,0 +1,81 @@
+/**
+ * BM25F over a tool catalog: each field's term counts are normalised by that field's length,
+ * weighted, summed per tool, and saturated once (Robertson and Zaragoza, "The Probabilistic
+ * Relevance Framework: BM25 and Beyond", 2009). Summing before saturating keeps a word that is in
+ * both the name and the description from counting as two independent matches.
+ */
+import { type Field, type Tool, fields, split, stems, texts } from "./fields.ts"
+
+/**
+ * Field weights: a word of the name says what the tool does; the server says where (a person
+ * often names it: "on slack", "in gitlab"); descriptions are longer and looser; parameters say what
+ * a tool takes, which a request names less often than what it does.
+ */
+export const weights: Readonly<Record<Field, number>> = {
+    name: 3,
+    server: 1.5,
+    title: 2,
+    description: 1,
+    params: 0.6,
+    paramText: 0.3,
+}
+
+/** Length normalisation per field: short fields (a name, a server) barely, prose fully. */
+const b: Readonly<Record<Field, number>> = { name: 0.3, server: 0, title: 0.3, description: 0.75, params: 0.5, paramText: 0.75 }
+
+/** Term-frequency saturation. */
+const k1 = 1.2
+
+/** What a hit carries back: the tool's name, server and description. */
+export interface Doc { name: string; server: string; description: string }
+
+/** A built index: the tools, and for every term the tools that hold it with their weighted frequency. */
+export interface Index {
+    readonly docs: readonly Doc[]
+    readonly postings: ReadonlyMap<string, ReadonlyArray<readonly [doc: number, tf: number]>>
+    readonly idf: ReadonlyMap<string, number>
+}
+
+/** Builds the index of a catalog; pure, so the caller decides when a catalog change rebuilds it. */
+export function build(tools: readonly Tool[]): Index {
+    const all = tools.map(texts)
+    const vocabulary = new Set<string>()
+    for (const t of all) for (const f of fields) if (f !== "name") for (const w of t[f]) vocabulary.add(w)
+    const perField = all.map(t => {
+        const x = { ...t, name: split(t.name, vocabulary) }
+        return Object.fromEntries(fields.map(f => [f, stems(x[f])])) as Record<Field, string[]>
+    })
+    const avg = Object.fromEntries(fields.map(f => [f, perField.reduce((s, d) => s + d[f].length, 0) / Math.max(1, perField.length)])) as Record<Field, number>
+    const postings = new Map<string, Array<[number, number]>>()
+    perField.forEach((d, i) => {
+        const tf = new Map<string, number>()
+        for (const f of fields) {
+            if (d[f].length === 0) continue
+            const norm = 1 - b[f] + b[f] * d[f].length / (avg[f] || 1)
+            for (const term of d[f]) tf.set(term, (tf.get(term) ?? 0) + weights[f] / norm)
+        }
+        for (const [term, v] of tf) {
+            const list = postings.get(term) ?? []
+            list.push([i, v])
+            postings.set(term, list)
+        }
+    })
+    const n = tools.length
+    const idf = new Map<string, number>()
+    for (const [term, list] of postings) idf.set(term, Math.log(1 + (n - list.length + 0.5) / (list.length + 0.5)))
+    const docs = tools.map(t => ({ name: t.name, server: t.server, description: t.description ?? "" }))
+    return { docs, postings, idf }
+}
+
+/** Each tool's score for weighted query terms (tool index → score; tools with no term are absent). */
+export function score(index: Index, query: ReadonlyMap<string, number>): Map<number, number> {
+    const out = new Map<number, number>()
+    for (const [term, weight] of query) {
+        const idf = index.idf.get(term)
+        if (idf === undefined) continue
+        for (const [doc, tf] of index.postings.get(term) ?? []) {
+            out.set(doc, (out.get(doc) ?? 0) + weight * idf * tf * (k1 + 1) / (tf + k1))
+        }
+    }
+    return out
+}

@@ -1,0 +1,42 @@
+/**
+ * Text to terms: the words of names (`github__create_pull_request`, `get-env`, `readFile2`) and of
+ * prose, lowercased, without the little words every sentence has, each reduced to its stem.
+ */
+import { stemmer } from "stemmer"
+
+/**
+ * Words too common in a person's request to tell two tools apart. Kept small on purpose: "new",
+ * "all", "get" and "who" stay, because tools' names and descriptions use them as real signal.
+ */
+export const stopwords: ReadonlySet<string> = new Set([
+    "a", "an", "the", "to", "of", "in", "on", "at", "by", "for", "with", "from", "into", "onto", "as",
+    "and", "or", "but", "so", "if", "then", "than", "be", "is", "are", "was", "were", "been", "am",
+    "it", "its", "this", "that", "these", "those", "there", "here", "i", "me", "my", "mine", "we",
+    "us", "our", "you", "your", "he", "she", "they", "them", "his", "her", "their", "what", "which",
+    "how", "do", "does", "did", "can", "could", "would", "should", "will", "shall", "may", "might",
+    "please", "some", "any", "just", "also", "about", "up", "out", "over", "very", "too", "s", "t",
+    "let", "want", "need", "like", "one", "via", "using", "use", "whether", "etc", "e", "g", "ie",
+])
+
+/**
+ * The words of a text or an identifier, lowercased, in order: split at anything not a letter or a
+ * digit (so `__`, `_`, `-`, spaces and punctuation), at a lower-to-upper change (`camelCase`), at
+ * the end of an acronym (`HTMLParser` → html, parser) and between letters and digits.
+ */
+export function words(text: string): string[] {
+    return text
+        .replace(/(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/gu, " ")
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .filter(w => w !== "")
+}
+
+/** The stem of one lowercase word (Porter's algorithm, through the `stemmer` package). */
+export function stem(word: string): string {
+    return stemmer(word)
+}
+
+/** The terms of a text: its words without stopwords, stemmed. */
+export function terms(text: string): string[] {
+    return words(text).filter(w => !stopwords.has(w)).map(stem)
+}
