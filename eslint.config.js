@@ -5,29 +5,33 @@ import tseslint from "typescript-eslint"
 /**
  * Module boundaries of DESIGN.md: which internal modules each module may import, always through
  * its index.ts, or through one of the lean faces below. config, store, redact and clients are leaves
- * (store and clients may name config's one error shape, config/error.ts, and nothing else); cli wires
- * everything.
+ * (store and clients may name config's one error shape, config/error.ts, and its one atomic file
+ * writer, config/atomic.ts, and nothing else); wire (JSON-RPC framing) is a leaf too, which
+ * downstream, gateway and httpapi may import; cli wires everything.
  */
 const allowed = {
     config: [],
-    store: ["config/error"],
+    store: ["config/error", "config/atomic"],
     redact: [],
+    wire: [],
+    search: [],
     secrets: ["store", "config"],
-    downstream: ["secrets", "redact", "store", "config"],
-    gateway: ["downstream", "secrets", "redact", "store", "config"],
-    httpapi: ["gateway", "secrets", "store", "redact", "config"],
-    clients: ["config/error"],
+    downstream: ["secrets", "redact", "store", "config", "wire"],
+    gateway: ["downstream", "secrets", "redact", "store", "config", "wire", "search"],
+    httpapi: ["gateway", "secrets", "store", "redact", "config", "wire", "search"],
+    clients: ["config/error", "config/atomic"],
 }
 
 /**
  * Faces that load less than their module's index.ts, for the start of `secret get`
  * (DESIGN.md, Modules):
- * esbuild splits chunks by file, so importing an index.ts loads all it re-exports.
+ * esbuild splits chunks by file, so importing an index.ts loads all it re-exports. config/error
+ * and config/atomic are also what the leaves store and clients may name of config.
  */
-const faces = { store: "store/conn", secrets: "secrets/read", config: "config/error" }
+const faces = { store: ["store/conn"], secrets: ["secrets/read"], config: ["config/error", "config/atomic"] }
 
 /** What a module importing `deps` may name: each dep's index.ts or lean face. */
-const entries = deps => [...deps.map(d => d.includes("/") ? d : `${d}/index`), ...deps.flatMap(d => d in faces ? [faces[d]] : [])].join("|")
+const entries = deps => [...deps.map(d => d.includes("/") ? d : `${d}/index`), ...deps.flatMap(d => faces[d] ?? [])].join("|")
 
 const boundaries = Object.entries(allowed).map(([mod, deps]) => ({
     files: [`internal/${mod}/**/*.ts`],
@@ -63,7 +67,7 @@ export default tseslint.config(
         files: ["internal/cli/**/*.ts"],
         rules: {
             "no-restricted-imports": ["error", {
-                patterns: [{ regex: `^\\.\\./(?!([^/]+/index|${Object.values(faces).join("|")})\\.ts$)`, message: "use a module through its index.ts (DESIGN.md, Modules)" }],
+                patterns: [{ regex: `^\\.\\./(?!([^/]+/index|${Object.values(faces).flat().join("|")})\\.ts$)`, message: "use a module through its index.ts (DESIGN.md, Modules)" }],
             }],
         },
     },

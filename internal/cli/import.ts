@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs"
-import { mkdir, readFile, rename, stat, writeFile } from "node:fs/promises"
+import { mkdir, readFile } from "node:fs/promises"
 import { dirname, resolve } from "node:path"
 import * as clients from "../clients/index.ts"
+import * as atomic from "../config/atomic.ts"
 import * as config from "../config/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { exit, UsageError, type Output } from "./output.ts"
@@ -249,10 +250,7 @@ async function write(o: ImportOptions, text: string, steps: Step[]): Promise<voi
         vault.close()
     }
     await mkdir(dirname(o.paths.config), { recursive: true, mode: 0o700 })
-    const mode = existsSync(o.paths.config) ? (await stat(o.paths.config)).mode & 0o777 : 0o600
-    const tmp = `${o.paths.config}.import-${process.pid}`
-    await writeFile(tmp, next, { mode })
-    await rename(tmp, o.paths.config)
+    atomic.write(o.paths.config, next)
 }
 
 function report(o: ImportOptions, steps: Step[], out: Output): void {

@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, statSync } from "node:fs"
-import { mkdir, writeFile } from "node:fs/promises"
+import { mkdir } from "node:fs/promises"
 import { dirname } from "node:path"
+import * as atomic from "../config/atomic.ts"
 import * as config from "../config/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { type Output } from "./output.ts"
@@ -43,13 +44,7 @@ export async function init(o: InitOptions, out: Output): Promise<void> {
 /** Writes a file only if none exists there; returns whether it did. */
 async function writeNew(path: string, text: string): Promise<boolean> {
     await mkdir(dirname(path), { recursive: true, mode: 0o700 })
-    try {
-        await writeFile(path, text, { flag: "wx", mode: 0o600 })
-        return true
-    } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "EEXIST") return false
-        throw err
-    }
+    return atomic.writeNew(path, text)
 }
 
 /**

@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto"
 import { existsSync, realpathSync } from "node:fs"
-import { chmod, mkdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises"
+import { mkdir, readFile, stat, unlink } from "node:fs/promises"
 import { basename, dirname, join, resolve, sep } from "node:path"
 import * as clients from "../clients/index.ts"
+import * as atomic from "../config/atomic.ts"
 import * as config from "../config/index.ts"
+import * as secrets from "../secrets/index.ts"
 import { exit, UsageError, type Output } from "./output.ts"
 
 /** Which client's file to change, and whether only to show the change. */
@@ -18,6 +20,8 @@ export interface InstallOptions {
 interface Record_ {
     /** the backup of the file as it was; null when there was no file */
     backup: string | null
+    /** the backup is an age file encrypted to the identity (absent: a plaintext backup of an earlier version) */
+    sealed?: boolean
     /** sha256 of what install wrote, to notice a later change */
     sha256: string
     /** the file's mode before */
@@ -28,7 +32,9 @@ interface Record_ {
 
 /**
  * Rewrites a client's user-level file so that mcplexer is its one MCP server, after keeping the
- * file as it was in a timestamped backup beside it (0600). With dryRun, prints the diff instead.
+ * file as it was in a timestamped backup beside it (0600), encrypted to the age identity: the file
+ * held the plaintext credentials import moved into the vault, and a backup must not keep them
+ * readable for as long as it lies there. With dryRun, prints the diff instead.
  */
 export async function install(o: InstallOptions, out: Output): Promise<number> {
     const client = known(o.client)
@@ -49,13 +55,13 @@ export async function install(o: InstallOptions, out: Output): Promise<number> {
     }
     if (before !== undefined) await unimported(client, before.toString("utf8"), o.paths, out)
     await mkdir(dirname(file), { recursive: true, mode: 0o700 })
-    const backup = before === undefined ? null : `${file}.mcplexer-${stamp()}.bak`
-    if (backup !== null && before !== undefined) await writeFile(backup, before, { flag: "wx", mode: 0o600 })
+    const backup = before === undefined ? null : keep(file, await secrets.seal(o.paths, before))
     const mode = before === undefined ? 0o600 : (await stat(file)).mode & 0o777
-    await replace(file, next, mode)
-    await remember(o.paths, file, { backup, sha256: sha(Buffer.from(next)), mode, servers: clients.servers(client, next) })
+    atomic.writeOver(file, next, mode)
+    await remember(o.paths, file, { backup, sealed: true, sha256: sha(Buffer.from(next)), mode, servers: clients.servers(client, next) })
     out.info(`installed mcplexer as ${client}'s one MCP server in ${file}`)
-    out.info(backup === null ? "there was no file before: uninstall removes it" : `backup of the file as it was: ${backup}`)
+    out.info(backup === null ? "there was no file before: uninstall removes it"
+        : `backup of the file as it was, encrypted to ${o.paths.key}: ${backup}`)
     out.hint(`restart ${client} to use it; mcplexer uninstall ${client} puts the old file back`)
     return exit.ok
 }
@@ -67,21 +73,21 @@ export async function uninstall(o: InstallOptions, out: Output): Promise<number>
     const state = await records(o.paths)
     const r = state[file]
     if (r === undefined) {
-        throw config.hinted(`mcplexer install did not change ${file}`, `nothing to undo; backups of earlier installs, if any, are beside it as ${basename(file)}.mcplexer-*.bak`)
+        throw config.hinted(`mcplexer install did not change ${file}`, `nothing to undo; backups of earlier installs, if any, are beside it as ${basename(file)}.mcplexer-*.bak*`)
     }
     const now = existsSync(file) ? await readFile(file) : undefined
     if (now === undefined || sha(now) !== r.sha256) {
-        if (now === undefined || r.backup === null || !unchanged(client, now, r)) throw changed(file, r)
+        if (now === undefined || r.backup === null || !unchanged(client, now, r)) throw changed(file, r, o.paths)
         // the client rewrote its other settings (Claude Code keeps counters in ~/.claude.json): put
         // back only the servers part, which is as install left it
-        await replace(file, clients.restore(client, now.toString("utf8"), await readFile(r.backup, "utf8")), r.mode)
+        atomic.writeOver(file, clients.restore(client, now.toString("utf8"), (await old(o.paths, r.backup, r.sealed)).toString("utf8")), r.mode)
         await unlink(r.backup)
         out.info(`restored the MCP servers of ${file}; its other settings changed since install and are kept as they are now`)
     } else if (r.backup === null) {
         await unlink(file)
         out.info(`removed ${file} (there was none before install)`)
     } else {
-        await replace(file, await readFile(r.backup), r.mode)
+        atomic.writeOver(file, await old(o.paths, r.backup, r.sealed), r.mode)
         await unlink(r.backup)
         out.info(`restored ${file} as it was before install`)
     }
@@ -108,9 +114,26 @@ function unchanged(client: clients.Client, now: Buffer, r: Record_): boolean {
     }
 }
 
-function changed(file: string, r: Record_): Error {
+function changed(file: string, r: Record_, p: config.Paths): Error {
+    const put = r.backup === null ? "" : r.sealed ? `age -d -i ${JSON.stringify(p.key)} -o ${JSON.stringify(file)} ${JSON.stringify(r.backup)}`
+        : `cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`
     return config.hinted(`${file} changed since mcplexer install`, r.backup === null ? "it did not exist before: remove it yourself if nothing in it matters"
-            : `to put the old file back anyway: cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`)
+            : `to put the old file back anyway: ${put}`)
+}
+
+/** Writes the sealed backup of `file` beside it under a name nothing holds yet; returns that name. */
+function keep(file: string, sealed: Uint8Array): string {
+    const base = `${file}.mcplexer-${stamp()}`
+    for (let n = 1; ; n++) {
+        const name = `${base}${n === 1 ? "" : `-${n}`}.bak.age`
+        if (atomic.writeNew(name, sealed)) return name
+    }
+}
+
+/** The bytes of the file as it was before install, from its backup. */
+async function old(p: config.Paths, backup: string, sealed: boolean | undefined): Promise<Buffer> {
+    const bytes = await readFile(backup)
+    return sealed ? secrets.unseal(p, bytes, backup) : bytes
 }
 
 function known(name: string): clients.Client {
@@ -153,14 +176,6 @@ function sha(b: Buffer): string {
     return createHash("sha256").update(b).digest("hex")
 }
 
-/** Writes a file whole or not at all, with `mode`. */
-async function replace(file: string, data: string | Buffer, mode: number): Promise<void> {
-    const tmp = `${file}.mcplexer-${process.pid}.tmp`
-    await writeFile(tmp, data, { mode })
-    await chmod(tmp, mode)
-    await rename(tmp, file)
-}
-
 function ledger(p: config.Paths): string {
     return join(p.home, "installs.json")
 }
@@ -178,5 +193,5 @@ async function remember(p: config.Paths, file: string, r: Record_): Promise<void
 
 async function save(p: config.Paths, state: Record<string, Record_>): Promise<void> {
     await mkdir(p.home, { recursive: true, mode: 0o700 })
-    await replace(ledger(p), JSON.stringify(state, null, 2) + "\n", 0o600)
+    atomic.writeOver(ledger(p), JSON.stringify(state, null, 2) + "\n")
 }

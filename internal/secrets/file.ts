@@ -1,74 +1,10 @@
-import { randomBytes } from "node:crypto"
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from "node:fs"
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
+import type * as config from "../config/index.ts"
 import { hinted } from "./errors.ts"
 
-/**
- * Writes `data` to a new temporary file beside `path` and returns its name: opened exclusively
- * 0600 (fchmod, since the umask can strip bits) and fsynced, ready to be linked or renamed.
- */
-function stage(path: string, data: Uint8Array): string {
-    const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString("hex")}`)
-    const fd = openSync(tmp, "wx", 0o600)
-    try {
-        fchmodSync(fd, 0o600)
-        for (let at = 0; at < data.length;) at += writeSync(fd, data, at)
-        fsyncSync(fd)
-    } catch (e) {
-        closeSync(fd)
-        unlinkSync(tmp)
-        throw e
-    }
-    closeSync(fd)
-    return tmp
-}
-
-/**
- * Writes `data` to `path` only if nothing is there yet, so that the file is either absent or
- * complete, never half-written, and two racing writers end with one file: a staged temp file
- * link()ed to the final name, which fails if the name exists. Returns false when `path` already
- * existed.
- */
-export function writeNew(path: string, data: Uint8Array): boolean {
-    const tmp = stage(path, data)
-    try {
-        try {
-            linkSync(tmp, path)
-        } catch (e) {
-            if ((e as NodeJS.ErrnoException).code === "EEXIST") return false
-            throw e
-        }
-    } finally {
-        unlinkSync(tmp)
-    }
-    syncDir(dirname(path))
-    return true
-}
-
-/** Makes a link, rename or unlink in `dir` durable. */
-export function syncDir(dir: string): void {
-    const fd = openSync(dir, constants.O_RDONLY | constants.O_DIRECTORY)
-    try {
-        fsyncSync(fd)
-    } finally {
-        closeSync(fd)
-    }
-}
-
-/**
- * Replaces whatever is at `path` with `data`, atomically: a staged temp file renamed over the
- * name, so a reader sees the old file or the new, never a mix.
- */
-export function writeOver(path: string, data: Uint8Array): void {
-    const tmp = stage(path, data)
-    try {
-        renameSync(tmp, path)
-    } catch (e) {
-        unlinkSync(tmp)
-        throw e
-    }
-    syncDir(dirname(path))
-}
+// every file mcplexer writes goes through config's one atomic writer; secrets names it as its own
+export { sweep, syncDir, writeNew, writeOver } from "../config/atomic.ts"
 
 /**
  * Reads a private file (`what` names it in errors: "key file", "api token file"), refusing one
@@ -107,34 +43,51 @@ export function readPrivate(path: string, what = "key file"): Buffer | undefined
 }
 
 /**
- * Removes temp files that `writeNew` left beside `path` when its process was killed mid-write.
- * A temp file of a live process is its own business and is left alone.
+ * `data` as an age file encrypted to the identity of `paths` (created first where the vault would
+ * create it), for a file mcplexer keeps that must not hold a credential in plaintext: install's
+ * backup of a client's file. `age -d -i <key file>` reads it as well.
  */
-export function sweep(path: string): void {
-    const prefix = `.${basename(path)}.tmp-`
-    let names: string[]
-    try {
-        names = readdirSync(dirname(path))
-    } catch {
-        return
-    }
-    for (const name of names) {
-        if (!name.startsWith(prefix)) continue
-        const pid = Number(name.slice(prefix.length).split("-")[0])
-        if (!Number.isInteger(pid) || pid <= 0 || alive(pid)) continue
+export async function seal(paths: config.Paths, data: Uint8Array): Promise<Uint8Array> {
+    const keyring = await import("./keyring.ts")
+    const { quick } = await import("./loaded.ts")
+    await keyring.create(paths)
+    let id = await quick(paths)
+    if (id === undefined) {
+        // a rotation left half done is settled against the rows first, as the vault does
+        const store = await import("../store/index.ts")
+        const s = store.open(paths.db)
         try {
-            unlinkSync(join(dirname(path), name))
-        } catch {
-            // another process swept it first
+            id = await keyring.get(paths, s, { create: true })
+        } finally {
+            s.close()
         }
     }
+    return id.encrypt(data)
 }
 
-function alive(pid: number): boolean {
-    try {
-        process.kill(pid, 0)
-        return true
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM"
+/**
+ * Decrypts the age file `seal` made that is at `path`, with the identity of `paths` or,
+ * after a rotation, with the next key or an earlier one kept beside it.
+ */
+export async function unseal(paths: config.Paths, file: Uint8Array, path: string): Promise<Buffer> {
+    const identity = await import("./identity.ts")
+    const dir = dirname(paths.key)
+    const old = readdirSync(dir).filter(n => n.startsWith(`${basename(paths.key)}.old-`)).sort().reverse().map(n => join(dir, n))
+    for (const key of [paths.key, `${paths.key}.new`, ...old]) {
+        const bytes = readPrivate(key)
+        if (bytes === undefined) continue
+        let id: Awaited<ReturnType<typeof identity.load>>
+        try {
+            id = await identity.load(bytes, key)
+        } finally {
+            bytes.fill(0)
+        }
+        try {
+            return Buffer.from(await id.decrypt(file))
+        } catch {
+            // not this key's file (or damaged): the next key, and the error below if none reads it
+        }
     }
+    throw hinted(`cannot decrypt ${JSON.stringify(path)}: it is not encrypted to ${JSON.stringify(paths.key)} nor to an earlier key kept beside it`,
+        `decrypt it with the key it was made with: age -d -i <key file> ${JSON.stringify(path)}`)
 }

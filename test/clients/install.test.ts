@@ -1,4 +1,5 @@
 import assert from "node:assert/strict"
+import { execFileSync } from "node:child_process"
 import { existsSync } from "node:fs"
 import { readdir, readFile, stat, writeFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
@@ -16,8 +17,18 @@ function entry(client: Client, text: string): Record<string, unknown> | undefine
 }
 
 async function backups(file: string): Promise<string[]> {
-    return (await readdir(dirname(file))).filter(n => n.startsWith(`${basename(file)}.mcplexer-`) && n.endsWith(".bak"))
+    return (await readdir(dirname(file))).filter(n => n.startsWith(`${basename(file)}.mcplexer-`) && n.includes(".bak"))
 }
+
+/** Go age, when this machine has it (apt-get install age): a second reader of the backups. */
+const goAge = (() => {
+    try {
+        execFileSync("age", ["--version"], { stdio: "ignore" })
+        return true
+    } catch {
+        return false
+    }
+})()
 
 for (const client of clients) {
     test(`${client}: install then uninstall restores the file byte for byte; --dry-run writes nothing`, async () => {
@@ -45,7 +56,12 @@ for (const client of clients) {
         assert.ok(backup, "no backup")
         assert.ok(r.stderr.includes(join(dirname(f.path), backup)), r.stderr)
         assert.equal((await stat(join(dirname(f.path), backup))).mode & 0o777, 0o600)
-        assert.deepEqual(await readFile(join(dirname(f.path), backup)), f.bytes)
+        // the backup is an age file to the identity: the plaintext tokens of the old file are not in it
+        const kept = await readFile(join(dirname(f.path), backup))
+        assert.ok(backup.endsWith(".bak.age"), backup)
+        assert.ok(kept.subarray(0, 22).equals(Buffer.from("age-encryption.org/v1\n")), "the backup is not an age file")
+        assert.deepEqual(Object.values(t).filter(v => kept.includes(v)), [], "a planted token is in the backup")
+        if (goAge) assert.deepEqual(execFileSync("age", ["-d", "-i", join(u.mcplexer, "age.key"), join(dirname(f.path), backup)]), f.bytes)
         const after = await readFile(f.path, "utf8")
         assert.deepEqual(Object.values(t).filter(v => after.includes(v)), [], "a planted token is still in the client's file")
         if (client === "claude-code") assert.deepEqual((JSON.parse(after) as { projects: Record<string, { mcpServers: unknown }> }).projects["/home/u/acme"]?.mcpServers, {})
@@ -55,6 +71,7 @@ for (const client of clients) {
         const un = await run(u, ["uninstall", client])
         assert.equal(un.code, 0, un.stderr)
         assert.deepEqual(await readFile(f.path), f.bytes)
+        assert.deepEqual(await backups(f.path), [], "uninstall left the backup")
     })
 }
 
@@ -67,8 +84,35 @@ test("uninstall refuses, with a hint, when the file changed since install", asyn
     const r = await run(u, ["uninstall", "cursor"])
     assert.equal(r.code, 1)
     assert.match(r.stderr, /^mcplexer: error: .*mcp\.json changed since mcplexer install$/m)
-    assert.match(r.stderr, /^mcplexer: hint: to put the old file back anyway: cp ".*\.bak" ".*mcp\.json"$/m)
+    assert.match(r.stderr, /^mcplexer: hint: to put the old file back anyway: age -d -i ".*age\.key" -o ".*mcp\.json" ".*\.bak\.age"$/m)
     assert.deepEqual(await readFile(f.path), changed)
+})
+
+test("uninstall still restores the plaintext backup an earlier version kept", async () => {
+    const u = await user()
+    const f = await plant("cursor", u.home, tokens())
+    assert.equal((await run(u, ["install", "cursor"])).code, 0)
+    const ledger = join(u.mcplexer, "installs.json")
+    const state = JSON.parse(await readFile(ledger, "utf8")) as Record<string, { backup: string; sealed?: boolean }>
+    const r = state[f.path]
+    assert.ok(r)
+    await writeFile(r.backup, f.bytes)
+    delete r.sealed
+    await writeFile(ledger, JSON.stringify(state))
+    const un = await run(u, ["uninstall", "cursor"])
+    assert.equal(un.code, 0, un.stderr)
+    assert.deepEqual(await readFile(f.path), f.bytes)
+})
+
+test("a backup made before a key rotation is still restored with the key kept beside the new one", async () => {
+    const u = await user()
+    const f = await plant("cursor", u.home, tokens())
+    assert.equal((await run(u, ["install", "cursor"])).code, 0)
+    const rot = await run(u, ["key", "rotate"])
+    assert.equal(rot.code, 0, rot.stderr)
+    const un = await run(u, ["uninstall", "cursor"])
+    assert.equal(un.code, 0, un.stderr)
+    assert.deepEqual(await readFile(f.path), f.bytes)
 })
 
 test("install names a home that is not the default, and uninstall removes a file that did not exist", async () => {
