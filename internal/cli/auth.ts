@@ -108,10 +108,13 @@ async function open(o: AuthOptions, actor: string) {
 
 /**
  * Shows a login link in the terminal: always printed (stderr), and opened with $BROWSER when set,
- * else the platform's opener; a browser that cannot start is only a warning, the link stays.
+ * else the platform's opener; a browser that cannot start is only a warning, the link stays. The
+ * link is the login's one-shot start link on 127.0.0.1 (downstream checks the authorization URL);
+ * anything but https, or http to this machine, is refused here too, since an opener runs any scheme.
  */
 export function browser(out: Output): downstream.oauth.Present {
     return async (url, server) => {
+        downstream.oauth.checkLink(url, server)
         out.info(`to log in to server ${q(server)}, open:\n  ${url.href}`)
         const [cmd, args] = opener(url.href)
         await new Promise<void>(done => {

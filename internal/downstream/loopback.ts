@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto"
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import * as config from "../config/index.ts"
 
 /** What the authorization server sent back to the redirect URI. */
 export interface Callback { code: string; iss?: string }
@@ -10,6 +11,12 @@ export interface Callback { code: string; iss?: string }
  * port. It answers only `GET /callback` whose `state` is the one expected, whose Host is
  * 127.0.0.1:port (a page on another origin cannot reach it through DNS rebinding), and only once;
  * it closes after the code arrives, after an error, or after `timeout`.
+ *
+ * It also serves the login's start link, `GET /start/<random>`: the browser is given that link,
+ * not the authorization URL, because a program's arguments are readable by every local user
+ * (/proc/<pid>/cmdline) and the authorization URL carries the state and the PKCE challenge. The
+ * start link redirects once; a second request for it means two readers, so the login fails
+ * rather than ever completing for whoever came first unnoticed.
  */
 export class Loopback {
     /** where the authorization server sends the browser back */
@@ -18,6 +25,9 @@ export class Loopback {
     private readonly host: string
     private state: string | undefined
     private used = false
+    private target: URL | undefined
+    private startPath: string | undefined
+    private started = false
     private timer: NodeJS.Timeout | undefined
     private result: Promise<Callback>
     private settle!: { ok: (c: Callback) => void; fail: (e: Error) => void }
@@ -34,8 +44,21 @@ export class Loopback {
             }
             if (req.headers.host !== this.host) return reply(421, "mcplexer: wrong host")
             const u = new URL(req.url ?? "/", `http://${this.host}`)
+            if (req.method === "GET" && this.startPath !== undefined && u.pathname === this.startPath) {
+                if (this.started) {
+                    reply(410, "mcplexer: this login link was opened already, so the login was stopped; start it again")
+                    this.finish(config.hinted("the login link was opened twice, so the login was stopped and nothing was stored",
+                        "start the login again; if this happens again, another program or user on this machine is opening your login links", { kind: "conflict" }))
+                    return
+                }
+                this.started = true
+                res.writeHead(302, { location: this.target?.href ?? "", "cache-control": "no-store", "referrer-policy": "no-referrer", connection: "close" }).end()
+                return
+            }
             if (req.method !== "GET" || u.pathname !== "/callback") return reply(404, "mcplexer: not found")
             if (this.used) return reply(410, "mcplexer: this login link was used already")
+            // a callback can only follow the start link's redirect: nothing else knows the state
+            if (this.startPath !== undefined && !this.started) return reply(400, "mcplexer: this login was not started from here")
             if (this.state === undefined || u.searchParams.get("state") !== this.state) return reply(400, "mcplexer: wrong state: this is not the login mcplexer started")
             this.used = true
             const error = u.searchParams.get("error")
@@ -43,7 +66,8 @@ export class Loopback {
             if (error !== null || code === null) {
                 const why = error === null ? "no code" : `${error}${u.searchParams.has("error_description") ? `: ${u.searchParams.get("error_description")}` : ""}`
                 reply(400, `mcplexer: the login failed (${why}); you can close this tab`)
-                this.finish(new Error(`the authorization server refused the login: ${why.slice(0, 200)}`))
+                this.finish(config.hinted(`the authorization server refused the login: ${why.slice(0, 200)}`,
+                    "start the login again; if it keeps failing, the authorization server's answer above says why", { kind: "unavailable" }))
                 return
             }
             const iss = u.searchParams.get("iss")
@@ -60,7 +84,8 @@ export class Loopback {
             server.listen(0, "127.0.0.1", () => done())
         })
         const l = new Loopback(server, (server.address() as AddressInfo).port)
-        l.timer = setTimeout(() => l.finish(new Error(`no login arrived within ${Math.round(timeout / 1000)}s`)), timeout)
+        l.timer = setTimeout(() => l.finish(config.hinted(`no login arrived within ${Math.round(timeout / 1000)}s`,
+            "start the login again and finish it in the browser that opens", { kind: "unavailable" })), timeout)
         l.timer.unref()
         return l
     }
@@ -68,6 +93,16 @@ export class Loopback {
     /** The state the callback must carry: the one in the authorization URL. */
     expect(state: string): void {
         this.state = state
+    }
+
+    /**
+     * The one-shot link to give the browser instead of `authorization` (http://127.0.0.1:port/start/<random>):
+     * it redirects there once; a second request fails the login.
+     */
+    start(authorization: URL): string {
+        this.target = authorization
+        this.startPath = `/start/${nonce()}`
+        return `http://${this.host}${this.startPath}`
     }
 
     /** The code, once the browser comes back; rejects on a refused login or the timeout. */

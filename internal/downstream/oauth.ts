@@ -13,18 +13,25 @@
  * `invalidateCredentials("tokens")` after a refused refresh would delete tokens another process
  * just stored, so those are kept; and it has no token revocation (RFC 7009), which `logout`
  * posts by hand (revoke.ts).
+ *
+ * What it does not take from an authorization server: a login link that is not https (or http to
+ * this machine), since the browser opener would run any scheme; metadata whose `issuer` is not the
+ * URL it was fetched for (RFC 8414 §3.3, which the SDK does not check); an answer larger than
+ * maxBody (every OAuth request goes through `fetcher`, which also backs off from a server whose
+ * answers failed); and a login whose start link was opened twice (loopback.ts).
  */
 import { auth, type OAuthClientProvider, type OAuthDiscoveryState } from "@modelcontextprotocol/sdk/client/auth.js"
 import { createPrivateKeyJwtAuth } from "@modelcontextprotocol/sdk/client/auth-extensions.js"
 import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js"
+import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js"
 import * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { Loopback, nonce } from "./loopback.ts"
-import { LoginNeeded, loginTimeout, type Present } from "./present.ts"
+import { checkLink, LoginNeeded, loginTimeout, type Present } from "./present.ts"
 import { revoke } from "./revoke.ts"
 
-export { LoginNeeded, interactive, loginTimeout, presenter, unauthorized, type Present } from "./present.ts"
+export { LoginNeeded, checkLink, interactive, loginTimeout, openable, presenter, unauthorized, type Present } from "./present.ts"
 
 /** A token this close to its expiry (or half its lifetime, if shorter) is refreshed before it is sent. */
 export const refreshMargin = 60_000
@@ -48,6 +55,8 @@ export interface Options {
 export class Provider implements OAuthClientProvider {
     readonly name: string
     readonly url: string
+    /** what every OAuth request of this provider goes through, the SDK's and the transport's: see fetcher */
+    readonly fetch: FetchLike
     private readonly o: Options
     private readonly oauth: config.OAuth
     private preset: { client_id: string; client_secret?: string } | undefined
@@ -68,6 +77,7 @@ export class Provider implements OAuthClientProvider {
         this.oauth = o.server.oauth
         this.name = o.server.name
         this.url = o.url
+        this.fetch = fetcher(o.url)
     }
 
     /** Reads a pre-registered client's id and secret from their ${secret:…} references. */
@@ -207,6 +217,16 @@ export class Provider implements OAuthClientProvider {
     }
 
     async saveDiscoveryState(s: OAuthDiscoveryState): Promise<void> {
+        // The SDK saves what it discovered before it uses it (registration, the login link, tokens):
+        // refusing here stops the login before anything is sent on the strength of that metadata.
+        const issuer = s.authorizationServerMetadata?.issuer
+        if (issuer !== undefined && !sameIssuer(issuer, s.authorizationServerUrl)) {
+            throw config.hinted(
+                `the authorization server metadata of server ${JSON.stringify(this.name)} names issuer ${JSON.stringify(issuer)}, not ${JSON.stringify(s.authorizationServerUrl)} it was fetched for (RFC 8414 §3.3); nothing was stored`,
+                `the metadata may have been substituted, or the server is misconfigured: ask its operator; mcplexer uses no metadata whose issuer differs`,
+                { kind: "unavailable" },
+            )
+        }
         await this.o.vault.put(this.o.scope, this.key("discovery"), JSON.stringify(s))
     }
 
@@ -239,7 +259,7 @@ export class Provider implements OAuthClientProvider {
             return
         }
         if (this.machine) {
-            if (await auth(this, { serverUrl: this.url }) !== "AUTHORIZED") throw this.needed()
+            if (await auth(this, { serverUrl: this.url, fetchFn: this.fetch }) !== "AUTHORIZED") throw this.needed()
             return
         }
         const present = given ?? this.o.present?.()
@@ -249,19 +269,22 @@ export class Provider implements OAuthClientProvider {
             let url = this.pending
             this.pending = undefined
             if (url === undefined) {
-                if (await auth(this, { serverUrl: this.url }) === "AUTHORIZED") return
+                if (await auth(this, { serverUrl: this.url, fetchFn: this.fetch }) === "AUTHORIZED") return
                 url = this.pending
                 this.pending = undefined
                 if (url === undefined) throw this.needed("the authorization server gave no login link")
             }
+            checkLink(url, this.name)
             // the SDK built the URL while no listener ran: send the browser back to this one
             url.searchParams.set("redirect_uri", this.loop.url)
             this.loop.expect(url.searchParams.get("state") ?? "")
             const back = this.loop.code()
-            await present(url, this.name)
+            // the browser's arguments are readable by every local user: they get the one-shot start
+            // link, never the state and PKCE challenge of the authorization URL
+            await present(new URL(this.loop.start(url)), this.name)
             const { code, iss } = await back
             await this.issuer(iss)
-            if (await auth(this, { serverUrl: this.url, authorizationCode: code }) !== "AUTHORIZED") throw this.needed()
+            if (await auth(this, { serverUrl: this.url, authorizationCode: code, fetchFn: this.fetch }) !== "AUTHORIZED") throw this.needed()
         } finally {
             this.loop.close()
             this.loop = undefined
@@ -276,7 +299,11 @@ export class Provider implements OAuthClientProvider {
         const required = (meta as { authorization_response_iss_parameter_supported?: boolean } | undefined)?.authorization_response_iss_parameter_supported === true
         if (iss === undefined && !required) return
         if (iss === undefined || expected === undefined || iss !== expected) {
-            throw new Error(`the login came back from issuer ${JSON.stringify(iss ?? "(none)")}, not ${JSON.stringify(expected ?? "(unknown)")} (RFC 9207); nothing was stored`)
+            throw config.hinted(
+                `the login of server ${JSON.stringify(this.name)} came back from issuer ${JSON.stringify(iss ?? "(none)")}, not ${JSON.stringify(expected ?? "(unknown)")} (RFC 9207); nothing was stored`,
+                "the browser was sent back by another authorization server (a mix-up), or this one omits iss though it says it sends it: start the login again, and ask the server's operator if it persists",
+                { kind: "conflict" },
+            )
         }
     }
 
@@ -359,7 +386,7 @@ export class Provider implements OAuthClientProvider {
         this.refreshing ??= (async () => {
             this.inAuth = true
             try {
-                await auth(this, { serverUrl: this.url })
+                await auth(this, { serverUrl: this.url, fetchFn: this.fetch })
             } catch {
                 // the request goes out with what is stored; its 401 runs the SDK's own recovery
             } finally {
@@ -386,4 +413,120 @@ export class Provider implements OAuthClientProvider {
             if (!(e instanceof secrets.NotFoundError)) throw e
         }
     }
+}
+
+/** RFC 8414 §3.3 compares issuers as strings; a lone trailing "/" is forgiven, as the SDK writes a bare origin with one. */
+function sameIssuer(issuer: string, from: string): boolean {
+    const a = issuer.replace(/\/$/, "")
+    const b = from.replace(/\/$/, "")
+    return a === b
+}
+
+/** The most an authorization server's answer (metadata, registration, tokens) may hold: 1 MiB. */
+export const maxBody = 1 << 20
+/** How long one OAuth request may take, its body included. */
+export const requestTimeout = 30_000
+/** The first wait after an OAuth request to a server failed expensively; it doubles with each failure in a row. */
+export const backoffFirst = 5_000
+/** The longest wait; a server that has failed is remembered until its wait ends. */
+export const backoffMost = 600_000
+
+// per origin: a document over the cap or a timeout costs time and memory each time it is asked,
+// and serve asks on every request that meets a 401; one map for the process, since providers
+// come and go with their instances
+const failing = new Map<string, { fails: number; until: number; why: string }>()
+
+/**
+ * The fetch of one server's OAuth requests, given to the SDK's auth() and to its transports (which
+ * send the server's own MCP requests through it too: those, to the server's own origin and
+ * recognisably MCP, go straight through). Every other answer is read as it streams and cut off,
+ * the connection closed, past maxBody; a request may take requestTimeout; and after such a
+ * failure that origin is not asked again for a while (backoffFirst, doubling up to backoffMost).
+ */
+export function fetcher(server: string): FetchLike {
+    const home = new URL(server)
+    return (input, init) => {
+        const url = new URL(input)
+        return mcp(home, url, init) ? fetch(url, init) : guarded(url, init)
+    }
+}
+
+/** Whether a request is the server's own MCP traffic (a JSON-RPC POST, its event stream, the session's DELETE). */
+function mcp(home: URL, url: URL, init: RequestInit | undefined): boolean {
+    if (url.origin !== home.origin) return false
+    if (url.pathname === home.pathname) return true
+    // the legacy SSE transport posts to the endpoint its server names, in the same origin
+    if (typeof init?.body === "string" && init.body.includes('"jsonrpc"')) return true
+    return (new Headers(init?.headers).get("accept") ?? "").includes("text/event-stream")
+}
+
+async function guarded(url: URL, init: RequestInit | undefined): Promise<Response> {
+    const origin = url.origin
+    const f = failing.get(origin)
+    if (f !== undefined && Date.now() < f.until) {
+        throw config.hinted(`not asking ${origin} again for ${Math.ceil((f.until - Date.now()) / 1000)}s: ${f.why}`,
+            "its OAuth documents failed a moment ago; mcplexer waits longer after each failure in a row", { kind: "unavailable" })
+    }
+    const where = `${origin}${url.pathname}`
+    const fail = (why: string): Error => {
+        const fails = (failing.get(origin)?.fails ?? 0) + 1
+        const wait = Math.min(backoffMost, backoffFirst * 2 ** (fails - 1))
+        failing.set(origin, { fails, until: Date.now() + wait, why })
+        return config.hinted(`the authorization server's answer from ${where} ${why}`,
+            `mcplexer stopped reading it and will not ask ${origin} again for ${Math.round(wait / 1000)}s; ask the server's operator`, { kind: "unavailable" })
+    }
+    const tooBig = `is larger than ${maxBody / (1 << 20)} MiB, the most mcplexer reads`
+    const stop = new AbortController()
+    const timer = AbortSignal.timeout(requestTimeout)
+    const signal = AbortSignal.any([stop.signal, timer, ...(init?.signal ? [init.signal] : [])])
+    let res: Response
+    try {
+        res = await fetch(url, { ...init, signal })
+    } catch (e) {
+        if (timer.aborted) throw fail(`took longer than ${requestTimeout / 1000}s`)
+        throw e
+    }
+    if (Number(res.headers.get("content-length") ?? 0) > maxBody) {
+        stop.abort()
+        throw fail(tooBig)
+    }
+    // a body-less status cannot be rebuilt with a body; there is nothing to cap
+    if (res.body === null || [101, 103, 204, 205, 304].includes(res.status)) return res
+    const reader = res.body.getReader()
+    let seen = 0
+    const body = new ReadableStream<Uint8Array>({
+        async pull(c) {
+            let r: Awaited<ReturnType<typeof reader.read>>
+            try {
+                r = await reader.read()
+            } catch (e) {
+                c.error(timer.aborted ? fail(`took longer than ${requestTimeout / 1000}s`) : e)
+                return
+            }
+            if (r.done) {
+                failing.delete(origin)
+                c.close()
+                return
+            }
+            seen += r.value.byteLength
+            if (seen > maxBody) {
+                // aborting closes the connection: the rest is never received
+                stop.abort()
+                c.error(fail(tooBig))
+                return
+            }
+            c.enqueue(r.value)
+        },
+        cancel(why) {
+            return reader.cancel(why)
+        },
+    })
+    const out = new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers })
+    Object.defineProperty(out, "url", { value: res.url })
+    return out
+}
+
+/** Forgets every server's failures (for tests). */
+export function forgetFailures(): void {
+    failing.clear()
 }

@@ -4,6 +4,7 @@
  */
 import { UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.js"
 import { ErrorCode } from "@modelcontextprotocol/sdk/types.js"
+import * as config from "../config/index.ts"
 import { Failure } from "./failure.ts"
 import { nonce } from "./loopback.ts"
 import type { Hooks, Key } from "./types.ts"
@@ -25,6 +26,31 @@ export class LoginNeeded extends Failure {
         this.hint = `log in with: ${hint}`
         this.message = `server ${JSON.stringify(server)} needs a login${why === undefined ? "" : ` (${why})`}: run ${hint}`
     }
+}
+
+/**
+ * Whether a link may be opened or printed for a login: https, or http to this machine (127.0.0.0/8,
+ * ::1, localhost). Any other scheme (file:, vscode:, javascript:, a custom handler) would hand
+ * whatever an authorization server names to the platform's opener.
+ */
+export function openable(url: URL): boolean {
+    if (url.protocol === "https:") return true
+    if (url.protocol !== "http:") return false
+    // URL has already normalised 127.1, 0x7f.0.0.1 and the like to dotted decimal
+    const h = url.hostname
+    return h === "localhost" || h === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h)
+}
+
+/** Refuses a login link that is not `openable`, naming its scheme; nothing is opened or printed then. */
+export function checkLink(url: URL, server: string): void {
+    if (openable(url)) return
+    const scheme = url.protocol.replace(/:$/, "")
+    const host = url.protocol === "http:" ? ` to host ${JSON.stringify(url.hostname)}` : ""
+    throw config.hinted(
+        `the authorization server of server ${JSON.stringify(server)} gave a login link with scheme ${JSON.stringify(scheme)}${host}; only https links (and http ones to this machine) are opened`,
+        `nothing was opened; the authorization_endpoint in its OAuth metadata must be an https URL: ask the server's operator, or remove oauth: from server ${JSON.stringify(server)}`,
+        { kind: "unavailable" },
+    )
 }
 
 // Set by the CLI's one-shot commands (call, tools, auth login): a login then opens the browser in

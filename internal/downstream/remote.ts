@@ -31,7 +31,8 @@ export async function connect(make: () => Client, url: string, headers: Record<s
 async function once(make: () => Client, url: string, headers: Record<string, string>, timeout: number, authProvider: oauth.Provider | undefined): Promise<Remote> {
     const u = new URL(url)
     const http = make()
-    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider }) }
+    // the transport runs the SDK's discovery and token requests with its own fetch: the provider's caps them
+    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider, fetch: authProvider.fetch }) }
     const t = new StreamableHTTPClientTransport(u, opts)
     try {
         await http.connect(t, { timeout })
