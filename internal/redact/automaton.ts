@@ -73,15 +73,27 @@ export class Automaton {
         const { root, out, starts, head } = this
         const n = s.length
         let u = from
-        let mark = cut === Infinity ? n : ellipses(s, 0)
+        // Where the next ellipsis of each kind and the next pattern head start, at or after the place
+        // they were last looked for from: each is searched for again only once the scan has passed
+        // it, so every search goes over new text only. Searching afresh from each root visit made
+        // text full of ellipses quadratic (issue 19: 1 MiB took 209 s).
+        const cutting = cut !== Infinity
+        let dots = cutting ? -1 : n
+        let dash = cutting ? -1 : n
+        let next = -1
         for (let i = 0; i < n; i++) {
             if (u === 0 && starts !== undefined) {
                 // at the root, jump to the next place where the first units of a pattern occur (the
                 // text's last few units, and those before an ellipsis, are read one by one): 64 KiB
                 // without values, 20 values, bench/redact.ts: 87 → 161 and 57 → 401 MB/s in two runs
-                if (mark < i) mark = ellipses(s, i)
-                starts.lastIndex = i
-                let to = starts.test(s) ? starts.lastIndex - head : Math.max(i, n - head + 1)
+                if (dots < i) dots = find(s, "...", i)
+                if (dash < i) dash = find(s, "…", i)
+                if (next < i) {
+                    starts.lastIndex = i
+                    next = starts.test(s) ? starts.lastIndex - head : n
+                }
+                let to = next < n ? next : Math.max(i, n - head + 1)
+                const mark = dots < dash ? dots : dash
                 if (mark < to) to = Math.max(i, mark - head)
                 i = to
                 if (i >= n) break
@@ -206,11 +218,10 @@ export class Automaton {
 const chained = 1
 const branchy = 2
 
-/** Where the next ellipsis at or after `i` starts, `s.length` for none. */
-function ellipses(s: string, i: number): number {
-    const a = s.indexOf("...", i)
-    const b = s.indexOf("…", i)
-    return Math.min(a === -1 ? s.length : a, b === -1 ? s.length : b)
+/** Where `what` next occurs at or after `i`, `s.length` for nowhere. */
+function find(s: string, what: string, i: number): number {
+    const at = s.indexOf(what, i)
+    return at === -1 ? s.length : at
 }
 
 /**
