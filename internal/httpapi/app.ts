@@ -7,8 +7,7 @@ import { NONCE, secureHeaders } from "hono/secure-headers"
 import * as config from "../config/index.ts"
 import { Logins, type Env } from "./auth.ts"
 import { hosts, refusal } from "./guard.ts"
-import { lane } from "./lane.ts"
-import { endpoint, node, Sessions } from "./mcp.ts"
+import { Sessions } from "./mcp.ts"
 import { limits, type Limits, type Options } from "./options.ts"
 import * as reply from "./reply.ts"
 import { api } from "./rest.ts"
@@ -24,26 +23,29 @@ export interface Api {
     app: Hono<Env>
     sessions: Sessions
     logins: Logins
-    /** The fast lane of `/mcp` under node:http (lane.ts): serves a request and returns true, or returns false for the app. */
-    lane(req: IncomingMessage, res: ServerResponse): boolean
+    /** `/mcp` under node:http (mcp.ts): every request whose path is `/mcp` goes here, not to the app. */
+    mcp(req: IncomingMessage, res: ServerResponse): void
     /** Ends every MCP session. */
     close(): Promise<void>
 }
 
 /**
- * Builds the hono app from three sub-apps: `/mcp` (Streamable HTTP), `/api/v1` (REST) and the
- * web UI at `/`. Every request first passes the Host/Origin check (DNS rebinding), then gets
- * hono's secure headers and a body cap (413 before anything reads it), then the sub-app's own
+ * Builds the hono app: `/mcp` (Streamable HTTP, mcp.ts, which has its own one gate: Host and
+ * Origin, the body cap, the token), then two sub-apps, `/api/v1` (REST) and the web UI at `/`.
+ * Every request to those first passes the Host/Origin check (DNS rebinding), then gets hono's
+ * secure headers and a body cap (413 before anything reads it), then the sub-app's own
  * authentication. REST and UI answers leave through one responder that scrubs them.
  */
 export function create(o: Options): Api {
     const lim: Limits = { ...limits, ...o.limits }
     const allowed = hosts(o.bind, o.hosts)
-    const sessions = new Sessions(o.gateway, lim)
+    const sessions = new Sessions(o.gateway, { allowed, token: o.token, maxBody: lim.mcpBody, warn: m => o.log.warn(m) }, lim)
     const logins = new Logins(lim.login)
     const out = reply.create(o.registry)
     const app = new Hono<Env>()
     app.onError((err, c) => failure(err, c, o, out))
+    // before the middleware below, which it does not go through: mcp.ts checks its requests itself
+    app.all("/mcp", c => sessions.web(c.req.raw))
     app.use("*", async (c, next) => {
         const why = refusal(allowed, c.req.header("host"), c.req.header("origin"))
         if (why === undefined) return next()
@@ -52,7 +54,6 @@ export function create(o: Options): Api {
     })
     app.use("*", headers)
     app.use("*", capped(lim))
-    app.route("/mcp", endpoint(sessions, o.token))
     app.route("/api/v1", api(o, logins, sessions, out))
     app.all("/api/*", c => out.json(c, { error: "not found" }, 404))
     app.route("/", web(o, logins, sessions, out, origin => {
@@ -62,8 +63,7 @@ export function create(o: Options): Api {
             return false
         }
     }))
-    const fast = lane({ allowed, token: o.token, maxBody: lim.mcpBody }, id => sessions.lane(id), (req, body) => sessions.handle(req, body))
-    return { app, sessions, logins, lane: fast, close: () => sessions.close() }
+    return { app, sessions, logins, mcp: (req, res) => { sessions.node(req, res) }, close: () => sessions.close() }
 }
 
 // hono's secure headers; a page's one script runs under its nonce. Referrer-Policy is not
@@ -78,31 +78,13 @@ const secure = secureHeaders({
     strictTransportSecurity: false,
 })
 const headers: MiddlewareHandler<Env> = async (c, next) => {
-    // A JSON-RPC answer to a program is no document: /mcp gets none of this. Touching the answer
-    // at all (one header) turns @hono/node-server's light Response into a full one and takes it
-    // off its fast path. serve's CPU per echo call, four alternating runs of 2000 calls on this
-    // machine under load: with every page header on /mcp 1.52 ms, with nosniff and no-store only
-    // 1.32 ms (same run); with nosniff and no-store 1.65 ms, with nothing 1.26 ms (a later run).
-    if (c.req.path === "/mcp") return next()
     await secure(c, next)
     c.header("Cache-Control", "no-store")
 }
 
-/** Caps every request's body: `/mcp` at `mcpBody`, anything else at `apiBody`; 413 before it is read. */
+/** Caps every request's body (`/mcp` has its own cap, mcp.ts); 413 before it is read. */
 function capped(lim: Limits): MiddlewareHandler<Env> {
-    const tooLarge = (c: Context, max: number) => c.json({ error: `request body is larger than ${max} bytes` }, 413)
-    const cap = (max: number) => bodyLimit({ maxSize: max, onError: c => tooLarge(c, max) })
-    const mcp = cap(lim.mcpBody), other = cap(lim.apiBody)
-    return async (c, next) => {
-        if (c.req.path !== "/mcp") return other(c, next)
-        // What bodyLimit does for a body with a Content-Length, without first asking the request
-        // for its body stream, which makes @hono/node-server build a whole web Request per call;
-        // the endpoint then reads the Node stream (mcp.ts `json`), which cannot run past that
-        // length. Measured together with it: see mcp.ts `json`.
-        const len = c.req.header("content-length")
-        if (node(c) !== undefined && len !== undefined && c.req.header("transfer-encoding") === undefined) return Number(len) > lim.mcpBody ? tooLarge(c, lim.mcpBody) : next()
-        return mcp(c, next)
-    }
+    return bodyLimit({ maxSize: lim.apiBody, onError: c => c.json({ error: `request body is larger than ${lim.apiBody} bytes` }, 413) })
 }
 
 const statuses: Record<config.Kind, ContentfulStatusCode> = { input: 400, missing: 404, conflict: 409, unavailable: 503 }
@@ -114,6 +96,6 @@ function failure(err: Error, c: Context<Env>, o: Options, out: reply.Reply): Res
     const status = err instanceof config.Hinted ? statuses[err.kind] : 500
     if (status === 500) o.log.error(`http: ${c.req.method} ${c.req.path}: ${out.text(err.message)}`)
     const message = status === 500 ? "internal error" : err.message
-    if (!c.req.path.startsWith("/api/") && c.req.path !== "/mcp") return out.page(c, ui.error, { message, ...(hint === undefined ? {} : { hint }) }, status)
+    if (!c.req.path.startsWith("/api/")) return out.page(c, ui.error, { message, ...(hint === undefined ? {} : { hint }) }, status)
     return out.json(c, { error: message, ...(hint === undefined ? {} : { hint }) }, status)
 }

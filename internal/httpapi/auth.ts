@@ -66,8 +66,8 @@ export interface Env {
 const unauthorized = "unauthorized: send Authorization: Bearer <token> (mcplexer token)"
 
 /** hono's bearer-auth against the API token (constant-time), with mcplexer's messages. */
-export function bearer(token: string, rpc = false): MiddlewareHandler<Env> {
-    const message = (text: string) => rpc ? { jsonrpc: "2.0", error: { code: -32001, message: text }, id: null } : { error: text }
+export function bearer(token: string): MiddlewareHandler<Env> {
+    const message = (text: string) => ({ error: text })
     const challenge = `Bearer realm="mcplexer"`
     // `same`, with the token's own digest taken once rather than on every request
     const digest = (s: string) => createHash("sha256").update(s).digest()

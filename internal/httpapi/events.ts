@@ -1,37 +1,38 @@
-import type { EventStore } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 
+/** One numbered message of a session's GET stream. */
+export interface Event { id: number; message: JSONRPCMessage }
+
 /**
- * The SSE events of one session, the last `max` only, so a client whose stream dropped can
- * resume with Last-Event-ID (SEP-1699) without the session growing without bound.
+ * What a session sent outside any request (list_changed, log messages, requests not tied to a
+ * call), the last `max` only, numbered from 1: the GET stream carries them, those sent before it
+ * opened wait here, and a client whose stream dropped resumes with Last-Event-ID (SEP-1699)
+ * without the session growing without bound.
  */
-export class Events implements EventStore {
-    private readonly list: Array<{ id: string; stream: string; message: JSONRPCMessage }> = []
+export class Events {
+    private readonly list: Event[] = []
     private seq = 0
     private readonly max: number
     constructor(max: number) {
         this.max = max
     }
 
-    storeEvent(stream: string, message: JSONRPCMessage): Promise<string> {
-        const id = `${stream}:${++this.seq}`
-        this.list.push({ id, stream, message })
+    /** Keeps `message`; returns its event id. */
+    add(message: JSONRPCMessage): Event {
+        const e = { id: ++this.seq, message }
+        this.list.push(e)
         if (this.list.length > this.max) this.list.shift()
-        return Promise.resolve(id)
+        return e
     }
 
-    getStreamIdForEventId(id: string): Promise<string | undefined> {
-        return Promise.resolve(this.list.find(e => e.id === id)?.stream)
+    /** The events after `id` still kept, oldest first. */
+    after(id: number): Event[] {
+        const at = this.list.findIndex(e => e.id > id)
+        return at < 0 ? [] : this.list.slice(at)
     }
 
-    async replayEventsAfter(last: string, { send }: { send: (id: string, m: JSONRPCMessage) => Promise<void> }): Promise<string> {
-        const at = this.list.findIndex(e => e.id === last)
-        if (at < 0) return ""
-        const stream = this.list[at]!.stream
-        for (const e of this.list.slice(at + 1)) {
-            // the priming event of a stream is stored as {} and is not a message to replay
-            if (e.stream === stream && Object.keys(e.message).length > 0) await send(e.id, e.message)
-        }
-        return stream
+    /** Whether `id` names an event this session sent (kept or not): a Last-Event-ID to honour. */
+    known(id: number): boolean {
+        return Number.isSafeInteger(id) && id >= 0 && id <= this.seq
     }
 }

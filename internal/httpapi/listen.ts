@@ -34,6 +34,11 @@ function bindError(e: unknown, host: string, port: number): Error {
     return e instanceof Error ? e : new Error(String(e))
 }
 
+/** Whether a request target's path is `/mcp` (a query string allowed, as hono's route allows it). */
+function mcp(url: string | undefined): boolean {
+    return url === "/mcp" || url?.startsWith("/mcp?") === true
+}
+
 /**
  * Builds the app and listens on `o.bind`. Anything but a loopback address needs `allowRemote`.
  * Port 0 picks a free port; `bind` is then updated so Host checks name the real address.
@@ -45,9 +50,10 @@ export async function listen(o: Options & { allowRemote?: boolean }): Promise<Li
     const addr = await new Promise<AddressInfo>((resolve, reject) => {
         api = create(o)
         const a = api
-        // the fast lane of /mcp first (lane.ts), then hono for everything it leaves
+        // /mcp on node:http itself (mcp.ts), hono for everything else
         const front = (options: ServerOptions, app: RequestListener) => createServer(options, (req, res) => {
-            if (!a.lane(req, res)) void app(req, res)
+            if (mcp(req.url)) a.mcp(req, res)
+            else void app(req, res)
         })
         server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port, createServer: front as typeof createServer }, info => resolve(info))
         server.once("error", e => {

@@ -13,9 +13,9 @@ const json = { "content-type": "application/json" }
 type Text = { content: Array<{ type: string; text?: string }> }
 const first = (r: unknown) => (r as Text).content[0]?.text ?? ""
 
-// the MCP tests run both ways: to the hono app in process (the full way), and over a socket,
-// where a request in a session takes the fast lane (lane.ts)
-const ways = [{ wire: false, name: "" }, { wire: true, name: " (over a socket: the fast lane)" }]
+// the MCP tests run both ways into the one endpoint (mcp.ts): to the hono app in process (a web
+// Request), and over a socket (node:http)
+const ways = [{ wire: false, name: "" }, { wire: true, name: " (over a socket)" }]
 
 test("a request without the token is refused with 401, on the API and on /mcp", async () => {
     const k = await start()
@@ -91,7 +91,7 @@ test("a body over the cap is refused with 413", async () => {
         assert.equal(k.vault.list("gh").length, 0)
         // chunked, without a Content-Length: counted as it streams
         const stream = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big)); c.close() } })
-        const s = await k.req("/mcp", { method: "POST", headers: json, body: stream, duplex: "half" })
+        const s = await k.req("/mcp", { method: "POST", headers: { ...json, accept: "application/json, text/event-stream" }, body: stream, duplex: "half" })
         assert.equal(s.status, 413)
     } finally {
         await k.close()

@@ -37,7 +37,8 @@ test("a 10 MB POST is refused with 413 before it is read, on every route, cookie
             // chunked, without one: counted as it streams, and cut at the cap
             const chunked = big()
             const s = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: chunked.body, duplex: "half" })
-            assert.equal(s.status, 413, `${path} chunked`)
+            // /mcp checks the token before it reads a body of unknown length: refused unread
+            assert.equal(s.status, path === "/mcp" ? 401 : 413, `${path} chunked`)
             assert.ok(chunked.pulled() <= httpapi.limits.mcpBody + 128 * 1024, `${path}: ${chunked.pulled()} bytes were read before the 413`)
         }
         // the login still works after all that: nothing was parsed

@@ -1,7 +1,7 @@
 /**
- * The fast lane of /mcp (lane.ts) over a real socket: it serves a session's calls without the
- * full way, refuses what the full way refuses with the full way's answers, and ends its waiting
- * calls with their session.
+ * `/mcp` (mcp.ts) over a real socket: a session's calls answered as plain JSON, every refusal
+ * with its status and words, waiting calls ended with their session, and a second request with
+ * the id of one still waiting answered with an error instead of leaving either without one.
  */
 import assert from "node:assert/strict"
 import { request } from "node:http"
@@ -24,8 +24,8 @@ function post(port: number, headers: Record<string, string>, body: string): Prom
     })
 }
 
-/** Starts a kit on a socket and opens a session by hand; the port, the headers of its requests and a call counter of the full way. */
-async function open(limits?: { mcpBody: number }): Promise<{ k: Kit; port: number; h: Record<string, string>; full: () => number }> {
+/** Starts a kit on a socket and opens a session by hand; the port and the headers of its requests. */
+async function open(limits?: { mcpBody: number }): Promise<{ k: Kit; port: number; h: Record<string, string> }> {
     const k = await start(dsConfig(), { wire: true, secrets: { gh: { TOKEN: "token-value-1234" } }, ...(limits ? { limits } : {}) })
     const port = Number(new URL((await k.req("/api/v1/health")).url).port)
     const base = { host: `127.0.0.1:${port}`, authorization: `Bearer ${k.token}`, "content-type": "application/json", accept }
@@ -33,20 +33,13 @@ async function open(limits?: { mcpBody: number }): Promise<{ k: Kit; port: numbe
     assert.equal(init.status, 200, init.text)
     const h = { ...base, "mcp-session-id": init.session, "mcp-protocol-version": "2025-06-18" }
     assert.equal((await post(port, h, JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }))).status, 202)
-    // every request that reaches the full way passes Sessions.handle
-    let n = 0
-    const handle = k.api.sessions.handle.bind(k.api.sessions)
-    k.api.sessions.handle = (req, body) => {
-        n++
-        return handle(req, body)
-    }
-    return { k, port, h, full: () => n }
+    return { k, port, h }
 }
 
 const call = (id: number, name: string, args: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name, arguments: args } })
 
-test("in a session, calls take the fast lane and are answered as the full way answers them; a batch still goes the full way", { timeout: 30_000 }, async () => {
-    const { k, port, h, full } = await open()
+test("in a session, calls are answered with plain JSON, a batch with an array", { timeout: 30_000 }, async () => {
+    const { k, port, h } = await open()
     try {
         for (let i = 2; i < 5; i++) {
             const r = await post(port, h, call(i, "ds__echo", { text: `lane-${i}` }))
@@ -57,21 +50,20 @@ test("in a session, calls take the fast lane and are answered as the full way an
             assert.equal(m.result.content[0]!.text, `lane-${i}`)
             assert.equal(r.session, h["mcp-session-id"])
         }
-        assert.equal(full(), 0, "a call went the full way")
-        // an unknown tool: the JSON-RPC error, in the lane too
+        // an unknown tool: the JSON-RPC error
         const unknown = JSON.parse((await post(port, h, call(5, "nope"))).text) as { error: { code: number; message: string } }
         assert.equal(unknown.error.code, -32602)
         assert.match(unknown.error.message, /unknown tool "nope"/)
-        const batch = await post(port, h, JSON.stringify([JSON.parse(call(6, "ds__echo", { text: "in a batch" }))]))
+        const batch = await post(port, h, JSON.stringify([JSON.parse(call(6, "ds__echo", { text: "in a batch" })), JSON.parse(call(7, "ds__echo", { text: "and another" }))]))
         assert.equal(batch.status, 200, batch.text)
-        assert.match(batch.text, /in a batch/)
-        assert.equal(full(), 1)
+        const answers = JSON.parse(batch.text) as Array<{ id: number; result: { content: Array<{ text: string }> } }>
+        assert.deepEqual(answers.map(a => [a.id, a.result.content[0]!.text]), [[6, "in a batch"], [7, "and another"]])
     } finally {
         await k.close()
     }
 })
 
-test("the lane refuses what the full way refuses, with the full way's answer, and the session goes on", { timeout: 30_000 }, async () => {
+test("each refusal has its status and its words, and the session goes on", { timeout: 30_000 }, async () => {
     const { k, port, h } = await open({ mcpBody: 2000 })
     try {
         const cases: Array<[string, Record<string, string>, string, number, RegExp]> = [
@@ -81,14 +73,16 @@ test("the lane refuses what the full way refuses, with the full way's answer, an
             ["no token", Object.fromEntries(Object.entries(h).filter(([n]) => n !== "authorization")), call(2, "ds__echo"), 401, /unauthorized/],
             ["a foreign Host", { ...h, host: "evil.example.com" }, call(2, "ds__echo"), 403, /host \\"evil\.example\.com\\" is not this server/],
             ["a foreign Origin", { ...h, origin: "http://evil.example.com" }, call(2, "ds__echo"), 403, /origin \\"http:\/\/evil\.example\.com\\" is not allowed/],
-            ["an Accept without event streams", { ...h, accept: "application/json" }, call(2, "ds__echo"), 406, /Not Acceptable/],
-            ["a body that is not JSON by its type", { ...h, "content-type": "text/plain" }, call(2, "ds__echo"), 415, /Unsupported Media Type/],
-            ["an unknown protocol version", { ...h, "mcp-protocol-version": "1999-01-01" }, call(2, "ds__echo"), 400, /Unsupported protocol version/],
+            ["an Accept without event streams", { ...h, accept: "application/json" }, call(2, "ds__echo"), 406, /not acceptable/],
+            ["a body that is not JSON by its type", { ...h, "content-type": "text/plain" }, call(2, "ds__echo"), 415, /unsupported media type/],
+            ["an unknown protocol version", { ...h, "mcp-protocol-version": "1999-01-01" }, call(2, "ds__echo"), 400, /unsupported protocol version/],
             ["a body over the cap", h, call(2, "ds__echo", { text: "x".repeat(3000) }), 413, /larger than 2000 bytes/],
             ["a body that is not JSON", h, "{not json", 400, /parse error/],
             ["a second initialize", h, JSON.stringify({ jsonrpc: "2.0", id: 9, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "1" } } }), 400, /already initialized/],
-            ["no JSON-RPC message", h, "{}", 400, /Invalid JSON-RPC message/],
-            ["an unknown session", { ...h, "mcp-session-id": "00000000-0000-4000-8000-000000000000" }, call(2, "ds__echo"), 404, /Session not found|session not found/],
+            ["no JSON-RPC message", h, "{}", 400, /not a JSON-RPC message/],
+            ["an empty batch", h, "[]", 400, /a batch holds 1 to 100 messages/],
+            ["a method that is not a string", h, JSON.stringify({ jsonrpc: "2.0", id: 2, method: 7 }), 400, /not a JSON-RPC message/],
+            ["an unknown session", { ...h, "mcp-session-id": "00000000-0000-4000-8000-000000000000" }, call(2, "ds__echo"), 404, /session not found/],
         ]
         for (const [what, headers, body, status, text] of cases) {
             const r = await post(port, headers, body)
@@ -104,7 +98,7 @@ test("the lane refuses what the full way refuses, with the full way's answer, an
     }
 })
 
-test("a call waiting in the lane ends with its session, and a client that hangs up leaves the session working", { timeout: 30_000 }, async () => {
+test("a waiting call ends with its session, and a client that hangs up leaves the session working", { timeout: 30_000 }, async () => {
     const { k, port, h } = await open()
     try {
         // a client that hangs up mid-call: the answer has nowhere to go, nothing breaks
@@ -123,8 +117,38 @@ test("a call waiting in the lane ends with its session, and a client that hangs 
         assert.equal(del.status, 200)
         const ended = await waiting
         assert.equal(ended.status, 404, ended.text)
-        assert.match(ended.text, /Session not found/)
+        assert.match(ended.text, /session not found/)
         assert.equal(k.api.sessions.size, 0)
+    } finally {
+        await k.close()
+    }
+})
+
+test("a second request with the id of one still waiting is answered with an error, and the first still gets its answer", { timeout: 30_000 }, async () => {
+    const { k, port, h } = await open()
+    try {
+        const first = post(port, h, call(7, "ds__slow", { ms: 400 }))
+        await sleep(100)
+        const second = await Promise.race([post(port, h, call(7, "ds__echo", { text: "same id" })), sleep(3000).then(() => undefined)])
+        assert.ok(second !== undefined, "the second request was left without an answer")
+        assert.equal(second.status, 200, second.text)
+        const m = JSON.parse(second.text) as { id: number; error?: { code: number; message: string } }
+        assert.equal(m.id, 7)
+        assert.equal(m.error?.code, -32600)
+        assert.match(m.error?.message ?? "", /request id 7 is already in use/)
+        const a = await Promise.race([first, sleep(5000).then(() => undefined)])
+        assert.ok(a !== undefined, "the first request was left without an answer")
+        assert.equal(a.status, 200, a.text)
+        assert.equal((JSON.parse(a.text) as { id: number; result?: unknown }).id, 7)
+        assert.ok((JSON.parse(a.text) as { result?: unknown }).result !== undefined, a.text)
+        // the same id inside one batch: the second of the two is refused, the first answered
+        const batch = await post(port, h, JSON.stringify([JSON.parse(call(8, "ds__echo", { text: "one" })), JSON.parse(call(8, "ds__echo", { text: "two" }))]))
+        const both = JSON.parse(batch.text) as Array<{ id: number; result?: { content: Array<{ text: string }> }; error?: { code: number } }>
+        assert.equal(both.length, 2, batch.text)
+        assert.equal(both[0]!.result?.content[0]!.text, "one")
+        assert.equal(both[1]!.error?.code, -32600)
+        // once answered, the id is free again
+        assert.match((await post(port, h, call(7, "ds__echo", { text: "free again" }))).text, /free again/)
     } finally {
         await k.close()
     }
