@@ -51,13 +51,14 @@ export function name(scope: string, key: string): string {
  * Checks that row (scope, key) was written by the holder of our identity (its MAC), decrypts it
  * and checks that it was made for that row; returns the value's bytes. Every failure is a
  * DecryptError naming the row; its message never holds any of the plaintext. `o.legacy` lets a
- * row without a MAC through (for `upgrade` alone).
+ * row without a MAC through (for `upgrade` alone); `o.since` tells, when a row has none, since
+ * when the store has held a MAC on every row (store.meta.authenticated), which makes it tampering.
  */
-export async function open(id: Identity, r: Stored, o: { legacy?: boolean } = {}): Promise<Buffer> {
+export async function open(id: Identity, r: Stored, o: { legacy?: boolean; since?: () => Date | undefined } = {}): Promise<Buffer> {
     const { scope, key } = r
     if (r.recipient !== id.recipient) throw wrongKey(id, scope, key, r.recipient)
     if (r.mac === null) {
-        if (!o.legacy) throw unauthenticated(scope, key)
+        if (!o.legacy) throw unauthenticated(scope, key, o.since?.())
     } else if (!await id.verify(signed(scope, key, r.ciphertext), r.mac)) {
         throw new DecryptError(scope, key, `secret ${name(scope, key)} fails its authentication check: it was not written with the key ${JSON.stringify(id.path)}`,
             `anyone who can write the database can encrypt to the public key, so this row may be forged; check who can write it, ` +
@@ -87,10 +88,21 @@ export async function open(id: Identity, r: Stored, o: { legacy?: boolean } = {}
     }
 }
 
-/** A row written before rows carried a MAC: never trusted until the key's holder vouches for it. */
-export function unauthenticated(scope: string, key: string): DecryptError {
+/**
+ * A row without a MAC. In a store never marked authenticated (`since` undefined) it may be one 0.1
+ * wrote, trusted once the key's holder vouches for it; in a marked store it can only have been
+ * written around mcplexer (the MAC set to NULL, a value encrypted to the public key), and the hint
+ * must not send the person to the command that would adopt it.
+ */
+export function unauthenticated(scope: string, key: string, since?: Date): DecryptError {
+    if (since !== undefined) {
+        return new DecryptError(scope, key, `secret ${name(scope, key)} has no MAC, though every row of this database has carried one since ${since.toISOString()}: it was not written by mcplexer`,
+            "a missing MAC on an upgraded database means the row was tampered with, not stored by an older mcplexer, so `mcplexer key upgrade` will not adopt it; " +
+            `check who can write the database, then store the value again with: mcplexer secret put ${scope} ${key} (or remove it: mcplexer secret delete ${scope} ${key})`)
+    }
     return new DecryptError(scope, key, `secret ${name(scope, key)} was stored before rows were authenticated, and is not trusted`,
-        "if the secrets stored before this version are yours, authenticate them once with: mcplexer key upgrade (it lists each one)")
+        "if the secrets stored by mcplexer 0.1 are yours, authenticate them once with: mcplexer key upgrade (it lists each one; " +
+        "it adopts nothing once every row of the database carries a MAC)")
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })

@@ -33,7 +33,8 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         const rows = store.secrets.rows(s)
         if (rows.some(r => r.recipient !== current.recipient)) current = await keyring.reload(paths, s, current)
         // every row's MAC is checked here: a forged row (or one never upgraded) stops the rotation
-        const values = await Promise.all(rows.map(r => cipher.open(current, r)))
+        const since = () => store.meta.authenticated(s)
+        const values = await Promise.all(rows.map(r => cipher.open(current, r, { since })))
         step?.("decrypted")
 
         const created = new Date()
@@ -90,18 +91,28 @@ function commit(s: store.Store, next: string, bytes: Uint8Array, rows: store.sec
         const all = store.secrets.recipients(s)
         // a row put meanwhile, still encrypted to the old key
         if (all !== undefined && (all.min !== id.recipient || all.max !== id.recipient)) throw new Retry()
+        // every row was just given a MAC under the new key
+        store.meta.seal(s)
         store.audit.add(s, { action: "rotate", actor, status: "ok", detail: { count: rows.length, from: from.recipient, to: id.recipient } })
     }))
 }
 
 /**
- * Gives a MAC to every row written before rows carried one (see Vault.upgrade). Each is decrypted
- * with our key first, which proves both the key and the row's binding to its scope and key; a
- * row that fails stays as it was and stops the upgrade.
+ * Gives a MAC to every row 0.1 wrote, before rows carried one (see Vault.upgrade). Each is
+ * decrypted with our key first, which proves both the key and the row's binding to its scope and
+ * key; a row that fails stays as it was and stops the upgrade. Once no row lacks a MAC the store
+ * is marked (store.meta), and from then on it adopts nothing: anyone who can write the database
+ * can set a MAC to NULL and encrypt a value of their own to the public key, so a row without a
+ * MAC in a marked store is refused with every other one, and nothing changes.
  */
 export async function upgrade(paths: config.Paths, s: store.Store, actor: string): Promise<Array<{ scope: string; key: string }>> {
     let id = await keyring.get(paths, s, {})
     const rows = store.secrets.rows(s).filter(r => r.mac === null)
+    const since = store.meta.authenticated(s)
+    if (since !== undefined && rows.length > 0) {
+        store.audit.add(s, { action: "upgrade", actor, status: "error", detail: { error: "rows without a MAC in an authenticated store", rows: rows.map(r => `${r.scope}/${r.key}`) } })
+        throw tampered(s, rows, since)
+    }
     if (rows.some(r => r.recipient !== id.recipient)) id = await keyring.reload(paths, s, id)
     const macs = await Promise.all(rows.map(async r => {
         const value = await cipher.open(id, r, { legacy: true })
@@ -109,6 +120,9 @@ export async function upgrade(paths: config.Paths, s: store.Store, actor: string
         return id.sign(cipher.signed(r.scope, r.key, r.ciphertext))
     }))
     const done = store.atomic(s, () => {
+        // marked meanwhile by another process: these rows are no longer 0.1's to adopt
+        const marked = store.meta.authenticated(s)
+        if (marked !== undefined && rows.length > 0) throw tampered(s, rows, marked)
         const out: Array<{ scope: string; key: string }> = []
         for (const [i, r] of rows.entries()) {
             const mac = macs[i]
@@ -116,7 +130,18 @@ export async function upgrade(paths: config.Paths, s: store.Store, actor: string
             if (mac !== undefined && store.secrets.reseal(s, r, { recipient: r.recipient, ciphertext: r.ciphertext, mac })) out.push({ scope: r.scope, key: r.key })
         }
         if (out.length > 0) store.audit.add(s, { action: "upgrade", actor, status: "ok", detail: { rows: out.map(r => `${r.scope}/${r.key}`) } })
+        store.meta.seal(s)
         return out
     })
     return done
+}
+
+/** The refusal of `upgrade` in a marked store, naming every row without a MAC (never a value). */
+function tampered(s: store.Store, rows: Array<{ scope: string; key: string }>, since: Date): Error {
+    const names = rows.map(r => cipher.name(r.scope, r.key))
+    const first = rows[0] ?? { scope: "<scope>", key: "<key>" }
+    return hinted(`${rows.length === 1 ? "secret" : "secrets"} ${names.join(", ")} ${rows.length === 1 ? "has" : "have"} no MAC, though every row of ${JSON.stringify(s.path)} has carried one since ${since.toISOString()}; nothing was upgraded`,
+        "a missing MAC on an upgraded database means the row was tampered with, not stored by an older mcplexer, so key upgrade adopts none; " +
+        `check who can write the database, then store each value again (mcplexer secret put ${first.scope} ${first.key}) or remove it (mcplexer secret delete ${first.scope} ${first.key})`,
+        { kind: "conflict" })
 }

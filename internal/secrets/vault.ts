@@ -35,9 +35,10 @@ export interface Vault {
      */
     rotate(o?: { step?: (at: Step) => void }): Promise<Rotated>
     /**
-     * Authenticates the rows written before rows carried a MAC, once, by the key's holder: each is
-     * decrypted with our key (which proves the key and the row's binding) and given its MAC.
-     * Returns their names, for the person who vouches for them to see.
+     * Authenticates the rows 0.1 wrote, before rows carried a MAC, once, by the key's holder: each
+     * is decrypted with our key (which proves the key and the row's binding) and given its MAC.
+     * Returns their names, for the person who vouches for them to see. Once every row carries a
+     * MAC the store is marked, and a row without one is refused here as tampered with, never adopted.
      */
     upgrade(): Promise<Array<{ scope: string; key: string }>>
     close(): void
@@ -114,6 +115,8 @@ class Local implements Vault {
                 const rows = store.secrets.recipients(s)
                 if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
                 const replaced = store.secrets.put(s, { scope, key, ...sealed })
+                // the last row 0.1 left may just have been replaced: from here on a row without a MAC is tampering
+                store.meta.seal(s)
                 this.audit({ action: "put", scope, key, status: "ok", detail: { replaced } })
                 return replaced
             })
@@ -148,7 +151,7 @@ class Local implements Vault {
             throw notFound(scope, key)
         }
         try {
-            const value = await cipher.open(await this.reader(row.recipient), row)
+            const value = await cipher.open(await this.reader(row.recipient), row, { since: () => store.meta.authenticated(this.store) })
             this.audit({ action: "get", scope, key, status: "ok" })
             return value
         } catch (e) {
@@ -167,6 +170,7 @@ class Local implements Vault {
         config.checkName("key", key)
         const gone = store.atomic(this.store, () => {
             const r = store.secrets.remove(this.store, scope, key)
+            store.meta.seal(this.store)
             this.audit({ action: "delete", scope, key, status: r ? "ok" : "missing" })
             return r
         })
@@ -182,7 +186,8 @@ class Local implements Vault {
             const out = new Map<string, string>()
             if (rows.length > 0) {
                 const id = await this.reader(...rows.map(r => r.recipient))
-                const values = await Promise.all(rows.map(r => cipher.open(id, r)))
+                const since = () => store.meta.authenticated(this.store)
+                const values = await Promise.all(rows.map(r => cipher.open(id, r, { since })))
                 try {
                     for (const [i, r] of rows.entries()) out.set(r.key, cipher.text(r.scope, r.key, values[i] ?? Buffer.alloc(0), why.server))
                 } finally {

@@ -9,7 +9,7 @@ import { blob, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm
  * One age ciphertext per (scope, key); `recipient` is the public key it was encrypted to. `mac`
  * authenticates the row (scope, key, ciphertext) with a key derived from the identity, so that a
  * row encrypted to the public recipient by someone without the identity is refused; NULL on a row
- * written before it existed (see secrets/vault.ts, upgrade).
+ * written by 0.1, before it existed (see secrets/rotate.ts, upgrade, and `meta`).
  */
 export const secrets = sqliteTable("secrets", {
     scope: text("scope").notNull(),
@@ -24,6 +24,17 @@ export const secrets = sqliteTable("secrets", {
     // lets the vault learn which key the rows need from the index alone (min and max), without a scan
     index("secrets_recipient").on(t.recipient),
 ])
+
+/**
+ * Facts about the database itself, one row per name. `authenticated` (Unix ms, as text) is when
+ * the store began to hold a MAC on every row: a row without one after that was tampered with, and
+ * `key upgrade` never adopts it (see meta.ts). A new database has it from its first migration; one
+ * from 0.1 gets it once `key upgrade` has vouched for its rows.
+ */
+export const meta = sqliteTable("meta", {
+    name: text("name").primaryKey(),
+    value: text("value").notNull(),
+})
 
 /** Who did what, where and when; never a secret value. */
 export const audit = sqliteTable("audit", {

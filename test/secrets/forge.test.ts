@@ -130,23 +130,22 @@ test("a rotation rewrites every MAC under the new key", async () => {
     w.close()
 })
 
-test("rows stored before MACs existed are refused until `key upgrade` vouches for them, once", async () => {
+test("a MAC set to NULL on a row of a current database is refused by get and by `key upgrade`, never adopted", async () => {
+    // what 0.1 left (rows never MAC'd, store never marked) still upgrades: see mac.test.ts
     const { home, recipient } = await seeded()
-    // as an older mcplexer left it: the migration added the column, empty
     let db = raw(home)
-    db.prepare("UPDATE secrets SET mac = NULL").run()
+    db.prepare("UPDATE secrets SET mac = NULL, ciphertext = ?").run(Buffer.from(await forged(recipient, "gh", "TOKEN", canary)))
     db.close()
     const v = secrets.open(paths(home), { actor: "test" })
     await assert.rejects(v.get("gh", "TOKEN"), (e: secrets.DecryptError) => {
         refused("gh", "TOKEN")(e)
-        assert.match(e.message, /stored before rows were authenticated/)
-        assert.match(e.hint, /mcplexer key upgrade/)
+        assert.match(e.message, /has no MAC, though every row of this database has carried one since/)
+        assert.match(e.hint, /tampered with, not stored by an older mcplexer/)
         return true
     })
-    assert.deepEqual(await v.upgrade(), [{ scope: "gh", key: "TOKEN" }])
-    assert.equal(await v.get("gh", "TOKEN"), "the real token")
-    assert.deepEqual(await v.upgrade(), [], "nothing left to upgrade")
-    // a row without a MAC that appears later is refused again, never trusted silently
+    await assert.rejects(v.upgrade(), /has no MAC.*nothing was upgraded/)
+    await assert.rejects(v.get("gh", "TOKEN"), refused("gh", "TOKEN"))
+    // a row without a MAC that appears later is refused too, never trusted silently
     db = raw(home)
     db.prepare("INSERT INTO secrets (scope, key, recipient, ciphertext, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)")
         .run("gh", "LATER", recipient, Buffer.from(await forged(recipient, "gh", "LATER", canary)), Date.now(), Date.now())
