@@ -5,7 +5,7 @@ import * as clients from "../clients/index.ts"
 import * as atomic from "../config/atomic.ts"
 import * as config from "../config/index.ts"
 import * as secrets from "../secrets/index.ts"
-import { exit, UsageError, type Output } from "./output.ts"
+import { exit, one, UsageError, type Output } from "./output.ts"
 
 /** What `mcplexer import` reads and how far it goes. */
 export interface ImportOptions {
@@ -180,29 +180,43 @@ function stable(v: unknown): string {
 
 const marks = { new: "+", replace: "~", same: "=", twice: "=", clash: "!", skip: "-" }
 
-/** Prints one file's servers with every decision; values masked. */
+/**
+ * Prints one file's servers with every decision; values masked. Everything read from the file
+ * is shown one line per value (`one`), so a newline or a carriage return in it cannot fake a line
+ * of the plan, and Output escapes what remains.
+ */
 function show(f: File, steps: Step[], out: Output): void {
-    out.out(`${f.client}  ${f.file}\n`)
-    if (f.error !== undefined) out.out(`  (skipped: ${f.error})\n`)
+    out.out(`${f.client}  ${one(f.file)}\n`)
+    if (f.error !== undefined) out.out(`  (skipped: ${one(f.error)})\n`)
     else if (steps.length === 0) out.out("  (no MCP servers)\n")
     for (const s of steps) {
         const p = s.plan
-        const state = s.status === "new" ? "" : s.status === "same" ? "  already imported" : `  ${s.status}: ${s.why ?? ""}`
-        out.out(`  ${marks[s.status]} ${p.name}${state}\n`)
+        const state = s.status === "new" ? "" : s.status === "same" ? "  already imported" : `  ${s.status}: ${one(s.why ?? "")}`
+        out.out(`  ${marks[s.status]} ${one(p.name)}${state}\n`)
         if (s.status === "skip" || s.status === "same" || s.status === "twice") continue
         out.out(`      ${command(p.entry)}\n`)
-        for (const [k, v] of Object.entries(p.entry.env ?? {})) out.out(`      env ${k}=${v}\n`)
-        for (const x of p.secrets) out.out(`      secret ${p.scope}/${x.key} ← ${x.where} (${x.why}): ${clients.mask(x.value)}\n`)
-        for (const x of p.prompts) out.out(`      ask    ${p.scope}/${x.key} ← \${input:${x.input}}${x.description ? ` (${x.description})` : ""}\n`)
-        for (const n of p.notes) out.out(`      note   ${n}\n`)
+        for (const [k, v] of Object.entries(p.entry.env ?? {})) out.out(`      env ${one(k)}=${one(String(v))}\n`)
+        for (const x of p.secrets) out.out(`      secret ${p.scope}/${x.key} ← ${one(x.where)} (${one(x.why)}): ${one(clients.mask(x.value))}\n`)
+        for (const x of p.prompts) out.out(`      ask    ${p.scope}/${x.key} ← \${input:${one(x.input)}}${x.description ? ` (${one(x.description)})` : ""}\n`)
+        for (const n of p.notes) out.out(`      note   ${one(n)}\n`)
     }
 }
 
-/** The command line or URL of an entry, in full (references, never values). */
+/**
+ * The command line or URL of an entry, in full (references, never values). A word holding a
+ * character a terminal would act on is written in the shell's $'…' form with that character
+ * escaped, which is both what the word is and safe to show.
+ */
 function command(e: Record<string, unknown>): string {
-    if (typeof e.url === "string") return [e.url, ...Object.entries(e.headers ?? {}).map(([k, v]) => `${k}: ${String(v)}`)].join("  ")
+    if (typeof e.url === "string") return one([e.url, ...Object.entries(e.headers ?? {}).map(([k, v]) => `${k}: ${String(v)}`)].join("  "))
     const words = [String(e.command), ...(Array.isArray(e.args) ? e.args.map(String) : [])]
-    return words.map(w => /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`).join(" ")
+    return words.map(word).join(" ")
+}
+
+function word(w: string): string {
+    if (/^[\w@%+=:,./-]+$/.test(w)) return w
+    if (one(w) !== w) return `$'${one(w.replace(/\\/g, "\\\\").replace(/'/g, "\\'"))}'`
+    return `'${w.replace(/'/g, "'\\''")}'`
 }
 
 /** Asks yes or no on the terminal; without one, says how to go on. */
@@ -222,7 +236,7 @@ async function prompts(steps: Step[], out: Output): Promise<void> {
     const { read } = await import("read")
     for (const s of steps) {
         for (const x of s.plan.prompts) {
-            const label = `${s.plan.scope}/${x.key}${x.description ? ` (${x.description})` : ""}, empty to skip`
+            const label = `${s.plan.scope}/${x.key}${x.description ? ` (${one(x.description)})` : ""}, empty to skip`
             const value = await read({ prompt: `${label}: `, silent: x.password, replace: "", output: process.stderr })
             if (value) s.plan.secrets.push({ key: x.key, value, where: `\${input:${x.input}}`, why: "asked" })
         }

@@ -88,3 +88,19 @@ test("call leaves no child process behind, grandchildren included", async () => 
     assert.ok(!alive(child), `server process ${child} outlived mcplexer call`)
     assert.ok(!alive(grandchild), `grandchild ${grandchild} outlived mcplexer call`)
 })
+
+test("a result with terminal escapes is printed escaped; --json parses to the exact text", async () => {
+    const h = await home({ ds: fixture("ds-server.ts", { scope: "gh" }) })
+    const text = "done\u001b[1A\u001b[2K\rall clear\u202e\u0007"
+    const r = await run(h, ["call", "ds__echo", "--args", JSON.stringify({ text })])
+    assert.equal(r.code, 0, r.stderr)
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u001b\r\u202e\u0007]/.test(r.stdout + r.stderr), `a raw escape reached the terminal:\n${r.stdout}`)
+    assert.equal(r.stdout, "done\\x1b[1A\\x1b[2K\\rall clear\\u202e\\x07\n")
+    const j = await run(h, ["call", "ds__echo", "--args", JSON.stringify({ text }), "--json"])
+    assert.equal(j.code, 0, j.stderr)
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u001b\r\u202e\u0007]/.test(j.stdout))
+    assert.deepEqual(JSON.parse(j.stdout), { content: [{ type: "text", text }] })
+    clean(r, j)
+})

@@ -76,3 +76,19 @@ test("tools with no servers configured says so", async () => {
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stderr, /^no servers configured in /m)
 })
+
+test("a downstream's tool description with terminal escapes is shown escaped, in the table and in --json", async () => {
+    // ds-server puts $TOKEN in echo's description with DS_LEAKY; here it is no secret but a line-rewriting escape
+    const h = await home({ ds: fixture("ds-server.ts", { env: { DS_LEAKY: "1", TOKEN: "\u001b[2K\rsafe\u202e tool\u009b" } }) })
+    const r = await run(h, ["tools"])
+    assert.equal(r.code, 0, r.stderr)
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u001b\r\u202e\u009b]/.test(r.stdout + r.stderr), `a raw escape reached the terminal:\n${r.stdout}`)
+    assert.match(r.stdout, /^ds__echo\s+ds\s+echoes; uses \\x1b\[2K\\rsafe\\u202e tool\\u009b$/m)
+    const j = await run(h, ["tools", "--json"])
+    assert.equal(j.code, 0, j.stderr)
+    // eslint-disable-next-line no-control-regex
+    assert.ok(!/[\u001b\r\u202e\u009b]/.test(j.stdout), "a raw escape reached the terminal in --json")
+    const echo = (JSON.parse(j.stdout) as Array<{ name: string; description: string }>).find(t => t.name === "ds__echo")
+    assert.equal(echo?.description, "echoes; uses \u001b[2K\rsafe\u202e tool\u009b", "--json no longer carries the exact description")
+})
