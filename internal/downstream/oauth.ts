@@ -492,7 +492,7 @@ async function guarded(url: URL, init: RequestInit | undefined): Promise<Respons
     }
     // a body-less status cannot be rebuilt with a body; there is nothing to cap
     if (res.body === null || [101, 103, 204, 205, 304].includes(res.status)) return res
-    const reader = res.body.getReader()
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
     let seen = 0
     const body = new ReadableStream<Uint8Array>({
         async pull(c) {

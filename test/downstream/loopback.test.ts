@@ -76,3 +76,40 @@ test("with no answer the listener gives up after its timeout and closes", async 
     await assert.rejects(l.code(), /no login arrived within/)
     await assert.rejects(get(`${l.url}?code=c&state=s`), /ECONNREFUSED/)
 })
+
+test("the start link redirects to the authorization URL once, uncached; a second request gets 410 and fails the login", async () => {
+    const l = await Loopback.open(10_000)
+    l.expect("s")
+    const link = l.start(new URL("https://as.example/authorize?state=s&code_challenge=c"))
+    assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/start\/[A-Za-z0-9_-]{22}$/)
+    const first = await fetch(link, { redirect: "manual" })
+    assert.equal(first.status, 302)
+    assert.equal(first.headers.get("location"), "https://as.example/authorize?state=s&code_challenge=c")
+    assert.equal(first.headers.get("cache-control"), "no-store")
+    const second = await fetch(link, { redirect: "manual" })
+    assert.equal(second.status, 410)
+    assert.equal(second.headers.get("location"), null)
+    await assert.rejects(l.code(), /the login link was opened twice, so the login was stopped and nothing was stored/)
+    // and the callback is gone with it
+    await assert.rejects(get(`${l.url}?code=c&state=s`), /ECONNREFUSED/)
+})
+
+test("a wrong start link gets 404 and leaves the login waiting; a callback before the start is refused", async () => {
+    const l = await Loopback.open(10_000)
+    l.expect("s")
+    const link = l.start(new URL("https://as.example/authorize"))
+    const port = new URL(l.url).port
+    assert.equal((await get(`http://127.0.0.1:${port}/start/guessed`)).status, 404)
+    assert.equal((await get(`${l.url}?code=c&state=s`)).status, 400)
+    assert.equal((await fetch(link, { redirect: "manual" })).status, 302)
+    assert.equal((await get(`${l.url}?code=c&state=s`)).status, 200)
+    assert.equal((await l.code()).code, "c")
+})
+
+test("the start link answers only with the Host 127.0.0.1:port", async () => {
+    const l = await Loopback.open(10_000)
+    const link = new URL(l.start(new URL("https://as.example/authorize")))
+    assert.equal((await get(link.href, `localhost:${link.port}`)).status, 421)
+    assert.equal((await fetch(link, { redirect: "manual" })).status, 302)
+    l.close()
+})

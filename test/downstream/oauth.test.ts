@@ -13,7 +13,7 @@ import { join } from "node:path"
 import { test, type TestContext } from "node:test"
 import type * as config from "../../internal/config/index.ts"
 import { browser } from "../../internal/cli/auth.ts"
-import type { Output } from "../../internal/cli/output.ts"
+import { report, type Output } from "../../internal/cli/output.ts"
 import * as downstream from "../../internal/downstream/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import { start, type OAuthFixture, type Options } from "../fixtures/oauth-server.ts"
@@ -50,7 +50,7 @@ async function setup(t: TestContext, o: Options = {}): Promise<Setup> {
     const v = vault(home)
     t.after(() => v.close())
     const server: config.RemoteServer = {
-        name: "remote", kind: "remote", url: fx.url, headers: {}, inject: "none", oauth: {},
+        name: "remote", kind: "remote", url: fx.url, headers: {}, inject: "none", oauth: { grant: "authorization_code" },
         scope: "rs", prefix: true, idleTimeout: 600_000, timeout: 20_000,
     }
     return { fx, home, argv, out: recorder(), target: { server, vault: v, registry: redact.create(), env: process.env, timeout: 15_000 } }
@@ -153,3 +153,17 @@ for (const size of [5 * 1024 * 1024, Infinity]) {
         assert.deepEqual(await args(s.argv), [])
     })
 }
+
+test("an authorization server's error_description ends the login as an error with a hint, printed only through Output", async t => {
+    const description = "no \x1b[2J\x1b[31mway\x07"
+    const s = await setup(t, { refuse: description })
+    const e = await downstream.login(s.target, browser(s.out)).then(() => undefined, (e: unknown) => e)
+    assert.ok(e instanceof Error)
+    assert.match(e.message, /^the authorization server refused the login: access_denied: no /)
+    assert.equal(typeof (e as Error & { hint?: unknown }).hint, "string", "no hint: the CLI would call it a bug")
+    // what the CLI prints of it goes through the Output it is given, and nowhere else
+    const code = report(e, s.out)
+    assert.equal(code, 1)
+    assert.ok(s.out.lines.some(l => l.startsWith("error: the authorization server refused the login: access_denied: no ")))
+    assert.ok(!s.out.lines.some(l => /report it/.test(l)))
+})

@@ -16,7 +16,7 @@ import Database from "better-sqlite3"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { CallToolResultSchema, ElicitRequestSchema } from "@modelcontextprotocol/sdk/types.js"
-import { start, type OAuthFixture } from "../fixtures/oauth-server.ts"
+import { start, type OAuthFixture, type Options } from "../fixtures/oauth-server.ts"
 import { cli, fresh, root, run, tap } from "../helpers.ts"
 
 const browser = join(root, "test", "fixtures", "browser")
@@ -33,9 +33,9 @@ servers:
 }
 
 /** A fixture whose tokens start with a fresh plant, torn down with the test, and a home configured for it; `init`, and `login` (which inits), as asked. */
-async function begin(t: TestContext, o: { init?: boolean; login?: boolean } = {}): Promise<{ plant: string; fx: OAuthFixture; home: string }> {
+async function begin(t: TestContext, o: { init?: boolean; login?: boolean; fixture?: Options } = {}): Promise<{ plant: string; fx: OAuthFixture; home: string }> {
     const plant = `plant${randomBytes(9).toString("hex")}`
-    const fx = await start(plant)
+    const fx = await start(plant, o.fixture)
     t.after(() => fx.close())
     const home = await fresh(configFor(fx.url))
     if (o.init || o.login) assert.equal((await run(home, ["init"])).code, 0)
@@ -103,7 +103,8 @@ test("a login, a call through serve, an unseen refresh, then a revoked refresh a
 
     const l = await login(home)
     assert.equal(l.code, 0, l.stderr)
-    assert.match(l.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/authorize\?/)
+    // the one-shot start link on the login's own listener: the state and PKCE challenge stay out of argv
+    assert.match(l.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+\n/)
     assert.match(l.stderr, /logged in to server "remote" \(expires /)
     assert.equal(fx.stats.codes, 1)
     const st = JSON.parse((await run(home, ["auth", "status", "--json"])).stdout) as Array<{ loggedIn: boolean; refreshable: boolean; scopes?: string[] }>
@@ -178,7 +179,7 @@ test("serve offers the login to a client with URL-mode elicitation, and the call
     const r = await call(s, "remote__hello")
     assert.deepEqual(r, { ok: true, text: "hello" })
     assert.equal(offered.length, 1)
-    assert.match(offered[0] ?? "", /^http:\/\/127\.0\.0\.1:\d+\/authorize\?.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A\d+%2Fcallback/)
+    assert.match(offered[0] ?? "", /^http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+$/)
     await s.close()
     await assertClean(home, plant, [s])
 })
@@ -202,10 +203,33 @@ test("mcplexer call runs the login itself when none is stored, printing the link
     const r = await run(home, ["call", "remote__whoami"], { env: { BROWSER: browser } })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, "you are [redacted]\n")
-    assert.match(r.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/authorize\?/)
+    assert.match(r.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+\n/)
     assert.equal(fx.stats.codes, 1)
     assert.ok(!r.stderr.includes(plant))
     const again = await run(home, ["call", "remote__hello"], { env: { BROWSER: "/nonexistent/browser" } })
     assert.deepEqual([again.code, again.stdout], [0, "hello\n"])
     assert.equal(fx.stats.authorizations, 1, "the stored login was used")
+})
+
+test("auth login never hands a file: login link to the opener, and says which scheme it refused", async t => {
+    const { fx, home } = await begin(t, { init: true, fixture: { metadata: m => ({ ...m, authorization_endpoint: "file:///etc/passwd" }) } })
+    const argv = join(home, "opener-argv")
+    const opener = join(home, "opener")
+    await writeFile(opener, `#!/bin/sh\nprintf '%s\\n' "$@" >> ${JSON.stringify(argv)}\n`, { mode: 0o700 })
+    const r = await run(home, ["auth", "login", "remote"], { env: { BROWSER: opener } })
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: the authorization server of server "remote" gave a login link with scheme "file"; only https links \(and http ones to this machine\) are opened$/m)
+    assert.match(r.stderr, /^mcplexer: hint: /m)
+    assert.doesNotMatch(r.stderr, /etc\/passwd|report it/)
+    await assert.rejects(readFile(argv), { code: "ENOENT" }, "the opener was run")
+    assert.equal(fx.stats.authorizations, 0)
+})
+
+test("an authorization server's error_description reaches the terminal with its control characters escaped", async t => {
+    const { home } = await begin(t, { init: true, fixture: { refuse: "denied \x1b[2J\x1b]0;pwned\x07 by policy" } })
+    const r = await login(home)
+    assert.equal(r.code, 1)
+    assert.ok(!r.stderr.includes("\x1b") && !r.stderr.includes("\x07"), "a raw control character reached the terminal")
+    assert.match(r.stderr, /^mcplexer: error: the authorization server refused the login: access_denied: denied \\x1b\[2J\\x1b\]0;pwned\\x07 by policy$/m)
+    assert.match(r.stderr, /^mcplexer: hint: start the login again/m)
 })
