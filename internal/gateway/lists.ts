@@ -103,6 +103,9 @@ export class Lists {
             const c = catalogs.get(s.name)
             this.shown.set(s.name, c === undefined ? absent : shown(c))
         }
-        return tables.build(this.config, servers, catalogs, unavailable)
+        const t = tables.build(this.config, servers, catalogs, unavailable)
+        // a refused name is a server trying another's namespace (and scope): say so each time it is seen
+        for (const line of [...t.tools.refused, ...t.prompts.refused]) this.log.warn(line)
+        return t
     }
 }

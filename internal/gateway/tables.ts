@@ -16,6 +16,7 @@ export interface Tables {
     resources: Resource[]
     owners: Map<string, string>         // resource URI -> server
     templates: Array<{ server: string; template: ResourceTemplate; match?: UriTemplate }>
+    /** naming collisions and names refused, one line each, saying how each was resolved */
     collisions: string[]
     unavailable: Map<string, unknown>   // server left out of the lists -> why it could not be listed
 }
@@ -83,7 +84,7 @@ export function build(c: config.Config, servers: config.Server[], catalogs: Map<
         prompts: names.build("prompt", prompts),
         routes: new Map(), promptRoutes: new Map(), resources, owners, templates, collisions: [], unavailable,
     }
-    t.collisions = [...t.tools.collisions, ...t.prompts.collisions, ...hidden]
+    t.collisions = [...t.tools.refused, ...t.prompts.refused, ...t.tools.collisions, ...t.prompts.collisions, ...hidden]
     const route = (n: names.Named<unknown>): Route => ({ server: n.server, original: n.original, key: { server: n.server, scope: c.servers.get(n.server)?.scope } })
     for (const n of t.tools.list) t.routes.set(n.exposed, route(n))
     for (const n of t.prompts.list) t.promptRoutes.set(n.exposed, route(n))
