@@ -1,5 +1,6 @@
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
+import * as wire from "../wire/index.ts"
 import { Failure } from "./failure.ts"
 import { Ids } from "./ids.ts"
 import type { Logger, Progress, RequestOptions, Signal } from "./types.ts"
@@ -101,8 +102,7 @@ export class Calls {
         if (this.timer === undefined) this.arm(this.timeout)
         signal?.addEventListener("abort", p)
         this.pending.set(id, p)
-        const m = (out === undefined ? { jsonrpc: "2.0", id, method } : { jsonrpc: "2.0", id, method, params: out }) as JSONRPCMessage
-        this.t.send(m).catch((e: unknown) => {
+        this.t.send(wire.request(id, method, out)).catch((e: unknown) => {
             if (this.finish(p)) p.reject(e)
         })
         return promise
@@ -196,7 +196,7 @@ export class Calls {
 
     private notifyCancelled(requestId: number, reason: string): void {
         if (this.ended) return
-        this.t.send({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId, reason } }).catch((e: unknown) => {
+        this.t.send(wire.notification("notifications/cancelled", { requestId, reason })).catch((e: unknown) => {
             this.log.debug(`server ${this.name}: cannot send a cancellation: ${e instanceof Error ? e.message : String(e)}`)
         })
     }
