@@ -49,12 +49,12 @@ export function create(o: Options): Api {
     app.use("*", async (c, next) => {
         const why = refusal(allowed, c.req.header("host"), c.req.header("origin"))
         if (why === undefined) return next()
-        o.log.warn(`http: refused ${c.req.method} ${c.req.path}: ${why}`)
+        o.log.warn(`http: refused ${c.req.method} ${shown(c.req.path)}: ${why}`)
         return c.json({ error: why }, 403)
     })
     app.use("*", headers)
     app.use("*", capped(lim))
-    app.route("/api/v1", api(o, logins, sessions, out))
+    app.route("/api/v1", api(o, sessions, out))
     app.all("/api/*", c => out.json(c, { error: "not found" }, 404))
     app.route("/", web(o, logins, sessions, out, origin => {
         try {
@@ -87,6 +87,11 @@ function capped(lim: Limits): MiddlewareHandler<Env> {
     return bodyLimit({ maxSize: lim.apiBody, onError: c => c.json({ error: `request body is larger than ${lim.apiBody} bytes` }, 413) })
 }
 
+/** A path as the log may show it: a UI login's address key left out (auth.ts Logins). */
+function shown(path: string): string {
+    return path.replace(/^\/s\/[^/]+/, "/s/…")
+}
+
 const statuses: Record<config.Kind, ContentfulStatusCode> = { input: 400, missing: 404, conflict: 409, unavailable: 503 }
 
 /** The one error handler: a person gets a page, a program JSON; nothing unscrubbed, no stack. */
@@ -94,7 +99,7 @@ function failure(err: Error, c: Context<Env>, o: Options, out: reply.Reply): Res
     if (err instanceof HTTPException) return err.getResponse()
     const hint = err instanceof config.Hinted ? err.hint : undefined
     const status = err instanceof config.Hinted ? statuses[err.kind] : 500
-    if (status === 500) o.log.error(`http: ${c.req.method} ${c.req.path}: ${out.text(err.message)}`)
+    if (status === 500) o.log.error(`http: ${c.req.method} ${shown(c.req.path)}: ${out.text(err.message)}`)
     const message = status === 500 ? "internal error" : err.message
     if (!c.req.path.startsWith("/api/")) return out.page(c, ui.error, { message, ...(hint === undefined ? {} : { hint }) }, status)
     return out.json(c, { error: message, ...(hint === undefined ? {} : { hint }) }, status)

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { same } from "./token.ts"
 import type { Context, MiddlewareHandler } from "hono"
 import { bearerAuth } from "hono/bearer-auth"
 import { getCookie } from "hono/cookie"
@@ -6,13 +7,17 @@ import { getCookie } from "hono/cookie"
 /** The name of the UI's session cookie. */
 export const cookie = "mcplexer_session"
 
-/** One browser login: when it ends, and the CSRF token its forms and API writes carry. */
-interface Login { expires: number; csrf: string }
+/** One browser login: its cookie, when it ends, and the CSRF token its forms carry. */
+interface Login { cookie: string; expires: number; csrf: string }
 
 /**
- * The web UI's logins, kept in memory only: a random id per login (the cookie), an expiry, and
- * its own CSRF token. Nothing here is derived from the API token, so a cookie reveals nothing
- * and dies with its login: at logout, at expiry, or when `serve` stops.
+ * The web UI's logins, kept in memory only. A login is two random values: a key, which is the
+ * first segment of every UI address (`/s/<key>/…`), and a cookie scoped to that path (Path=/s/<key>).
+ * Both are needed. Browsers send a 127.0.0.1 cookie to every port of 127.0.0.1, so a cookie alone
+ * could be replayed by any local program a page of the browser talks to; with Path, the browser
+ * sends it only to addresses under the key, which no other port's page knows, and the key alone
+ * (seen in history or on a screen) opens nothing without the HttpOnly cookie. Nothing here is
+ * derived from the API token, and a login dies at logout, at expiry, or when `serve` stops.
  */
 export class Logins {
     private readonly held = new Map<string, Login>()
@@ -21,27 +26,29 @@ export class Logins {
         this.ttl = ttl
     }
 
-    /** Starts a login; returns its id (the cookie value) and how long it lasts, in seconds. */
-    start(): { id: string; maxAge: number } {
+    /** Starts a login; returns its key (the address segment), its cookie and how long it lasts, in seconds. */
+    start(): { key: string; cookie: string; maxAge: number } {
         this.sweep()
-        const id = randomBytes(32).toString("base64url")
-        this.held.set(id, { expires: Date.now() + this.ttl, csrf: randomBytes(32).toString("base64url") })
-        return { id, maxAge: Math.ceil(this.ttl / 1000) }
+        const key = randomBytes(24).toString("base64url"), cookie = randomBytes(32).toString("base64url")
+        this.held.set(key, { cookie, expires: Date.now() + this.ttl, csrf: randomBytes(32).toString("base64url") })
+        return { key, cookie, maxAge: Math.ceil(this.ttl / 1000) }
     }
 
-    /** The login a cookie names, or undefined when it is unknown, ended or expired. */
-    get(id: string | undefined): Login | undefined {
-        if (id === undefined) return undefined
-        const l = this.held.get(id)
+    /** The login of address key `key` when `cookie` is its cookie; undefined when unknown, ended, expired or not its cookie. */
+    get(key: string | undefined, cookie: string | undefined): Login | undefined {
+        if (key === undefined || cookie === undefined) return undefined
+        const l = this.held.get(key)
         if (l === undefined) return undefined
-        if (l.expires > Date.now()) return l
-        this.held.delete(id)
-        return undefined
+        if (l.expires <= Date.now()) {
+            this.held.delete(key)
+            return undefined
+        }
+        return same(cookie, l.cookie) ? l : undefined
     }
 
-    /** Ends a login: its cookie no longer works, whoever holds it. */
-    end(id: string | undefined): void {
-        if (id !== undefined) this.held.delete(id)
+    /** Ends a login: neither its address nor its cookie works again, whoever holds them. */
+    end(key: string | undefined): void {
+        if (key !== undefined) this.held.delete(key)
     }
 
     /** Logins held now. */
@@ -51,12 +58,17 @@ export class Logins {
 
     private sweep(): void {
         const now = Date.now()
-        for (const [id, l] of this.held) if (l.expires <= now) this.held.delete(id)
+        for (const [key, l] of this.held) if (l.expires <= now) this.held.delete(key)
     }
 }
 
+/** The address prefix of a login's pages. */
+export function base(key: string): string {
+    return `/s/${key}`
+}
+
 /** How a request proved itself. */
-export type Via = "bearer" | "cookie"
+export type Via = "bearer" | "ui"
 
 /** Per-request values the sub-apps share. */
 export interface Env {
@@ -81,11 +93,11 @@ export function bearer(token: string): MiddlewareHandler<Env> {
     })
 }
 
-/** The login a request's cookie names, if it is live. */
-export function login(c: Context, logins: Logins): { id: string; csrf: string } | undefined {
-    const id = getCookie(c, cookie)
-    const l = logins.get(id)
-    return l === undefined || id === undefined ? undefined : { id, csrf: l.csrf }
+/** The live login of a request to `/s/:key/…`: its key in the address and its cookie, both. */
+export function login(c: Context, logins: Logins): { key: string; csrf: string } | undefined {
+    const key = c.req.param("key")
+    const l = logins.get(key, getCookie(c, cookie))
+    return l === undefined || key === undefined ? undefined : { key, csrf: l.csrf }
 }
 
 /** True when a browser says the request comes from another site (a typed URL counts as this one). */

@@ -1,23 +1,22 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono"
 import * as config from "../config/index.ts"
 import type { Options } from "./options.ts"
-import { bearer, crossSite, login, type Env, type Logins } from "./auth.ts"
+import { bearer, type Env } from "./auth.ts"
 import type { Reply } from "./reply.ts"
 import type { Sessions } from "./mcp.ts"
 import * as state from "./state.ts"
-import { same } from "./token.ts"
 
 const unsafe = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
 /**
- * The REST API at `/api/v1`: the bearer token (hono's bearer-auth), or the UI's login cookie,
- * whose writes must also carry the login's CSRF token in `x-csrf-token`, come from this site and
- * be JSON (a content type no other page can send without asking first). Every answer goes
+ * The REST API at `/api/v1`: the bearer token only (hono's bearer-auth). A UI login's cookie
+ * opens nothing here: browsers send a 127.0.0.1 cookie to every port, so a page of another local
+ * program could have it; the web UI has its own forms. Writes must be JSON. Every answer goes
  * through `reply`, which scrubs it.
  */
-export function api(o: Options, logins: Logins, sessions: Sessions, reply: Reply): Hono<Env> {
+export function api(o: Options, sessions: Sessions, reply: Reply): Hono<Env> {
     const api = new Hono<Env>()
-    api.use("*", gate(o.token, logins, reply), json(reply))
+    api.use("*", gate(o.token), json(reply))
     api.get("/health", c => reply.json(c, { status: "ok", sessions: sessions.size, servers: o.config().servers.size }))
     api.get("/scopes", c => reply.json(c, state.scopes(o.config(), o.vault.list())))
     api.put("/scopes/:scope/secrets/:key", async c => {
@@ -47,20 +46,12 @@ export function api(o: Options, logins: Logins, sessions: Sessions, reply: Reply
     return api
 }
 
-/** The bearer token, or the UI's login cookie with its CSRF token on a write from this site. */
-function gate(token: string, logins: Logins, reply: Reply): MiddlewareHandler<Env> {
+/** The bearer token, and nothing else. */
+function gate(token: string): MiddlewareHandler<Env> {
     const bearerAuth = bearer(token)
     return async (c, next) => {
-        const l = c.req.header("authorization") === undefined ? login(c, logins) : undefined
-        if (l === undefined) {
-            c.set("via", "bearer")
-            return bearerAuth(c, next)
-        }
-        c.set("via", "cookie")
-        if (unsafe.has(c.req.method) && (crossSite(c) || !same(c.req.header("x-csrf-token") ?? "", l.csrf))) {
-            return reply.json(c, { error: "cross-site request refused: missing or wrong x-csrf-token" }, 403)
-        }
-        return next()
+        c.set("via", "bearer")
+        return bearerAuth(c, next)
     }
 }
 

@@ -4,8 +4,8 @@ import type { HtmlEscapedString } from "hono/utils/html"
 import type { Pending } from "./approvals.ts"
 import type * as state from "./state.ts"
 
-/** What every page needs: the script nonce, the CSRF token for its forms, where it is. */
-export interface View { nonce: string; csrf: string; path: string; approvals: boolean }
+/** What every page needs: the script nonce, the CSRF token for its forms, its login's address prefix (`/s/<key>`), where it is under that. */
+export interface View { nonce: string; csrf: string; base: string; path: string; approvals: boolean }
 
 /** A rendered page. */
 export type Out = HtmlEscapedString | Promise<HtmlEscapedString>
@@ -51,8 +51,8 @@ document.addEventListener("click", e => {
 
 function layout(v: View | undefined, title: string, body: Out): Out {
     const nav = v === undefined ? "" : html`<nav>${[["/", "Dashboard"], ["/secrets", "Secrets"], ["/audit", "Audit"], ["/approvals", "Approvals"]].map(([href, label]) =>
-        html`<a href="${href}" class="${v.path === href ? "on" : ""}">${label}</a>`)}</nav>
-        <form method="post" action="/logout"><input type="hidden" name="_csrf" value="${v.csrf}"><button>Log out</button></form>`
+        html`<a href="${v.base}${href}" class="${v.path === href ? "on" : ""}">${label}</a>`)}</nav>
+        <form method="post" action="${v.base}/logout"><input type="hidden" name="_csrf" value="${v.csrf}"><button>Log out</button></form>`
     return html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · mcplexer</title><style>${raw(style)}</style></head>
@@ -68,7 +68,7 @@ function when(d: Date | null | undefined): string {
     return d ? d.toISOString().replace("T", " ").slice(0, 19) : ""
 }
 
-/** The login page: paste the token `mcplexer token` prints; it becomes an HttpOnly cookie. */
+/** The login page: paste the token `mcplexer token` prints; it opens a login at its own address, with an HttpOnly cookie for that address only. */
 export function login({ problem }: { nonce: string; problem?: string }): Out {
     return layout(undefined, "Log in", html`<h1>Log in</h1>
 ${problem ? html`<div class="error">${problem}</div>` : ""}
@@ -95,7 +95,7 @@ ${d.servers.map(s => (s.instances.length ? s.instances : [undefined]).map(i => h
 <td>${s.name}</td><td>${s.kind}</td><td>${i?.scope ?? s.scope ?? ""}</td>
 <td class="state-${i?.state ?? "stopped"}">${i?.state ?? "stopped"}</td><td>${i?.pid ?? ""}</td><td>${i?.restarts ?? 0}</td>
 <td class="muted">${s.login ? html`<span data-login="missing">login missing: run <code>${s.login}</code></span> ` : ""}${i?.lastError ?? ""}</td>
-<td>${i && i.state !== "stopped" ? html`<form method="post" action="/ui/restart" class="inline">${csrf(v)}<input type="hidden" name="server" value="${s.name}"><button>restart</button></form>` : ""}</td></tr>`))}
+<td>${i && i.state !== "stopped" ? html`<form method="post" action="${v.base}/ui/restart" class="inline">${csrf(v)}<input type="hidden" name="server" value="${s.name}"><button>restart</button></form>` : ""}</td></tr>`))}
 </table>
 <h2>Recent calls</h2>${rows(d.calls, "no calls recorded yet")}
 <h2>Errors</h2>${rows(d.errors, "no errors")}`)
@@ -118,13 +118,13 @@ ${s.keys.length === 0 ? html`<p class="muted">no keys referenced or stored</p>` 
 ${s.keys.map(k => html`<tr data-scope="${s.scope}" data-key="${k.key}"><td><code>${k.key}</code></td>
 <td><span class="${k.set ? "set" : "missing"}">${k.set ? "set" : "missing"}</span></td><td>${when(k.updatedAt)}</td><td>${k.servers.join(", ")}</td>
 <td><code>${k.reference}</code> <button type="button" data-copy="${k.reference}">copy</button></td>
-<td>${s.declared ? html`<form method="post" action="/ui/secrets" class="inline">${csrf(v)}<input type="hidden" name="scope" value="${s.scope}"><input type="hidden" name="key" value="${k.key}">
+<td>${s.declared ? html`<form method="post" action="${v.base}/ui/secrets" class="inline">${csrf(v)}<input type="hidden" name="scope" value="${s.scope}"><input type="hidden" name="key" value="${k.key}">
 <input type="password" name="value" autocomplete="new-password" placeholder="${k.set ? "new value" : "value"}" aria-label="value of ${s.scope}/${k.key}" required>
 <button class="primary" name="action" value="put">${k.set ? "update" : "set"}</button></form>
-${k.set ? html`<form method="post" action="/ui/secrets" class="inline">${csrf(v)}<input type="hidden" name="scope" value="${s.scope}"><input type="hidden" name="key" value="${k.key}"><button class="danger" name="action" value="delete">remove</button></form>` : ""}` : ""}</td></tr>`)}
+${k.set ? html`<form method="post" action="${v.base}/ui/secrets" class="inline">${csrf(v)}<input type="hidden" name="scope" value="${s.scope}"><input type="hidden" name="key" value="${k.key}"><button class="danger" name="action" value="delete">remove</button></form>` : ""}` : ""}</td></tr>`)}
 </table>`}`)}
 <h2>Add a key</h2>
-${declared.length === 0 ? html`<p class="muted">declare a scope under auth_scopes in the config first</p>` : html`<form method="post" action="/ui/secrets" class="inline" id="add">${csrf(v)}
+${declared.length === 0 ? html`<p class="muted">declare a scope under auth_scopes in the config first</p>` : html`<form method="post" action="${v.base}/ui/secrets" class="inline" id="add">${csrf(v)}
 <select name="scope" aria-label="scope">${declared.map(s => html`<option>${s.scope}</option>`)}</select>
 <input name="key" placeholder="KEY_NAME" pattern="[A-Za-z_][A-Za-z0-9_]{0,127}" required aria-label="key">
 <input type="password" name="value" autocomplete="new-password" placeholder="value" required aria-label="value">
@@ -135,7 +135,7 @@ ${declared.length === 0 ? html`<p class="muted">declare a scope under auth_scope
 export function audit(v: View, list: AuditRow[], q: Record<string, string>): Out {
     const field = (name: string) => html`<input name="${name}" placeholder="${name}" value="${q[name] ?? ""}" size="10">`
     return layout(v, "Audit", html`<h1>Audit trail</h1>
-<form method="get" action="/audit" class="inline">${["action", "actor", "server", "tool", "scope", "status"].map(field)}<button>filter</button></form>
+<form method="get" action="${v.base}/audit" class="inline">${["action", "actor", "server", "tool", "scope", "status"].map(field)}<button>filter</button></form>
 <p></p>${rows(list, "nothing matches")}`)
 }
 
@@ -146,7 +146,7 @@ export function approvals(v: View, list: Pending[] | undefined): Out {
 ${list.length === 0 ? html`<p class="muted">no call is waiting</p>` : html`<table><tr><th>#</th><th>asked</th><th>expires</th><th>workspace</th><th>tool</th><th>server</th><th>scope</th><th>arguments</th><th></th></tr>
 ${list.map(p => html`<tr data-approval="${p.id}"><td>${p.id}</td><td>${when(p.createdAt)}</td><td>${when(p.expiresAt)}</td><td>${p.workspace}</td><td><code>${p.tool}</code></td>
 <td>${p.server}</td><td>${p.scope}</td><td><code>${p.arguments ?? ""}</code></td>
-<td><form method="post" action="/ui/approvals" class="inline">${csrf(v)}<input type="hidden" name="id" value="${p.id}">
+<td><form method="post" action="${v.base}/ui/approvals" class="inline">${csrf(v)}<input type="hidden" name="id" value="${p.id}">
 <button class="primary" name="answer" value="approve" title="this call only">approve</button>${p.leaseMax > 0
         ? html`<button name="answer" value="lease" title="this call, and later calls to server ${p.server} with scope ${p.scope}">approve for ${config.span(p.leaseMax)}</button>` : ""}<button class="danger" name="answer" value="deny">deny</button></form></td></tr>`)}</table>`}`)
 }

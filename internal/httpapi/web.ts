@@ -2,7 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from "hono"
 import { deleteCookie, setCookie } from "hono/cookie"
 import { csrf as sameOrigin } from "hono/csrf"
 import type { Options } from "./options.ts"
-import { cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
+import { base, cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
 import type { Reply } from "./reply.ts"
 import { declared, filter, restart } from "./rest.ts"
 import type { Sessions } from "./mcp.ts"
@@ -11,30 +11,34 @@ import { same } from "./token.ts"
 import * as ui from "./ui.ts"
 
 /**
- * The web UI at `/`: log in with the API token for a login cookie (random, HttpOnly,
- * SameSite=Strict, Secure over TLS, ended at logout or expiry); pages and forms need that
- * cookie, and every form that changes something carries the login's CSRF token and must come
- * from this site (hono's csrf checks Origin and Sec-Fetch-Site first). Pages get their data
- * through `reply`, which scrubs it.
+ * The web UI. Log in at `/login` with the API token; a login lives at its own address,
+ * `/s/<key>/`, and its cookie (random, HttpOnly, SameSite=Strict, Secure over TLS) is scoped to
+ * that path: a page or form works only with both (auth.ts Logins says why). Every form that
+ * changes something also carries the login's CSRF token and must come from this site (hono's
+ * csrf checks Origin and Sec-Fetch-Site first). Pages get their data through `reply`, which scrubs it.
  */
 export function web(o: Options, logins: Logins, sessions: Sessions, reply: Reply, allowed: (origin: string) => boolean): Hono<Env> {
     const web = new Hono<Env>()
     // a form from another site is refused before its body is read
     web.use("*", sameOrigin({ origin: allowed, secFetchSite: ["same-origin", "none"] }))
     entry(web, o, logins, reply)
-    // everything else needs the login cookie; a write also its CSRF token
-    web.use("*", gate(logins, reply))
+    // under a login's address: its cookie too, and on a write its CSRF token
+    web.use("/s/:key/*", gate(logins, reply))
     pages(web, o, sessions, reply)
     forms(web, o, logins)
-    web.all("*", c => reply.page(c, ui.error, { message: "not found" }, 404))
+    // anywhere else: no login, whatever cookie came
+    web.all("*", c => c.req.method === "GET" || c.req.method === "HEAD" ? c.redirect("/login", 303) : reply.page(c, ui.error, { message: "log in first" }, 401))
     return web
 }
 
 const nonce = (c: Context<Env>) => c.get("secureHeadersNonce") ?? ""
 
-const view = (o: Options, c: Context<Env>): ui.View => ({ nonce: nonce(c), csrf: c.get("csrf"), path: c.req.path, approvals: o.approvals !== undefined })
+const view = (o: Options, c: Context<Env>): ui.View => {
+    const at = base(c.req.param("key") ?? "")
+    return { nonce: nonce(c), csrf: c.get("csrf"), base: at, path: c.req.path.slice(at.length) || "/", approvals: o.approvals !== undefined }
+}
 
-/** The login page, and logging in with the API token for a login cookie. */
+/** The login page, and logging in with the API token for a login address and its cookie. */
 function entry(web: Hono<Env>, o: Options, logins: Logins, reply: Reply): void {
     web.get("/login", c => reply.page(c, ui.login, { nonce: nonce(c) }))
     web.post("/login", async c => {
@@ -43,17 +47,17 @@ function entry(web: Hono<Env>, o: Options, logins: Logins, reply: Reply): void {
         const t = typeof form.token === "string" ? form.token.trim() : ""
         if (!same(t, o.token)) return reply.page(c, ui.login, { nonce: nonce(c), problem: "wrong token: see mcplexer token" }, 401)
         const l = logins.start()
-        setCookie(c, cookie, l.id, { httpOnly: true, sameSite: "Strict", path: "/", secure: tls(c), maxAge: l.maxAge })
-        return c.redirect("/", 303)
+        setCookie(c, cookie, l.cookie, { httpOnly: true, sameSite: "Strict", path: base(l.key), secure: tls(c), maxAge: l.maxAge })
+        return c.redirect(`${base(l.key)}/`, 303)
     })
 }
 
-/** Lets through a request with a live login cookie, and a write only with its login's CSRF token. */
+/** Lets through a request with a live login (its address and its cookie), and a write only with its CSRF token. */
 function gate(logins: Logins, reply: Reply): MiddlewareHandler<Env> {
     return async (c, next) => {
         const l = login(c, logins)
-        if (l === undefined) return c.req.method === "GET" ? c.redirect("/login", 303) : reply.page(c, ui.error, { message: "log in first" }, 401)
-        c.set("via", "cookie")
+        if (l === undefined) return c.req.method === "GET" || c.req.method === "HEAD" ? c.redirect("/login", 303) : reply.page(c, ui.error, { message: "log in first" }, 401)
+        c.set("via", "ui")
         c.set("csrf", l.csrf)
         if (c.req.method !== "GET" && c.req.method !== "HEAD") {
             const form = await c.req.parseBody()
@@ -65,7 +69,7 @@ function gate(logins: Logins, reply: Reply): MiddlewareHandler<Env> {
 
 /** The pages: the dashboard, secrets, the audit trail, approvals. */
 function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): void {
-    web.get("/", async c => {
+    web.get("/s/:key/", async c => {
         const rows = state.audit(o.vault.store, { limit: 200 })
         return reply.page(c, d => ui.dashboard(view(o, c), d), {
             servers: state.servers(o.config(), o.gateway, o.vault),
@@ -75,42 +79,48 @@ function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): vo
             tools: (await o.gateway.tools().catch(() => [])).length,
         })
     })
-    web.get("/secrets", c => reply.page(c, d => ui.secrets(view(o, c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
-    web.get("/audit", c => reply.page(c, d => ui.audit(view(o, c), d, c.req.query()), state.audit(o.vault.store, filter(c.req.query()))))
-    web.get("/approvals", c => reply.page(c, d => ui.approvals(view(o, c), d), o.approvals?.pending()))
+    web.get("/s/:key/secrets", c => reply.page(c, d => ui.secrets(view(o, c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
+    web.get("/s/:key/audit", c => reply.page(c, d => ui.audit(view(o, c), d, c.req.query()), state.audit(o.vault.store, filter(c.req.query()))))
+    web.get("/s/:key/approvals", c => reply.page(c, d => ui.approvals(view(o, c), d), o.approvals?.pending()))
 }
 
 /** The forms that change something: a secret, a restart, an approval, logging out. */
 function forms(web: Hono<Env>, o: Options, logins: Logins): void {
-    web.post("/ui/secrets", async c => {
+    web.post("/s/:key/ui/secrets", async c => {
         const form = await c.req.parseBody()
         const scope = text(form.scope), key = text(form.key), value = text(form.value)
         declared(o.config(), scope)
         if (form.action === "delete") {
             o.vault.delete(scope, key)
-            return c.redirect(`/secrets?done=${encodeURIComponent(`removed ${scope}/${key}`)}`, 303)
+            return c.redirect(`${here(c)}/secrets?done=${encodeURIComponent(`removed ${scope}/${key}`)}`, 303)
         }
         const replaced = await o.vault.put(scope, key, value)
-        return c.redirect(`/secrets?done=${encodeURIComponent(`${replaced ? "updated" : "stored"} ${scope}/${key}`)}`, 303)
+        return c.redirect(`${here(c)}/secrets?done=${encodeURIComponent(`${replaced ? "updated" : "stored"} ${scope}/${key}`)}`, 303)
     })
-    web.post("/ui/restart", async c => {
+    web.post("/s/:key/ui/restart", async c => {
         const form = await c.req.parseBody()
         await restart(o, text(form.server))
-        return c.redirect("/", 303)
+        return c.redirect(`${here(c)}/`, 303)
     })
-    web.post("/ui/approvals", async c => {
+    web.post("/s/:key/ui/approvals", async c => {
         const form = await c.req.parseBody()
         // "lease": approve and grant the route's lease, a choice the page shows on its own button
         const answer = form.answer === "approve" || form.answer === "lease" ? "approve" : "deny"
         o.approvals?.decide(Number(form.id), answer, "http:ui", form.answer === "lease" ? "max" : undefined)
-        return c.redirect("/approvals", 303)
+        return c.redirect(`${here(c)}/approvals`, 303)
     })
-    web.post("/logout", c => {
+    web.post("/s/:key/logout", c => {
         // the login ends here, not only in this browser: a copy of the cookie stops working too
-        logins.end(login(c, logins)?.id)
-        deleteCookie(c, cookie, { path: "/", secure: tls(c) })
+        const key = c.req.param("key")
+        logins.end(key)
+        deleteCookie(c, cookie, { path: base(key), secure: tls(c) })
         return c.redirect("/login", 303)
     })
+}
+
+/** The address prefix of the login a request is under. */
+function here(c: Context<Env>): string {
+    return base(c.req.param("key") ?? "")
 }
 
 /** A form field as text; a file upload is no text. */

@@ -48,7 +48,8 @@ test("the approvals page offers approve, approve for the route's lease, and deny
     const a = await waiting()
     const login = await k.req(`/login`, { method: "POST", auth: false, body: new URLSearchParams({ token: k.token }), headers: { origin: "http://127.0.0.1:7777" } })
     const cookie = login.headers.get("set-cookie")?.split(";")[0] ?? ""
-    const page = await (await k.req(`/approvals`, { auth: false, headers: { cookie } })).text()
+    const base = (login.headers.get("location") ?? "").replace(/\/$/, "")
+    const page = await (await k.req(`${base}/approvals`, { auth: false, headers: { cookie } })).text()
     assert.match(page, new RegExp(`data-approval="${a.id}"`))
     assert.match(page, /value="approve"[^>]*>approve</)
     assert.match(page, /value="lease"[^>]*>approve for 10m</)

@@ -148,38 +148,32 @@ test("a put to an undeclared scope or an invalid key is refused with a hint", as
     }
 })
 
-test("a cookie-authenticated write without the CSRF token, or from another site, is refused", async () => {
+test("a UI write without the CSRF token, or from another site, is refused; the REST API takes no cookie", async () => {
     const k = await start()
     try {
-        const { set, cookie, csrf } = await k.login()
+        const { base, set, cookie, csrf } = await k.login()
         assert.match(set, /mcplexer_session=/)
         assert.match(set, /HttpOnly/)
         assert.match(set, /SameSite=Strict/)
         assert.ok(!cookie.includes(k.token), "the cookie is the token itself")
         const body = JSON.stringify({ value: planted })
-        // reads with the cookie work
-        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 200)
-        // a write without the header
-        const no = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie, ...json }, body })
-        assert.equal(no.status, 403)
-        // with the header but from another site (Sec-Fetch-Site)
-        const cross = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie, ...json, "x-csrf-token": csrf, "sec-fetch-site": "cross-site" }, body })
-        assert.equal(cross.status, 403)
-        // a form post (a content type any page may send) to the API
-        const form = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie, "x-csrf-token": csrf, "content-type": "text/plain" }, body })
-        assert.equal(form.status, 415)
+        // the REST API: a cookie, with or without the CSRF token, is no credential
+        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 401)
+        const rest = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie, ...json, "x-csrf-token": csrf, "sec-fetch-site": "same-origin" }, body })
+        assert.equal(rest.status, 401)
         // the UI's own form without its hidden field, and from another origin
-        const ui = await k.req("/ui/secrets", { method: "POST", auth: false, headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=TOKEN&value=${planted}` })
+        const ui = await k.req(`${base}/ui/secrets`, { method: "POST", auth: false, headers: { cookie, "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=TOKEN&value=${planted}` })
         assert.equal(ui.status, 403)
-        const uiCross = await k.req("/ui/secrets", { method: "POST", auth: false, headers: { cookie, origin: "http://evil.example.com", "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=TOKEN&value=${planted}&_csrf=${csrf}` })
+        const uiCross = await k.req(`${base}/ui/secrets`, { method: "POST", auth: false, headers: { cookie, origin: "http://evil.example.com", "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=TOKEN&value=${planted}&_csrf=${csrf}` })
         assert.equal(uiCross.status, 403)
+        const uiSite = await k.req(`${base}/ui/secrets`, { method: "POST", auth: false, headers: { cookie, "sec-fetch-site": "cross-site", "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=TOKEN&value=${planted}&_csrf=${csrf}` })
+        assert.equal(uiSite.status, 403)
         assert.equal(k.vault.list("gh").length, 0)
-        // and the same requests done right
-        const ok = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie, ...json, "x-csrf-token": csrf, "sec-fetch-site": "same-origin" }, body })
-        assert.equal(ok.status, 200)
-        const uiOk = await k.req("/ui/secrets", { method: "POST", auth: false, headers: { cookie, origin, "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=OTHER&value=${planted}&_csrf=${csrf}` })
+        // and the same done right
+        const uiOk = await k.req(`${base}/ui/secrets`, { method: "POST", auth: false, headers: { cookie, origin, "content-type": "application/x-www-form-urlencoded" }, body: `scope=gh&key=OTHER&value=${planted}&_csrf=${csrf}` })
         assert.equal(uiOk.status, 303)
-        assert.deepEqual(k.vault.list("gh").map(e => e.key).sort(), ["OTHER", "TOKEN"])
+        assert.match(uiOk.headers.get("location") ?? "", new RegExp(`^${base}/secrets\\?done=`))
+        assert.deepEqual(k.vault.list("gh").map(e => e.key), ["OTHER"])
     } finally {
         await k.close()
     }

@@ -43,8 +43,8 @@ export interface Kit {
     lines: string[]
     /** a request to the app, Host set to the bound address, the token sent unless `auth: false` */
     req(path: string, init?: RequestInit & { auth?: boolean | string }): Promise<Response>
-    /** logs in to the web UI as a browser would: the cookie header to send, its Set-Cookie, and the login's CSRF token */
-    login(o?: { scheme?: "http" | "https" }): Promise<{ cookie: string; set: string; csrf: string }>
+    /** logs in to the web UI as a browser would: the login's address prefix (`/s/<key>`), the cookie header to send, its Set-Cookie, and the login's CSRF token */
+    login(o?: { scheme?: "http" | "https" }): Promise<{ base: string; cookie: string; set: string; csrf: string }>
     /** an MCP client over Streamable HTTP whose requests go to the app in process */
     client(o?: { token?: string }): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
     close(): Promise<void>
@@ -99,10 +99,11 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
             if (r.status !== 303) throw new Error(`login answered ${r.status}: ${await r.text()}`)
             const set = r.headers.get("set-cookie") ?? ""
             const cookie = set.split(";")[0]!
-            const page = await api.app.request(`${at}/secrets`, { headers: { host: "127.0.0.1:7777", cookie } })
+            const base = (r.headers.get("location") ?? "").replace(/\/$/, "")
+            const page = await api.app.request(`${at}${base}/secrets`, { headers: { host: "127.0.0.1:7777", cookie } })
             const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1]
             if (csrf === undefined) throw new Error(`no CSRF token on the secrets page (${page.status})`)
-            return { cookie, set, csrf }
+            return { base, cookie, set, csrf }
         },
         async client(c = {}) {
             const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {

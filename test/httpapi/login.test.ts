@@ -27,8 +27,8 @@ function big(): { body: ReadableStream<Uint8Array>; pulled: () => number } {
 test("a 10 MB POST is refused with 413 before it is read, on every route, cookie-authenticated ones included", async () => {
     const k = await start()
     try {
-        const { cookie, csrf } = await k.login()
-        for (const path of ["/logout", "/nowhere", "/ui/secrets", "/login", "/api/v1/scopes/gh/secrets/TOKEN", "/api/nowhere", "/mcp"]) {
+        const { base, cookie, csrf } = await k.login()
+        for (const path of [`${base}/logout`, "/nowhere", `${base}/ui/secrets`, "/login", "/api/v1/scopes/gh/secrets/TOKEN", "/api/nowhere", "/mcp"]) {
             // with a Content-Length: refused on the header alone
             const declared = big()
             const r = await k.req(path, { method: "POST", auth: false, headers: { ...form, cookie, origin, "content-length": String(tenMB) }, body: declared.body, duplex: "half" })
@@ -42,7 +42,7 @@ test("a 10 MB POST is refused with 413 before it is read, on every route, cookie
             assert.ok(chunked.pulled() <= httpapi.limits.mcpBody + 128 * 1024, `${path}: ${chunked.pulled()} bytes were read before the 413`)
         }
         // the login still works after all that: nothing was parsed
-        const ok = await k.req("/logout", { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: `_csrf=${csrf}` })
+        const ok = await k.req(`${base}/logout`, { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: `_csrf=${csrf}` })
         assert.equal(ok.status, 303)
     } finally {
         await k.close()
@@ -52,17 +52,15 @@ test("a 10 MB POST is refused with 413 before it is read, on every route, cookie
 test("a cookie stops working at logout, also in a copy of it", async () => {
     const k = await start()
     try {
-        const { cookie, csrf } = await k.login()
-        assert.equal((await k.req("/secrets", { auth: false, headers: { cookie } })).status, 200)
-        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 200)
-        const out = await k.req("/logout", { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: `_csrf=${csrf}` })
+        const { base, cookie, csrf } = await k.login()
+        assert.equal((await k.req(`${base}/secrets`, { auth: false, headers: { cookie } })).status, 200)
+        const out = await k.req(`${base}/logout`, { method: "POST", auth: false, headers: { ...form, cookie, origin }, body: `_csrf=${csrf}` })
         assert.equal(out.status, 303)
-        assert.match(out.headers.get("set-cookie") ?? "", /mcplexer_session=;.*Max-Age=0/)
-        // the same cookie, replayed as a stolen copy would be
-        const page = await k.req("/secrets", { auth: false, headers: { cookie } })
+        assert.match(out.headers.get("set-cookie") ?? "", new RegExp(`mcplexer_session=;.*Max-Age=0.*Path=${base}|mcplexer_session=;.*Path=${base}.*Max-Age=0`))
+        // the same cookie at the same address, replayed as a stolen copy would be
+        const page = await k.req(`${base}/secrets`, { auth: false, headers: { cookie } })
         assert.equal(page.status, 303)
         assert.equal(page.headers.get("location"), "/login")
-        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 401)
         assert.equal(k.api.logins.size, 0)
     } finally {
         await k.close()
@@ -72,12 +70,11 @@ test("a cookie stops working at logout, also in a copy of it", async () => {
 test("a cookie stops working when its login expires", async () => {
     const k = await start(dsConfig(), { limits: { login: 300 } })
     try {
-        const { cookie, set } = await k.login()
+        const { base, cookie, set } = await k.login()
         assert.match(set, /Max-Age=1\b/)
-        assert.equal((await k.req("/secrets", { auth: false, headers: { cookie } })).status, 200)
+        assert.equal((await k.req(`${base}/secrets`, { auth: false, headers: { cookie } })).status, 200)
         await sleep(400)
-        assert.equal((await k.req("/secrets", { auth: false, headers: { cookie } })).status, 303)
-        assert.equal((await k.req("/api/v1/scopes", { auth: false, headers: { cookie } })).status, 401)
+        assert.equal((await k.req(`${base}/secrets`, { auth: false, headers: { cookie } })).status, 303)
     } finally {
         await k.close()
     }
@@ -89,15 +86,19 @@ test("each login gets its own random cookie and CSRF token, none derived from th
         const a = await k.login(), b = await k.login()
         assert.notEqual(a.cookie, b.cookie)
         assert.notEqual(a.csrf, b.csrf)
+        assert.notEqual(a.base, b.base)
         for (const l of [a, b]) {
             const value = l.cookie.split("=")[1]!
             assert.match(value, /^[A-Za-z0-9_-]{43}$/)
             assert.notEqual(value, derive(k.token, "cookie"))
             assert.notEqual(l.csrf, derive(k.token, "csrf"))
         }
-        // one login's CSRF token does not pass for another's
-        const cross = await k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie: a.cookie, "content-type": "application/json", "x-csrf-token": b.csrf }, body: JSON.stringify({ value: "v-1234" }) })
+        // one login's CSRF token does not pass for another's, nor one login's cookie at another's address
+        const cross = await k.req(`${a.base}/ui/secrets`, { method: "POST", auth: false, headers: { ...form, cookie: a.cookie, origin }, body: `scope=gh&key=TOKEN&value=v-1234&_csrf=${b.csrf}` })
         assert.equal(cross.status, 403)
+        const swapped = await k.req(`${b.base}/ui/secrets`, { method: "POST", auth: false, headers: { ...form, cookie: a.cookie, origin }, body: `scope=gh&key=TOKEN&value=v-1234&_csrf=${b.csrf}` })
+        assert.equal(swapped.status, 401)
+        assert.equal(k.vault.list("gh").length, 0)
     } finally {
         await k.close()
     }
@@ -122,6 +123,48 @@ test("the cookie is HttpOnly and SameSite=Strict always, and Secure when the req
         assert.match(tls.set, /HttpOnly/)
         assert.match(tls.set, /SameSite=Strict/)
         assert.match(tls.set, /;\s*Secure/)
+    } finally {
+        await k.close()
+    }
+})
+
+test("a login's cookie alone, even with a CSRF token read with it, reads and writes nothing: the REST API wants the token, the UI its login's address too", async () => {
+    const k = await start()
+    try {
+        const planted = "pl4nted-cookie-only-7c1e"
+        const { base, cookie, set, csrf } = await k.login()
+        // the browser sends the cookie only under the login's address, on whatever port
+        assert.match(base, /^\/s\/[A-Za-z0-9_-]{32}$/)
+        assert.match(set, new RegExp(`;\\s*Path=${base}(;|$)`))
+        const json = { "content-type": "application/json", "sec-fetch-site": "same-origin", origin }
+        const seen: string[] = []
+        const check = async (what: string, r: Promise<Response>, statuses: number[]) => {
+            const res = await r
+            const text = await res.text()
+            seen.push(text)
+            assert.ok(statuses.includes(res.status), `${what}: ${res.status} ${text}`)
+        }
+        // the REST API: the bearer token or nothing
+        await check("REST read", k.req("/api/v1/scopes", { auth: false, headers: { cookie } }), [401])
+        await check("REST write", k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "PUT", auth: false, headers: { cookie, ...json, "x-csrf-token": csrf }, body: JSON.stringify({ value: planted }) }), [401])
+        await check("REST delete", k.req("/api/v1/scopes/gh/secrets/TOKEN", { method: "DELETE", auth: false, headers: { cookie, "x-csrf-token": csrf, origin } }), [401])
+        // the UI without its login's address: the pages and forms of the old layout, and a made-up address
+        const form = { "content-type": "application/x-www-form-urlencoded", origin }
+        for (const path of ["/", "/secrets", "/audit", "/approvals", "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/secrets"]) {
+            await check(`UI page ${path}`, k.req(path, { auth: false, headers: { cookie } }), [303])
+        }
+        for (const path of ["/ui/secrets", "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/ui/secrets", "/logout"]) {
+            await check(`UI form ${path}`, k.req(path, { method: "POST", auth: false, headers: { cookie, ...form }, body: `scope=gh&key=TOKEN&value=${planted}&_csrf=${csrf}` }), [401, 403])
+        }
+        assert.equal(k.vault.list("gh").length, 0, "a secret was written with the cookie alone")
+        assert.ok(!seen.join("\n").includes(csrf), "a page answered a bare cookie with the login's CSRF token")
+        // the login's own address without its cookie opens nothing either
+        await check("address without cookie", k.req(`${base}/secrets`, { auth: false }), [303])
+        // and the real flow still works: address, cookie and CSRF token together
+        const ok = await k.req(`${base}/ui/secrets`, { method: "POST", auth: false, headers: { cookie, ...form }, body: `scope=gh&key=TOKEN&value=${planted}&_csrf=${csrf}` })
+        assert.equal(ok.status, 303)
+        assert.equal(await k.vault.get("gh", "TOKEN"), planted)
+        assert.ok(!seen.join("\n").includes(planted))
     } finally {
         await k.close()
     }

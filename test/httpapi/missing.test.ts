@@ -19,8 +19,8 @@ test("the API and the dashboard name a missing login and how to log in, and stop
     const servers = async () => (await (await k.req("/api/v1/servers")).json()) as Array<{ name: string; login?: string }>
     assert.equal((await servers()).find(s => s.name === "linear")?.login, "mcplexer auth login linear")
     assert.equal((await servers()).find(s => s.name === "ds")?.login, undefined)
-    const { cookie } = await k.login()
-    const page = async () => (await k.req("/", { auth: false, headers: { cookie } })).text()
+    const { base, cookie } = await k.login()
+    const page = async () => (await k.req(`${base}/`, { auth: false, headers: { cookie } })).text()
     assert.match(await page(), /data-login="missing">login missing: run <code>mcplexer auth login linear<\/code>/)
 
     await k.vault.put("acme", config.oauthKey("linear", "access_token"), `planted-access-${Date.now()}`)

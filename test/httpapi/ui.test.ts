@@ -2,13 +2,15 @@
  * The web UI in a real headless Chromium against a real `mcplexer serve --http`: log in with the
  * token, set a secret on the secrets page, call a tool over /mcp that proves the downstream got
  * it, approve a waiting call on the approvals page, and check that the planted value is in
- * nothing the browser received. Screenshots of every page land in test/artifacts/.
+ * nothing the browser received, and that a page on another port of 127.0.0.1 gets no login cookie. Screenshots of every page land in test/artifacts/.
  */
 import assert from "node:assert/strict"
 import { spawn, type ChildProcess } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync } from "node:fs"
 import { mkdir, writeFile } from "node:fs/promises"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { test } from "node:test"
 import { setTimeout as sleep } from "node:timers/promises"
@@ -76,17 +78,39 @@ test("the web UI sets a secret the downstream receives, approves a call, and nev
         })
         const shot = (name: string) => page.screenshot({ path: join(artifacts, `ui-${name}.png`), fullPage: true })
 
-        // log in: the token becomes an HttpOnly cookie the page's scripts cannot read
+        // log in: the token opens a login at its own address, with an HttpOnly cookie for that address only
         await page.goto(`${s.url}/`)
         assert.match(page.url(), /\/login$/)
         await shot("login")
         await page.fill("input[name=token]", t)
         await page.click("button.primary")
-        await page.waitForURL(`${s.url}/`)
+        await page.waitForURL(/\/s\/[A-Za-z0-9_-]+\/$/)
+        const ui = page.url().replace(/\/$/, "")
+        assert.ok(ui.startsWith(`${s.url}/s/`), ui)
         assert.equal(await page.evaluate("document.cookie"), "")
 
-        // the referenced key shows as missing, then as set once a value is entered
+        // a page of another program on another port of 127.0.0.1 gets no login cookie from this browser
+        const cookies: string[] = []
+        const other = createServer((req, res) => {
+            cookies.push(req.headers.cookie ?? "")
+            res.writeHead(200, { "content-type": "text/html" }).end("<p>another local program</p>")
+        })
+        await new Promise<void>(done => other.listen(0, "127.0.0.1", done))
+        try {
+            const port = (other.address() as AddressInfo).port
+            await page.goto(`http://127.0.0.1:${port}/`)
+            await page.goto(`http://127.0.0.1:${port}/secrets`)
+            assert.ok(cookies.length >= 2, "the browser did not reach the other port")
+            assert.ok(cookies.every(c => !c.includes("mcplexer_session")), `another port received ${JSON.stringify(cookies)}`)
+        } finally {
+            other.close()
+        }
+        // without its address, the cookie opens nothing here either
         await page.goto(`${s.url}/secrets`)
+        assert.match(page.url(), /\/login$/)
+
+        // the referenced key shows as missing, then as set once a value is entered
+        await page.goto(`${ui}/secrets`)
         const row = page.locator("tr[data-scope=gh][data-key=TOKEN]")
         assert.equal(await row.locator(".missing").textContent(), "missing")
         await shot("secrets-missing")
@@ -108,7 +132,7 @@ test("the web UI sets a secret the downstream receives, approves a call, and nev
         const call = client.callTool({ name: "ds__echo", arguments: { text: "approved hello" } }) as Promise<Text>
         let waiting = false
         for (let i = 0; i < 50 && !waiting; i++) {
-            await page.goto(`${s.url}/approvals`)
+            await page.goto(`${ui}/approvals`)
             waiting = await page.locator("tr[data-approval]").count() > 0
             if (!waiting) await sleep(200)
         }
@@ -116,17 +140,17 @@ test("the web UI sets a secret the downstream receives, approves a call, and nev
         assert.match(await page.locator("tr[data-approval]").first().textContent() ?? "", /ds__echo/)
         await shot("approvals")
         await page.locator("tr[data-approval] button.primary").first().click()
-        await page.waitForURL(`${s.url}/approvals`)
+        await page.waitForURL(`${ui}/approvals`)
         const r = await call
         assert.notEqual(r.isError, true, JSON.stringify(r))
         assert.match(r.content[0]?.text ?? "", /approved hello/)
 
-        await page.goto(`${s.url}/`)
+        await page.goto(`${ui}/`)
         await page.waitForSelector("text=Recent calls")
         await shot("dashboard")
-        await page.goto(`${s.url}/audit`)
+        await page.goto(`${ui}/audit`)
         await shot("audit")
-        await page.goto(`${s.url}/audit?scope=gh`)
+        await page.goto(`${ui}/audit?scope=gh`)
         await sleep(300) // let the last response bodies arrive
         const all = received.join("\n")
         assert.ok(received.length > 10, "the browser received too little to judge")
