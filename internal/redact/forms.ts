@@ -11,11 +11,13 @@ export function tooShort(value: string): boolean {
 
 /**
  * Every form in which a value can leave the process, as the GitHub Actions runner's value encoders
- * see it: the value; each line of a multi-line value (a PEM split into log lines); base64, standard
- * and URL-safe, at each of the three byte alignments it can sit at inside longer data (so
- * base64("user:" + value), as Basic auth sends it, is caught); JSON-string-escaped, with and without
- * non-ASCII escaped; URL-encoded (encodeURIComponent, RFC 3986, form encoding); hex in both cases.
- * Forms shorter than `minLength` are left out.
+ * see it, and as the usual encoders write it: the value; each line of a multi-line value (a PEM
+ * split into log lines); base64, standard and URL-safe, at each of the three byte alignments it can
+ * sit at inside longer data (so base64("user:" + value), as Basic auth sends it, is caught; base64
+ * wrapped in lines is joined by the registry before matching); JSON-string-escaped (see `json`), and
+ * escaped twice; URL-encoded (encodeURIComponent, RFC 3986, form encoding), with upper- or lowercase
+ * `%xx`; hex in both cases. Forms shorter than `minLength` are left out; a variant that writes the
+ * value the same as another costs nothing (most tokens have no character any variant escapes).
  */
 export function forms(value: string): string[] {
     const all = new Set<string>([value])
@@ -28,17 +30,41 @@ export function forms(value: string): string[] {
     const hex = bytes.toString("hex")
     all.add(hex)
     all.add(hex.toUpperCase())
-    const json = JSON.stringify(value).slice(1, -1)
-    all.add(json)
-    all.add(json.replace(/[\u0080-\uffff]/g, c => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`))
-    const form = new URLSearchParams({ v: value }).toString().slice(2)
-    all.add(form)
+    for (const j of json(value)) all.add(j)
+    // escaped twice: a JSON document carried as a string inside another (a tool result's text)
+    all.add(JSON.stringify(JSON.stringify(value).slice(1, -1)).slice(1, -1))
+    const urls = [new URLSearchParams({ v: value }).toString().slice(2)]
     const uri = encodeUri(value)
-    if (uri !== undefined) {
-        all.add(uri)
-        all.add(uri.replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    if (uri !== undefined) urls.push(uri, uri.replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`))
+    for (const u of urls) {
+        all.add(u)
+        all.add(u.replace(/%[0-9A-F]{2}/g, x => x.toLowerCase())) // Python's quote and Go write uppercase, some encoders lowercase
     }
     return [...all].filter(f => !tooShort(f))
+}
+
+/**
+ * The JSON-string-escaped forms of a value, as the usual encoders write them: JSON.stringify's;
+ * non-ASCII as `\u00e9` or `\u00E9` (Python's ensure_ascii, Java, PHP); HTML-sensitive characters
+ * as `\u003c`-style escapes (Go's encoding/json: `<>&` and U+2028/9, lowercase) or `\u003C`-style
+ * with non-ASCII too (.NET: `<>&'+` and the backtick, uppercase); and `/` as `\/` (PHP, some
+ * Java), with non-ASCII kept or escaped.
+ */
+function json(value: string): string[] {
+    const plain = JSON.stringify(value).slice(1, -1)
+    const nonAscii = /[\u0080-\uffff]/g
+    const lower = escaper(false), upper = escaper(true)
+    const ascii = plain.replace(nonAscii, lower)
+    const go = plain.replace(/[<>&\u2028\u2029]/g, lower)
+    const dotnet = plain.replace(/[<>&'+`\u0080-\uffff]/g, upper)
+    return [plain, ascii, plain.replace(nonAscii, upper), go, dotnet, plain.replace(/\//g, "\\/"), ascii.replace(/\//g, "\\/")]
+}
+
+function escaper(upper: boolean): (c: string) => string {
+    return c => {
+        const h = c.charCodeAt(0).toString(16).padStart(4, "0")
+        return `\\u${upper ? h.toUpperCase() : h}`
+    }
 }
 
 /**

@@ -3,6 +3,7 @@ import { forms, minLength, tooShort } from "./forms.ts"
 import { failed, Spans } from "./spans.ts"
 import { Flow, type Stream } from "./stream.ts"
 import { walk } from "./walk.ts"
+import { unwrap, wrapped } from "./wrap.ts"
 
 /** The set of secret values live in this process, and the scrubbing that removes them. */
 export interface Registry {
@@ -94,6 +95,7 @@ class Values implements Registry {
             // the hot path: most strings hold no secret; a short one cannot, unless cut off by an ellipsis
             if (s.length < a.shortest && !s.includes("...") && !s.includes("…")) return s
             a.scan(s, 0, this.spans.add, minLength)
+            if (wrapped(s)) unwrap(a, s, this.spans.late)
             return this.spans.apply(s)
         } catch {
             this.spans.clear()

@@ -10,6 +10,7 @@ export const failed = "[redacted: scrubbing failed]"
  */
 export class Spans {
     private readonly at: number[] = [] // start, end, start, end, …
+    private readonly more: number[] = [] // stretches found out of order (wrapped base64), merged in apply
 
     /** Adds [start, end); a negative start (a match that began in an earlier text) counts from 0. */
     readonly add = (start: number, end: number): void => {
@@ -28,8 +29,14 @@ export class Spans {
         at.push(s, e)
     }
 
+    /** Adds [start, end) found in no particular order relative to the others. */
+    readonly late = (start: number, end: number): void => {
+        if (end > start) this.more.push(start < 0 ? 0 : start, end)
+    }
+
     /** `s` with every stretch replaced by the mask; the spans are emptied for the next text. */
     apply(s: string): string {
+        if (this.more.length !== 0) this.merge()
         const at = this.at
         if (at.length === 0) return s
         let out = ""
@@ -45,5 +52,16 @@ export class Spans {
     /** Forgets every stretch (after a failure). */
     clear(): void {
         this.at.length = 0
+        this.more.length = 0
+    }
+
+    /** Puts the late stretches among the others, in order, overlapping ones merged. */
+    private merge(): void {
+        const pairs: Array<[number, number]> = []
+        for (const list of [this.at, this.more]) for (let i = 0; i < list.length; i += 2) pairs.push([list[i]!, list[i + 1]!])
+        pairs.sort((x, y) => x[0] - y[0])
+        this.at.length = 0
+        this.more.length = 0
+        for (const [s, e] of pairs) this.add(s, e)
     }
 }

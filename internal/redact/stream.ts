@@ -2,6 +2,7 @@ import type { Automaton } from "./automaton.ts"
 import { minLength } from "./forms.ts"
 import { failed, Spans } from "./spans.ts"
 import { walk } from "./walk.ts"
+import { unwrap, wrapped } from "./wrap.ts"
 
 /**
  * A scrubber for consecutive texts of one stream: the progress or log notifications of one request,
@@ -80,6 +81,7 @@ export class Flow implements Stream {
             // this text's own trailing start wins over an older one it did not continue
             if (held === 0 || !going || a.depthOf(held) <= d) held = end
         }
+        if (wrapped(s)) unwrap(a, s, spans.late)
         this.cur = end
         this.held = held
         return spans.apply(s)

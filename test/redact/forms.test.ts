@@ -120,3 +120,61 @@ test("a value of any characters is masked in every form, lone surrogates and NUL
     r.remove("another-value") // a rebuild carries the stream's place through the lone surrogate
     assert.equal(s.scrub(`${v.slice(5)}y`), "[redacted]y")
 })
+
+/** The base64 characters that depend on the value's bytes alone, at each of the three alignments. */
+function cores(v: string): string[] {
+    const bytes = Buffer.from(v)
+    return [0, 1, 2].map(k => Buffer.concat([Buffer.alloc(k), bytes]).toString("base64").slice(Math.ceil((8 * k) / 6), Math.floor((8 * k + 8 * bytes.length) / 6)))
+}
+
+test("base64 wrapped in lines (MIME at 76 columns, PEM at 64) is masked across its line breaks (issue 19)", () => {
+    const r = registry(secret)
+    for (const [width, br] of [[76, "\r\n"], [76, "\n"], [64, "\n"], [76, "\\r\\n"]] as const) {
+        for (let pad = 0; pad < width; pad += 5) {
+            const data = Buffer.concat([randomBytes(pad), Buffer.from(`user:${secret}`), randomBytes(90)]).toString("base64")
+            const body = data.replace(new RegExp(`.{${width}}`, "g"), `$&${br}`)
+            const out = r.scrub(`Content-Transfer-Encoding: base64${br}${br}${body}`)
+            const flat = out.split(br).join("")
+            for (const c of cores(secret)) assert.ok(!flat.includes(c.slice(1, -1)), `width ${width}, ${pad} bytes before: the value's base64 survived`)
+            assert.match(out, /\[redacted\]/)
+        }
+    }
+    // base64 lines that hold no value, and prose, pass unchanged
+    const plain = randomBytes(300).toString("base64").replace(/.{76}/g, "$&\n")
+    assert.equal(r.scrub(plain), plain)
+})
+
+test("JSON escapes of every usual encoder are masked: \\u00E9 uppercase, \\u0026-style, \\/ and double escaping (issue 19)", () => {
+    const v = `p"a\\ss/wörd<&>'+${secret}`
+    const r = registry(v)
+    const plain = JSON.stringify(v)
+    const hex = (upper: boolean) => (c: string) => { const h = c.charCodeAt(0).toString(16).padStart(4, "0"); return `\\u${upper ? h.toUpperCase() : h}` }
+    const variants = {
+        upper: plain.replace(/[\u0080-\uffff]/g, hex(true)),
+        go: plain.replace(/[<>&]/g, hex(false)),
+        dotnet: plain.replace(/[<>&'+\u0080-\uffff]/g, hex(true)),
+        slash: plain.replace(/\//g, "\\/"),
+        php: plain.replace(/\//g, "\\/").replace(/[\u0080-\uffff]/g, hex(false)),
+        twice: JSON.stringify(plain),
+    }
+    for (const [name, text] of Object.entries(variants)) {
+        assert.notEqual(text, plain, name)
+        const out = r.scrub(`{"k": ${text}}`)
+        assert.ok(!out.includes(secret), `${name}: ${out}`)
+        assert.match(out, /\[redacted\]/, name)
+    }
+    // the value inside a JSON document carried as a string of another
+    const nested = JSON.stringify({ text: JSON.stringify({ token: v }) })
+    assert.ok(!r.scrub(nested).includes(secret))
+})
+
+test("URL encoding with lowercase %xx is masked (issue 19)", () => {
+    const v = `a b&c=d/é+f!'(${secret})*`
+    const r = registry(v)
+    const lower = (u: string) => u.replace(/%[0-9A-F]{2}/g, x => x.toLowerCase())
+    const rfc = encodeURIComponent(v).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    for (const u of [encodeURIComponent(v), rfc, new URLSearchParams({ q: v }).toString().slice(2)]) {
+        assert.notEqual(lower(u), u)
+        assert.equal(r.scrub(`https://x.test/?q=${lower(u)}&n=1`), "https://x.test/?q=[redacted]&n=1")
+    }
+})
