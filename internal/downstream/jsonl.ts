@@ -25,12 +25,20 @@ export class Reader {
 
     /**
      * Feeds one chunk; hands on every complete line until `stopped()` says the stream closed
-     * meanwhile. Returns how many bytes wait for their newline.
+     * meanwhile. Returns how many bytes wait for their newline; or, when a line is longer than
+     * `max` bytes, its length (over `max`), having handed on nothing from it on: the caller stops
+     * the stream. A line whose newline comes in the same read as its end is checked too, so no
+     * line over `max` is ever parsed, whatever the size of the reads.
      */
-    push(chunk: Buffer, stopped: () => boolean): number {
+    push(chunk: Buffer, stopped: () => boolean, max = Infinity): number {
         let start = 0
         let at = chunk.indexOf(10)
         while (at !== -1) {
+            const size = this.size + at - start
+            if (size > max) {
+                this.clear()
+                return size
+            }
             let line = chunk.subarray(start, at)
             if (this.parts.length) {
                 this.parts.push(line)
@@ -63,7 +71,7 @@ export class Reader {
         try {
             m = JSON.parse(line)
         } catch (e) {
-            this.sink.garbage(line, (e as Error).message)
+            this.sink.garbage(line, unparsable(e))
             return
         }
         if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
@@ -72,6 +80,19 @@ export class Reader {
         }
         this.sink.message(m as JSONRPCMessage)
     }
+}
+
+/**
+ * Why a line is not JSON, by position only: JSON.parse's message quotes the line (`Unexpected
+ * token 'G', "Gq7XkP2mZr"... is not valid JSON`), and a quote cut anywhere in a value is not a form
+ * scrubbing can recognise, so no text of the parser's ever reaches a log or an error (issue 19).
+ */
+export function unparsable(e: unknown): string {
+    const text = e instanceof Error ? e.message : ""
+    const at = /\bat position (\d+)/.exec(text)?.[1]
+    if (at !== undefined) return `not JSON (at position ${at})`
+    if (/\bend of JSON input\b/.test(text)) return "not JSON (it ends early)"
+    return "not JSON (an unexpected character)"
 }
 
 /**

@@ -100,7 +100,7 @@ export class Process implements Transport {
             })
             const max = this.o.maxLine ?? maxLine
             child.stdout.on("data", (chunk: Buffer) => {
-                if (this.reader.push(chunk, this.stopped) > max) this.overflowed(max)
+                if (this.reader.push(chunk, this.stopped, max) > max) this.overflowed(max)
             })
             child.stderr.on("data", (chunk: Buffer) => this.o.stderr(chunk))
             // A write after the process died is reported by 'exit'/'close'; nothing to add here.

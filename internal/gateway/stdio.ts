@@ -62,7 +62,7 @@ export class Stdio implements Transport {
     }
 
     private readonly ondata = (chunk: Buffer): void => {
-        if (this.reader.push(chunk, this.stopped) > maxLine) {
+        if (this.reader.push(chunk, this.stopped, maxLine) > maxLine) {
             this.onerror?.(new Error(`a line longer than ${maxLine} bytes: closing the connection`))
             void this.close()
         }

@@ -82,3 +82,49 @@ test("a server flooding one endless line is stopped at max_line, its call fails,
         await t.pool.close()
     }
 })
+
+/** Feeds `chunks` to a Reader with `max`; what it handed on, and what each push returned. */
+function feed(chunks: string[], max: number): { messages: unknown[]; garbage: string[]; returned: number[] } {
+    const messages: unknown[] = [], garbage: string[] = [], returned: number[] = []
+    const r = new downstream.Reader({ message: m => messages.push(m), garbage: (_, why) => garbage.push(why) })
+    for (const c of chunks) returned.push(r.push(Buffer.from(c), () => false, max))
+    return { messages, garbage, returned }
+}
+
+test("max_line holds when a line's newline comes in the same read as its end (issue 19)", () => {
+    const line = (n: number) => JSON.stringify({ jsonrpc: "2.0", method: "x", params: { t: "a".repeat(n - 48) } })
+    assert.equal(line(200).length, 200)
+    // waiting under the cap, then the rest and its newline in one read: 90 + 110 bytes
+    const split = feed([line(200).slice(0, 90), `${line(200).slice(90)}\n`], 100)
+    assert.deepEqual(split.messages, [], "a line past max_line is never handed on")
+    assert.ok(split.returned[1]! > 100, "and the caller is told")
+    // a whole line in one read, after a short one that is handed on
+    const whole = feed([`${line(60)}\n${line(200)}\n${line(60)}\n`], 100)
+    assert.equal(whole.messages.length, 1)
+    assert.ok(whole.returned[0]! > 100)
+    // a line of exactly max_line bytes is fine
+    assert.equal(feed([`${line(100)}\n`], 100).messages.length, 1)
+})
+
+test("a server answering with one line past max_line in a single write is stopped (issue 19)", async () => {
+    // the answer's line arrives whole in one read: nothing ever waited for its newline
+    const t = await setup(stdio("gh", { maxLine: 8 * 1024 }))
+    try {
+        const gh = { server: "gh", scope: undefined }
+        assert.equal(await call(t.pool, gh, "echo", { text: "short" }), "short")
+        await assert.rejects(call(t.pool, gh, "echo", { text: "x".repeat(20 * 1024) }), /wrote a line longer than 8192 bytes \(max_line\) and was stopped/)
+    } finally {
+        await t.pool.close()
+    }
+})
+
+test("why a line is not JSON names a position, never the text JSON.parse quotes (issue 19)", () => {
+    const secret = "Gq7XkP2mZrWv"
+    const lines = [secret, `{"a":${secret}}`, `{"a":1} ${secret}`, `{"a":"${secret}`, `[${secret}`, `"${secret}\u0001"`]
+    const { garbage } = feed([lines.map(l => `${l}\n`).join("")], Infinity)
+    assert.equal(garbage.length, lines.length)
+    for (const why of garbage) {
+        assert.match(why, /^not JSON \((at position \d+|it ends early|an unexpected character)\)$/)
+        for (let i = 0; i + 3 <= secret.length; i++) assert.ok(!why.includes(secret.slice(i, i + 3)), why)
+    }
+})
