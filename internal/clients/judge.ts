@@ -5,7 +5,7 @@
  */
 
 // env keys, header names, flags and query parameters that hold credentials
-const secretName = /TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|(^|_)PAT$/i
+const secretName = /TOKEN|KEY|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|(^|_)(PAT|PASS|PWD|PW)$/i
 const secretParam = /^(key|api[-_]?key|token|access[-_]?token|auth|secret|password|sig|signature|client[-_]?secret)$/i
 
 // issued tokens announce themselves
@@ -30,6 +30,14 @@ export function param(name: string): boolean {
 export function prefix(value: string): Reason {
     const p = prefixes.find(x => value.startsWith(x) && value.length >= x.length + 8 && !/\s/.test(value))
     return p === undefined ? undefined : `starts with ${p}`
+}
+
+// URLs that are themselves the credential: whoever has one may post as its owner
+const webhooks = /^https:\/\/(hooks\.slack\.com\/(services|workflows|triggers)\/|(ptb\.|canary\.)?discord(app)?\.com\/api\/webhooks\/|[\w-]+\.webhook\.office\.com\/|hooks\.zapier\.com\/hooks\/)\S+$/i
+
+/** Why a URL is a credential in itself (a Slack, Discord, Teams or Zapier webhook), or undefined. */
+export function webhook(value: string): Reason {
+    return webhooks.test(value) ? "a webhook URL, which is its own credential" : undefined
 }
 
 /** Values a credential's name may carry that are not credentials: switches, numbers, paths, plain URLs. */

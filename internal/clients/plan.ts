@@ -1,4 +1,4 @@
-import { judge, named, param, prefix } from "./judge.ts"
+import { judge, named, ordinary, param, prefix, webhook } from "./judge.ts"
 import type { Found } from "./read.ts"
 
 /** A plaintext credential found in a client's file, to be stored in the vault. */
@@ -83,20 +83,86 @@ function stdio(p: Plan, f: Found): void {
         const flag = /^(--?[A-Za-z][\w-]*)(=)(.*)$/.exec(a)
         if (has(a)) args.push(convert(p, f, a))
         else if (flag?.[1] && flag[3] && named(flag[1])) args.push(`${flag[1]}=${store(p, keyOf(flag[1]), flag[3], `argument ${flag[1]}`, `flag ${flag[1]}`)}`)
-        else if (/^--?[A-Za-z][\w-]*$/.test(a) && named(a) && next !== undefined && next !== "" && !next.startsWith("-") && !has(next)) {
-            args.push(a, store(p, keyOf(a), next, `argument after ${a}`, `flag ${a}`))
+        else if (flag?.[1] && flag[3]) args.push(`${flag[1]}=${within(p, flag[3], `argument ${flag[1]}`, keyOf(flag[1])) ?? flag[3]}`)
+        else if (secretFlag(a, next) && next !== undefined) {
+            args.push(a, store(p, a === "-p" ? "PASSWORD" : keyOf(a), next, `argument after ${a}`, `flag ${a}`))
             i++
-        } else args.push(url(p, a, `argument ${i + 1}`) ?? bare(p, a, i))
+        } else args.push(within(p, a, `argument ${i + 1}`) ?? a)
     }
     const env: Record<string, string> = {}
     for (const [k, v] of Object.entries(f.env)) {
         const why = has(v) ? undefined : judge(k, v)
-        env[k] = has(v) ? convert(p, f, v) : why ? store(p, envName.test(k) ? k : keyOf(k), v, `env ${k}`, why) : v
+        env[k] = has(v) ? convert(p, f, v) : why ? store(p, envName.test(k) ? k : keyOf(k), v, `env ${k}`, why) : within(p, v, `env ${k}`, keyOf(k)) ?? v
     }
     p.entry.command = f.command
     if (args.length) p.entry.args = args
     if (Object.keys(env).length) p.entry.env = env
     if (f.cwd !== undefined) p.entry.cwd = has(f.cwd) ? convert(p, f, f.cwd) : f.cwd
+}
+
+/**
+ * True when `a` is a flag whose next argument is its credential: a name that says so
+ * (`--api-key`, `--pass`), or `-p` as mysql, mongo and many more take a password, unless what
+ * follows is ordinary (`-p 8080` is a port).
+ */
+function secretFlag(a: string, next: string | undefined): boolean {
+    if (next === undefined || next === "" || next.startsWith("-") || has(next)) return false
+    if (a === "-p") return !ordinary(next)
+    return /^--?[A-Za-z][\w-]*$/.test(a) && named(a)
+}
+
+/**
+ * A value whose credential sits inside it, the credential moved and the rest kept: a known token
+ * or a webhook URL (whole), a URL's password or credential query parameter, a header line
+ * (`Authorization: Bearer …`, as `--header` takes it), or a connection string's password
+ * (`Server=…;Password=…`). `key` names what it was stored under (an env name or a flag), for
+ * the vault keys. Undefined when it holds none.
+ */
+function within(p: Plan, v: string, where: string, key?: string): string | undefined {
+    const token = prefix(v)
+    if (token) return store(p, key ?? "ARG_TOKEN", v, where, token)
+    const hook = webhook(v)
+    if (hook) return store(p, key ?? "WEBHOOK_URL", v, where, hook)
+    return url(p, v, where, key) ?? header(p, v, where) ?? connection(p, v, where, key)
+}
+
+/** An argument that is a URL with a password or a credential in its query, its credentials moved. */
+function url(p: Plan, a: string, where: string, key?: string): string | undefined {
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return undefined
+    let out = a
+    const pw = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^@/?#]+)@/i.exec(out)
+    if (pw?.[1] && pw[2]) out = pw[1] + store(p, key ? `${key}_PASSWORD` : "URL_PASSWORD", pw[2], `${where} password`, "a URL's password") + out.slice(pw[0].length - 1)
+    out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, k: string, v: string) =>
+        v && param(k) && !has(v) ? `${sep}${k}=${store(p, keyOf(k), v, `${where} query ${k}`, `a URL's ${k}= parameter`)}` : all)
+    return out === a ? undefined : out
+}
+
+/** A header line (`Authorization: Bearer …`) whose name says it is a credential: the scheme stays, the credential moves. */
+function header(p: Plan, a: string, where: string): string | undefined {
+    const h = /^([A-Za-z][\w-]*):(?!\/\/)(\s*)(.+)$/.exec(a)
+    if (!h?.[1] || h[3] === undefined) return undefined
+    const scheme = /^(Bearer|Basic|Token|Bot)(\s+)(\S+)$/i.exec(h[3])
+    const cred = scheme?.[3] ?? h[3]
+    const why = judge(h[1], cred)
+    if (!why || !named(h[1])) return undefined
+    return `${h[1]}:${h[2] ?? ""}${scheme ? `${scheme[1]}${scheme[2]}` : ""}${store(p, keyOf(h[1]), cred, `${where} header ${h[1]}`, why)}`
+}
+
+// the keys of a connection string (ADO.NET, ODBC, JDBC, Azure) that hold a credential
+const connectionSecret = /^(password|pwd|passwd|pass|account ?key|shared ?access ?key|shared ?access ?signature|secret|client ?secret|token|api ?key|access ?key)$/i
+
+/** A connection string (`Server=…;User Id=…;Password=…`) with each credential's value moved. */
+function connection(p: Plan, v: string, where: string, key?: string): string | undefined {
+    if (!v.includes(";")) return undefined
+    let moved = false
+    const parts = v.split(";").map(part => {
+        const kv = /^(\s*)([^=]+?)(\s*=\s*)(.*)$/s.exec(part)
+        if (!kv?.[2] || !kv[4] || has(kv[4]) || !connectionSecret.test(kv[2].trim())) return part
+        moved = true
+        const k = key ? `${key}_${keyOf(kv[2])}` : keyOf(kv[2])
+        return `${kv[1] ?? ""}${kv[2]}${kv[3] ?? ""}${store(p, k, kv[4], `${where} ${kv[2].trim()}=`, "a connection string's credential")}`
+    })
+    return moved ? parts.join(";") : undefined
 }
 
 function remote(p: Plan, f: Found): void {
@@ -114,23 +180,6 @@ function remote(p: Plan, f: Found): void {
         headers[h] = !why ? v : `${scheme ? `${scheme[1]} ` : ""}${store(p, keyOf(h), cred, `header ${h}`, why)}`
     }
     if (Object.keys(headers).length) p.entry.headers = headers
-}
-
-/** An argument that is a URL with a password or a credential in its query, its credentials moved. */
-function url(p: Plan, a: string, where: string): string | undefined {
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return undefined
-    let out = a
-    const pw = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^@/?#]+)@/i.exec(out)
-    if (pw?.[1] && pw[2]) out = pw[1] + store(p, "URL_PASSWORD", pw[2], `${where} password`, "a URL's password") + out.slice(pw[0].length - 1)
-    out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, k: string, v: string) =>
-        v && param(k) && !has(v) ? `${sep}${k}=${store(p, keyOf(k), v, `${where} query ${k}`, `a URL's ${k}= parameter`)}` : all)
-    return out === a ? undefined : out
-}
-
-/** A bare argument with a known token prefix. */
-function bare(p: Plan, a: string, i: number): string {
-    const why = prefix(a)
-    return why ? store(p, "ARG_TOKEN", a, `argument ${i + 1}`, why) : a
 }
 
 function has(v: string): boolean {

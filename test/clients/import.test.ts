@@ -1,5 +1,6 @@
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
+import { randomBytes } from "node:crypto"
 import { existsSync } from "node:fs"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -212,4 +213,30 @@ test("a value the vault already holds under the same scope and key is not overwr
     const forced = await run(u, ["import", "claude-desktop", "--yes", "--force"])
     assert.equal(forced.code, 0, forced.stderr)
     assert.equal((await run(u, ["secret", "get", "github", "GITHUB_PERSONAL_ACCESS_TOKEN"])).stdout, t.github)
+})
+
+test("a URL password, a connection string, a webhook URL, -p, a flag's URL and a --header line reach the vault, never config.yaml", async () => {
+    const u = await user()
+    const r4 = () => randomBytes(4).toString("hex")
+    const v = { pg: `pg${r4()}`, sql: `sql${r4()}`, hook: `https://hooks.slack.com/services/T01/B02/${r4()}${r4()}`, p: `p${r4()}`, my: `my${r4()}`, bearer: `b${r4()}${r4()}` }
+    const file = join(u.project, "servers.json")
+    await writeFile(file, JSON.stringify({
+        mcpServers: {
+            db: {
+                command: "npx", args: ["-y", "db-mcp", "-u", "root", "-p", v.p, `--db=mysql://root:${v.my}@db.example/app`, "--header", `Authorization: Bearer ${v.bearer}`],
+                env: { DATABASE_URL: `postgres://u:${v.pg}@h/db`, SQL: `Server=tcp:h;User Id=u;Password=${v.sql};Encrypt=true`, SLACK_WEBHOOK_URL: v.hook },
+            },
+        },
+    }))
+    const r = await run(u, ["import", file, "--yes"])
+    assert.equal(r.code, 0, r.stderr)
+    const values = Object.values(v)
+    assert.deepEqual(leaks(r.stdout + r.stderr, values), [])
+    assert.deepEqual(leaks(await bytes(u.mcplexer), values), [], "a value is in a file mcplexer wrote")
+    const got = await stored(u)
+    for (const x of values) assert.ok(got.includes(x), `${x} is not in the vault`)
+    const c = await config.load(join(u.mcplexer, "config.yaml"))
+    const db = c.servers.get("db")
+    assert.equal(db?.kind, "stdio")
+    if (db?.kind === "stdio") assert.equal(db.env.SQL, "Server=tcp:h;User Id=u;Password=${secret:SQL_PASSWORD};Encrypt=true")
 })

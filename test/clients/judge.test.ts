@@ -83,3 +83,47 @@ test("a file that does not parse is reported by line and column, never with its 
         })
     }
 })
+
+test("each plaintext form import once left in config.yaml moves into the vault, the rest of its value kept", () => {
+    const secrets = {
+        pg: "pgPw-7f3a", sql: "sqlPw-91c2", hook: "https://hooks.slack.com/services/T0001/B0002/aBcDeFgHiJkLmNoPqRsTuVwX",
+        p: "Hunter2-pw", my: "myPw-33aa", bus: "busKey-0042", bearer: "abc123def456ghi", apiKey: "k-999999x", storage: "c3RvcmFnZWtleQ==",
+    }
+    const p = clients.plan(found({
+        command: "srv",
+        args: ["-u", "root", "-p", secrets.p, `--db=mysql://root:${secrets.my}@db.example/app`,
+            "--header", `Authorization: Bearer ${secrets.bearer}`, `--header=X-Api-Key: ${secrets.apiKey}`],
+        env: {
+            DATABASE_URL: `postgres://u:${secrets.pg}@h/db`,
+            SQL: `Server=tcp:h,1433;Database=d;User Id=u;Password=${secrets.sql};Encrypt=true`,
+            STORAGE: `DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=${secrets.storage};EndpointSuffix=core.windows.net`,
+            BUS: `Endpoint=sb://ns.servicebus.windows.net/; SharedAccessKeyName=Root; SharedAccessKey = ${secrets.bus}`,
+            SLACK_WEBHOOK_URL: secrets.hook,
+        },
+    }))
+    assert.deepEqual(p.entry.args, ["-u", "root", "-p", "${secret:PASSWORD}", "--db=mysql://root:${secret:DB_PASSWORD}@db.example/app",
+        "--header", "Authorization: Bearer ${secret:AUTHORIZATION}", "--header=X-Api-Key: ${secret:X_API_KEY}"])
+    assert.deepEqual(p.entry.env, {
+        DATABASE_URL: "postgres://u:${secret:DATABASE_URL_PASSWORD}@h/db",
+        SQL: "Server=tcp:h,1433;Database=d;User Id=u;Password=${secret:SQL_PASSWORD};Encrypt=true",
+        // it looks random as a whole, so it moves whole
+        STORAGE: "${secret:STORAGE}",
+        BUS: "Endpoint=sb://ns.servicebus.windows.net/; SharedAccessKeyName=Root; SharedAccessKey = ${secret:BUS_SHAREDACCESSKEY}",
+        SLACK_WEBHOOK_URL: "${secret:SLACK_WEBHOOK_URL}",
+    })
+    const entry = JSON.stringify(p.entry)
+    for (const v of Object.values(secrets)) {
+        assert.ok(!entry.includes(v), `${v} is still in the config entry`)
+        assert.ok(p.secrets.some(s => s.value.includes(v)), `${v} is not moved into the vault`)
+    }
+})
+
+test("look-alikes of those forms that hold no credential stay as written", () => {
+    const args = ["-p", "8080", "-p", "./profile", "--header", "Accept: text/plain", "--db=sqlite:///tmp/x.db", "https://hooks.example.com/services/x",
+        "Server=h;Database=d;Trusted_Connection=yes", "C:\\data"]
+    const env = { URL: "postgres://u@h/db", CONN: "Server=h;Database=d", PWD: "/home/u", HOOK: "https://example.com/api/webhooks/1" }
+    const p = clients.plan(found({ command: "srv", args, env }))
+    assert.deepEqual(p.entry.args, args)
+    assert.deepEqual(p.entry.env, env)
+    assert.deepEqual(p.secrets, [])
+})
