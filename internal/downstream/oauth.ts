@@ -55,7 +55,7 @@ export interface Options {
 export class Provider implements OAuthClientProvider {
     readonly name: string
     readonly url: string
-    /** what every OAuth request of this provider goes through, the SDK's and the transport's: see fetcher */
+    /** what this provider's own OAuth requests go through (the transports make theirs with the server's headers: remote.ts); see fetcher */
     readonly fetch: FetchLike
     private readonly o: Options
     private readonly oauth: config.OAuth
@@ -442,12 +442,21 @@ const failing = new Map<string, { fails: number; until: number; why: string }>()
  * recognisably MCP, go straight through). Every other answer is read as it streams and cut off,
  * the connection closed, past maxBody; a request may take requestTimeout; and after such a
  * failure that origin is not asked again for a while (backoffFirst, doubling up to backoffMost).
+ *
+ * `configured` are the server's own headers (secrets resolved), which the SDK's transports add to
+ * their OAuth requests too: they are taken off those that go to another origin (an authorization
+ * server the resource server named), unless the SDK set a header of that name itself.
  */
-export function fetcher(server: string): FetchLike {
+export function fetcher(server: string, configured: Record<string, string> = {}): FetchLike {
     const home = new URL(server)
+    const own = Object.entries(configured)
     return (input, init) => {
         const url = new URL(input)
-        return mcp(home, url, init) ? fetch(url, init) : guarded(url, init)
+        if (mcp(home, url, init)) return fetch(url, init)
+        if (own.length === 0 || url.origin === home.origin || init?.headers === undefined) return guarded(url, init)
+        const headers = new Headers(init.headers)
+        for (const [k, v] of own) if (headers.get(k) === v) headers.delete(k)
+        return guarded(url, { ...init, headers })
     }
 }
 

@@ -31,8 +31,9 @@ export async function connect(make: () => Client, url: string, headers: Record<s
 async function once(make: () => Client, url: string, headers: Record<string, string>, timeout: number, authProvider: oauth.Provider | undefined): Promise<Remote> {
     const u = new URL(url)
     const http = make()
-    // the transport runs the SDK's discovery and token requests with its own fetch: the provider's caps them
-    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider, fetch: authProvider.fetch }) }
+    // the transport runs the SDK's discovery and token requests with its own fetch, adding `headers`
+    // to them: oauth's caps them and keeps those headers to the server's own origin
+    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider, fetch: oauth.fetcher(url, headers) }) }
     const t = new StreamableHTTPClientTransport(u, opts)
     try {
         await http.connect(t, { timeout })

@@ -36,7 +36,7 @@ function recorder(): Output & { lines: string[] } {
 interface Setup { fx: OAuthFixture; home: string; argv: string; out: ReturnType<typeof recorder>; target: downstream.Target }
 
 /** A fixture, a vault, and $BROWSER set to a script that appends its argv to `argv` and then follows the link headlessly. */
-async function setup(t: TestContext, o: Options = {}): Promise<Setup> {
+async function setup(t: TestContext, o: Options = {}, headers: Record<string, string> = {}): Promise<Setup> {
     const fx = await start(`plant${randomBytes(6).toString("hex")}`, o)
     t.after(() => fx.close())
     const home = await fresh()
@@ -50,7 +50,7 @@ async function setup(t: TestContext, o: Options = {}): Promise<Setup> {
     const v = vault(home)
     t.after(() => v.close())
     const server: config.RemoteServer = {
-        name: "remote", kind: "remote", url: fx.url, headers: {}, inject: "none", oauth: { grant: "authorization_code" },
+        name: "remote", kind: "remote", url: fx.url, headers, inject: "none", oauth: { grant: "authorization_code" },
         scope: "rs", prefix: true, idleTimeout: 600_000, timeout: 20_000,
     }
     return { fx, home, argv, out: recorder(), target: { server, vault: v, registry: redact.create(), env: process.env, timeout: 15_000 } }
@@ -166,4 +166,14 @@ test("an authorization server's error_description ends the login as an error wit
     assert.equal(code, 1)
     assert.ok(s.out.lines.some(l => l.startsWith("error: the authorization server refused the login: access_denied: no ")))
     assert.ok(!s.out.lines.some(l => /report it/.test(l)))
+})
+
+test("the server's own headers go to its origin only, never to an authorization server elsewhere", async t => {
+    // the authorization server is http://localhost:<port>, the MCP endpoint http://127.0.0.1:<port>
+    const s = await setup(t, { issuerHost: "localhost", watch: "x-api-key" }, { "X-Api-Key": "k3y-that-stays-home" })
+    assert.equal(await downstream.login(s.target, browser(s.out)), true)
+    assert.equal(s.fx.stats.codes, 1)
+    assert.ok(s.fx.stats.watched.includes("/.well-known/oauth-protected-resource/mcp"), "the header did not reach the server's own origin: the test proves nothing")
+    const elsewhere = s.fx.stats.watched.filter(p => p !== "/.well-known/oauth-protected-resource/mcp")
+    assert.deepEqual(elsewhere, [], "the header reached the authorization server")
 })
