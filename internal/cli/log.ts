@@ -2,6 +2,7 @@ import * as config from "../config/index.ts"
 import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from "node:fs"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
+import { one } from "./output.ts"
 
 /** Log levels, least to most verbose. */
 export const levels = ["error", "warn", "info", "debug"] as const
@@ -22,7 +23,8 @@ export function open(file: string, level: Level, registry: redact.Registry): Fil
         if (levels.indexOf(l) > max) return
         let line = `${new Date().toISOString()} ${l.padEnd(5)} ${msg}`
         if (f) for (const [k, v] of Object.entries(f)) line += ` ${k}=${typeof v === "string" ? JSON.stringify(v) : JSON.stringify(v) ?? String(v)}`
-        line = registry.scrub(line) + "\n"
+        // scrubbed first (a value is matched as it is), then one line with what a terminal acts on escaped
+        line = one(registry.scrub(line)) + "\n"
         process.stderr.write(line)
         try {
             writeSync(fd, line)

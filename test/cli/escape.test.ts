@@ -1,9 +1,13 @@
 import assert from "node:assert/strict"
-import { writeFile } from "node:fs/promises"
+import { spawnSync } from "node:child_process"
+import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import * as fc from "fast-check"
+import * as log from "../../internal/cli/log.ts"
 import { escape, one } from "../../internal/cli/output.ts"
+import * as redact from "../../internal/redact/index.ts"
+import { root } from "../helpers.ts"
 import { run, user } from "../clients/kit.ts"
 
 const ESC = "\u001b"
@@ -62,4 +66,33 @@ test("a file's name, error and server names with escapes are shown escaped too",
     assert.ok(!raw.test(r.stdout + r.stderr), r.stdout + r.stderr)
     assert.ok(r.stdout.includes("odd\\x1b[31m.json"), r.stdout)
     assert.ok(r.stdout.includes("renamed from \"a\\u001b[2Kb\""), r.stdout)
+})
+
+test("every writer of the process's Output escapes text (an authorization server's error_description, a log line), and bytes pass exactly", () => {
+    const outside = JSON.stringify(`denied${ESC}[2K\r\u202egranted`)
+    const code = `import { std } from ${JSON.stringify(join(root, "internal", "cli", "output.ts"))}
+        const o = std(), t = ${outside}
+        o.info(t); o.warn(t); o.error(t); o.hint(t); o.out(t + "\\n"); o.out(new Uint8Array([0x1b, 0x5b, 0x32, 0x4b, 0x0a]))`
+    const r = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", code], { cwd: root, encoding: "latin1" })
+    assert.equal(r.status, 0, r.stderr)
+    const shown = "denied\\x1b[2K\\r\\u202egranted"
+    assert.equal(r.stderr, [`${shown}`, `mcplexer: warning: ${shown}`, `mcplexer: error: ${shown}`, `mcplexer: hint: ${shown}`, ""].join("\n"))
+    assert.equal(r.stdout, `${shown}\n\u001b[2K\n`, "the exact bytes of secret get were changed")
+})
+
+test("serve's log writes a downstream's stderr line as one line, scrubbed and then escaped", async () => {
+    const u = await user()
+    const registry = redact.create()
+    registry.add("s3cr3t-value-for-log")
+    const file = join(u.home, "mcplexer.log")
+    const l = log.open(file, "debug", registry)
+    try {
+        l.warn(`server ds stderr: error s3cr3t-value-for-log${ESC}[1A${ESC}[2K\rall good\nmcplexer: fake line`)
+    } finally {
+        l.close()
+    }
+    const text = await readFile(file, "utf8")
+    assert.equal(text.split("\n").length, 2, text)
+    assert.ok(!raw.test(text) && !text.includes("s3cr3t"), text)
+    assert.ok(text.includes("\\x1b[1A\\x1b[2K\\rall good\\nmcplexer: fake line"), text)
 })
