@@ -153,8 +153,10 @@ export async function status(o: StatusOptions, out: Output): Promise<void> {
             })
         }
         const names = await collisions(c, vault, out)
+        // rows a running serve keeps in memory while the database cannot take them (gateway/audit.ts)
+        const audit = gateway.backlogs(o.paths.db)
         if (o.json) {
-            out.out(JSON.stringify({ config: c.file, servers, collisions: names.known, unknown: names.unknown }, null, 2) + "\n")
+            out.out(JSON.stringify({ config: c.file, servers, collisions: names.known, unknown: names.unknown, audit }, null, 2) + "\n")
             return
         }
         if (servers.length === 0) {
@@ -162,7 +164,7 @@ export async function status(o: StatusOptions, out: Output): Promise<void> {
             out.hint("add one under servers:, e.g.\n  servers:\n    everything: { command: npx, args: [\"-y\", \"@modelcontextprotocol/server-everything\"] }")
             return
         }
-        out.out(text(servers, names))
+        out.out(text(servers, names) + backlogText(audit))
     } finally {
         vault?.close()
     }
@@ -197,6 +199,18 @@ function text(servers: Row[], names: { known: string[] | null; unknown: string[]
         if (names.known.length === 0) t += "naming collisions: none"
         else t += `naming collisions:\n${names.known.map(l => `  ${l}`).join("\n")}`
         t += names.unknown.length ? ` (among cached catalogs; not yet learned: ${names.unknown.map(q).join(", ")})\n` : "\n"
+    }
+    return t
+}
+
+/** The audit backlog of each running serve, or that there is none. */
+function backlogText(all: gateway.Backlog[]): string {
+    if (all.length === 0) return "audit queue: empty\n"
+    let t = "audit queue:\n"
+    for (const b of all) {
+        const since = b.since === undefined ? "" : ` since ${new Date(b.since).toISOString()}`
+        const last = b.lastError === undefined ? "" : `; last error${since}: ${firstLine(b.lastError, 120)}`
+        t += `  serve ${b.pid}: ${b.queued} rows queued, ${b.dropped} dropped${last}\n`
     }
     return t
 }

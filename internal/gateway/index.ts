@@ -27,6 +27,7 @@ export { Ids } from "../downstream/index.ts"
 /** Where the gateway, its pool and the HTTP API log: the logger scrubs, once, where it writes. */
 export type Logger = downstream.Logger
 export { type Approval, type Lease, answer, approval, approvals, leases, revoke } from "./approve.ts"
+export { type Backlog, backlogs } from "./audit.ts"
 
 /** A running gateway: one pool of downstream instances shared by every client connection. */
 export interface Gateway {

@@ -22,6 +22,16 @@ export function add(s: Store, ...rows: Row[]): void {
     if (rows.length > 0) hot.audit(s, rows)
 }
 
+/**
+ * Appends audit rows in one transaction without waiting for another process's write lock: when
+ * the database is locked (or full, or read-only) it throws at once, the rows unwritten, where
+ * `add` would block the whole process for the busy timeout first. HOT PATH: the gateway's trail
+ * (gateway/audit.ts) writes with this and keeps what failed for a later try.
+ */
+export function offer(s: Store, rows: readonly Row[], wait = 0): void {
+    if (rows.length > 0) hot.audit(s, rows, wait)
+}
+
 /** What rows may be chosen by: equal columns, a time and an id range. */
 export interface Filter {
     action?: string; actor?: string; server?: string; scope?: string; tool?: string; status?: string

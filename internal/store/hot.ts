@@ -9,7 +9,7 @@
  * queries of the table's own file (secrets.ts, audit.ts). Keep them in step with the schema.
  */
 import type { Statement } from "better-sqlite3"
-import { guard, type Conn } from "./sqlite.ts"
+import { busyTimeout, guard, type Conn } from "./sqlite.ts"
 
 /** One audit event to write. `detail` is stored as JSON and never holds a secret value. */
 export interface AuditRow {
@@ -55,8 +55,25 @@ export function secret(c: Conn, scope: string, key: string): { recipient: string
     })
 }
 
-/** HOT PATH (`secret get`, and every audit row through audit.add): audit rows, in one transaction when there are several. */
-export function audit(c: Conn, rows: readonly AuditRow[]): void {
+/**
+ * HOT PATH (`secret get`, and every audit row through audit.add): audit rows, in one transaction
+ * when there are several. With `wait` (ms), another process's write lock is waited for that long
+ * instead of the connection's busy timeout (audit.offer: the gateway's trail never blocks its
+ * event loop for it).
+ */
+export function audit(c: Conn, rows: readonly AuditRow[], wait?: number): void {
+    if (wait === undefined) return write(c, rows)
+    // better-sqlite3 has no per-statement timeout: the connection's is lowered around this write
+    // alone (synchronous, so nothing else of this process runs on the connection meanwhile)
+    c.sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(wait))}`)
+    try {
+        write(c, rows)
+    } finally {
+        c.sqlite.pragma(`busy_timeout = ${busyTimeout}`)
+    }
+}
+
+function write(c: Conn, rows: readonly AuditRow[]): void {
     guard(c, () => {
         let q = inserts.get(c)
         if (q === undefined) inserts.set(c, q = { one: c.sqlite.prepare(insert(1)) })

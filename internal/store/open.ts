@@ -2,7 +2,7 @@ import * as config from "../config/error.ts"
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator"
 import * as schema from "./schema.ts"
-import { applied, connect, guard, migrations, newest, type Conn } from "./sqlite.ts"
+import { applied, busyTimeout, connect, guard, migrations, newest, type Conn } from "./sqlite.ts"
 
 /** An open database: drizzle for queries, the raw handle for pragmas and hand-made transactions. */
 export interface Store extends Conn {
@@ -41,10 +41,19 @@ export function open(path: string): Store {
 
 /**
  * Runs `fn` as one write transaction, taking the write lock at its start (so that what it reads
- * cannot change before it writes). `fn` is synchronous: do the crypto before.
+ * cannot change before it writes). `fn` is synchronous: do the crypto before. `o.wait` (ms)
+ * replaces the busy timeout for this transaction, for housekeeping that had rather skip a turn
+ * than block the process while another one writes.
  */
-export function atomic<T>(s: Store, fn: () => T): T {
-    return guard(s, () => s.db.transaction(() => fn(), { behavior: "immediate" }))
+export function atomic<T>(s: Store, fn: () => T, o: { wait?: number } = {}): T {
+    const run = () => guard(s, () => s.db.transaction(() => fn(), { behavior: "immediate" }))
+    if (o.wait === undefined) return run()
+    s.sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(o.wait))}`)
+    try {
+        return run()
+    } finally {
+        s.sqlite.pragma(`busy_timeout = ${busyTimeout}`)
+    }
 }
 
 /** SQLite's quick integrity check: "ok", or what is damaged. */
