@@ -1,7 +1,8 @@
-import { isAbsolute, relative, resolve, sep } from "node:path"
+import { realpathSync } from "node:fs"
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import picomatch from "picomatch"
-import type * as config from "../config/index.ts"
+import * as config from "../config/index.ts"
 
 /** A tool as the client sees it, with what the policy needs to know of it. */
 export interface Tool {
@@ -54,29 +55,65 @@ export function inside(dir: string, root: string): boolean {
 }
 
 /**
- * The folders a client's roots name: file:// URIs become paths; anything else (another scheme, a
- * malformed URI) is left out, since no workspace root can contain it.
+ * Where a folder really is: symbolic links resolved, so a link into a workspace is that
+ * workspace, whichever side names it through a link. A path that does not exist (yet) is its
+ * deepest existing ancestor resolved, then the rest as written, normalized.
  */
-export function folders(uris: string[]): string[] {
-    const out: string[] = []
-    for (const u of uris) {
+export function real(path: string): string {
+    const abs = resolve(path)
+    const rest: string[] = []
+    for (let head = abs; ;) {
         try {
-            if (u.startsWith("file:")) out.push(resolve(fileURLToPath(u)))
+            return join(realpathSync.native(head), ...rest)
         } catch {
-            // not a usable file URI
+            const up = dirname(head)
+            if (up === head) return abs
+            rest.unshift(basename(head))
+            head = up
         }
     }
-    return out
+}
+
+/**
+ * The folders a client's roots name, each where it really is (`real`). A root that is not a
+ * file:// URI of a local absolute path (another scheme, a host, an encoded "/" or NUL) is an
+ * error naming it, never skipped: skipping it would decide with the other roots, or with serve's
+ * folder, where a workspace the root lies in may deny.
+ */
+export function folders(uris: string[]): string[] {
+    return uris.map(u => {
+        let path: string
+        try {
+            path = fileURLToPath(u)
+        } catch (e) {
+            throw unreadable(u, e instanceof Error ? e.message : String(e))
+        }
+        if (path.includes("\0")) throw unreadable(u, "the path holds a NUL character")
+        if (!isAbsolute(path)) throw unreadable(u, "the path is not absolute")
+        return real(path)
+    })
+}
+
+function unreadable(uri: string, why: string): config.Hinted {
+    const shown = uri.length > 200 ? `${uri.slice(0, 200)}…` : uri
+    return config.hinted(`the client's root ${JSON.stringify(shown)} is not a local folder mcplexer can read (${why}), so it cannot tell which workspace applies`,
+        "list roots as file:///absolute/path URIs, without a host; nothing is allowed until the roots can be read", { kind: "input" })
 }
 
 /**
  * The workspaces whose root contains one of the session's folders, most specific (longest root)
- * first. With several folders, every workspace that contains any of them is in the chain.
+ * first. With several folders, every workspace that contains any of them is in the chain. Both
+ * sides are compared where they really are (`real`): `dirs` already are, workspace roots are
+ * resolved here, each time, so a link made after the config was loaded counts too.
  */
 export function chain(c: config.Config, dirs: string[]): config.Workspace[] {
-    const found: config.Workspace[] = []
-    for (const w of c.workspaces.values()) if (dirs.some(d => inside(d, w.root))) found.push(w)
-    return found.sort((a, b) => b.root.length - a.root.length || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    const found: Array<{ w: config.Workspace; root: string }> = []
+    for (const w of c.workspaces.values()) {
+        const root = real(w.root)
+        if (dirs.some(d => inside(d, root))) found.push({ w, root })
+    }
+    found.sort((a, b) => b.root.length - a.root.length || (a.w.name < b.w.name ? -1 : a.w.name > b.w.name ? 1 : 0))
+    return found.map(x => x.w)
 }
 
 function q(s: string): string {

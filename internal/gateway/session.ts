@@ -29,6 +29,8 @@ export class Session {
     readonly decisions = new Map<string, policy.Decision>()
     generation = -1
     private dirs?: string[]
+    // roots the client listed that cannot be read: every decision fails until they change
+    private refused?: downstream.Failure
     private asking?: Promise<void>
     // why the last roots request failed
     private why = ""
@@ -53,15 +55,21 @@ export class Session {
     }
 
     /**
-     * The session's folders: the client's roots (asked on the stream of request `related`, so an
-     * HTTP client gets the question where it listens), or `root` when the client offers none or
-     * lists none. A client that offers roots and does not list them within rootsTimeout gets an
-     * error, and is asked again on its next request: never a guess (DESIGN decision 10).
+     * The session's folders, where they really are (policy.real): the client's roots (asked on the
+     * stream of request `related`, so an HTTP client gets the question where it listens), or
+     * `root` when the client offers none or lists none. A client that offers roots and does not
+     * list them within rootsTimeout gets an error, and is asked again on its next request; one
+     * that lists a root mcplexer cannot read gets an error naming it until its roots change:
+     * never a guess, never serve's folder instead (DESIGN decision 10).
      */
     async folders(related?: RequestId): Promise<string[]> {
         if (this.dirs !== undefined) return this.dirs
+        if (this.refused !== undefined) throw this.refused
         await (this.asking ??= this.ask(related))
         if (this.dirs !== undefined) return this.dirs
+        // set by ask() meanwhile, which narrowing across the await cannot see
+        const refused = this.refused as downstream.Failure | undefined
+        if (refused !== undefined) throw refused
         throw new downstream.Failure(ErrorCode.InternalError,
             `the client did not list its roots (${this.why}), so mcplexer cannot tell which workspace applies; try again`)
     }
@@ -69,6 +77,7 @@ export class Session {
     /** The client's roots changed: forget them, and ask again before the next decision. */
     rootsChanged(): void {
         this.dirs = undefined
+        this.refused = undefined
         this.asking = undefined
         this.epoch++
         this.generation = -1
@@ -76,15 +85,24 @@ export class Session {
 
     private async ask(related: RequestId | undefined): Promise<void> {
         if (this.server.getClientCapabilities()?.roots === undefined) {
-            this.dirs = [this.root]
+            this.dirs = [policy.real(this.root)]
             return
         }
         const epoch = this.epoch
         try {
             const r = await this.server.listRoots(undefined, { timeout: rootsTimeout, ...(related === undefined ? {} : { relatedRequestId: related }) })
             if (epoch !== this.epoch) return
-            const dirs = policy.folders(r.roots.map(x => x.uri))
-            this.dirs = dirs.length > 0 ? dirs : [this.root]
+            let dirs: string[]
+            try {
+                dirs = policy.folders(r.roots.map(x => x.uri))
+            } catch (e) {
+                // never decided with the readable roots alone, nor with serve's folder: nothing is allowed
+                const h = e as config.Hinted
+                this.refused = new downstream.Failure(ErrorCode.InvalidParams, `${h.message}; ${h.hint}`)
+                this.log.warn(h.message)
+                return
+            }
+            this.dirs = r.roots.length > 0 ? dirs : [policy.real(this.root)]
             this.generation = -1
         } catch (e) {
             this.why = e instanceof McpError && e.code === (ErrorCode.RequestTimeout as number) ? `no answer within ${rootsTimeout / 1000}s` : e instanceof Error ? e.message : String(e)

@@ -73,7 +73,8 @@ describe("the routing rule of the README", () => {
         assert.equal(d.scope, "linear")
     })
 
-    test("a client's file:// roots become folders; other URIs are left out", () => {
-        assert.deepEqual(gateway.policy.folders(["file:///home/u/work/acme", "https://example.com/x", "file:///tmp/a%20b"]), ["/home/u/work/acme", "/tmp/a b"])
+    test("a client's file:// roots become folders; any other URI is an error naming it, never left out", () => {
+        assert.deepEqual(gateway.policy.folders(["file:///nonexistent-h2/u/work/acme", "file:///nonexistent-h2/a%20b"]), ["/nonexistent-h2/u/work/acme", "/nonexistent-h2/a b"])
+        assert.throws(() => gateway.policy.folders(["file:///nonexistent-h2/u", "https://example.com/x"]), /the client's root "https:\/\/example\.com\/x" is not a local folder/)
     })
 })
