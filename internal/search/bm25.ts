@@ -13,10 +13,10 @@ import { type Field, type Tool, fields, split, stems, texts } from "./fields.ts"
  */
 export const weights: Readonly<Record<Field, number>> = {
     name: 3,
-    server: 1.5,
+    server: 2,
     title: 2,
-    description: 1,
-    params: 0.6,
+    description: 0.5,
+    params: 0.3,
     paramText: 0.3,
 }
 
@@ -32,8 +32,11 @@ export interface Doc { name: string; server: string; description: string }
 /** A built index: the tools, and for every term the tools that hold it with their weighted frequency. */
 export interface Index {
     readonly docs: readonly Doc[]
+    /** Per term of the text fields: the tools that hold it, with its weighted, normalised frequency. */
     readonly postings: ReadonlyMap<string, ReadonlyArray<readonly [doc: number, tf: number]>>
     readonly idf: ReadonlyMap<string, number>
+    /** Per term of a server's name: its tools, and what naming it adds to each (weight × idf over servers). */
+    readonly servers: ReadonlyMap<string, { readonly docs: readonly number[]; readonly bonus: number }>
 }
 
 /** Builds the index of a catalog; pure, so the caller decides when a catalog change rebuilds it. */
@@ -50,7 +53,7 @@ export function build(tools: readonly Tool[]): Index {
     perField.forEach((d, i) => {
         const tf = new Map<string, number>()
         for (const f of fields) {
-            if (d[f].length === 0) continue
+            if (d[f].length === 0 || f === "server") continue
             const norm = 1 - b[f] + b[f] * d[f].length / (avg[f] || 1)
             for (const term of d[f]) tf.set(term, (tf.get(term) ?? 0) + weights[f] / norm)
         }
@@ -63,19 +66,43 @@ export function build(tools: readonly Tool[]): Index {
     const n = tools.length
     const idf = new Map<string, number>()
     for (const [term, list] of postings) idf.set(term, Math.log(1 + (n - list.length + 0.5) / (list.length + 0.5)))
+    // a request that names a server ("on github", "in slack") says where as plainly as a word of a
+    // name says what: scored on its own, so it is not saturated away by the same word in descriptions
+    const byServer = new Map<string, number[]>()
+    perField.forEach((d, i) => {
+        for (const term of new Set(d.server)) byServer.set(term, [...(byServer.get(term) ?? []), i])
+    })
+    const servers = new Map<string, { docs: number[]; bonus: number }>()
+    for (const [term, ds] of byServer) servers.set(term, { docs: ds, bonus: weights.server * Math.log(1 + (n - ds.length + 0.5) / (ds.length + 0.5)) })
     const docs = tools.map(t => ({ name: t.name, server: t.server, description: t.description ?? "" }))
-    return { docs, postings, idf }
+    return { docs, postings, idf, servers }
 }
 
-/** Each tool's score for weighted query terms (tool index → score; tools with no term are absent). */
-export function score(index: Index, query: ReadonlyMap<string, number>): Map<number, number> {
+/**
+ * One part of a query: a tool earns `weight` times the best of the alternatives it matches, an
+ * alternative being a list of terms whose BM25 contributions add up. A word the person typed is
+ * one alternative of one term; a synonym group is several.
+ */
+export interface Clause { weight: number; alternatives: readonly (readonly string[])[] }
+
+/** Each tool's score for a query (tool index → score; tools that match no clause are absent). */
+export function score(index: Index, query: readonly Clause[]): Map<number, number> {
     const out = new Map<number, number>()
-    for (const [term, weight] of query) {
-        const idf = index.idf.get(term)
-        if (idf === undefined) continue
-        for (const [doc, tf] of index.postings.get(term) ?? []) {
-            out.set(doc, (out.get(doc) ?? 0) + weight * idf * tf * (k1 + 1) / (tf + k1))
+    for (const c of query) {
+        const best = new Map<number, number>()
+        for (const alt of c.alternatives) {
+            const sum = new Map<number, number>()
+            for (const term of alt) {
+                const idf = index.idf.get(term) ?? 0
+                for (const [doc, tf] of index.postings.get(term) ?? []) {
+                    sum.set(doc, (sum.get(doc) ?? 0) + idf * tf * (k1 + 1) / (tf + k1))
+                }
+                const server = index.servers.get(term)
+                if (server) for (const doc of server.docs) sum.set(doc, (sum.get(doc) ?? 0) + server.bonus)
+            }
+            for (const [doc, v] of sum) if (v > (best.get(doc) ?? 0)) best.set(doc, v)
         }
+        for (const [doc, v] of best) out.set(doc, (out.get(doc) ?? 0) + c.weight * v)
     }
     return out
 }

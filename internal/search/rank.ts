@@ -2,13 +2,10 @@
  * A person's request to a ranked list of tools: the request's own terms at full weight, the
  * synonym table's terms at a lower one, scored by BM25F, best first.
  */
-import { type Index, build, score } from "./bm25.ts"
+import { type Clause, type Index, build, score } from "./bm25.ts"
 import type { Tool } from "./fields.ts"
 import { expand } from "./synonyms.ts"
 import { terms } from "./tokens.ts"
-
-/** The weight of a term the synonym table added, against 1 for a term the person typed. */
-export const synonymWeight = 0.4
 
 /** How many tools `rank` returns when not told. */
 export const defaultLimit = 10
@@ -28,12 +25,17 @@ export function index(tools: readonly Tool[]): Index {
     return build(tools)
 }
 
-/** The weighted terms of a query: its own, then the synonym table's. */
-export function query(text: string): Map<string, number> {
-    const q = new Map<string, number>()
-    for (const t of terms(text)) q.set(t, 1)
-    for (const t of expand(text)) if (!q.has(t)) q.set(t, synonymWeight)
-    return q
+/**
+ * A query as clauses: each of its own terms at weight 1, then each synonym group it touches at its
+ * tier's weight, or at 1 when none of the person's own words for it is in the catalog: then the
+ * group is the only way those words can find a tool (a catalog that never says "folder").
+ */
+export function query(idx: Index, text: string): Clause[] {
+    const own = [...new Set(terms(text))]
+    return [
+        ...own.map(t => ({ weight: 1, alternatives: [[t]] })),
+        ...expand(text).map(e => ({ weight: e.said.some(t => idx.idf.has(t) || idx.servers.has(t)) ? e.weight : 1, alternatives: e.alternatives })),
+    ]
 }
 
 /**
@@ -41,7 +43,7 @@ export function query(text: string): Map<string, number> {
  * are left out. Ties go by name, so the same catalog and query always give the same list.
  */
 export function rank(idx: Index, text: string, limit = defaultLimit): Hit[] {
-    const scores = score(idx, query(text))
+    const scores = score(idx, query(idx, text))
     const hits: Hit[] = []
     for (const [i, s] of scores) {
         const d = idx.docs[i]

@@ -5,81 +5,109 @@ import { stem, stopwords, words } from "./tokens.ts"
  * described in a programmer's: a person says PR, folder or remember where the tool says pull
  * request, directory or entity. Plain BM25 misses most of its misses this way (NOTES.md).
  *
- * Each group lists words or phrases that mean the same action or object in a request to tools.
- * A query that holds one of them (compared by stem, whole words, a phrase word by word) is expanded
- * with the terms of all the others, at a lower weight than the words the person typed
- * (`rank.synonymWeight`), so a tool named with the person's own word still comes first.
+ * Each group lists words or phrases that a person uses for the same action or object when asking
+ * for a tool. A query that holds one of them (whole words compared by stem, a phrase word by word)
+ * is expanded with the others. Two tiers:
  *
- * The table is about general vocabulary (actions, objects, abbreviations), not about any one
- * server: a group earns its place if a person would use its words interchangeably when asking for
- * a tool. A word may sit in two groups ("open" a PR creates it, "open" a file reads it); both
- * expansions apply, each at the lower weight, and the rest of the query decides.
+ * - `same`: abbreviations and plain equivalents (PR and pull request, repo and repository, folder
+ *   and directory, make and create). They weigh as much as the word typed.
+ * - `related`: words close enough to stand in for each other in a request (remember and entity,
+ *   message and post, directions and route). They weigh `relatedWeight`, less than the word typed,
+ *   so a tool named with the person's own word still comes first; but when none of the person's
+ *   words for it is in the catalog at all, the group is all there is and weighs fully.
+ *
+ * A tool is credited with the best phrase of a group it matches, not with all of them, so a group
+ * counts once however many of its words a description repeats. The table is about general
+ * vocabulary, not about one server: a group earns its place if a person would use its words
+ * interchangeably when asking for a tool. A word may sit in two groups ("open" a PR creates it,
+ * "open" a file reads it); both apply, and the rest of the query decides.
  */
-export const groups: readonly (readonly string[])[] = [
+export const same: readonly (readonly string[])[] = [
+    ["pull request", "pr"],
+    ["merge request", "mr"],
+    ["repository", "repo"],
+    ["directory", "folder", "dir"],
+    ["database", "db"],
+    ["knowledge base", "kb"],
+    ["environment", "env"],
+    ["information", "info"],
+    ["configuration", "config"],
+    ["message", "msg"],
+    ["latitude", "lat"],
+    ["longitude", "lng", "lon"],
+    ["create", "make", "new"],
+    ["delete", "remove", "erase", "rm"],
+    ["search", "find", "look up", "lookup", "look for"],
+    ["image", "picture", "pic", "photo"],
+    ["reply", "respond", "answer"],
+    ["directions", "route"],
+    ["elevation", "altitude"],
+    ["rename", "move", "mv"],
+]
+
+/** Words that can stand in for each other in a request, weighed below the words typed (see `same`). */
+export const related: readonly (readonly string[])[] = [
     // code hosting
-    ["pull request", "pr", "merge request", "mr", "patch"],
-    ["repository", "repo", "project", "codebase"],
+    ["pull request", "merge request", "patch", "change"],
+    ["repository", "project", "repo"],
     ["issue", "ticket", "bug", "bug report", "task"],
     ["commit", "push", "check in"],
     ["fork", "clone"],
     ["review", "approve", "approval", "lgtm", "request changes"],
     ["status", "checks", "ci", "build", "pipeline"],
     ["rebase", "update branch", "sync", "latest"],
-    ["code", "source", "function", "symbol", "usage", "snippet"],
+    ["code", "codebase", "source", "source code", "function", "symbol", "usage", "snippet"],
     ["close", "reopen", "state"],
     ["assign", "assignee", "owner"],
     // files
-    ["folder", "directory", "dir"],
     ["file", "document", "doc"],
     ["tree", "structure", "hierarchy", "recursive"],
-    ["rename", "move", "mv"],
     ["size", "big", "large", "bytes"],
-    ["info", "information", "metadata", "details", "stat", "properties"],
-    ["image", "picture", "photo", "screenshot", "png", "jpg", "illustration", "drawing", "draw", "artwork", "art", "logo", "media"],
+    ["info", "metadata", "details", "stat", "properties"],
+    ["image", "screenshot", "png", "jpg", "illustration", "drawing", "draw", "artwork", "art", "logo", "media"],
     ["compress", "zip", "gzip", "archive"],
     ["allowed", "permitted", "access"],
     // actions
-    ["search", "find", "look up", "lookup", "locate", "seek"],
-    ["delete", "remove", "erase", "drop", "discard", "destroy", "forget"],
-    ["create", "make", "new", "add", "start", "open", "set up"],
+    ["search", "locate", "seek", "query"],
+    ["delete", "drop", "discard", "destroy", "forget", "clear"],
+    ["create", "add", "start", "open", "set up", "generate"],
     ["update", "edit", "change", "modify", "fix", "alter", "replace", "amend"],
     ["read", "show", "view", "open", "get", "see", "display", "print", "fetch", "look at", "cat"],
     ["write", "save", "overwrite", "put"],
-    ["list", "enumerate", "browse", "exist", "available"],
+    ["list", "enumerate", "browse", "exist", "available", "all"],
     ["upload", "push", "put", "add file"],
     ["multiple", "several", "many", "batch", "at once", "bulk"],
     // memory
-    ["remember", "memory", "memorize", "store", "entity", "observation", "knowledge graph", "recall", "note", "fact"],
+    ["remember", "memory", "memorize", "entity", "observation", "knowledge graph", "recall", "fact"],
     ["relation", "relationship", "link", "connect", "connection"],
-    ["graph", "everything remembered", "all memories"],
     // chat
     ["message", "post", "send", "tell", "notify", "announce", "say", "chat", "dm", "ping"],
-    ["reply", "respond", "answer", "comment", "follow up"],
+    ["reply", "comment", "follow up"],
     ["thread", "conversation", "discussion", "replies"],
-    ["reaction", "react", "emoji", "thumbs up"],
+    ["reaction", "react", "emoji"],
     ["channel", "room", "chat room"],
     ["user", "person", "people", "member", "members", "who", "teammate", "colleague", "profile"],
-    ["history", "recent", "catch up", "backlog", "earlier", "said"],
+    ["history", "recent", "catch up", "backlog", "earlier"],
     // web and places
     ["web", "internet", "online", "google", "search engine", "website", "news", "article"],
-    ["local", "nearby", "near", "near me", "around", "business", "restaurant", "shop", "cafe", "store"],
+    ["local", "nearby", "near", "near me", "around", "business", "restaurant", "shop", "cafe"],
     ["place", "location", "spot", "venue", "point of interest", "poi"],
-    ["map", "maps", "geocode", "geographic"],
-    ["coordinates", "latitude", "longitude", "lat", "lng", "gps", "geocode"],
+    ["map", "geocode", "geographic"],
+    ["coordinates", "latitude", "longitude", "gps", "geocode"],
     ["address", "street", "where"],
-    ["directions", "route", "navigate", "drive", "driving", "walk", "walking", "bike", "transit", "get to", "way to"],
+    ["directions", "navigate", "drive", "driving", "walk", "walking", "bike", "transit", "get to", "way to"],
     ["distance", "how far", "travel time", "eta", "duration"],
-    ["elevation", "altitude", "height", "above sea level", "high"],
-    ["opening hours", "hours", "phone number", "phone", "rating", "reviews", "website", "details"],
+    ["elevation", "height", "above sea level", "high"],
+    ["details", "opening hours", "hours", "phone number", "phone", "rating", "reviews", "website"],
     // data
-    ["query", "sql", "database", "db", "table", "select", "postgres", "postgresql", "rows", "records"],
-    ["knowledge base", "kb", "retrieve", "retrieval", "rag", "bedrock", "passages", "company docs"],
+    ["query", "sql", "database", "table", "select", "postgres", "postgresql", "rows", "records"],
+    ["knowledge base", "retrieve", "retrieval", "rag", "bedrock", "passages", "company docs"],
     // thinking and generating
     ["think", "reason", "reasoning", "plan", "reflect", "step by step", "thought", "thoughts", "problem solving", "analyze", "break down"],
-    ["generate", "create image", "render", "paint", "draw"],
+    ["generate", "render", "paint", "draw"],
     ["research", "investigate", "deep dive", "study"],
     // MCP and the demo server
-    ["env", "environment", "environment variables", "env vars", "variables"],
+    ["environment", "environment variables", "env vars", "variables"],
     ["sum", "add up", "plus", "total", "addition", "calculate", "arithmetic", "math"],
     ["echo", "repeat", "say back", "parrot"],
     ["log", "logs", "logging"],
@@ -90,46 +118,58 @@ export const groups: readonly (readonly string[])[] = [
     ["roots", "root", "workspace folders"],
 ]
 
-/** A phrase of the table as stems, and the content terms its group adds when it is matched. */
-interface Phrase { stems: string[]; adds: Set<string> }
+/** The weight of a `related` group against 1 for the words typed. */
+export const relatedWeight = 0.4
 
-/** Every phrase of the table once, with the terms of the other phrases of its groups. */
-function compile(table: readonly (readonly string[])[]): Phrase[] {
+/** Both tiers in one list, `same` first; a group's index here is its identity. */
+const all = [...same.map(g => ({ group: g, weight: 1 })), ...related.map(g => ({ group: g, weight: relatedWeight }))]
+
+/** A phrase of the table as stems, and the groups it belongs to. */
+interface Phrase { stems: string[]; groups: number[] }
+
+/** Each group's phrases as content terms (stopwords out, stemmed). */
+const alternatives: string[][][] = all.map(({ group }) => group.map(p => words(p).filter(w => !stopwords.has(w)).map(stem)))
+
+/** Every phrase of the table once, as the word stems a query must hold in a row to match it. */
+const phrases: Phrase[] = (() => {
     const byKey = new Map<string, Phrase>()
-    for (const group of table) {
-        const content = group.map(p => words(p).filter(w => !stopwords.has(w)).map(stem))
-        group.forEach((p, i) => {
+    all.forEach(({ group }, i) => {
+        for (const p of group) {
             const stems = words(p).map(stem)
             const key = stems.join(" ")
-            const phrase = byKey.get(key) ?? { stems, adds: new Set<string>() }
-            content.forEach((ts, j) => {
-                if (j !== i) for (const t of ts) phrase.adds.add(t)
-            })
+            const phrase = byKey.get(key) ?? { stems, groups: [] }
+            if (!phrase.groups.includes(i)) phrase.groups.push(i)
             byKey.set(key, phrase)
-        })
-    }
+        }
+    })
     return [...byKey.values()]
-}
+})()
 
-const phrases = compile(groups)
+/** A synonym group a query touched: its tier's weight, the terms of the query's phrase, the group's other phrases. */
+export interface Expansion { weight: number; said: string[]; alternatives: string[][] }
 
 /**
- * The terms the table adds to a query: for every phrase of the table found in the query's words
- * (whole words, compared by stem, stopwords included so "look up" and "near me" match), the terms
- * of the other phrases of its groups. Terms the query already holds are left out; the order is the
- * table's, so a query always expands the same way.
+ * What the table adds to a query: for every group one of whose phrases the query holds (whole
+ * words in a row, compared by stem, stopwords included so "look up" and "near me" match), the
+ * group's other phrases as alternatives, each a list of terms. Alternatives made only of terms the
+ * query already holds are left out. Groups come in the table's order, so a query always expands
+ * the same way.
  */
-export function expand(query: string): string[] {
-    const ss = words(query).map(stem)
-    const own = new Set(words(query).filter(w => !stopwords.has(w)).map(stem))
-    const out = new Set<string>()
+export function expand(query: string): Expansion[] {
+    const ws = words(query)
+    const ss = ws.map(stem)
+    const own = new Set(ws.filter(w => !stopwords.has(w)).map(stem))
+    const matched = new Map<number, string[]>()
     for (const p of phrases) {
         for (let i = 0; i + p.stems.length <= ss.length; i++) {
             if (p.stems.every((s, k) => ss[i + k] === s)) {
-                for (const t of p.adds) if (!own.has(t)) out.add(t)
+                const said = p.stems.filter((_s, k) => !stopwords.has(ws[i + k] ?? ""))
+                for (const g of p.groups) matched.set(g, [...(matched.get(g) ?? []), ...said])
                 break
             }
         }
     }
-    return [...out]
+    return [...matched].sort(([a], [b]) => a - b)
+        .map(([g, said]) => ({ weight: all[g]?.weight ?? 0, said, alternatives: (alternatives[g] ?? []).filter(alt => alt.length > 0 && !alt.every(t => own.has(t))) }))
+        .filter(e => e.alternatives.length > 0)
 }
