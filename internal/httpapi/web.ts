@@ -1,6 +1,7 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono"
 import { deleteCookie, setCookie } from "hono/cookie"
 import { csrf as sameOrigin } from "hono/csrf"
+import * as config from "../config/index.ts"
 import type { Options } from "./options.ts"
 import { base, cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
 import type { Reply } from "./reply.ts"
@@ -43,7 +44,7 @@ function entry(web: Hono<Env>, o: Options, logins: Logins, reply: Reply): void {
     web.get("/login", c => reply.page(c, ui.login, { nonce: nonce(c) }))
     web.post("/login", async c => {
         if (crossSite(c)) return reply.page(c, ui.login, { nonce: nonce(c), problem: "cross-site login refused" }, 403)
-        const form = await c.req.parseBody()
+        const form = await fields(c)
         const t = typeof form.token === "string" ? form.token.trim() : ""
         if (!same(t, o.token)) return reply.page(c, ui.login, { nonce: nonce(c), problem: "wrong token: see mcplexer token" }, 401)
         const l = logins.start()
@@ -60,7 +61,7 @@ function gate(logins: Logins, reply: Reply): MiddlewareHandler<Env> {
         c.set("via", "ui")
         c.set("csrf", l.csrf)
         if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-            const form = await c.req.parseBody()
+            const form = await fields(c)
             if (crossSite(c) || typeof form._csrf !== "string" || !same(form._csrf, l.csrf)) return reply.page(c, ui.error, { message: "cross-site request refused" }, 403)
         }
         return next()
@@ -87,7 +88,7 @@ function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): vo
 /** The forms that change something: a secret, a restart, an approval, logging out. */
 function forms(web: Hono<Env>, o: Options, logins: Logins): void {
     web.post("/s/:key/ui/secrets", async c => {
-        const form = await c.req.parseBody()
+        const form = await fields(c)
         const scope = text(form.scope), key = text(form.key), value = text(form.value)
         declared(o.config(), scope)
         if (form.action === "delete") {
@@ -98,12 +99,12 @@ function forms(web: Hono<Env>, o: Options, logins: Logins): void {
         return c.redirect(`${here(c)}/secrets?done=${encodeURIComponent(`${replaced ? "updated" : "stored"} ${scope}/${key}`)}`, 303)
     })
     web.post("/s/:key/ui/restart", async c => {
-        const form = await c.req.parseBody()
+        const form = await fields(c)
         await restart(o, text(form.server))
         return c.redirect(`${here(c)}/`, 303)
     })
     web.post("/s/:key/ui/approvals", async c => {
-        const form = await c.req.parseBody()
+        const form = await fields(c)
         // "lease": approve and grant the route's lease, a choice the page shows on its own button
         const answer = form.answer === "approve" || form.answer === "lease" ? "approve" : "deny"
         o.approvals?.decide(Number(form.id), answer, "http:ui", form.answer === "lease" ? "max" : undefined)
@@ -116,6 +117,15 @@ function forms(web: Hono<Env>, o: Options, logins: Logins): void {
         deleteCookie(c, cookie, { path: base(key), secure: tls(c) })
         return c.redirect("/login", 303)
     })
+}
+
+/** A form's fields; a body that is no form (a multipart type without its parts, say) is the client's error, 400, not a 500. */
+async function fields(c: Context<Env>): Promise<Record<string, string | File>> {
+    try {
+        return await c.req.parseBody()
+    } catch {
+        throw config.hinted("the request body is not a form", "send the page's own form (application/x-www-form-urlencoded or multipart/form-data)", { kind: "input" })
+    }
 }
 
 /** The address prefix of the login a request is under. */
