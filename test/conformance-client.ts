@@ -5,7 +5,7 @@
  * client scenarios, runs each through this file as the adapter, and prints pass/fail per scenario
  * (counted apart: spec versions 2025-03-26, 2025-06-18 and 2025-11-25, then draft and extension
  * ones; every scenario must pass unless `expected` names it with why). Names given as arguments
- * run only those scenarios.
+ * run only those scenarios; MCPLEXER_CLI names a build to use instead of building dist/.
  *
  * Run by the suite with the scenario's URL as its last argument it is the adapter: it writes a
  * config naming that URL as a remote server (with `oauth:` for the auth/* scenarios, and what the
@@ -23,7 +23,9 @@ import { join, resolve } from "node:path"
 import { temp } from "./helpers.ts"
 
 const root = resolve(import.meta.dirname, "..")
-const cli = join(root, "dist", "mcplexer.js")
+// MCPLEXER_CLI: a build of one's own, run as it is (not rebuilt), so that an `npm run build`
+// elsewhere in the checkout cannot swap dist/ out from under a run that takes minutes
+const cli = process.env.MCPLEXER_CLI ?? join(root, "dist", "mcplexer.js")
 const specs = ["2025-03-26", "2025-06-18", "2025-11-25"]
 /** Scenarios whose failure does not fail the run, each with why (the suite's "baseline"); every other one must pass. */
 const expected: Record<string, string> = {
@@ -102,7 +104,7 @@ function node22(): string {
 }
 
 async function runner(only: string[]): Promise<number> {
-    if (spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" }).status !== 0) return 1
+    if (process.env.MCPLEXER_CLI === undefined && spawnSync("npm", ["run", "build"], { cwd: root, stdio: "inherit" }).status !== 0) return 1
     const node = node22()
     const suite = join(root, "node_modules", "@modelcontextprotocol", "conformance", "dist", "index.js")
     const listed = spawnSync(node, [suite, "list", "--client"], { encoding: "utf8" })

@@ -113,9 +113,9 @@ async function open(o: AuthOptions, actor: string) {
  * anything but https, or http to this machine, is refused here too, since an opener runs any scheme.
  */
 export function browser(out: Output): downstream.oauth.Present {
-    return async (url, server) => {
+    return async (url, server, at) => {
         downstream.oauth.checkLink(url, server)
-        out.info(`to log in to server ${q(server)}, open:\n  ${url.href}`)
+        out.info(`to log in to server ${q(server)}${at === undefined ? "" : ` (at ${at})`}, open:\n  ${url.href}`)
         const [cmd, args] = opener(url.href)
         await new Promise<void>(done => {
             const p = spawn(cmd, args, { stdio: "ignore", detached: process.platform !== "win32" })

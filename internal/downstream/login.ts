@@ -36,9 +36,9 @@ export async function provider(t: Target, present?: oauth.Present): Promise<{ pr
  */
 export async function login(t: Target, present: oauth.Present): Promise<boolean> {
     let asked = false
-    const { provider: p, headers } = await provider(t, async (url, server) => {
+    const { provider: p, headers } = await provider(t, async (url, server, at) => {
         asked = true
-        await present(url, server)
+        await present(url, server, at)
     })
     const make = () => new Client({ name: "mcplexer", version: "0.1.0" }, { capabilities: {} })
     const r = await remote.connect(make, p.url, headers, Math.max(t.server.timeout, 60_000), p)

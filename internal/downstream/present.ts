@@ -9,8 +9,12 @@ import { Failure } from "./failure.ts"
 import { nonce } from "./loopback.ts"
 import type { Hooks, Key } from "./types.ts"
 
-/** Shows the authorization URL to the person (a browser, an elicitation); rejects when they decline. */
-export type Present = (url: URL, server: string) => Promise<void>
+/**
+ * Shows a login link to the person (a browser, an elicitation); rejects when they decline. `at` is
+ * the origin of the authorization server the link leads to, since the link itself is the login's
+ * start link on 127.0.0.1.
+ */
+export type Present = (url: URL, server: string, at?: string) => Promise<void>
 
 /** How long a login may wait for the browser to come back. */
 export const loginTimeout = 300_000
@@ -75,13 +79,13 @@ export function presenter(hooks: Hooks, key: Key): () => Present | undefined {
     return () => {
         if (terminal !== undefined) return terminal
         // the gateway asks the client whose call this is, if it declared URL-mode elicitation
-        return async (url, server) => {
+        return async (url, server, at) => {
             const elicitationId = nonce()
             let r: Record<string, unknown>
             try {
                 r = await hooks.request(key, {
                     method: "elicitation/create",
-                    params: { mode: "url", elicitationId, url: url.href, message: `server ${JSON.stringify(server)} needs you to log in; mcplexer keeps the tokens encrypted` },
+                    params: { mode: "url", elicitationId, url: url.href, message: `server ${JSON.stringify(server)} needs you to log in${at === undefined ? "" : ` at ${at}`}; mcplexer keeps the tokens encrypted` },
                 }, AbortSignal.timeout(loginTimeout))
             } catch (e) {
                 if (e instanceof Failure && e.code === (ErrorCode.MethodNotFound as number)) throw new LoginNeeded(server)

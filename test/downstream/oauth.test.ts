@@ -86,7 +86,7 @@ test("the browser's arguments hold a one-shot start link, not the state or PKCE 
     assert.equal(a.length, 1)
     assert.match(a[0] ?? "", /^http:\/\/127\.0\.0\.1:\d+\/start\/[A-Za-z0-9_-]{22}$/)
     assert.doesNotMatch(a[0] ?? "", /state|code_challenge|authorize/)
-    assert.match(s.out.lines.join("\n"), /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\//)
+    assert.match(s.out.lines.join("\n"), /to log in to server "remote" \(at http:\/\/127\.0\.0\.1:\d+\), open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\//)
     assert.equal(s.fx.stats.codes, 1)
 })
 
@@ -132,6 +132,14 @@ test("metadata whose issuer is not the URL it was fetched for is refused before 
     assert.deepEqual(await args(s.argv), [])
     assert.equal(s.fx.stats.authorizations, 0)
     assert.deepEqual(s.target.vault.list("rs").map(e => e.key), [])
+})
+
+test("without protected resource metadata (2025-03-26), an issuer at a path of the server's origin is taken, one elsewhere refused", async t => {
+    const here = await setup(t, { noResourceMetadata: true, metadata: m => ({ ...m, issuer: `${String(m.issuer)}oauth` }) })
+    assert.equal(await downstream.login(here.target, browser(here.out)), true)
+    const there = await setup(t, { noResourceMetadata: true, metadata: m => ({ ...m, issuer: "https://evil.example/" }) })
+    await assert.rejects(downstream.login(there.target, browser(there.out)), /names issuer "https:\/\/evil\.example\/", not "http:\/\/127\.0\.0\.1:\d+\/" it was fetched for/)
+    assert.equal(there.fx.stats.authorizations, 0)
 })
 
 test("an issuer that differs only by a trailing slash is the same issuer", async t => {

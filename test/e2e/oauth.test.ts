@@ -104,7 +104,7 @@ test("a login, a call through serve, an unseen refresh, then a revoked refresh a
     const l = await login(home)
     assert.equal(l.code, 0, l.stderr)
     // the one-shot start link on the login's own listener: the state and PKCE challenge stay out of argv
-    assert.match(l.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+\n/)
+    assert.match(l.stderr, /to log in to server "remote" \(at http:\/\/127\.0\.0\.1:\d+\), open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+\n/)
     assert.match(l.stderr, /logged in to server "remote" \(expires /)
     assert.equal(fx.stats.codes, 1)
     const st = JSON.parse((await run(home, ["auth", "status", "--json"])).stdout) as Array<{ loggedIn: boolean; refreshable: boolean; scopes?: string[] }>
@@ -203,7 +203,7 @@ test("mcplexer call runs the login itself when none is stored, printing the link
     const r = await run(home, ["call", "remote__whoami"], { env: { BROWSER: browser } })
     assert.equal(r.code, 0, r.stderr)
     assert.equal(r.stdout, "you are [redacted]\n")
-    assert.match(r.stderr, /to log in to server "remote", open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+\n/)
+    assert.match(r.stderr, /to log in to server "remote" \(at http:\/\/127\.0\.0\.1:\d+\), open:\n {2}http:\/\/127\.0\.0\.1:\d+\/start\/[\w-]+\n/)
     assert.equal(fx.stats.codes, 1)
     assert.ok(!r.stderr.includes(plant))
     const again = await run(home, ["call", "remote__hello"], { env: { BROWSER: "/nonexistent/browser" } })
