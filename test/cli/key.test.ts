@@ -4,6 +4,7 @@ import { chmod, mkdir, readFile, readdir, stat, writeFile } from "node:fs/promis
 import { join } from "node:path"
 import { test } from "node:test"
 import Database from "better-sqlite3"
+import { Encrypter } from "age-encryption"
 import { fresh, run } from "../helpers.ts"
 
 const mode = async (p: string) => (await stat(p)).mode & 0o777
@@ -184,4 +185,30 @@ test("a secret put by mcplexer decrypts with Go age, and an age-keygen key works
     db.close()
     const plain = execFileSync("age", ["-d", "-i", key], { input: row.ciphertext, encoding: "utf8" })
     assert.equal(plain, "mcplexer-secret/v1 gh TOKEN\ninterop-value")
+})
+
+test("a MAC set to NULL beside a value planted to the public key: secret get says tampering, key upgrade adopts nothing", async () => {
+    const home = await fresh()
+    assert.equal((await run(home, ["secret", "put", "gh", "TOKEN"], { input: "the real token" })).code, 0)
+    const recipient = (await run(home, ["key", "show"])).stdout.trim().split("\n")[1] ?? ""
+    const planted = `planted-${process.pid}-${Date.now()}`
+    const e = new Encrypter()
+    e.addRecipient(recipient)
+    const forged = Buffer.from(await e.encrypt(`mcplexer-secret/v1 gh TOKEN\n${planted}`))
+    const db = new Database(join(home, "mcplexer.db"))
+    db.prepare("UPDATE secrets SET mac = NULL, ciphertext = ? WHERE scope = 'gh' AND key = 'TOKEN'").run(forged)
+    db.close()
+
+    const get = await run(home, ["secret", "get", "gh", "TOKEN"])
+    assert.equal(get.code, 1)
+    assert.equal(get.stdout, "")
+    assert.match(get.stderr, /^mcplexer: error: secret "gh\/TOKEN" has no MAC, though every row of this database has carried one since \S+: it was not written by mcplexer$/m)
+    assert.match(get.stderr, /^mcplexer: hint: a missing MAC on an upgraded database means the row was tampered with, not stored by an older mcplexer/m)
+    const upgrade = await run(home, ["key", "upgrade"])
+    assert.equal(upgrade.code, 1)
+    assert.match(upgrade.stderr, /^mcplexer: error: secret "gh\/TOKEN" has no MAC, .*; nothing was upgraded$/m)
+    assert.doesNotMatch(upgrade.stderr, /^authenticated /m)
+    const again = await run(home, ["secret", "get", "gh", "TOKEN"])
+    assert.equal(again.code, 1, "still refused after the refused upgrade")
+    for (const r of [get, upgrade, again]) assert.ok(!(r.stdout + r.stderr).includes(planted))
 })

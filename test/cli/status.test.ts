@@ -4,7 +4,7 @@ import { join } from "node:path"
 import { test } from "node:test"
 import Database from "better-sqlite3"
 import { run } from "../helpers.ts"
-import { clean, fixture, home, started } from "./kit.ts"
+import { clean, fixture, home, planted, started } from "./kit.ts"
 
 interface Json {
     servers: Array<{
@@ -151,4 +151,64 @@ test("a backoff row left by a serve that was killed shows as stopped", async () 
     const ds = (JSON.parse(r.stdout) as Json).servers.find(s => s.name === "ds")
     assert.equal(ds?.instances[0]?.state, "stopped")
     assert.equal(ds?.instances[0]?.restarts, 3)
+})
+
+test("status shows the audit rows a running serve keeps while another process holds the database lock, and serve says so once", async () => {
+    const h = await home({ ds: fixture("ds-server.ts", { scope: "gh" }) })
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js")
+    const { StdioClientTransport } = await import("@modelcontextprotocol/sdk/client/stdio.js")
+    const { cli } = await import("../helpers.ts")
+    const client = new Client({ name: "status-test", version: "1.0.0" })
+    const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: [cli, "serve", "--log-level", "warn"],
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: h, MCPLEXER_HOME: h },
+        stderr: "pipe",
+    })
+    let stderr = ""
+    transport.stderr?.on("data", (d: Buffer) => { stderr += d.toString("utf8") })
+    await client.connect(transport)
+    const serve = transport.pid
+    const db = join(h, "mcplexer.db")
+    const calls = () => {
+        const r = new Database(db, { readonly: true })
+        try {
+            return r.prepare("SELECT count(*) FROM audit WHERE action = 'call'").pluck().get() as number
+        } finally {
+            r.close()
+        }
+    }
+    const wait = async (what: string, ok: () => boolean | Promise<boolean>) => {
+        for (let i = 0; i < 150; i++) {
+            if (await ok()) return
+            await new Promise(done => setTimeout(done, 100))
+        }
+        assert.fail(`timed out waiting for ${what}; serve's stderr:\n${stderr}`)
+    }
+    try {
+        await client.callTool({ name: "ds__pid", arguments: {} })
+        await wait("the first row", () => calls() === 1)
+        const holder = new Database(db)
+        holder.exec("BEGIN EXCLUSIVE")
+        try {
+            for (let i = 0; i < 5; i++) await client.callTool({ name: "ds__pid", arguments: {} })
+            await wait("status to show the queue", async () => {
+                const s = await run(h, ["status"])
+                return new RegExp(`^audit queue:\\n  serve ${serve}: 5 rows queued, 0 dropped; last error since \\S+: the database is locked by another process$`, "m").test(s.stdout)
+            })
+            const j = await run(h, ["status", "--json"])
+            assert.deepEqual((JSON.parse(j.stdout) as { audit: Array<{ pid: number; queued: number }> }).audit.map(b => [b.pid, b.queued]), [[serve, 5]])
+            clean(j)
+        } finally {
+            holder.exec("ROLLBACK")
+            holder.close()
+        }
+        await wait("every row", () => calls() === 6)
+        await wait("status to show it empty", async () => /^audit queue: empty$/m.test((await run(h, ["status"])).stdout))
+        assert.equal(stderr.match(/audit trail: cannot write to/g)?.length, 1, stderr)
+        assert.match(stderr, /audit trail: wrote 5 rows kept while .* could not be written/)
+        assert.ok(!stderr.includes(planted))
+    } finally {
+        await client.close()
+    }
 })
