@@ -9,7 +9,7 @@ import { duration, durations } from "./duration.ts"
 import { ConfigError, hinted } from "./error.ts"
 import * as guard from "./guard.ts"
 import { expand } from "./paths.ts"
-import { readOAuth } from "./oauth.ts"
+import { isOAuthKey, readOAuth } from "./oauth.ts"
 import { Reader, label, q, type Entry, type Item } from "./reader.ts"
 import { size, sizes } from "./size.ts"
 import { suggest } from "./suggest.ts"
@@ -345,6 +345,10 @@ function references(r: Reader, at: Item, text: string, where: string, scopes: Ma
         r.fail(at.at, `${where}: ${(err as Error).message}`, (err as Error & { hint: string }).hint)
     }
     for (const p of parts) {
+        if (typeof p !== "string" && "secret" in p && isOAuthKey(p.secret.key)) {
+            r.fail(at.at, `${where}: ${q(p.secret.key)} belongs to a server's login and is never given by name`,
+                "a login's tokens reach only their own server; refer to a key you stored yourself (mcplexer secret put <scope> <KEY>)")
+        }
         if (typeof p === "string" || !("secret" in p) || p.secret.scope === undefined) continue
         const ref = `\${secret:${p.secret.scope}/${p.secret.key}}`
         declared(r, at.at, `${where}: scope ${q(p.secret.scope)} in ${q(ref)} is not declared`, p.secret.scope, scopes, "auth_scopes")

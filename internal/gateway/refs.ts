@@ -33,8 +33,8 @@ interface Context {
 /**
  * Replaces every string that is exactly secret://KEY (from the routed scope) or
  * secret://scope/KEY (a scope the route names in `scopes`, or the routed one) with the stored
- * value, registers each value for redaction and audits each read. Throws RefError naming the key
- * and the fix.
+ * value, registers each value for redaction and audits each read. A login's own rows
+ * (config.isOAuthKey) are never given by name. Throws RefError naming the key and the fix.
  */
 export async function resolve(v: unknown, c: Context): Promise<unknown> {
     if (typeof v === "string") return v.startsWith(prefix) ? one(v, c) : v
@@ -57,6 +57,12 @@ async function one(ref: string, c: Context): Promise<string> {
     const valid = config.names.key.test(key) && (slash < 0 || config.names.scope.test(scope ?? ""))
     if (!valid) {
         throw new RefError(`argument ${q(ref)} is not a valid secret reference`, "write secret://KEY (the tool's scope) or secret://scope/KEY")
+    }
+    if (config.isOAuthKey(key)) {
+        // a login's tokens and client registration go only to their own server, by the OAuth code
+        c.trail.add({ ...row, ...(scope === undefined ? {} : { scope }), status: "denied", detail: { reason: "login row" } })
+        throw new RefError(`secret ${q(key)} belongs to a server's login and is never given to a tool`,
+            "a login's tokens reach only their own server; for a value a tool may read, store your own key: mcplexer secret put <scope> <KEY>")
     }
     if (scope === undefined) {
         c.trail.add({ ...row, status: "denied", detail: { reason: "no scope" } })

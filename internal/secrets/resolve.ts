@@ -89,7 +89,7 @@ function parser(server: config.Server): (text: string) => config.Part[] {
 /**
  * The scopes a server's start decrypts: its own when its keys are injected, and each named by a
  * ${secret:…}; checked before anything is decrypted (an ${env:…} that is not set, a
- * ${secret:KEY} without a scope).
+ * ${secret:KEY} without a scope, a ${secret:_oauth_…} naming a login's row).
  */
 function needs(server: config.Server, scope: string | undefined, injects: boolean, env: NodeJS.ProcessEnv, parse: (text: string) => config.Part[]): Set<string> {
     const texts = server.kind === "stdio"
@@ -100,6 +100,11 @@ function needs(server: config.Server, scope: string | undefined, injects: boolea
         for (const p of parse(text)) {
             if (typeof p === "string") continue
             if ("secret" in p) {
+                if (config.isOAuthKey(p.secret.key)) {
+                    // only the OAuth code reads a login's rows, and only for its own server
+                    throw hinted(`server ${JSON.stringify(server.name)} refers to \${secret:${p.secret.scope === undefined ? "" : `${p.secret.scope}/`}${p.secret.key}}, which belongs to a server's login and is never given by name`,
+                        "a login's tokens reach only their own server; refer to a key you stored yourself (mcplexer secret put <scope> <KEY>)")
+                }
                 const s = p.secret.scope ?? scope
                 if (s === undefined) {
                     throw hinted(`server ${JSON.stringify(server.name)} refers to \${secret:${p.secret.key}} but has no scope`,
