@@ -546,8 +546,3 @@ async function guarded(url: URL, init: RequestInit | undefined): Promise<Respons
     Object.defineProperty(out, "url", { value: res.url })
     return out
 }
-
-/** Forgets every server's failures (for tests). */
-export function forgetFailures(): void {
-    failing.clear()
-}
