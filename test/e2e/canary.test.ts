@@ -153,7 +153,9 @@ workspaces:
             for (let i = 0; i < 100 && !(await api("/api/v1/approvals")).includes("gate__emit"); i++) await new Promise(r => setTimeout(r, 100))
             const login = await fetch(`${base}/login`, { method: "POST", redirect: "manual", body: new URLSearchParams({ token }), headers: { origin: base } })
             cookie = login.headers.get("set-cookie")?.split(";")[0] ?? ""
-            pages = await Promise.all(["/", "/audit", "/approvals", "/secrets"].map(async p => (await fetch(`${base}${p}`, { headers: { cookie } })).text()))
+            // a login lives at its own address, /s/<key>/, with its cookie scoped to it
+            const at = (login.headers.get("location") ?? "").replace(/\/$/, "")
+            pages = await Promise.all(["/", "/audit", "/approvals", "/secrets"].map(async p => (await fetch(`${base}${at}${p}`, { headers: { cookie } })).text()))
             rest = await Promise.all(["/api/v1/approvals", "/api/v1/audit", "/api/v1/servers", "/api/v1/catalog", "/api/v1/scopes"].map(api))
             const id = /"id":(\d+)/.exec(rest[0] ?? "")?.[1]
             await fetch(`${base}/api/v1/approvals/${id}/deny`, { method: "POST", headers: { authorization: `Bearer ${token}`, origin: base } })
