@@ -52,9 +52,9 @@ export interface Kit {
 
 /**
  * Starts a gateway and the HTTP app for `text` (a YAML config). With `wire`, the app listens on a
- * real socket (127.0.0.1, a free port) and `req` and `client` go over it, as a client's would:
- * then /mcp requests in a session take the fast lane (lane.ts) where they qualify. Without it,
- * they go to the hono app in process, the full way.
+ * real socket (127.0.0.1, a free port) and `req` and `client` go over it, as a client's would
+ * (/mcp then served on node:http, mcp.ts). Without it, they go to the hono app in process (/mcp
+ * then gets web Requests: the same endpoint and gate).
  */
 export async function start(text: string = dsConfig(), o: { limits?: Partial<httpapi.Limits>; secrets?: Record<string, Record<string, string>>; wire?: boolean } = {}): Promise<Kit> {
     const home = temp()
