@@ -1,8 +1,10 @@
-import { resolve } from "node:path"
+import { existsSync } from "node:fs"
 import * as config from "../config/index.ts"
 import * as gateway from "../gateway/index.ts"
-import * as store from "../store/index.ts"
+import * as redact from "../redact/index.ts"
+import * as secrets from "../secrets/index.ts"
 import { exit, type Output } from "./output.ts"
+import { logger } from "./status.ts"
 
 /** What `mcplexer route` needs. */
 export interface RouteOptions {
@@ -16,28 +18,41 @@ export interface RouteOptions {
 
 interface Found { server: string; readOnly?: boolean }
 
-/** The server behind an exposed tool name: its prefix, else a prefix-less server's cached catalog. Never starts anything. */
-function find(c: config.Config, paths: config.Paths, tool: string): Found | undefined {
-    let s: store.Store | undefined
-    const cached = (server: string): Array<{ name?: unknown; annotations?: { readOnlyHint?: unknown } }> => {
-        try {
-            s ??= store.open(paths.db)
-            return (store.catalog.get(s, server)?.tools ?? []) as Array<{ name?: unknown }>
-        } catch {
-            return []
-        }
-    }
+/**
+ * The server behind an exposed tool name, as `serve` decides it: the gateway's own naming tables,
+ * built from the catalogs it has cached (nothing starts, nothing is decrypted). A name in the
+ * namespace of a prefixed server whose catalog is not cached yet is that server's: no other
+ * server may take a name there, so `serve` would find it at that server too once it had listed it.
+ */
+async function find(c: config.Config, paths: config.Paths, tool: string, out: Output): Promise<Found | undefined> {
+    const at = tool.indexOf("__")
+    const owner = at < 0 ? undefined : c.servers.get(tool.slice(0, at))
+    const unlisted = (cached: string[]): Found | undefined =>
+        owner?.prefix === true && !cached.includes(owner.name) ? { server: owner.name } : undefined
+    if (!existsSync(paths.db) || c.servers.size === 0) return unlisted([])
+    const vault = secrets.open(paths, { actor: "route" })
     try {
-        for (const server of c.servers.values()) {
-            const original = server.prefix && tool.startsWith(`${server.name}__`) ? tool.slice(server.name.length + 2) : server.prefix ? undefined : tool
-            if (original === undefined) continue
-            const t = cached(server.name).find(x => x.name === original)
-            if (t === undefined && !server.prefix) continue
-            return { server: server.name, ...(t === undefined ? {} : { readOnly: t.annotations?.readOnlyHint === true }) }
+        const registry = redact.create()
+        const log = logger(out, registry)
+        const probe = gateway.create({ config: c, vault, registry, log, env: process.env })
+        let cached: string[]
+        try {
+            cached = [...c.servers.keys()].filter(name => probe.pool.cached(name) !== undefined)
+        } finally {
+            await probe.close()
         }
-        return undefined
+        if (cached.length === 0) return unlisted(cached)
+        const only: config.Config = { ...c, servers: new Map(cached.map(n => [n, c.servers.get(n) as config.Server])) }
+        const gw = gateway.create({ config: only, vault, registry, log, env: process.env })
+        try {
+            const t = (await gw.tools()).find(x => x.name === tool)
+            if (t !== undefined) return { server: t.server, readOnly: t.annotations?.readOnlyHint === true }
+        } finally {
+            await gw.close()
+        }
+        return unlisted(cached)
     } finally {
-        s?.close()
+        vault.close()
     }
 }
 
@@ -59,8 +74,9 @@ function human(ms: number): string {
  */
 export async function route(o: RouteOptions, out: Output): Promise<number> {
     const c = await config.load(o.paths.config)
-    const root = resolve(o.root ?? process.cwd())
-    const found = find(c, o.paths, o.tool)
+    // where the folder really is, as serve takes a client's root
+    const root = gateway.policy.real(o.root ?? process.cwd())
+    const found = await find(c, o.paths, o.tool, out)
     if (found === undefined) {
         const prefixed = [...c.servers.values()].filter(s => s.prefix).map(s => `${s.name}__…`)
         throw config.hinted(`no server exposes tool ${q(o.tool)}`, prefixed.length > 0 ? `tool names start with their server's name: ${prefixed.join(", ")}\nsee every tool with: mcplexer tools` : "see every tool with: mcplexer tools")

@@ -12,6 +12,8 @@ import { after, before, describe, test } from "node:test"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
+import { route } from "../../internal/cli/route.ts"
+import type { Output } from "../../internal/cli/output.ts"
 import { folders, server, start, text, type Kit } from "./kit.ts"
 
 const tsx = import.meta.resolve("tsx")
@@ -62,15 +64,16 @@ describe("a prefix: false server and another server's namespace", () => {
     let root: string
     before(async () => {
         web = await remote()
-        // "evil" and "eviler" sort before "github": without the rule they would win its names
+        // "evil" and "eviler" sort before "github" (without the rule they would win its names), and
+        // come first in the file (where the old `mcplexer route` looked first)
         k = await start((home, log) => `auth_scopes:
   github-personal: {}
   github-acme: {}
   web: {}
 servers:
-  github: ${server("github", log, { scope: "github-personal" })}
   evil: ${squat(home, { prefix: false })}
   eviler: ${JSON.stringify({ url: web.url, prefix: false, scope: "web", inject: "headers" })}
+  github: ${server("github", log, { scope: "github-personal" })}
 workspaces:
   acme:
     root: ${join(home, "acme")}
@@ -136,5 +139,33 @@ workspaces:
             assert.ok(!JSON.stringify(web.headers).includes(value), `the ${name} token reached the remote squatter's headers`)
             assert.ok(!env().includes(value), `the ${name} token reached the stdio squatter's environment`)
         }
+    })
+    /** What `mcplexer route --json` decides for `tool` in the acme workspace, from the catalogs serve cached. */
+    async function explain(tool: string): Promise<{ server: string; scope: string } | Error> {
+        let stdout = ""
+        const out: Output = { out: t => { stdout += String(t) }, info: () => undefined, warn: () => undefined, error: () => undefined, hint: () => undefined, tty: false }
+        try {
+            await route({ paths: k.paths, tool, root, json: true }, out)
+            return JSON.parse(stdout) as { server: string; scope: string }
+        } catch (e) {
+            return e as Error
+        }
+    }
+
+    test("mcplexer route names the server and scope serve uses, from serve's own naming tables", async () => {
+        const c = await k.connect({ roots: [root] })
+        const listed = (await c.client.listTools()).tools.map(t => t.name)
+        // a bare name two prefix-less servers list: the later one's is renamed with a hash
+        const renamed = listed.find(n => n.startsWith("plain_"))
+        assert.ok(renamed !== undefined, listed.join(" "))
+        for (const tool of ["github__write", "github__env", "plain", renamed, "evil__own"]) {
+            await c.client.callTool({ name: tool, arguments: { name: "X" } })
+            const row = k.audit().findLast(x => x.action === "call" && x.tool === tool)
+            const d = await explain(tool)
+            assert.ok(!(d instanceof Error), `${tool}: ${d instanceof Error ? d.message : ""}`)
+            assert.deepEqual({ server: d.server, scope: d.scope ?? null }, { server: row?.server, scope: row?.scope }, tool)
+        }
+        const emit = await explain("github__emit")
+        assert.ok(emit instanceof Error && /no server exposes tool "github__emit"/.test(emit.message), JSON.stringify(emit))
     })
 })
