@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict"
 import { existsSync } from "node:fs"
-import { mkdir, writeFile } from "node:fs/promises"
+import { mkdir, symlink, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { pathToFileURL } from "node:url"
 import { test } from "node:test"
@@ -80,4 +80,24 @@ test("a client whose root is in a deny workspace never sees nor runs the denied 
     const rows = audit.stdout.trim().split("\n").filter(l => l !== "").map(l => JSON.parse(l) as { status: string; workspace: string; route: string })
     assert.equal(rows.length, 3, audit.stdout + audit.stderr)
     for (const r of rows) assert.deepEqual([r.status, r.workspace, r.route], ["denied", "acme", "acme#1"])
+})
+
+test("a client whose root reaches the deny workspace through a symbolic link is denied too, not given serve's folder", async () => {
+    const home = await fresh(null)
+    await writeFile(join(home, "config.yaml"), configFor(home))
+    const elsewhere = join(home, "elsewhere")
+    await mkdir(join(home, "work", "acme", "project"), { recursive: true })
+    await mkdir(elsewhere, { recursive: true })
+    await symlink(join(home, "work", "acme"), join(home, "door"))
+    const s = await session(home, elsewhere, join(home, "door", "project"))
+    try {
+        const names = (await s.client.listTools()).tools.map(t => t.name)
+        assert.ok(names.includes("y__echo"), `${names.join(", ")}\n${s.stderr()}`)
+        assert.deepEqual(names.filter(n => n.startsWith("x__")), [])
+        const r = await s.client.callTool({ name: "x__echo", arguments: { message: "should not run" } })
+        assert.equal(r.isError, true)
+        assert.match((r.content as Array<{ text?: string }>)[0]?.text ?? "", /denied here by route 1 of workspace "acme"/)
+    } finally {
+        await s.client.close()
+    }
 })
