@@ -92,17 +92,28 @@ export function score(index: Index, query: readonly Clause[]): Map<number, numbe
         const best = new Map<number, number>()
         for (const alt of c.alternatives) {
             const sum = new Map<number, number>()
+            // a phrase counts only where all its words are: "search engine" is not any tool with "search"
+            const found = new Map<number, number>()
             for (const term of alt) {
-                const idf = index.idf.get(term) ?? 0
-                for (const [doc, tf] of index.postings.get(term) ?? []) {
-                    sum.set(doc, (sum.get(doc) ?? 0) + idf * tf * (k1 + 1) / (tf + k1))
+                const here = termScores(index, term)
+                for (const [doc, v] of here) {
+                    sum.set(doc, (sum.get(doc) ?? 0) + v)
+                    found.set(doc, (found.get(doc) ?? 0) + 1)
                 }
-                const server = index.servers.get(term)
-                if (server) for (const doc of server.docs) sum.set(doc, (sum.get(doc) ?? 0) + server.bonus)
             }
-            for (const [doc, v] of sum) if (v > (best.get(doc) ?? 0)) best.set(doc, v)
+            for (const [doc, v] of sum) if (found.get(doc) === alt.length && v > (best.get(doc) ?? 0)) best.set(doc, v)
         }
         for (const [doc, v] of best) out.set(doc, (out.get(doc) ?? 0) + c.weight * v)
     }
+    return out
+}
+
+/** One term's BM25F contribution to each tool that holds it, plus the bonus if it names the tool's server. */
+function termScores(index: Index, term: string): Map<number, number> {
+    const out = new Map<number, number>()
+    const idf = index.idf.get(term) ?? 0
+    for (const [doc, tf] of index.postings.get(term) ?? []) out.set(doc, idf * tf * (k1 + 1) / (tf + k1))
+    const server = index.servers.get(term)
+    if (server) for (const doc of server.docs) out.set(doc, (out.get(doc) ?? 0) + server.bonus)
     return out
 }

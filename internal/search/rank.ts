@@ -27,14 +27,15 @@ export function index(tools: readonly Tool[]): Index {
 
 /**
  * A query as clauses: each of its own terms at weight 1, then each synonym group it touches at its
- * tier's weight, or at 1 when none of the person's own words for it is in the catalog: then the
- * group is the only way those words can find a tool (a catalog that never says "folder").
+ * tier's weight, or at 1 when one of the person's phrases for it has a word the catalog never
+ * uses: then the group is the only way that phrase can find a tool (a catalog that never says
+ * "folder", or "above sea level").
  */
 export function query(idx: Index, text: string): Clause[] {
     const own = [...new Set(terms(text))]
     return [
         ...own.map(t => ({ weight: 1, alternatives: [[t]] })),
-        ...expand(text).map(e => ({ weight: e.said.some(t => idx.idf.has(t) || idx.servers.has(t)) ? e.weight : 1, alternatives: e.alternatives })),
+        ...expand(text).map(e => ({ weight: e.said.every(p => p.every(t => idx.idf.has(t) || idx.servers.has(t))) ? e.weight : 1, alternatives: e.alternatives })),
     ]
 }
 

@@ -10,11 +10,13 @@ import { stem, stopwords, words } from "./tokens.ts"
  * is expanded with the others. Two tiers:
  *
  * - `same`: abbreviations and plain equivalents (PR and pull request, repo and repository, folder
- *   and directory, make and create). They weigh as much as the word typed.
+ *   and directory, make and create). They weigh `sameWeight`, nearly as much as the word typed.
  * - `related`: words close enough to stand in for each other in a request (remember and entity,
  *   message and post, directions and route). They weigh `relatedWeight`, less than the word typed,
- *   so a tool named with the person's own word still comes first; but when none of the person's
- *   words for it is in the catalog at all, the group is all there is and weighs fully.
+ *   so a tool named with the person's own word still comes first.
+ *
+ * When none of the person's words for a group is in the catalog at all, the group is all there is,
+ * and it weighs fully, whatever its tier.
  *
  * A tool is credited with the best phrase of a group it matches, not with all of them, so a group
  * counts once however many of its words a description repeats. The table is about general
@@ -118,11 +120,14 @@ export const related: readonly (readonly string[])[] = [
     ["roots", "root", "workspace folders"],
 ]
 
+/** The weight of a `same` group against 1 for the words typed: just below, so the word typed wins a tie. */
+export const sameWeight = 0.9
+
 /** The weight of a `related` group against 1 for the words typed. */
 export const relatedWeight = 0.4
 
 /** Both tiers in one list, `same` first; a group's index here is its identity. */
-const all = [...same.map(g => ({ group: g, weight: 1 })), ...related.map(g => ({ group: g, weight: relatedWeight }))]
+const all = [...same.map(g => ({ group: g, weight: sameWeight })), ...related.map(g => ({ group: g, weight: relatedWeight }))]
 
 /** A phrase of the table as stems, and the groups it belongs to. */
 interface Phrase { stems: string[]; groups: number[] }
@@ -145,8 +150,8 @@ const phrases: Phrase[] = (() => {
     return [...byKey.values()]
 })()
 
-/** A synonym group a query touched: its tier's weight, the terms of the query's phrase, the group's other phrases. */
-export interface Expansion { weight: number; said: string[]; alternatives: string[][] }
+/** A synonym group a query touched: its tier's weight, the query's phrases of it (as terms), the group's other phrases. */
+export interface Expansion { weight: number; said: string[][]; alternatives: string[][] }
 
 /**
  * What the table adds to a query: for every group one of whose phrases the query holds (whole
@@ -159,12 +164,12 @@ export function expand(query: string): Expansion[] {
     const ws = words(query)
     const ss = ws.map(stem)
     const own = new Set(ws.filter(w => !stopwords.has(w)).map(stem))
-    const matched = new Map<number, string[]>()
+    const matched = new Map<number, string[][]>()
     for (const p of phrases) {
         for (let i = 0; i + p.stems.length <= ss.length; i++) {
             if (p.stems.every((s, k) => ss[i + k] === s)) {
                 const said = p.stems.filter((_s, k) => !stopwords.has(ws[i + k] ?? ""))
-                for (const g of p.groups) matched.set(g, [...(matched.get(g) ?? []), ...said])
+                for (const g of p.groups) matched.set(g, [...(matched.get(g) ?? []), said])
                 break
             }
         }

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict"
+import { test } from "node:test"
+import { catalog, recall, tasks } from "../../bench/search.ts"
+import * as search from "../../internal/search/index.ts"
+
+const tools = catalog()
+const idx = search.index(tools)
+
+test("the same catalog and query always give the same list, ties broken by name", () => {
+    const a = search.rank(idx, "open a pull request on github", 20)
+    const b = search.rank(search.index(tools), "open a pull request on github", 20)
+    assert.deepEqual(a, b)
+    const twins = search.index([
+        { name: "b__read", server: "b", description: "read a note" },
+        { name: "a__read", server: "a", description: "read a note" },
+    ])
+    assert.deepEqual(search.rank(twins, "read a note").map(h => h.name), ["a__read", "b__read"])
+})
+
+test("a hit carries the client-visible name, the server, the description and a score, best first", () => {
+    const hits = search.rank(idx, "send a message to a slack channel", 5)
+    assert.equal(hits.length, 5)
+    assert.deepEqual(Object.keys(hits[0] ?? {}).sort(), ["description", "name", "score", "server"])
+    assert.equal(hits[0]?.name, "slack__slack_post_message")
+    assert.equal(hits[0]?.server, "slack")
+    assert.equal(hits[0]?.description, "Post a new message to a Slack channel")
+    for (let i = 1; i < hits.length; i++) assert.ok((hits[i - 1]?.score ?? 0) >= (hits[i]?.score ?? 0))
+})
+
+test("limit caps the list, and a request that shares no word with any tool finds nothing", () => {
+    assert.equal(search.rank(idx, "file", 3).length, 3)
+    assert.equal(search.rank(idx, "file", 0).length, 0)
+    assert.ok(search.rank(idx, "file").length <= search.defaultLimit)
+    assert.deepEqual(search.rank(idx, "zyxxy quorble"), [])
+    assert.deepEqual(search.rank(idx, ""), [])
+    assert.deepEqual(search.rank(idx, "the of and to"), [])
+})
+
+test("names split into words at __, _, -, camelCase, acronyms and digits", () => {
+    assert.deepEqual(search.words("github__create_pull_request"), ["github", "create", "pull", "request"])
+    assert.deepEqual(search.words("trigger-long-running-operation"), ["trigger", "long", "running", "operation"])
+    assert.deepEqual(search.words("nextThoughtNeeded"), ["next", "thought", "needed"])
+    assert.deepEqual(search.words("parseHTMLFile2x"), ["parse", "html", "file", "2", "x"])
+    assert.deepEqual(search.words("maps_reverse_geocode"), ["maps", "reverse", "geocode"])
+})
+
+test("a run-together name is found by its parts: sequentialthinking by thinking", () => {
+    assert.equal(search.rank(idx, "sequential thinking", 1)[0]?.name, "sequential-thinking__sequentialthinking")
+})
+
+test("words are compared by stem: directories, directory; searching, search", () => {
+    assert.deepEqual(search.terms("directories"), search.terms("directory"))
+    assert.deepEqual(search.terms("searching files"), search.terms("search file"))
+    assert.deepEqual(search.terms("the commits"), ["commit"])
+    const one = search.index([{ name: "fs__list_directories", server: "fs", description: "Lists directories" }])
+    assert.equal(search.rank(one, "listing directory")[0]?.name, "fs__list_directories")
+})
+
+test("a person's word finds a tool that only uses its synonym", () => {
+    const toy = search.index([
+        { name: "fs__create_directory", server: "fs", description: "Create a new directory" },
+        { name: "gh__create_pull_request", server: "gh", description: "Create a new pull request" },
+        { name: "kg__create_entities", server: "kg", description: "Create entities in the knowledge graph" },
+        { name: "chat__post_message", server: "chat", description: "Post a message to a channel" },
+    ])
+    assert.equal(search.rank(toy, "make a folder")[0]?.name, "fs__create_directory")
+    assert.equal(search.rank(toy, "open a PR")[0]?.name, "gh__create_pull_request")
+    assert.equal(search.rank(toy, "remember that Alice likes tea")[0]?.name, "kg__create_entities")
+    assert.equal(search.rank(toy, "tell the team the deploy is done")[0]?.name, "chat__post_message")
+    // on the real catalog too
+    assert.equal(search.rank(idx, "make a new folder called reports")[0]?.name, "filesystem__create_directory")
+})
+
+test("a synonym weighs less than the word typed: a tool named with the person's word comes first", () => {
+    const toy = search.index([
+        { name: "x__delete_file", server: "x", description: "Delete a file" },
+        { name: "x__remove_file", server: "x", description: "Remove a file" },
+        { name: "y__read_memory", server: "y", description: "Read what is stored" },
+        { name: "y__add_entity", server: "y", description: "Add an entity" },
+    ])
+    assert.equal(search.rank(toy, "remove a file")[0]?.name, "x__remove_file")
+    assert.equal(search.rank(toy, "delete a file")[0]?.name, "x__delete_file")
+    // "memory" is in the catalog, so its related words (entity) weigh less than the word itself
+    assert.equal(search.rank(toy, "memory")[0]?.name, "y__read_memory")
+})
+
+test("parameters are searched, nested ones and enum values too", () => {
+    const toy = search.index([
+        {
+            name: "s__route",
+            server: "s",
+            description: "Plan a trip",
+            inputSchema: {
+                type: "object",
+                properties: {
+                    legs: { type: "array", items: { type: "object", properties: { waypointLabel: { type: "string", description: "a harbour" } } } },
+                    mode: { type: "string", enum: ["bicycling", "transit"] },
+                },
+            },
+        },
+        { name: "s__other", server: "s", description: "Something else entirely" },
+    ])
+    assert.equal(search.rank(toy, "waypoint")[0]?.name, "s__route")
+    assert.equal(search.rank(toy, "harbour")[0]?.name, "s__route")
+    assert.equal(search.rank(toy, "bicycling")[0]?.name, "s__route")
+})
+
+test("a hostile schema (deep, huge) is indexed quickly and without error", () => {
+    let deep: Record<string, unknown> = { type: "string" }
+    for (let i = 0; i < 10_000; i++) deep = { type: "object", properties: { p: deep } }
+    const wide = { type: "object", properties: Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`p${i}`, { type: "string", description: "x" }])) }
+    const start = performance.now()
+    const hostile = search.index([
+        { name: "a__deep", server: "a", inputSchema: deep },
+        { name: "a__wide", server: "a", inputSchema: wide },
+        { name: "a__fine", server: "a", description: "fine" },
+    ])
+    assert.ok(performance.now() - start < 1000)
+    assert.equal(search.rank(hostile, "fine")[0]?.name, "a__fine")
+})
+
+test("recall on the query set: at least 0.9 at 5 and 0.7 at 1 (issue 20's targets)", () => {
+    const set = tasks()
+    assert.ok(set.length >= 70)
+    const r = recall(idx, set)
+    console.log(`recall@1 ${r.at1.toFixed(3)} recall@5 ${r.at5.toFixed(3)} on ${set.length} tasks`)
+    assert.ok(r.at5 >= 0.9, `recall@5 ${r.at5}; missed: ${r.missed.map(m => m.query).join("; ")}`)
+    assert.ok(r.at1 >= 0.7, `recall@1 ${r.at1}`)
+})
+
+test("every tool of the query set exists in the catalog", () => {
+    const names = new Set(tools.map(t => t.name))
+    for (const t of tasks()) for (const n of t.tools) assert.ok(names.has(n), `${t.query}: no tool ${n}`)
+})
+
+test("search mode's list is two tools with object schemas, under a tenth of the full list in characters", () => {
+    assert.deepEqual(search.tools.map(t => t.name), ["mcplexer__find_tools", "mcplexer__call_tool"])
+    for (const t of search.tools) assert.equal(t.inputSchema.type, "object")
+    assert.deepEqual(search.findTools.inputSchema.required, ["query"])
+    assert.deepEqual(search.callTool.inputSchema.required, ["name"])
+    assert.ok(JSON.stringify(search.tools).length * 10 < JSON.stringify(tools).length)
+})
