@@ -57,5 +57,8 @@ export function create(o: {
     const hub = new Hub({ config: o.config, registry: o.registry, log: o.log, vault: o.vault, cwd: o.cwd ?? process.cwd() })
     hub.attach(downstream.pool({ config: o.config, vault: o.vault, registry: o.registry, log: o.log, env: o.env, hooks: hub.relay.hooks }))
     hub.retain()
+    // decryptions for a call (secret:// arguments, an instance's scope) are audited through the
+    // trail, which never makes the call wait for the database's lock
+    o.vault.divert(row => { hub.trail.add(row) })
     return hub
 }

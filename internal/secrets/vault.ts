@@ -41,6 +41,13 @@ export interface Vault {
      * MAC the store is marked, and a row without one is refused here as tampered with, never adopted.
      */
     upgrade(): Promise<Array<{ scope: string; key: string }>>
+    /**
+     * From now on sends the audit rows of reads (get, bytes, scope) to `sink` rather than writing
+     * each at once: the gateway's trail (gateway/audit.ts), which never makes a call wait for the
+     * database's lock. Writes keep their rows inside their own transaction. undefined: back to
+     * writing at once.
+     */
+    divert(sink: ((row: store.audit.Row) => void) | undefined): void
     close(): void
 }
 
@@ -61,6 +68,7 @@ class Local implements Vault {
     private readonly paths: config.Paths
     private readonly actor: string
     private readonly opts: { create?: boolean }
+    private sink: ((row: store.audit.Row) => void) | undefined
 
     constructor(paths: config.Paths, s: store.Store, actor: string, opts: { create?: boolean }) {
         this.paths = paths
@@ -81,6 +89,16 @@ class Local implements Vault {
 
     private audit(row: Omit<store.audit.Row, "actor">): void {
         store.audit.add(this.store, { ...row, actor: this.actor })
+    }
+
+    /** The audit row of a read: to the sink when there is one (a call must not wait on it), else written now. */
+    private noted(row: Omit<store.audit.Row, "actor">): void {
+        if (this.sink === undefined) this.audit(row)
+        else this.sink({ ...row, actor: this.actor })
+    }
+
+    divert(sink: ((row: store.audit.Row) => void) | undefined): void {
+        this.sink = sink
     }
 
     async recipient(): Promise<string> {
@@ -147,15 +165,15 @@ class Local implements Vault {
         config.checkName("key", key)
         const row = store.secrets.get(this.store, scope, key)
         if (row === undefined) {
-            this.audit({ action: "get", scope, key, status: "missing" })
+            this.noted({ action: "get", scope, key, status: "missing" })
             throw notFound(scope, key)
         }
         try {
             const value = await cipher.open(await this.reader(row.recipient), row, { since: () => store.meta.authenticated(this.store) })
-            this.audit({ action: "get", scope, key, status: "ok" })
+            this.noted({ action: "get", scope, key, status: "ok" })
             return value
         } catch (e) {
-            this.audit({ action: "get", scope, key, status: "error", detail: { error: message(e) } })
+            this.noted({ action: "get", scope, key, status: "error", detail: { error: message(e) } })
             throw e
         }
     }
@@ -194,10 +212,10 @@ class Local implements Vault {
                     for (const v of values) v.fill(0)
                 }
             }
-            this.audit({ ...row, status: "ok", detail })
+            this.noted({ ...row, status: "ok", detail })
             return out
         } catch (e) {
-            this.audit({ ...row, status: "error", detail: { ...detail, error: message(e) } })
+            this.noted({ ...row, status: "error", detail: { ...detail, error: message(e) } })
             throw e
         }
     }

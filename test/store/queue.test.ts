@@ -23,6 +23,8 @@ import * as store from "../../internal/store/index.ts"
 import { fixture } from "../gateway/harness.ts"
 import { temp } from "../helpers.ts"
 
+const planted = "planted-queue-7e1f0c2d"
+
 /** Polls `check` until it returns true, or fails after `ms`. */
 async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
     const end = Date.now() + ms
@@ -36,9 +38,10 @@ async function until(what: string, check: () => boolean, ms = 10_000): Promise<v
 async function kit() {
     const home = temp()
     const paths = config.paths({ MCPLEXER_HOME: home })
-    const text = `servers:\n  alpha: ${fixture("pol-server.ts", { env: { POL_NAME: "alpha" } })}\n`
+    const text = `auth_scopes:\n  acme: {}\nservers:\n  alpha: ${fixture("pol-server.ts", { scope: "acme", env: { POL_NAME: "alpha" } })}\n`
     await writeFile(paths.config, text)
     const vault = secrets.open(paths, { actor: "test", create: true })
+    await vault.put("acme", "TOKEN", planted)
     const warnings: string[] = []
     const quiet = () => { /* only warnings matter here */ }
     const gw = gateway.create({ config: config.parse(text, paths.config), vault, registry: redact.create(), log: { debug: quiet, info: quiet, warn: m => { warnings.push(m) }, error: quiet }, env: process.env, cwd: home })
@@ -46,12 +49,13 @@ async function kit() {
     const client = new Client({ name: "queue-test", version: "1.0.0" })
     await gw.connect(st, { root: home })
     await client.connect(ct)
-    const calls = () => vault.store.sqlite.prepare("SELECT count(*) FROM audit WHERE action = 'call'").pluck().get() as number
+    const calls = (action = "call") => vault.store.sqlite.prepare("SELECT count(*) FROM audit WHERE action = ?").pluck().get(action) as number
     /** `n` calls one after another with a short pause between them (so the trail tries to write meanwhile); the wall time. */
-    const burst = async (n: number, from: number): Promise<number> => {
+    const burst = async (n: number, from: number, tool = "alpha__read"): Promise<number> => {
         const t0 = performance.now()
         for (let i = 0; i < n; i++) {
-            await client.callTool({ name: "alpha__read", arguments: { i: from + i } })
+            const r = await client.callTool({ name: tool, arguments: tool === "alpha__echo" ? { key: "secret://TOKEN" } : { i: from + i } })
+            assert.ok(!r.isError, JSON.stringify(r))
             await sleep(10)
         }
         return performance.now() - t0
@@ -117,6 +121,30 @@ test("calls go on while another connection holds the write lock; every row lands
         await until("the end of the episode on the log", () => k.warnings.some(w => /audit trail: wrote 40 rows kept while .* could not be written/.test(w)))
         assert.deepEqual(gateway.backlogs(k.paths.db), [], "no backlog file once the rows landed with none dropped")
         assert.match(await shown(k.paths, false), /^audit queue: empty$/m)
+    } finally {
+        await k.close()
+    }
+})
+
+test("a call with a secret:// argument does not wait for the lock either: the decryption's row is queued with the call's", async () => {
+    const k = await kit()
+    try {
+        await k.burst(3, 0, "alpha__echo")
+        await until("the warm-up rows", () => k.calls() === 3 && k.calls("get") === 3)
+        const free = await k.burst(10, 0, "alpha__echo")
+        await until("the unlocked rows", () => k.calls() === 13 && k.calls("get") === 13)
+        const holder = new Database(k.paths.db)
+        holder.exec("BEGIN EXCLUSIVE")
+        try {
+            const locked = await k.burst(10, 0, "alpha__echo")
+            assert.ok(locked < 3 * free + 500, `10 calls took ${locked.toFixed(0)} ms under the lock, ${free.toFixed(0)} ms without`)
+        } finally {
+            holder.exec("ROLLBACK")
+            holder.close()
+        }
+        await until("every call's rows", () => k.calls() === 23 && k.calls("get") === 23 && k.calls("secret") === 23)
+        const all = JSON.stringify(k.vault.store.sqlite.prepare("SELECT * FROM audit").all())
+        assert.ok(!all.includes(planted))
     } finally {
         await k.close()
     }
