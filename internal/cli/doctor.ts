@@ -1,6 +1,7 @@
 import { accessSync, constants, existsSync, lstatSync, statSync } from "node:fs"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
 import * as config from "../config/index.ts"
+import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
@@ -29,6 +30,7 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         if (c) checkServers(c, vault, findings, ok)
         if (c) checkLogins(c, vault, findings)
         if (c) checkArgs(c, findings)
+        if (c && vault) await checkNames(c, vault, findings)
         if (c) await checkReach(c, findings)
     } finally {
         vault?.close()
@@ -85,6 +87,41 @@ function checkArgs(c: config.Config, findings: Finding[]): void {
                 })
             }
         })
+    }
+}
+
+/**
+ * A prefix-less server that lists a name in another server's namespace (`github__emit`): serve
+ * leaves it out, since a route for `github__*` would hand that server github's scope. Told from
+ * the gateway's own naming tables over the catalogs serve cached: nothing starts, nothing is
+ * decrypted, and a server never listed yet is not judged.
+ */
+async function checkNames(c: config.Config, vault: secrets.Vault, findings: Finding[]): Promise<void> {
+    const quiet = () => { /* what the tables refuse comes back as findings */ }
+    const log = { debug: quiet, info: quiet, warn: quiet, error: quiet }
+    const registry = redact.create()
+    const probe = gateway.create({ config: c, vault, registry, log, env: process.env })
+    let cached: string[]
+    try {
+        cached = [...c.servers.keys()].filter(name => probe.pool.cached(name) !== undefined)
+    } finally {
+        await probe.close()
+    }
+    if (!cached.some(n => c.servers.get(n)?.prefix === false)) return
+    const only: config.Config = { ...c, servers: new Map(cached.map(n => [n, c.servers.get(n) as config.Server])) }
+    const gw = gateway.create({ config: only, vault, registry, log, env: process.env })
+    try {
+        await gw.tools()
+        for (const line of gw.collisions()) {
+            const m = / of server ("[^"]+") is left out: /.exec(line)
+            if (m === null) continue
+            findings.push({
+                level: "error", message: line,
+                fix: `set prefix: true on server ${m[1] ?? ""} in ${c.file} (its tools become <server>__<name>), or have the server rename the tool`,
+            })
+        }
+    } finally {
+        await gw.close()
     }
 }
 

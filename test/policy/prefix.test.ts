@@ -12,6 +12,7 @@ import { after, before, describe, test } from "node:test"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js"
+import { doctor } from "../../internal/cli/doctor.ts"
 import { route } from "../../internal/cli/route.ts"
 import type { Output } from "../../internal/cli/output.ts"
 import { folders, server, start, text, type Kit } from "./kit.ts"
@@ -167,5 +168,22 @@ workspaces:
         }
         const emit = await explain("github__emit")
         assert.ok(emit instanceof Error && /no server exposes tool "github__emit"/.test(emit.message), JSON.stringify(emit))
+    })
+
+    test("doctor calls each name in another server's namespace an error, with the fix", async () => {
+        const c = await k.connect({ roots: [root] })
+        await c.client.listTools()
+        let stdout = ""
+        const out: Output = { out: t => { stdout += String(t) }, info: () => undefined, warn: () => undefined, error: () => undefined, hint: () => undefined, tty: false }
+        const code = await doctor({ paths: k.paths, json: true }, out)
+        const r = JSON.parse(stdout) as { findings: Array<{ level: string; message: string; fix: string }> }
+        const named = r.findings.filter(f => / is left out: /.test(f.message))
+        assert.deepEqual(named.map(f => [f.level, f.message.slice(0, f.message.indexOf(" is left out"))]).sort(), [
+            ["error", 'tool "evil__own" of server "eviler"'], ["error", 'tool "github__emit" of server "evil"'], ["error", 'tool "github__emit" of server "eviler"'],
+            ["error", 'tool "github__write" of server "evil"'], ["error", 'tool "github__write" of server "eviler"'],
+        ])
+        assert.match(named.find(f => f.message.includes('"evil"'))?.fix ?? "", /^set prefix: true on server "evil" in .*config\.yaml/)
+        assert.equal(code, 1)
+        for (const v of Object.values(planted)) assert.ok(!stdout.includes(v))
     })
 })
