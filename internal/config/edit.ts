@@ -1,6 +1,6 @@
 import type { Document, YAMLMap } from "yaml"
 import { parse } from "./load.ts"
-import { yaml } from "./yaml.ts"
+import { document, yaml } from "./yaml.ts"
 
 /** What `add` puts into config.yaml: scopes (name → description) and servers (name → entry). */
 export interface Additions {
@@ -10,7 +10,7 @@ export interface Additions {
 
 /** The servers (as plain data) and scope names of a config's text, for comparing before adding. */
 export function entries(text: string): { servers: Map<string, unknown>; scopes: Set<string> } {
-    const doc = yaml().parseDocument(text)
+    const doc = document(text)
     const servers = new Map<string, unknown>()
     const scopes = new Set<string>()
     const s: unknown = doc.get("servers")
@@ -26,7 +26,7 @@ export function entries(text: string): { servers: Map<string, unknown>; scopes: 
  * The result is parsed and validated before it is returned: a config this makes never fails to load.
  */
 export function add(text: string, file: string, a: Additions): string {
-    const doc = yaml().parseDocument(text)
+    const doc = document(text)
     const scopes = section(doc, "auth_scopes")
     for (const [name, description] of Object.entries(a.scopes)) {
         if (!scopes.has(name)) scopes.set(name, doc.createNode({ description }, { flow: true }))

@@ -4,7 +4,7 @@ import { homedir } from "node:os"
 import { dirname, resolve } from "node:path"
 import type picomatch from "picomatch"
 import type { Node } from "yaml"
-import { preload, yaml } from "./yaml.ts"
+import { TooDeep, document, preload, yaml } from "./yaml.ts"
 import { duration, durations } from "./duration.ts"
 import { ConfigError, hinted } from "./error.ts"
 import * as guard from "./guard.ts"
@@ -28,6 +28,14 @@ const routeKeys = ["tools", "server", "scope", "scopes", "action", "approval", "
 const maxTimer = 2 ** 31 - 1
 
 const envName = /^[A-Za-z_][A-Za-z0-9_]*$/
+// a name that assigning to a plain object would silently drop (it sets the prototype instead)
+const reserved = "__proto__"
+
+// picomatch compiles nested extglobs in time that grows with the square of their depth (+( 5,000
+// deep took 175 s): a tool pattern matches names of at most 64 characters, so these bounds take
+// nothing a route needs, and keep the worst pattern under about 0.1 s to compile
+const maxPattern = 1024
+const maxNesting = 8
 const headerName = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 const hints = {
@@ -55,10 +63,18 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
     const lines = new (yaml().LineCounter)()
     // yaml's own duplicate-key check compares each key with every earlier one (quadratic: 40k
     // scopes took 12 s); Reader.entries checks with a Set instead (0.9 s)
-    const doc = yaml().parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
+    let doc
+    try {
+        doc = document(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false })
+    } catch (e) {
+        if (!(e instanceof TooDeep)) throw e
+        const { line, col } = lines.linePos(e.offset)
+        throw new ConfigError(e.message, { file: path, line, col }, "close the [ and { lists that are left open: a config nests a few levels, never dozens")
+    }
     const r = new Reader(path, doc, lines)
     const bad = doc.errors[0] ?? doc.warnings[0]
     if (bad) r.syntax(bad)
+    r.aliases()
 
     const top = r.fields(doc.contents, "the config", topKeys, "the config is a map of settings: auth_scopes, servers, workspaces, default, audit")
     const scopes = readScopes(r, top.get("auth_scopes"))
@@ -191,6 +207,7 @@ function readStdio(r: Reader, f: Map<string, Entry>, command: Entry, where: stri
     }
     for (const v of r.entries(f.get("env")?.value, label(where, "env"), hints.env)) {
         if (!envName.test(v.name)) r.fail(v.key, `${where}: invalid environment variable name ${q(v.name)}`, "a variable name is letters, digits or \"_\", not starting with a digit")
+        if (v.name === reserved) r.fail(v.key, `${where}: environment variable name ${q(v.name)} is reserved`, "mcplexer cannot pass a variable of that name: rename it, or set it in a wrapper script")
         const value = r.text(v, label(where, `env.${v.name}`), `write "" for an empty value, or \${env:${v.name}} to pass on mcplexer's own variable`)
         refs(v, value)
         server.env[v.name] = value
@@ -216,6 +233,7 @@ function readRemote(r: Reader, f: Map<string, Entry>, u: Entry, where: string, b
     const server: RemoteServer = { ...base, kind: "remote", url: address, headers: {}, inject: "none" }
     for (const h of r.entries(f.get("headers")?.value, label(where, "headers"), hints.headers)) {
         if (!headerName.test(h.name)) r.fail(h.key, `${where}: invalid header name ${q(h.name)}`, "a header name is letters, digits and !#$%&'*+.^_`|~- only")
+        if (h.name === reserved) r.fail(h.key, `${where}: header name ${q(h.name)} is reserved`, "mcplexer cannot send a header of that name: rename it")
         const value = r.text(h, label(where, `headers.${h.name}`), "write \"\" for an empty value")
         if (/[\r\n\0]/.test(value)) r.fail(h.at, `${where}: header ${q(h.name)} contains a line break`, "a header value is a single line")
         refs(h, value)
@@ -368,10 +386,18 @@ function declared(r: Reader, at: Node, message: string, name: string, known: Map
     r.fail(at, message, hint.join("\n"))
 }
 
-/** A tool pattern, checked to compile. */
+/** A tool pattern, checked to be small enough and to compile. */
 function glob(r: Reader, item: Item, where: string): string {
     const pattern = r.string(item, `${where}: each of "tools"`, hints.tools)
     if (!pattern) r.fail(item.at, `${where}: a tool pattern is empty`, hints.tools)
+    if (pattern.length > maxPattern) {
+        r.fail(item.at, `${where}: a tool pattern is longer than ${maxPattern} characters`, "split it into several patterns of the \"tools\" list")
+    }
+    if (nesting(pattern) > maxNesting) {
+        r.fail(item.at, `${where}: tool pattern ${q(pattern)} nests groups more than ${maxNesting} deep`, "flatten it: write alternatives as several patterns of the \"tools\" list")
+    }
+    // an anchored list of patterns shared by many routes is compiled once
+    if (compiled.has(pattern)) return pattern
     pm ??= require("picomatch") as typeof picomatch
     try {
         // strictBrackets and debug make picomatch throw instead of quietly matching nothing
@@ -379,7 +405,24 @@ function glob(r: Reader, item: Item, where: string): string {
     } catch (err) {
         r.fail(item.at, `${where}: invalid tool pattern ${q(pattern)}`, (err as Error).message.replace(/^[A-Z]/, c => c.toLowerCase()))
     }
+    if (compiled.size >= 10_000) compiled.clear()
+    compiled.add(pattern)
     return pattern
+}
+
+// patterns known to compile, for the process's lifetime (bounded)
+const compiled = new Set<string>()
+
+/** How deep groups ( ), { } and [ ] nest in a pattern, a backslash escaping the next character. */
+function nesting(pattern: string): number {
+    let depth = 0, most = 0
+    for (let i = 0; i < pattern.length; i++) {
+        const c = pattern[i]
+        if (c === "\\") i++
+        else if (c === "(" || c === "{" || c === "[") most = Math.max(most, ++depth)
+        else if ((c === ")" || c === "}" || c === "]") && depth > 0) depth--
+    }
+    return most
 }
 
 function start(n: Node): number {

@@ -1,5 +1,6 @@
-import type { Document, LineCounter, Node, YAMLError } from "yaml"
+import type { Alias, Document, LineCounter, Node, YAMLError } from "yaml"
 import { yaml } from "./yaml.ts"
+import { maxExpansion, resolve } from "./aliases.ts"
 import { ConfigError } from "./error.ts"
 import { checkName } from "./names.ts"
 import { suggest } from "./suggest.ts"
@@ -22,6 +23,7 @@ export class Reader {
     readonly file: string
     private readonly doc: Document
     private readonly lines: LineCounter
+    private targets = new Map<Alias, Node | undefined>()
 
     constructor(file: string, doc: Document, lines: LineCounter) {
         this.file = file
@@ -45,9 +47,18 @@ export class Reader {
         return new ConfigError(message, { file: this.file, line, col }, hint)
     }
 
-    /** Follows an alias; an empty or null value is undefined. */
+    /** Resolves the document's aliases, refusing more expansion than the reader should walk. */
+    aliases(): void {
+        const r = resolve(this.doc)
+        if ("excess" in r) {
+            this.fail(r.excess, `aliases expand the config past ${maxExpansion} values`, "write the shared part out where it is needed, or share fewer and smaller anchored values")
+        }
+        this.targets = r.targets
+    }
+
+    /** Follows an alias (once aliases() has run); an empty or null value is undefined. */
     node(v: unknown): Node | undefined {
-        const n = yaml().isAlias(v) ? v.resolve(this.doc) : v
+        const n = yaml().isAlias(v) ? this.targets.get(v) : v
         if (yaml().isScalar(n) && n.value === null) return undefined
         return yaml().isMap(n) || yaml().isSeq(n) || yaml().isScalar(n) ? n : undefined
     }

@@ -19,3 +19,57 @@ export async function preload(): Promise<void> {
     const m = await import("yaml") as typeof Y & { default?: typeof Y }
     lib ??= m.default ?? m
 }
+
+/**
+ * How deep flow collections (`[…]`, `{…}`) may nest. yaml composes them recursively: at a few
+ * thousand levels it reports a stack overflow, and at ten thousand Node aborts the process (out
+ * of memory compiling a RegExp near the stack's end), which no try can catch. A config needs
+ * about six levels.
+ */
+export const maxDepth = 64
+
+/** Flow collections nested deeper than maxDepth, at `offset` in the text. */
+export class TooDeep extends Error {
+    offset: number
+
+    constructor(offset: number) {
+        super(`collections nest more than ${maxDepth} levels deep`)
+        this.name = "TooDeep"
+        this.offset = offset
+    }
+}
+
+/**
+ * yaml's parseDocument (the first document, an error for any later one), lexing the text once
+ * and throwing TooDeep as soon as flow collections nest deeper than maxDepth, before anything
+ * recursive sees them.
+ */
+export function document(text: string, options: Y.ParseOptions & Y.DocumentOptions & Y.SchemaOptions = {}): Y.Document.Parsed {
+    const Yl = yaml()
+    const parser = new Yl.Parser(options.lineCounter?.addNewLine)
+    const tokens = function* (): Generator<Y.CST.Token> {
+        options.lineCounter?.addNewLine(0)
+        let depth = 0
+        let scalar = false
+        for (const lexeme of new Yl.Lexer().lex(text)) {
+            // the lexeme after the scalar mark is the scalar's own text, whatever it holds
+            if (scalar) scalar = false
+            else if (lexeme === "\x1f") scalar = true
+            else if (lexeme === "[" || lexeme === "{") {
+                if (++depth > maxDepth) throw new TooDeep(parser.offset)
+            } else if ((lexeme === "]" || lexeme === "}") && depth > 0) depth--
+            yield* parser.next(lexeme)
+        }
+        yield* parser.end()
+    }
+    let doc: Y.Document.Parsed | undefined
+    for (const d of new Yl.Composer(options).compose(tokens(), true, text.length)) {
+        if (doc === undefined) doc = d
+        else {
+            doc.errors.push(new Yl.YAMLParseError([d.range[0], d.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"))
+            break
+        }
+    }
+    // compose(…, true) always yields a document, an empty one for an empty text
+    return doc as Y.Document.Parsed
+}
