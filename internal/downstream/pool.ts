@@ -5,6 +5,7 @@ import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
 import * as catalog from "./catalog.ts"
 import { fail, Instance, message, type Conn, type Owner } from "./instance.ts"
+import { reap } from "./stdio.ts"
 import type { Catalog, Hooks, Key, Logger, Pool, PoolOptions, RequestOptions, Status } from "./types.ts"
 
 /** How often the vault is asked whether another process wrote to it, while instances run. */
@@ -45,6 +46,7 @@ class Instances implements Pool, Owner {
         this.hooks = o.hooks
         this.env = o.env
         this.config = o.config
+        void this.reap()
     }
 
     request(key: Key, method: string, params: Record<string, unknown> | undefined, o?: RequestOptions): Promise<Record<string, unknown>> {
@@ -227,6 +229,21 @@ class Instances implements Pool, Owner {
     }
 
     // Internals.
+
+    /**
+     * Stops, in the background, what an earlier mcplexer on this database left running when it
+     * was killed together with its watchdog: processes carrying its mark (stdio.reap), found by
+     * the owners of the instance rows it could not delete.
+     */
+    private async reap(): Promise<void> {
+        try {
+            const owners = store.instances.all(this.vault.store).flatMap(r => (r.owner === null ? [] : [r.owner]))
+            const pids = await reap(owners)
+            if (pids.length > 0) this.log.warn(`stopped ${pids.length} downstream process(es) an earlier mcplexer left running`, { pids: pids.join(" ") })
+        } catch (e) {
+            this.log.debug(`could not look for downstream processes left running: ${message(e)}`)
+        }
+    }
 
     private learn(i: Instance, c: Conn): Promise<Catalog> {
         const name = i.key.server

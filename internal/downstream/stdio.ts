@@ -1,10 +1,12 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process"
-import { existsSync } from "node:fs"
+import { randomBytes } from "node:crypto"
+import { existsSync, readFileSync } from "node:fs"
+import { readdir, readFile } from "node:fs/promises"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { Reader, Writer } from "./jsonl.ts"
 
-/** How a downstream process is started; `env` is its whole environment, nothing is added. */
+/** How a downstream process is started; `env` is its whole environment but for the marker (see `mark`). */
 export interface Spawn {
     command: string
     args: string[]
@@ -70,7 +72,7 @@ export class Process implements Transport {
     start(): Promise<void> {
         return new Promise((done, fail) => {
             const child = spawn(this.o.command, this.o.args, {
-                env: this.o.env,
+                env: { ...this.o.env, [mark.name]: mark.value() },
                 cwd: this.o.cwd,
                 stdio: ["pipe", "pipe", "pipe"],
                 detached: true,
@@ -195,13 +197,95 @@ function forget(pgid: number): void {
 }
 
 /**
+ * The mark every downstream process of this mcplexer process carries in its environment, and
+ * passes on to whatever it starts: `MCPLEXER_INSTANCE=<pid>.<start>`, the pid of this process and
+ * its start time (in clock ticks since boot, from /proc), so that a process which left our
+ * process groups (a daemon that called setsid) can still be found and stopped, and a later
+ * mcplexer can tell the marks of a dead process from those of a live one whose pid is reused.
+ * It is the one MCPLEXER_* variable a downstream sees (DESIGN says none leaks): it carries no
+ * secret and no path, nothing a downstream cannot learn from its own parent pid.
+ */
+export const mark = {
+    name: "MCPLEXER_INSTANCE",
+    own: undefined as string | undefined,
+    value(): string {
+        return this.own ??= `${process.pid}.${started(process.pid) ?? `r${randomBytes(6).toString("hex")}`}`
+    },
+}
+
+/** The start time of `pid` in clock ticks since boot (field 22 of /proc/PID/stat); undefined without /proc. */
+function started(pid: number): string | undefined {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "latin1")
+        return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]
+    } catch {
+        return undefined
+    }
+}
+
+/**
+ * Stops the processes of this user that carry the mark of a dead mcplexer process among `owners`
+ * (the owners of the instance rows of our database): what neither the exit handler nor the
+ * watchdog reached, because the watchdog was killed too, or the machine's /bin/sh has no GNU grep.
+ * SIGTERM, then SIGKILL a second later. Resolves with the pids it stopped; Linux only (/proc).
+ */
+export async function reap(owners: Iterable<number>): Promise<number[]> {
+    const want = new Set([...owners].filter(o => o !== process.pid).map(String))
+    if (want.size === 0 || process.platform !== "linux") return []
+    const found = await marked(value => {
+        const [pid, start] = value.split(".")
+        return pid !== undefined && want.has(pid) && started(Number(pid)) !== start
+    })
+    for (const pid of found) kill(pid, "SIGTERM")
+    if (found.length > 0) {
+        await new Promise(done => setTimeout(done, 1000))
+        for (const pid of found) kill(pid, "SIGKILL")
+    }
+    return found
+}
+
+/** The pids of this user's processes whose mark satisfies `dead`. */
+async function marked(dead: (value: string) => boolean): Promise<number[]> {
+    const key = Buffer.from(`${mark.name}=`)
+    const out: number[] = []
+    for (const name of await readdir("/proc").catch(() => [] as string[])) {
+        if (!/^\d+$/.test(name) || Number(name) === process.pid) continue
+        let env: Buffer
+        try {
+            // another user's environ is unreadable (EACCES): only our own processes are searched
+            env = await readFile(`/proc/${name}/environ`)
+        } catch {
+            continue
+        }
+        for (let at = env.indexOf(key); at >= 0; at = env.indexOf(key, at + 1)) {
+            if (at > 0 && env[at - 1] !== 0) continue
+            const end = env.indexOf(0, at)
+            if (dead(env.toString("latin1", at + key.length, end < 0 ? env.length : end))) out.push(Number(name))
+            break
+        }
+    }
+    return out
+}
+
+function kill(pid: number, sig: NodeJS.Signals): void {
+    try {
+        process.kill(pid, sig)
+    } catch {
+        // already gone
+    }
+}
+
+/**
  * The 'exit' handler above never runs when mcplexer is killed with SIGKILL (or crashes in native
  * code): its downstreams, holding decrypted secrets in their environment, would live on under
- * PID 1. So a watchdog outlives it instead of a reaper at the next start (which would leave them
- * running, maybe for days, until then): a tiny shell in its own session, reading the process
- * groups to guard from a pipe whose write end only this process holds (Node opens pipes
+ * PID 1. So a watchdog outlives it instead of waiting for the reaper at the next start (which would
+ * leave them running, maybe for days, until then): a tiny shell in its own session, reading the
+ * process groups to guard from a pipe whose write end only this process holds (Node opens pipes
  * close-on-exec, so no downstream inherits it). When the pipe closes, however mcplexer ended, it
- * sends SIGTERM to every group still listed, and SIGKILL a second later.
+ * sends SIGTERM to every group still listed and to every process of ours carrying this process's
+ * mark (found with GNU grep in /proc/PID/environ: a daemon that left its group), then SIGKILL a
+ * second later, looking for the mark once more (a daemon may have forked meanwhile). It is started
+ * again if it dies while mcplexer runs; if both die at once, the reaper at the next start remains.
  */
 const watchScript = `trap '' HUP INT TERM PIPE
 g=' '
@@ -211,14 +295,21 @@ while read -r op id; do
     -) case $g in *" $id "*) g="\${g%% $id *} \${g#* $id }" ;; esac ;;
   esac
 done
-[ "$g" = ' ' ] && exit 0
+marked() {
+  for f in $(grep -lzxF "${mark.name}=$1" /proc/[0-9]*/environ 2>/dev/null); do f=\${f#/proc/}; echo \${f%/environ}; done
+}
+t=$(marked "$1")
+[ "$g" = ' ' ] && [ -z "$t" ] && exit 0
 for p in $g; do kill -TERM -$p 2>/dev/null; done
+for p in $t; do kill -TERM $p 2>/dev/null; done
 sleep 1
-for p in $g; do kill -KILL -$p 2>/dev/null; done`
+for p in $g; do kill -KILL -$p 2>/dev/null; done
+for p in $(marked "$1"); do kill -KILL $p 2>/dev/null; done`
 
 const watchdog = new class {
     private stdin: NodeJS.WritableStream | undefined
     private failed = false
+    private restarts = 0
 
     add(pgid: number): void {
         this.write(`+ ${pgid}\n`)
@@ -230,21 +321,34 @@ const watchdog = new class {
 
     private write(line: string): void {
         if (this.failed) return
-        if (!this.stdin) {
-            try {
-                const w = spawn("/bin/sh", ["-c", watchScript], { stdio: ["pipe", "ignore", "ignore"], detached: true })
-                w.on("error", () => { this.failed = true })
-                w.stdin.on("error", () => { this.failed = true })
-                // neither the watchdog nor its pipe keeps mcplexer running
-                w.unref()
-                ;(w.stdin as unknown as { unref(): void }).unref() // a net.Socket underneath
-                this.stdin = w.stdin
-            } catch {
-                this.failed = true
-                return
-            }
+        // a new watchdog is told every group at once: `groups` already holds (or lost) this one
+        if (!this.stdin) this.spawn()
+        else this.stdin.write(line)
+    }
+
+    /** Starts the watchdog, telling it every group running. */
+    private spawn(): void {
+        try {
+            // its own environment carries no mark: nested under another mcplexer, it is not its prey
+            const w = spawn("/bin/sh", ["-c", watchScript, "watchdog", mark.value()], { stdio: ["pipe", "ignore", "ignore"], detached: true, env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } })
+            w.on("error", () => { this.failed = true })
+            w.stdin.on("error", () => { this.failed = true })
+            // it only ends on its own when our end of the pipe closes, that is when we exit; killed
+            // while we run, it is started again (a few times: a shell that cannot run is not retried forever)
+            w.on("exit", () => {
+                if (this.stdin !== w.stdin) return
+                this.stdin = undefined
+                if (++this.restarts > 5) this.failed = true
+                else if (groups.size > 0) this.spawn()
+            })
+            // neither the watchdog nor its pipe keeps mcplexer running
+            w.unref()
+            ;(w.stdin as unknown as { unref(): void }).unref() // a net.Socket underneath
+            this.stdin = w.stdin
+            for (const g of groups) w.stdin.write(`+ ${g}\n`)
+        } catch {
+            this.failed = true
         }
-        this.stdin.write(line)
     }
 }()
 

@@ -15,7 +15,7 @@ test("a stdio server gets the base environment, its env and its scope's keys, an
         const key = { server: "gh", scope: "gh" }
         const r = JSON.parse(await call(t.pool, key, "env", { name: "TOKEN" })) as { sha256: string; names: string[] }
         assert.equal(r.sha256, sha256(token))
-        assert.deepEqual(r.names, ["FROM_SECRET", "HOME", "LANG", "MODE", "OTHER", "PATH", "TOKEN"])
+        assert.deepEqual(r.names, ["FROM_SECRET", "HOME", "LANG", "MCPLEXER_INSTANCE", "MODE", "OTHER", "PATH", "TOKEN"])
         const other = JSON.parse(await call(t.pool, key, "env", { name: "FROM_SECRET" })) as { sha256: string }
         assert.equal(other.sha256, sha256("other-value-1234"))
         assert.equal(t.registry.size, 2, "both decrypted values are registered for redaction")
@@ -46,7 +46,9 @@ test("server-everything's get-env sees the secret and nothing of mcplexer's envi
         const r = await t.pool.request({ server: "everything", scope: "gh" }, "tools/call", { name: "get-env", arguments: {} })
         const env = JSON.parse(text(r)) as Record<string, string>
         assert.equal(env.TOKEN, token)
-        assert.deepEqual(Object.keys(env).filter(k => k.startsWith("MCPLEXER")), [])
+        // the one exception, the mark that lets a left-over process be found: no secret, no path
+        assert.match(env.MCPLEXER_INSTANCE ?? "", /^\d+\.\w+$/)
+        assert.deepEqual(Object.keys(env).filter(k => k.startsWith("MCPLEXER") && k !== "MCPLEXER_INSTANCE"), [])
         assert.equal(env.AWS_SECRET_ACCESS_KEY, undefined)
         assert.equal(env.HOME, t.home)
     } finally {
