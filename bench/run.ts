@@ -2,6 +2,7 @@
 import * as gateway from "./gateway.ts"
 import * as http from "./http.ts"
 import * as redact from "./redact.ts"
+import * as search from "./search.ts"
 import * as secrets from "./secrets.ts"
 
 const only = process.argv[2]
@@ -16,5 +17,6 @@ if (!only || only === "gateway") {
 if (!only || only === "http") { console.log("## http"); await http.run() }
 if (only === "http-compare") { console.log("## http"); console.log(await http.compare()) }
 if (!only || only === "redact") { console.log("## redaction (20 values)"); redact.run() }
+if (!only || only === "search") { console.log("## tool search (12 reference servers)"); await search.run() }
 // a peer's client (the SSE one) can keep a handle open after close: end when the figures are out
 process.exit(process.exitCode ?? 0)
