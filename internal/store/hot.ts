@@ -65,12 +65,28 @@ export function audit(c: Conn, rows: readonly AuditRow[], wait?: number): void {
     if (wait === undefined) return write(c, rows)
     // better-sqlite3 has no per-statement timeout: the connection's is lowered around this write
     // alone (synchronous, so nothing else of this process runs on the connection meanwhile)
-    c.sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(wait))}`)
+    timeout(c, wait)
     try {
         write(c, rows)
     } finally {
-        c.sqlite.pragma(`busy_timeout = ${busyTimeout}`)
+        timeout(c, busyTimeout)
     }
+}
+
+const pragmas = new WeakMap<Conn, Map<number, Statement>>()
+
+/**
+ * Sets the connection's busy timeout (ms). Prepared once per value: `db.pragma()` prepares its
+ * statement on every call, and a pair of them around each batch of audit rows cost 30–39 µs
+ * against 10–11 µs prepared (2026-12-07, 100 000 pairs, on a loaded 2-core machine).
+ */
+export function timeout(c: Conn, ms: number): void {
+    const at = Math.max(0, Math.floor(ms))
+    let m = pragmas.get(c)
+    if (m === undefined) pragmas.set(c, m = new Map<number, Statement>())
+    let q = m.get(at)
+    if (q === undefined) m.set(at, q = c.sqlite.prepare(`PRAGMA busy_timeout = ${at}`))
+    q.get()
 }
 
 function write(c: Conn, rows: readonly AuditRow[]): void {

@@ -1,6 +1,7 @@
 import * as config from "../config/error.ts"
 import { drizzle, type BetterSQLite3Database } from "drizzle-orm/better-sqlite3"
 import { migrate } from "drizzle-orm/better-sqlite3/migrator"
+import * as hot from "./hot.ts"
 import * as schema from "./schema.ts"
 import { applied, busyTimeout, connect, guard, migrations, newest, type Conn } from "./sqlite.ts"
 
@@ -48,11 +49,11 @@ export function open(path: string): Store {
 export function atomic<T>(s: Store, fn: () => T, o: { wait?: number } = {}): T {
     const run = () => guard(s, () => s.db.transaction(() => fn(), { behavior: "immediate" }))
     if (o.wait === undefined) return run()
-    s.sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(o.wait))}`)
+    hot.timeout(s, o.wait)
     try {
         return run()
     } finally {
-        s.sqlite.pragma(`busy_timeout = ${busyTimeout}`)
+        hot.timeout(s, busyTimeout)
     }
 }
 
