@@ -1,7 +1,7 @@
 import * as config from "../config/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
-import { type Output } from "./output.ts"
+import { one, type Output } from "./output.ts"
 import { read, type Source } from "./value.ts"
 
 /** What `secret put` needs; the value is read from `Source` only after the scope is known good. */
@@ -89,7 +89,8 @@ async function declared(paths: config.Paths, scope: string): Promise<void> {
 
 /** Columns padded to their widest cell. */
 export function table(head: string[], rows: string[][]): string {
-    const all = [head, ...rows]
+    // cells are escaped before they are measured, so a hostile value cannot shift its columns
+    const all = [head, ...rows.map(r => r.map(one))]
     const widths = head.map((_, i) => Math.max(...all.map(r => (r[i] ?? "").length)))
     return all.map(r => r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)).join("  ")).join("\n") + "\n"
 }

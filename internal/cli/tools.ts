@@ -4,7 +4,7 @@ import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { browser } from "./auth.ts"
-import { exit, message, one, type Output } from "./output.ts"
+import { exit, message, type Output } from "./output.ts"
 import { table } from "./secret.ts"
 import { logger } from "./status.ts"
 
@@ -59,8 +59,7 @@ export async function tools(o: ToolsOptions, out: Output): Promise<number> {
         } else if (list.length === 0) {
             out.info("no tools: the configured servers offer none")
         } else {
-            // a downstream's names and descriptions, one line each (Output escapes them too, but after the widths are counted)
-            out.out(table(["NAME", "SERVER", "DESCRIPTION"], list.map(t => [one(t.name), one(t.server), one(firstLine(t.description ?? ""))])))
+            out.out(table(["NAME", "SERVER", "DESCRIPTION"], list.map(t => [t.name, t.server, firstLine(t.description ?? "")])))
         }
         for (const line of s.gw.collisions()) out.warn(line)
         if (failed.length) {
