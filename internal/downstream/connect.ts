@@ -83,19 +83,22 @@ export async function open(x: Opener, r: secrets.Resolved): Promise<Conn> {
     }
     if (s.kind === "stdio") {
         const where = { server: x.key.server, scope: x.key.scope }
+        // one stream for everything the process writes that is logged (stderr as it comes, and the
+        // lines of stdout that are not JSON-RPC), so a value split between them is masked in both
+        const flow = o.registry.stream()
         const lines = redact.lines(o.registry, line => {
             c.stderr.push(line)
             if (c.stderr.length > stderrLines) c.stderr.shift()
             if (/\b(error|fatal|panic|exception|traceback)\b/i.test(line)) o.log.warn(`server ${x.name} stderr: ${line}`, where)
             else o.log.debug(`server ${x.name} stderr: ${line}`, where)
-        })
+        }, flow)
         const p = new Process({
             command: s.command,
             args: r.args,
             env: r.env,
             ...(r.cwd === undefined ? {} : { cwd: r.cwd }),
             stderr: chunk => lines.write(chunk),
-            garbage: (line, why) => o.log.warn(`server ${x.name} wrote something that is not JSON-RPC to stdout (skipped): ${truncate(line)}`, { ...where, why }),
+            garbage: (line, why) => o.log.warn(`server ${x.name} wrote something that is not JSON-RPC to stdout (skipped): ${truncate(flow.scrub(line))}`, { ...where, why }),
             ...(s.maxLine === undefined ? {} : { maxLine: s.maxLine }),
         })
         p.onclose = () => {

@@ -1,7 +1,7 @@
 // Where output is scrubbed: the edge of one client connection, the only writer to that client.
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js"
-import type { CallToolRequest, JSONRPCMessage, MessageExtraInfo, ProgressToken, RequestId, ServerResult } from "@modelcontextprotocol/sdk/types.js"
+import type { CallToolRequest, JSONRPCMessage, MessageExtraInfo, RequestId, ServerResult } from "@modelcontextprotocol/sdk/types.js"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import { Call, rpcError, toolParams, type Context } from "./call.ts"
@@ -41,9 +41,15 @@ const debounced = ["notifications/tools/list_changed", "notifications/prompts/li
  * is the edge), and takes tools/call and its cancellation off the transport itself, handing them
  * to the router: the per-call path. Measured (bench/gateway.ts, 32 calls in flight, two runs each,
  * 2026-11-26): serve used 37–40 µs of CPU per call this way, 72 µs with tools/call handled by the
- * SDK Server (which zod-checks the request and the result and makes an AbortController per call). Scrubbing follows REDACT-API.md: a result's strings as one
- * stream, so a value split across two content items is masked; the progress notifications of one
- * request as one stream (kept until the request is answered); the log lines of one logger as one.
+ * SDK Server (which zod-checks the request and the result and makes an AbortController per call).
+ *
+ * Scrubbing keeps one stream per client request in flight, through which every message that
+ * belongs to it passes, in the order written, every string of each in document order: its
+ * progress notifications, the server's requests made on its behalf (sampling, elicitation), and
+ * its answer (result, or error message then data). So a value split across any two of them, or
+ * two parts of one, is masked; the stream goes with the answer (or the client's cancellation).
+ * Log notifications, which belong to no request, share one stream whatever their logger; any
+ * other message is scrubbed as a stream of its own strings.
  */
 export class Edge implements Transport {
     onclose?: () => void
@@ -53,10 +59,9 @@ export class Edge implements Transport {
     private readonly t: Transport
     private readonly registry: redact.Registry
     private readonly inside: Inside
-    private readonly streams = new Map<ProgressToken, redact.Stream>()
-    // the progress token of each request that had progress, to drop its stream with the answer
-    private readonly tokens = new Map<RequestId, ProgressToken>()
-    private readonly logs = new Map<string, redact.Stream>()
+    // the scrubbing stream of each client request that something was written for before its answer
+    private readonly flows = new Map<RequestId, redact.Stream>()
+    private logs: redact.Stream | undefined
 
     constructor(t: Transport, o: { registry: redact.Registry; inside: Inside; log: downstream.Logger; root: string; instructions?: string }) {
         this.t = t
@@ -114,9 +119,11 @@ export class Edge implements Transport {
             void this.call(m.id, m.params)
             return
         }
-        if (method === "notifications/cancelled" && this.session.calls.size !== 0) {
+        if (method === "notifications/cancelled") {
             const p = m.params as { requestId?: RequestId; reason?: unknown } | undefined
-            const call = p?.requestId === undefined ? undefined : this.session.calls.get(p.requestId)
+            // a cancelled request is not answered: its stream goes now
+            if (p?.requestId !== undefined && this.flows.size !== 0) this.flows.delete(p.requestId)
+            const call = p?.requestId === undefined || this.session.calls.size === 0 ? undefined : this.session.calls.get(p.requestId)
             if (call !== undefined) return call.abort(p?.reason)
         }
         this.onmessage?.(m, extra)
@@ -138,8 +145,8 @@ export class Edge implements Transport {
         if (call === undefined) return this.write(m, id)
         if (s.calls.get(id) === call) s.calls.delete(id)
         call.answer(m)
-        // a cancelled call is not answered: its progress stream goes all the same
-        this.done(id)
+        // a cancelled call is not answered: its stream goes all the same
+        if (this.flows.size !== 0) this.flows.delete(id)
     }
 
     private readonly write = (m: JSONRPCMessage, related: RequestId): void => {
@@ -148,14 +155,13 @@ export class Edge implements Transport {
 
     /** `m` with every string bound for the client scrubbed; the id, method and jsonrpc fields as they are. */
     private scrub(m: Message, related: RequestId | undefined): JSONRPCMessage {
-        if (m.result !== undefined) {
-            this.done(m.id)
-            const result = this.registry.stream().scrubObject(m.result)
-            return result === m.result ? m : { ...m, result } as JSONRPCMessage
-        }
-        if (m.error !== undefined) {
-            this.done(m.id)
-            const error = this.registry.scrubObject(m.error)
+        if (m.result !== undefined || m.error !== undefined) {
+            const s = this.answered(m.id)
+            if (m.result !== undefined) {
+                const result = s.scrubObject(m.result)
+                return result === m.result ? m : { ...m, result } as JSONRPCMessage
+            }
+            const error = s.scrubObject(m.error)
             return error === m.error ? m : { ...m, error } as JSONRPCMessage
         }
         if (m.params === undefined) return m
@@ -163,33 +169,21 @@ export class Edge implements Transport {
         return params === m.params ? m : { ...m, params }
     }
 
-    /** The scrubber of a notification or request: its request's progress stream, its logger's stream, or the registry. */
+    /** The stream of a notification or request: its request's, the log notifications', or one of its own. */
     private stream(m: Message, related: RequestId | undefined): redact.Stream {
-        const p = m.params!
-        if (m.method === "notifications/progress") {
-            const token = p.progressToken as ProgressToken
-            let s = this.streams.get(token)
-            if (s === undefined) {
-                this.streams.set(token, s = this.registry.stream())
-                if (related !== undefined) this.tokens.set(related, token)
-            }
-            return s
-        }
-        if (m.method === "notifications/message") {
-            const logger = typeof p.logger === "string" ? p.logger : ""
-            let s = this.logs.get(logger)
-            if (s === undefined) this.logs.set(logger, s = this.registry.stream())
-            return s
-        }
-        return this.registry
+        if (m.method === "notifications/message") return this.logs ??= this.registry.stream()
+        if (related === undefined) return this.registry.stream()
+        let s = this.flows.get(related)
+        if (s === undefined) this.flows.set(related, s = this.registry.stream())
+        return s
     }
 
-    /** Request `id` is answered: its progress stream goes. */
-    private done(id: RequestId | undefined): void {
-        if (this.tokens.size === 0 || id === undefined) return
-        const token = this.tokens.get(id)
-        if (token === undefined) return
-        this.tokens.delete(id)
-        this.streams.delete(token)
+    /** The stream of the request `id` answers, which goes with the answer. */
+    private answered(id: RequestId | undefined): redact.Stream {
+        if (id === undefined || this.flows.size === 0) return this.registry.stream()
+        const s = this.flows.get(id)
+        if (s === undefined) return this.registry.stream()
+        this.flows.delete(id)
+        return s
     }
 }

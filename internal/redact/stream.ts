@@ -17,6 +17,12 @@ export interface Stream {
     scrub(s: string): string
     /** The strings of v in document order (a key before its value), as consecutive texts of this stream. */
     scrubObject<T>(v: T): T
+    /**
+     * How many units at the end of the texts so far start a form, however few (a start shorter
+     * than `minLength` is left unmasked until a next text continues it): what a caller still
+     * holding those units may mask when the next text turns out to continue them.
+     */
+    readonly pending: number
 }
 
 /**
@@ -45,6 +51,10 @@ export class Flow implements Stream {
             this.cur = this.held = 0
             return failed
         }
+    }
+
+    get pending(): number {
+        return this.a === undefined ? 0 : this.a.depthOf(this.cur)
     }
 
     scrubObject<T>(v: T): T {

@@ -35,8 +35,11 @@ test("each line of a multi-line value (a 4-line PEM) is masked in a line stream"
     const out: string[] = []
     const s = redact.lines(r, l => out.push(l))
     s.write(`key:\n${pem}\ndone\n`)
-    s.end()
     assert.deepEqual(out, ["key:", "[redacted]", "[redacted]", "[redacted]", "[redacted]", "done"])
+    out.length = 0
+    for (const line of pem.split("\n")) s.write(`> ${line}\n`)
+    s.end()
+    assert.deepEqual(out, ["> [redacted]", "> [redacted]", "> [redacted]", "> [redacted]"])
 })
 
 test("base64 at the three byte alignments, both alphabets, padded or not, Basic auth included", () => {
