@@ -17,8 +17,9 @@ export async function show(o: KeyOptions, out: Output): Promise<void> {
 }
 
 /**
- * Authenticates, once, the secrets stored before rows carried a MAC: the person who holds the key
- * vouches for them, so each is listed.
+ * Authenticates, once, the secrets mcplexer 0.1 stored before rows carried a MAC: the person who
+ * holds the key vouches for them, so each is listed. In a database that already holds a MAC on
+ * every row, a row without one was tampered with: the vault refuses it and nothing is adopted.
  */
 export async function upgrade(o: KeyOptions, out: Output): Promise<void> {
     const vault = secrets.open(o.paths, { actor: "cli" })
