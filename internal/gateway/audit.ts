@@ -233,7 +233,8 @@ function stateFile(db: string, pid: number): string {
 
 /**
  * The backlogs of the processes writing audit rows to database `db` that are still running
- * (for `mcplexer status`); a file left by a process that is gone is skipped.
+ * (for `mcplexer status`); a file left by a process that is gone (killed before it could remove
+ * it) is removed.
  */
 export function backlogs(db: string): Backlog[] {
     const prefix = `${basename(db)}-audit-`
@@ -247,7 +248,11 @@ export function backlogs(db: string): Backlog[] {
     for (const name of names) {
         if (!name.startsWith(prefix) || !name.endsWith(".json")) continue
         const pid = Number(name.slice(prefix.length, -".json".length))
-        if (!Number.isInteger(pid) || pid <= 0 || !running(pid)) continue
+        if (!Number.isInteger(pid) || pid <= 0) continue
+        if (!running(pid)) {
+            rmSync(join(dirname(db), name), { force: true })
+            continue
+        }
         try {
             const b = JSON.parse(readFileSync(join(dirname(db), name), "utf8")) as Backlog
             out.push({ ...b, pid })

@@ -200,3 +200,15 @@ test("a full database is said at once, and its rows land once there is room", as
     trail.flush()
     s.close()
 })
+
+test("a backlog file left by a serve that was killed is not shown, and is removed", async () => {
+    const home = temp()
+    const db = join(home, "mcplexer.db")
+    const { spawnSync } = await import("node:child_process")
+    const dead = Number(spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" }).stdout.trim())
+    const file = join(home, `mcplexer.db-audit-${dead}.json`)
+    await writeFile(file, JSON.stringify({ pid: dead, queued: 7, dropped: 0, at: Date.now() }))
+    assert.deepEqual(gateway.backlogs(db), [])
+    const { existsSync } = await import("node:fs")
+    assert.ok(!existsSync(file))
+})
