@@ -192,7 +192,13 @@ type Refs = (at: Item, text: string) => void
 function readStdio(r: Reader, f: Map<string, Entry>, command: Entry, where: string, base: Base, refs: Refs, k: Omit<Known, "servers">): StdioServer {
     const cmd = r.string(command, label(where, "command"))
     if (!cmd.trim()) r.fail(command.at, `${where}: "command" is empty`, "name the program to run, e.g. command: npx")
-    if (template(cmd).some(p => typeof p !== "string")) {
+    let parts: ReturnType<typeof template> | undefined
+    try {
+        parts = template(cmd)
+    } catch {
+        // a malformed reference ("${secret:x" unclosed) is a reference all the same
+    }
+    if (parts === undefined || parts.some(p => typeof p !== "string")) {
         r.fail(command.at, `${where}: "command" cannot hold references`, "put ${secret:…} and ${env:…} references in args or env")
     }
     const max = f.get("max_line")

@@ -49,7 +49,9 @@ export function document(text: string, options: Y.ParseOptions & Y.DocumentOptio
     const parser = new Yl.Parser(options.lineCounter?.addNewLine)
     const tokens = function* (): Generator<Y.CST.Token> {
         options.lineCounter?.addNewLine(0)
-        let depth = 0
+        // flow collections open, and block collections opened on the current line ("a: b: c:",
+        // "- - -"), each a level of yaml's recursive parser
+        let depth = 0, line = 0
         let scalar = false
         for (const lexeme of new Yl.Lexer().lex(text)) {
             // the lexeme after the scalar mark is the scalar's own text, whatever it holds
@@ -58,17 +60,25 @@ export function document(text: string, options: Y.ParseOptions & Y.DocumentOptio
             else if (lexeme === "[" || lexeme === "{") {
                 if (++depth > maxDepth) throw new TooDeep(parser.offset)
             } else if ((lexeme === "]" || lexeme === "}") && depth > 0) depth--
+            else if (lexeme === "\n" || lexeme === "\r\n") line = 0
+            else if (depth === 0 && (lexeme === ":" || lexeme === "-" || lexeme === "?") && ++line > maxDepth) throw new TooDeep(parser.offset)
             yield* parser.next(lexeme)
         }
         yield* parser.end()
     }
     let doc: Y.Document.Parsed | undefined
-    for (const d of new Yl.Composer(options).compose(tokens(), true, text.length)) {
-        if (doc === undefined) doc = d
-        else {
-            doc.errors.push(new Yl.YAMLParseError([d.range[0], d.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"))
-            break
+    try {
+        for (const d of new Yl.Composer(options).compose(tokens(), true, text.length)) {
+            if (doc === undefined) doc = d
+            else {
+                doc.errors.push(new Yl.YAMLParseError([d.range[0], d.range[1]], "MULTIPLE_DOCS", "Source contains multiple documents; please use YAML.parseAllDocuments()"))
+                break
+            }
         }
+    } catch (e) {
+        // what the counts above miss (thousands of levels by indentation alone) overflows the stack
+        if (e instanceof RangeError) throw new TooDeep(parser.offset)
+        throw e
     }
     // compose(…, true) always yields a document, an empty one for an empty text
     return doc as Y.Document.Parsed

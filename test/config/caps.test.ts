@@ -160,6 +160,17 @@ else {
         config.parse(`servers:\n  s: { command: x, args: ["${"[".repeat(100)}", '${"{".repeat(100)}'] }\n`, "/tmp/config.yaml")
     })
 
+    test("what fuzzing found: block maps nested on one line, and a malformed reference in command, are ConfigErrors", () => {
+        // yaml's parser recursed once per "key: " and overflowed the stack (a RangeError)
+        const deep = fails(`{\n "auth_scopes": ${"h_scopes\": ".repeat(2285)}"10m"\n}`)
+        assert.equal(deep.message, "collections nest more than 64 levels deep")
+        assert.equal(fails(`servers: ${"- ".repeat(100)}x\n`).message, "collections nest more than 64 levels deep")
+        // the template error escaped as a plain Hinted error
+        const ref = fails("servers:\n  s: { command: \"run ${secret:x\" }\n")
+        assert.equal(ref.message, 'server "s": "command" cannot hold references')
+        assert.equal(at(ref), "2:17")
+    })
+
     test("a variable or header named __proto__ is refused, not silently dropped", () => {
         const env = fails("servers:\n  s:\n    command: x\n    env: { __proto__: yes, A: b }\n")
         assert.equal(env.message, 'server "s": environment variable name "__proto__" is reserved')
