@@ -36,12 +36,15 @@ export function unwrap(a: Automaton, s: string, found: (start: number, end: numb
             end = escaped + 2
             escaped = s.indexOf("\\n", end)
         }
+        // cheap refusals first: most line breaks are in prose, before or after a short word
+        const next = end < n && base64(s.charCodeAt(end))
         let run = start
-        while (run > prev && base64(s.charCodeAt(run - 1))) run--
-        const whole = open && run === prev // the line since the last break is base64 alone
-        if (start - run >= minWidth && end < n && base64(s.charCodeAt(end))) {
-            if (!whole) {
+        const floor = open ? prev : Math.max(prev, start - minWidth)
+        while (run > floor && base64(s.charCodeAt(run - 1))) run--
+        if (next && start - run >= minWidth) {
+            if (!(open && run === prev)) { // unless the line since the last break is base64 alone
                 if (open) close(a, s, block!, found)
+                while (run > prev && base64(s.charCodeAt(run - 1))) run--
                 block = [run]
                 open = true
             }
