@@ -92,3 +92,24 @@ test("a value split across log notifications is masked every time, not only the 
         }
     }
 })
+
+test("a line splitter and another source sharing one stream: a partial line's value continued elsewhere is masked (issue 19)", () => {
+    const r = registry(secret)
+    const shared = r.stream()
+    const out: string[] = []
+    const l = redact.lines(r, x => out.push(x), shared)
+    // a partial write, another writer's text run into the same line, the rest by another way out
+    l.write(`one: ${secret.slice(0, 11)}`)
+    l.write("two: other\n")
+    const garbage = shared.scrub(`${secret.slice(11)} is not json`)
+    assert.deepEqual(out, ["one: [redacted]two: other"])
+    assert.equal(garbage, "[redacted] is not json")
+})
+
+test("a value cut into one-character chunks shows as one mask in its line", () => {
+    const r = registry(secret)
+    const out: string[] = []
+    const l = redact.lines(r, x => out.push(x))
+    for (const ch of `key ${secret} end\n`) l.write(ch)
+    assert.deepEqual(out, ["key [redacted] end"])
+})
