@@ -206,7 +206,8 @@ for (const way of ways) {
             const r = await client.callTool({ name: "ds__env", arguments: { name: "TOKEN" } })
             const env = JSON.parse(first(r)) as { sha256: string; names: string[] }
             assert.equal(env.sha256, sha(planted))
-            assert.ok(!env.names.some(n => n.startsWith("MCPLEXER_")))
+            // the one marker downstream/stdio.ts sets on purpose (no secret, no path), and nothing else of mcplexer's
+            assert.ok(!env.names.some(n => n.startsWith("MCPLEXER_") && n !== "MCPLEXER_INSTANCE"), env.names.join(" "))
             assert.equal(k.api.sessions.size, 1)
             await transport.terminateSession()
             assert.equal(k.api.sessions.size, 0)
