@@ -4,6 +4,8 @@ import { bech32 } from "@scure/base"
 import type * as typage from "age-encryption"
 import * as age from "./age.ts"
 import { hinted } from "./errors.ts"
+import * as recipients from "./recipients.ts"
+import { account, form as formOf, open as unlock, type Form } from "./unlock.ts"
 
 /** A loaded age identity, ready to encrypt to itself and decrypt. Holds no key string. */
 export interface Identity {
@@ -15,10 +17,15 @@ export interface Identity {
     digest: string
     /** when the key file says it was created (its `# created:` line), if it does */
     created?: Date
+    /** how the key file keeps the identity at rest: in plain text, under a passphrase, in the OS keychain */
+    form: Form
     /** an age file encrypted to this identity, decrypted; throws when it is not */
     decrypt(file: Uint8Array): Promise<Uint8Array>
-    /** an age file of `plain`, encrypted to this identity */
-    encrypt(plain: Uint8Array): Promise<Uint8Array>
+    /**
+     * an age file of `plain`, encrypted to this identity and to `also` (more age1… recipients);
+     * post-quantum and classic recipients together are refused (recipients.check)
+     */
+    encrypt(plain: Uint8Array, also?: readonly string[]): Promise<Uint8Array>
     /** HMAC-SHA256 of `data` under the row key derived from this identity (see `rowKey`) */
     sign(data: Uint8Array): Promise<Buffer>
     /** whether `mac` is `sign(data)`, compared in constant time */
@@ -88,20 +95,39 @@ export function parse(text: string, path: string): { secret: string; created?: D
  * stays a string, as typage takes it.
  */
 export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
-    const { secret, created } = parse(Buffer.from(bytes).toString("utf8"), path)
+    const form = formOf(bytes)
+    // a protected key file (passphrase or keychain) is opened first; a plain one loads nothing more
+    const plain = form === "plain" ? bytes : await unlock(bytes, path)
+    let text: string
+    try {
+        text = Buffer.from(plain).toString("utf8")
+    } finally {
+        if (plain !== bytes) plain.fill(0)
+    }
+    const { secret, created } = parse(text, path)
     const malformed = (e: unknown) => hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`,
         "it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen", { cause: e })
     const { recipient, decrypt, mac } = secret.startsWith("AGE-SECRET-KEY-PQ-1") ? await postQuantum(secret, malformed) : await x25519(secret, malformed)
+    if (form === "keychain" && account(bytes) !== recipient) {
+        throw hinted(`the OS keychain item of key file ${JSON.stringify(path)} holds the identity of ${recipient}, not of ${JSON.stringify(account(bytes))}`,
+            "the keychain item was replaced; restore the key file from a backup", { kind: "conflict" })
+    }
     let e: typage.Encrypter | undefined
     const id: Identity = {
-        path, recipient, digest: digest(bytes), decrypt,
+        path, recipient, digest: digest(bytes), decrypt, form,
         async sign(data) {
             return Buffer.from(await webcrypto.subtle.sign("HMAC", mac, data))
         },
         verify(data, tag) {
             return webcrypto.subtle.verify("HMAC", mac, tag, data)
         },
-        async encrypt(plain) {
+        async encrypt(plain, also = []) {
+            if (also.length > 0) {
+                recipients.check([recipient, ...also])
+                const more = new (await lib()).Encrypter()
+                for (const r of [recipient, ...also]) more.addRecipient(r)
+                return more.encrypt(plain)
+            }
             if (e === undefined) {
                 e = new (await lib()).Encrypter()
                 e.addRecipient(recipient)
@@ -182,10 +208,13 @@ async function drain(d: typage.Decrypter, file: Uint8Array): Promise<Uint8Array>
     }
 }
 
-/** A new X25519 identity as key file bytes in the age-keygen format (RFC 3339 time in UTC). */
-export async function generate(now = new Date()): Promise<{ bytes: Buffer; recipient: string }> {
+/**
+ * A new identity as key file bytes in the age-keygen format (RFC 3339 time in UTC): X25519, or
+ * with `pq` typage's hybrid ML-KEM-768 + X25519 (AGE-SECRET-KEY-PQ-1…, age1pq1…).
+ */
+export async function generate(now = new Date(), o: { pq?: boolean } = {}): Promise<{ bytes: Buffer; recipient: string }> {
     const t = await lib()
-    const secret = await t.generateX25519Identity()
+    const secret = o.pq ? await t.generateHybridIdentity() : await t.generateX25519Identity()
     const recipient = await t.identityToRecipient(secret)
     const created = now.toISOString().replace(/\.\d+Z$/, "Z")
     return { bytes: Buffer.from(`# created: ${created}\n# public key: ${recipient}\n${secret}\n`), recipient }

@@ -6,7 +6,9 @@
  */
 export { DecryptError, MissingSecretError, NotFoundError } from "./errors.ts"
 export { type Entry, type Vault, open } from "./vault.ts"
-export { read } from "./read.ts"
+export { ask, read, type Source, unlock } from "./read.ts"
+export { type How, type Protected, protect, unprotect } from "./protect.ts"
+export * as recipients from "./recipients.ts"
 export { type Resolved, baseEnv, resolve } from "./resolve.ts"
 export { init } from "./init.ts"
 export { loginMissing } from "./logins.ts"

@@ -58,9 +58,10 @@ export async function reload(paths: config.Paths, s: store.Store, stale: identit
 
 /**
  * Creates the identity at `paths.key` unless a file is there: atomically, 0600, in a 0700 folder,
- * so racing creators end with one key. Never creates an explicit MCPLEXER_AGE_KEY.
+ * so racing creators end with one key. Never creates an explicit MCPLEXER_AGE_KEY. `pq` makes
+ * it a post-quantum (hybrid ML-KEM-768 + X25519) identity.
  */
-export async function create(paths: config.Paths): Promise<boolean> {
+export async function create(paths: config.Paths, o: { pq?: boolean } = {}): Promise<boolean> {
     if (existsSync(paths.key)) return false
     if (paths.keyExplicit) throw explicitMissing(paths.key)
     const dir = dirname(paths.key)
@@ -69,7 +70,7 @@ export async function create(paths: config.Paths): Promise<boolean> {
     } catch (e) {
         throw unwritable(paths.key, dir, e)
     }
-    const { bytes } = await identity.generate()
+    const { bytes } = await identity.generate(new Date(), o)
     try {
         return writeNew(paths.key, bytes)
     } catch (e) {

@@ -10,6 +10,10 @@ import { open as unseal } from "./cipher.ts"
 import { message, notFound } from "./errors.ts"
 import { quick } from "./loaded.ts"
 
+// the lean face also carries what every command needs before it runs: where passphrases come from
+export { unlock } from "./loaded.ts"
+export { ask, type Source } from "./unlock.ts"
+
 /** One value's exact bytes, with its audit row. NotFoundError when not stored, DecryptError when it cannot be read. */
 export async function read(paths: config.Paths, scope: string, key: string, o: { actor: string }): Promise<Buffer> {
     config.checkName("scope", scope)

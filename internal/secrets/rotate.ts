@@ -5,6 +5,7 @@ import { hinted } from "./errors.ts"
 import { readPrivate, writeNew } from "./file.ts"
 import * as identity from "./identity.ts"
 import * as keyring from "./keyring.ts"
+import { atRest } from "./protect.ts"
 
 /** What a rotation did. */
 export interface Rotated {
@@ -26,7 +27,7 @@ class Retry extends Error {}
  * synchronous transaction; the key files change after it (see keyring). Killed at any point, the
  * store is left wholly old or wholly new, and the next load finishes or discards what was left.
  */
-export async function rotate(paths: config.Paths, s: store.Store, actor: string, step?: (at: Step) => void): Promise<Rotated> {
+export async function rotate(paths: config.Paths, s: store.Store, actor: string, step?: (at: Step) => void, o: { pq?: boolean } = {}): Promise<Rotated> {
     const next = keyring.nextPath(paths.key)
     for (let attempt = 0; attempt < 3; attempt++) {
         let current = await keyring.get(paths, s, {})
@@ -38,23 +39,27 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         step?.("decrypted")
 
         const created = new Date()
-        const fresh = await identity.generate(created)
-        const id = await identity.load(fresh.bytes, paths.key)
+        // the new key is post-quantum when asked (--pq), classic when refused (--no-pq), else of the current kind
+        const fresh = await identity.generate(created, { pq: o.pq ?? current.recipient.startsWith("age1pq1") })
+        // and kept at rest as the current one is: under the same passphrase, or in the OS keychain
+        const loaded = await identity.load(fresh.bytes, paths.key)
+        const stored = await atRest(current.form, fresh.bytes, loaded.recipient, paths.key)
+        const id = { ...loaded, form: current.form, digest: identity.digest(stored) }
         // new ciphertexts, and new MACs under the new identity's row key
         const sealed = await Promise.all(rows.map((r, i) => cipher.seal(id, r.scope, r.key, values[i] ?? Buffer.alloc(0))))
         for (const v of values) v.fill(0)
         step?.("encrypted")
 
         // staged before the commit, so that a commit is never left without its key on disk
-        for (let tries = 0; !writeNew(next, fresh.bytes); tries++) {
-            if (Buffer.compare(readPrivate(next) ?? Buffer.alloc(0), fresh.bytes) === 0) break
+        for (let tries = 0; !writeNew(next, stored); tries++) {
+            if (Buffer.compare(readPrivate(next) ?? Buffer.alloc(0), stored) === 0) break
             if (tries === 3) throw hinted(`another key rotation of ${JSON.stringify(paths.key)} is in progress`, "try again when it is done")
             await keyring.recover(paths, s)
         }
         step?.("staged")
 
         try {
-            commit(s, next, fresh.bytes, rows, sealed, id, current, actor)
+            commit(s, next, stored, rows, sealed, id, current, actor)
         } catch (e) {
             if (!(e instanceof Retry)) throw e
             // our staged key is now stale: drop it before trying again
@@ -63,8 +68,9 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         }
         step?.("committed")
 
-        const old = keyring.finish(paths.key, s, fresh.bytes, id.recipient, created)
+        const old = keyring.finish(paths.key, s, stored, id.recipient, created)
         fresh.bytes.fill(0)
+        stored.fill(0)
         keyring.set(id)
         step?.("finished")
         return { count: rows.length, recipient: id.recipient, old }

@@ -31,9 +31,10 @@ export interface Vault {
     scope(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>>
     /**
      * Re-encrypts every secret to a new identity and keeps the old key file beside the new one.
-     * `o.step` is called at each stage (for crash tests).
+     * `o.step` is called at each stage (for crash tests). `o.pq` true makes the new identity
+     * post-quantum, false classic; by default it is of the current kind.
      */
-    rotate(o?: { step?: (at: Step) => void }): Promise<Rotated>
+    rotate(o?: { step?: (at: Step) => void; pq?: boolean }): Promise<Rotated>
     /**
      * Authenticates the rows 0.1 wrote, before rows carried a MAC, once, by the key's holder: each
      * is decrypted with our key (which proves the key and the row's binding) and given its MAC.
@@ -220,9 +221,9 @@ class Local implements Vault {
         }
     }
 
-    async rotate(o?: { step?: (at: Step) => void }): Promise<Rotated> {
+    async rotate(o?: { step?: (at: Step) => void; pq?: boolean }): Promise<Rotated> {
         const { rotate } = await import("./rotate.ts")
-        return rotate(this.paths, this.store, this.actor, o?.step)
+        return rotate(this.paths, this.store, this.actor, o?.step, o?.pq === undefined ? {} : { pq: o.pq })
     }
 
     async upgrade(): Promise<Array<{ scope: string; key: string }>> {
