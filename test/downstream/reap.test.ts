@@ -98,6 +98,18 @@ async function started(h: string, file: string): Promise<{ s: Serve; pids: numbe
     return { s, pids: [server, daemon] }
 }
 
+/** The watchdog of serve `pid`: its child shell in a session of its own. */
+function watchdogOf(pid: number): number | undefined {
+    return readdirSync("/proc").filter(p => /^\d+$/.test(p)).map(Number).find(p => {
+        try {
+            const stat = readFileSync(`/proc/${p}/stat`, "utf8")
+            return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid && readFileSync(`/proc/${p}/cmdline`, "latin1").includes("trap")
+        } catch {
+            return false
+        }
+    })
+}
+
 function cleanup(pids: number[]): void {
     for (const pid of pids) {
         try {
@@ -131,15 +143,7 @@ test("when serve and its watchdog are both killed, the next start ends what they
     const pid = s.child.pid!
     let next: Serve | undefined
     try {
-        // the watchdog: serve's child shell in a session of its own
-        const watchdog = readdirSync("/proc").filter(p => /^\d+$/.test(p)).map(Number).find(p => {
-            try {
-                const stat = readFileSync(`/proc/${p}/stat`, "utf8")
-                return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid && readFileSync(`/proc/${p}/cmdline`, "latin1").includes("trap")
-            } catch {
-                return false
-            }
-        })
+        const watchdog = watchdogOf(pid)
         assert.ok(watchdog, "serve has no watchdog")
         // stopped first, serve cannot start another watchdog when this one dies
         process.kill(pid, "SIGSTOP")
@@ -158,6 +162,23 @@ test("when serve and its watchdog are both killed, the next start ends what they
     } finally {
         s.child.kill("SIGKILL")
         next?.child.kill("SIGKILL")
+        cleanup(pids)
+    }
+})
+
+test("a watchdog killed while serve runs is started again, and still ends the downstreams", async () => {
+    const file = join(temp(), "daemon.pid")
+    const h = await home(daemonizing(file))
+    const { s, pids } = await started(h, file)
+    try {
+        const first = watchdogOf(s.child.pid!)
+        assert.ok(first, "serve has no watchdog")
+        process.kill(first, "SIGKILL")
+        assert.ok(await until(() => { const w = watchdogOf(s.child.pid!); return w !== undefined && w !== first }, 5000), "no new watchdog")
+        s.child.kill("SIGKILL")
+        assert.ok(await until(() => !pids.some(running), 5000), `still running: ${pids.filter(running).join(", ")}`)
+    } finally {
+        s.child.kill("SIGKILL")
         cleanup(pids)
     }
 })
