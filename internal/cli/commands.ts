@@ -24,10 +24,12 @@ function home(y: Argv, act: Act, out: Output): Argv {
     return y
         .command("init", "create the home folder, key, database and a starter config", c => c
             .option("json", { type: "boolean", describe: "print JSON" })
-            .example("$0 init", "set up ~/.mcplexer (safe to run again)"),
-            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false), json: a.json === true }, out)))
+            .option("pq", { type: "boolean", describe: "make the new key post-quantum (hybrid ML-KEM-768 + X25519, age1pq1…)" })
+            .example("$0 init", "set up ~/.mcplexer (safe to run again)")
+            .example("$0 init --pq", "the same, with a post-quantum key"),
+            act(async a => (await import("./init.ts")).init({ paths: await paths(a, false), json: a.json === true, pq: a.pq === true }, out)))
         .command("secret", "store, read, list and delete secrets", c => secretCommands(c, act, out))
-        .command("key", "show or rotate the age identity", c => keyCommands(c, act, out))
+        .command("key", "show, rotate or protect the age identity", c => keyCommands(c, act, out))
         .command("auth", "log in to remote servers with OAuth, show or end those logins", c => authCommands(c, act, out))
 }
 
@@ -174,11 +176,13 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
                 value: a.value === undefined ? undefined : str(a.value),
                 fromEnv: opt(a["from-env"]), fromFile: opt(a["from-file"]),
             }, out)))
-        .command("get <scope> <key>", "print a secret's value (for scripts)", c => c
+        .command("get <scope> <key>", "print a secret's value (for scripts; masked on a terminal)", c => c
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
-            .example("export GITHUB_TOKEN=$($0 secret get personal GITHUB_TOKEN)", "use it in a script"),
-            act(async a => (await import("./get.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
+            .option("reveal", { type: "boolean", describe: "on a terminal, print the value itself rather than its first characters and length" })
+            .example("export GITHUB_TOKEN=$($0 secret get personal GITHUB_TOKEN)", "use it in a script (a pipe gets the exact bytes)")
+            .example("$0 secret get personal GITHUB_TOKEN --reveal", "show it on the terminal"),
+            act(async a => (await import("./get.ts")).get({ paths: await paths(a), scope: str(a.scope), key: str(a.key), reveal: a.reveal === true }, out)))
         .command("list [scope]", "list key names with their scope and last change (never values)", c => c
             .positional("scope", { type: "string", describe: "only this scope" })
             .option("json", { type: "boolean", describe: "print JSON" })
@@ -200,12 +204,22 @@ function keyCommands(y: Argv, act: Act, out: Output): Argv {
             .example("$0 key show", "where the key is, and its public key"),
             act(async a => (await import("./key.ts")).show({ paths: await paths(a), json: a.json === true }, out)))
         .command("rotate", "make a new identity and re-encrypt every secret to it", c => c
-            .example("$0 key rotate", "the old key is kept beside the new one until you remove it"),
-            act(async a => (await import("./key.ts")).rotate({ paths: await paths(a) }, out)))
+            .option("pq", { type: "boolean", describe: "a post-quantum key (--no-pq: a classic one; default: the current kind)" })
+            .example("$0 key rotate", "the old key is kept beside the new one until you remove it")
+            .example("$0 key rotate --pq", "move every secret to a post-quantum key"),
+            act(async a => (await import("./key.ts")).rotate({ paths: await paths(a), ...(typeof a.pq === "boolean" ? { pq: a.pq } : {}) }, out)))
+        .command("protect", "protect the key file with a passphrase, or move the identity into the OS keychain", c => c
+            .option("keychain", { type: "boolean", describe: "the OS keychain (Secret Service, macOS Keychain, Windows Credential Manager) instead of a passphrase" })
+            .example("$0 key protect", "asks a new passphrase twice; age -d age.key opens the file with it")
+            .example("$0 key protect --keychain", "age.key then holds only a reference"),
+            act(async a => (await import("./protect.ts")).protect({ paths: await paths(a), keychain: a.keychain === true }, out)))
+        .command("unprotect", "bring the identity back to a plain key file", c => c
+            .example("$0 key unprotect", "from a passphrase or from the OS keychain"),
+            act(async a => (await import("./protect.ts")).unprotect({ paths: await paths(a) }, out)))
         .command("upgrade", "authenticate, once, the secrets stored before this version (it lists them)", c => c
             .example("$0 key upgrade", "after upgrading from mcplexer 0.1"),
             act(async a => (await import("./key.ts")).upgrade({ paths: await paths(a) }, out)))
-        .demandCommand(1, "name a key command: show, rotate or upgrade")
+        .demandCommand(1, "name a key command: show, rotate, upgrade, protect or unprotect")
 }
 
 const clientNames = "claude-desktop, claude-code, cursor, vscode, windsurf, gemini or codex"

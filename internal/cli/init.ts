@@ -7,7 +7,7 @@ import * as secrets from "../secrets/index.ts"
 import { type Output } from "./output.ts"
 
 /** Where to set up. */
-export interface InitOptions { paths: config.Paths; json?: boolean }
+export interface InitOptions { paths: config.Paths; json?: boolean; pq?: boolean }
 
 /**
  * Creates what is missing of home, key, database and config, and changes nothing that exists.
@@ -16,14 +16,14 @@ export async function init(o: InitOptions, out: Output): Promise<void> {
     const p = o.paths
     await mkdir(p.home, { recursive: true, mode: 0o700 })
     tighten(p.home, out)
-    const key = await secrets.init(p)
+    const key = await secrets.init(p, o.pq ? { pq: true } : {})
     const dbCreated = !existsSync(p.db)
     secrets.open(p, { actor: "cli" }).close()
     const configCreated = await writeNew(p.config, config.starter)
     const made = [key.created && "key", dbCreated && "database", configCreated && "config"].filter(Boolean)
     if (o.json) {
         out.out(`${JSON.stringify({
-            home: p.home, config: p.config, database: p.db, key: key.path, recipient: key.recipient,
+            home: p.home, config: p.config, database: p.db, key: key.path, recipient: key.recipient, pq: key.pq,
             created: { key: key.created, database: dbCreated, config: configCreated },
         })}\n`)
     } else out.out([
@@ -36,6 +36,10 @@ export async function init(o: InitOptions, out: Output): Promise<void> {
     for (const problem of config.guard.file(p.config)) {
         out.warn(problem.message)
         out.hint(problem.hint)
+    }
+    if (o.pq && !key.created && !key.pq) {
+        out.warn(`the key ${key.path} already exists and is not post-quantum: it was left as it is`)
+        out.hint("to move every secret to a new post-quantum key: mcplexer key rotate --pq")
     }
     if (made.length === 0) out.info("already set up: nothing changed")
     else out.hint(`back up ${key.path}: without it, the stored secrets cannot be decrypted`)

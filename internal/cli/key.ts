@@ -3,7 +3,7 @@ import * as secrets from "../secrets/index.ts"
 import { type Output } from "./output.ts"
 
 /** Where the identity is. */
-export interface KeyOptions { paths: config.Paths; json?: boolean }
+export interface KeyOptions { paths: config.Paths; json?: boolean; pq?: boolean }
 
 /** Prints the identity's path and public key. */
 export async function show(o: KeyOptions, out: Output): Promise<void> {
@@ -37,7 +37,8 @@ export async function upgrade(o: KeyOptions, out: Output): Promise<void> {
 export async function rotate(o: KeyOptions, out: Output): Promise<void> {
     const vault = secrets.open(o.paths, { actor: "cli" })
     try {
-        const r = await vault.rotate()
+        // --pq: a post-quantum key, --no-pq: a classic one, neither: the current kind
+        const r = await vault.rotate(o.pq === undefined ? {} : { pq: o.pq })
         out.info(`re-encrypted ${r.count} secret${r.count === 1 ? "" : "s"} to the new key`)
         out.out(`${r.recipient}\n`)
         out.info(`the old key is kept at ${r.old}`)

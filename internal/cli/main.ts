@@ -8,6 +8,11 @@ import { exit, report, std, UsageError, type Output } from "./output.ts"
 export async function main(argv: string[], out: Output = std()): Promise<number> {
     const early = await fast(argv, out)
     if (early !== undefined) return early
+    await passphrases()
+    if (argv[0] === "serve" && !argv.includes("--help") && !argv.includes("-h")) {
+        const code = await unlock(out)
+        if (code !== undefined) return code
+    }
     const { default: yargs } = await import("yargs")
     let code: number = exit.ok
     const act: Act = fn => async a => {
@@ -60,14 +65,21 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
  * loops, a plain `serve`, which every AI client starts, and the version. Undefined for the rest.
  */
 async function fast(argv: string[], out: Output): Promise<number | undefined> {
-    const [a, b, scope, key, ...more] = argv
+    const [a, b, ...rest] = argv
+    // `secret get S K`, with --reveal anywhere after get
+    const reveal = rest.filter(w => w === "--reveal").length
+    const [scope, key, ...more] = rest.filter(w => w !== "--reveal")
     try {
-        if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0
+        if (a === "secret" && b === "get" && scope !== undefined && key !== undefined && more.length === 0 && reveal <= 1
             && !scope.startsWith("-") && !key.startsWith("-")) {
-            await (await import("./get.ts")).get({ paths: await paths({}), scope, key }, out)
+            await passphrases()
+            await (await import("./get.ts")).get({ paths: await paths({}), scope, key, reveal: reveal === 1 }, out)
             return exit.ok
         }
-        if (a === "serve" && b === undefined) return await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
+        if (a === "serve" && b === undefined) {
+            await passphrases()
+            return await unlock(out) ?? await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
+        }
     } catch (err) {
         return report(err, out)
     }
@@ -78,7 +90,30 @@ async function fast(argv: string[], out: Output): Promise<number | undefined> {
     return undefined
 }
 
-const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade",
+/**
+ * Gives secrets the CLI's passphrase source (protect.ts: MCPLEXER_PASSPHRASE_FILE, else a hidden
+ * prompt on the terminal), for a key file protected by a passphrase. Loaded only when asked.
+ */
+async function passphrases(): Promise<void> {
+    const secrets = await import("../secrets/read.ts")
+    secrets.ask(async path => (await import("./protect.ts")).passphrase(path))
+}
+
+/**
+ * `serve` opens a protected key at its start, before it speaks the protocol (and the prompt goes
+ * to the terminal, never stdout): a client then never waits on a prompt, and a wrong or missing
+ * passphrase stops serve at once. Undefined to go on; an exit code when it failed.
+ */
+async function unlock(out: Output): Promise<number | undefined> {
+    try {
+        await (await import("../secrets/read.ts")).unlock(await paths({}))
+        return undefined
+    } catch (err) {
+        return report(err, out)
+    }
+}
+
+const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade", "protect", "unprotect",
     "serve", "token", "status", "auth", "login", "logout", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit",
     "import", "install", "uninstall"])
 

@@ -5,16 +5,21 @@
  * The library is loaded only when a key is in the keychain, and its async entries keep the D-Bus
  * or system call off the event loop.
  */
+import type * as keyring from "@napi-rs/keyring"
 import { hinted } from "./errors.ts"
 
 /** The keychain service every mcplexer identity is stored under. */
 export const service = "mcplexer"
 
-type Lib = typeof import("@napi-rs/keyring")
+type Lib = typeof keyring
+
+// a native module: esbuild cannot bundle it, so the name is not a literal it would follow, and
+// Node loads it from node_modules at run time (it is a dependency)
+const name = "@napi-rs/keyring"
 
 async function lib(): Promise<Lib> {
     try {
-        return await import("@napi-rs/keyring")
+        return await import(name) as Lib
     } catch (e) {
         throw hinted("the OS keychain library (@napi-rs/keyring) cannot be loaded on this machine",
             "reinstall mcplexer (npm install -g mcplexer), or keep the key in a file protected by a passphrase: mcplexer key protect", { cause: e })
