@@ -61,6 +61,42 @@ function serving(y: Argv, act: Act, out: Output): Argv {
             act(async a => (await import("./token.ts")).token({ paths: await paths(a), rotate: a.rotate === true }, out)))
 }
 
+/** `tools disable/enable/search/changed/diff/approve`: the tool list under the user's hand. */
+function shapeCommands(y: Argv, act: Act, out: Output): Argv {
+    const patterns = (a: Record<string, unknown>) => (a.pattern as unknown[]).map(String)
+    return y
+        .command("disable <pattern..>", "switch tools off (written to config.yaml, comments kept)", c => c
+            .positional("pattern", { type: "string", describe: "a tool's name as the client sees it, or a glob: github__delete_*" })
+            .example("$0 tools disable 'github__delete_*' github__push_files", "the model no longer sees them"),
+            act(async a => (await import("./shape.ts")).disable({ paths: await paths(a), patterns: patterns(a) }, out)))
+        .command("enable <pattern..>", "switch tools back on", c => c
+            .positional("pattern", { type: "string", describe: "a tool's name as the client sees it, or a glob" })
+            .example("$0 tools enable github__delete_branch", "one tool back, the glob that switched it off kept"),
+            act(async a => (await import("./shape.ts")).enable({ paths: await paths(a), patterns: patterns(a) }, out)))
+        .command("search <query..>", "rank the enabled tools for a task in your words (local: no network, no model)", c => c
+            .positional("query", { type: "string", describe: "the task, in plain words" })
+            .option("limit", { type: "number", default: 10, describe: "how many tools" })
+            .option("json", { type: "boolean", describe: "print [{name, server, description, score}], best first" })
+            .example("$0 tools search open a PR from my branch", "the best tools for it"),
+            act(async a => (await import("./shape.ts")).find({ paths: await paths(a), query: (a.query as unknown[]).map(String).join(" "), limit: count(a.limit), json: a.json === true }, out)))
+        .command("changed", "the tools withheld until you approve them (changed since pinned, or quarantined)", c => c
+            .option("json", { type: "boolean", describe: "print JSON" }),
+            act(async a => (await import("./shape.ts")).changed({ paths: await paths(a), json: a.json === true }, out)))
+        .command("diff <tool>", "a withheld tool's approved definition against the one its server presents now", c => c
+            .positional("tool", { type: "string", describe: "the tool's name as the client sees it" }),
+            act(async a => (await import("./shape.ts")).diff({ paths: await paths(a), tool: str(a.tool) }, out)))
+        .command("approve <pattern..>", "accept the definition withheld tools present now", c => c
+            .positional("pattern", { type: "string", describe: "a withheld tool's name, or a glob" })
+            .example("$0 tools approve 'rug__*'", "every withheld tool of server rug"),
+            act(async a => (await import("./shape.ts")).approve({ paths: await paths(a), patterns: patterns(a) }, out)))
+}
+
+/** A positive whole number of an option, or a usage error. */
+function count(v: unknown): number {
+    if (typeof v === "number" && Number.isInteger(v) && v > 0) return v
+    throw new UsageError(`--limit must be a positive whole number, not ${JSON.stringify(v)}`)
+}
+
 /** What the client sees, and how a call would go. */
 function catalog(y: Argv, act: Act, out: Output): Argv {
     return y
@@ -68,14 +104,16 @@ function catalog(y: Argv, act: Act, out: Output): Argv {
             .option("json", { type: "boolean", describe: "print JSON" })
             .example("$0 status", "what runs and what is missing"),
             act(async a => (await import("./status.ts")).status({ paths: await paths(a), json: a.json === true }, out)))
-        .command("tools", "the tool catalog the client sees", c => c
+        .command("tools", "the tool catalog the client sees, and what you let through", c => shapeCommands(c
             .command("refresh", "start every server once and relearn its catalog", r => r
                 .example("$0 tools refresh", "after upgrading a server"),
-                act(async a => (await import("./tools.ts")).refresh({ paths: await paths(a), json: a.json === true }, out)))
+                act(async a => (await import("./tools.ts")).refresh({ paths: await paths(a), json: a.json === true }, out))), act, out)
             .option("json", { type: "boolean", describe: "print JSON" })
+            .option("all", { type: "boolean", describe: "also the tools switched off, withheld or quarantined, with their state" })
             .example("$0 tools", "names, servers and descriptions")
+            .example("$0 tools --all", "every tool, with its state")
             .example("$0 tools --json", "the full catalog as JSON"),
-            act(async a => (await import("./tools.ts")).tools({ paths: await paths(a), json: a.json === true }, out)))
+            act(async a => (await import("./tools.ts")).tools({ paths: await paths(a), json: a.json === true, all: a.all === true }, out)))
         .command("call <tool>", "call one tool through the gateway, to check a setup by hand", c => c
             .positional("tool", { type: "string", describe: "the name the client sees, e.g. github__search_repositories" })
             .option("args", { type: "string", describe: "the arguments as a JSON object", default: "{}" })

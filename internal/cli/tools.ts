@@ -9,7 +9,7 @@ import { table } from "./secret.ts"
 import { logger } from "./status.ts"
 
 /** What `tools` and `tools refresh` need. */
-export interface ToolsOptions { paths: config.Paths; json: boolean }
+export interface ToolsOptions { paths: config.Paths; json: boolean; all?: boolean }
 
 /** A gateway for one CLI command, with what it was built from; `close` stops every server it started. */
 export interface Session {
@@ -52,14 +52,16 @@ export async function tools(o: ToolsOptions, out: Output): Promise<number> {
     const s = await open(o.paths, out)
     try {
         if (s.config.servers.size === 0) return none(s.config, o, out)
-        const list = await s.gw.tools()
+        const list = await s.gw.tools({ all: o.all === true })
         const failed = [...s.config.servers.keys()].filter(name => s.gw.pool.cached(name) === undefined)
         if (o.json) {
             out.out(JSON.stringify(list, null, 2) + "\n")
         } else if (list.length === 0) {
             out.info("no tools: the configured servers offer none")
         } else {
-            out.out(table(["NAME", "SERVER", "DESCRIPTION"], list.map(t => [t.name, t.server, firstLine(t.description ?? "")])))
+            out.out(o.all
+                ? table(["NAME", "SERVER", "STATE", "DESCRIPTION"], list.map(t => [t.name, t.server, states[t.state], firstLine(t.description ?? "")]))
+                : table(["NAME", "SERVER", "DESCRIPTION"], list.map(t => [t.name, t.server, firstLine(t.description ?? "")])))
         }
         for (const line of s.gw.collisions()) out.warn(line)
         if (failed.length) {
@@ -112,6 +114,9 @@ export async function refresh(o: ToolsOptions, out: Output): Promise<number> {
         await s.close()
     }
 }
+
+// how `tools --all` names each state, as the commands that change it do
+const states = { enabled: "on", disabled: "off", withheld: "changed", quarantined: "quarantined" } as const
 
 function none(c: config.Config, o: ToolsOptions, out: Output): number {
     if (o.json) out.out("[]\n")

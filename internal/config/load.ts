@@ -16,9 +16,9 @@ import { suggest } from "./suggest.ts"
 import { template } from "./template.ts"
 import type { Config, RemoteServer, Route, Scope, Server, StdioServer, Workspace } from "./types.ts"
 
-const topKeys = ["auth_scopes", "servers", "workspaces", "default", "audit"]
+const topKeys = ["auth_scopes", "servers", "workspaces", "default", "audit", "tool_search"]
 const scopeKeys = ["description"]
-const serverKeys = ["command", "args", "env", "cwd", "max_line", "url", "headers", "inject", "oauth", "scope", "prefix", "idle_timeout", "timeout"]
+const serverKeys = ["command", "args", "env", "cwd", "max_line", "url", "headers", "inject", "oauth", "scope", "prefix", "idle_timeout", "timeout", "tools", "quarantine"]
 const stdioKeys = ["args", "env", "cwd", "max_line"]
 const remoteKeys = ["headers", "inject", "oauth"]
 const workspaceKeys = ["root", "routes"]
@@ -76,7 +76,7 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
     if (bad) r.syntax(bad)
     r.aliases()
 
-    const top = r.fields(doc.contents, "the config", topKeys, "the config is a map of settings: auth_scopes, servers, workspaces, default, audit")
+    const top = r.fields(doc.contents, "the config", topKeys, "the config is a map of settings: auth_scopes, servers, workspaces, default, audit, tool_search")
     const scopes = readScopes(r, top.get("auth_scopes"))
     const home = o.env?.HOME || homedir()
     const folder = dirname(path)
@@ -92,7 +92,31 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
         workspaces,
         default: def ? r.choice(def, q("default"), ["allow", "deny"]) : "allow",
         audit: { retentionDays: readRetention(r, audit) },
+        toolSearch: readToolSearch(r, top.get("tool_search")),
     }
+}
+
+/** `tool_search: true`, or `{ enabled: true, always: [globs over client-visible names] }`. */
+function readToolSearch(r: Reader, e: Entry | undefined): Config["toolSearch"] {
+    if (e === undefined) return { enabled: false, always: [] }
+    const hint = "tool_search: true, or tool_search: { enabled: true, always: [\"github__get_*\"] }"
+    if (!yaml().isMap(r.node(e.value))) return { enabled: r.bool(e, q("tool_search")), always: [] }
+    const f = r.fields(e.value, q("tool_search"), ["enabled", "always"], hint)
+    const enabled = f.get("enabled")
+    const always = f.get("always")
+    return {
+        enabled: enabled ? r.bool(enabled, label(q("tool_search"), "enabled")) : true,
+        always: always ? r.items(always, label(q("tool_search"), "always"), hint).map(t => glob(r, t, q("tool_search"))) : [],
+    }
+}
+
+/** A server's `tools: { disabled: [globs] }`. */
+function readTools(r: Reader, e: Entry | undefined, where: string): Server["tools"] {
+    if (e === undefined) return { disabled: [] }
+    const hint = "tools: { disabled: [\"delete_*\", \"push_files\"] } (globs over the server's own tool names; \"!name\" switches one back on)"
+    const f = r.fields(e.value, label(where, "tools"), ["disabled"], hint)
+    const disabled = f.get("disabled")
+    return { disabled: disabled ? r.items(disabled, label(where, "tools.disabled"), hint).map(t => glob(r, t, where)) : [] }
 }
 
 /**
@@ -170,6 +194,7 @@ function readServer(r: Reader, s: Entry, k: Omit<Known, "servers">): Server {
     const scope = scopeEntry && r.string(scopeEntry, label(where, "scope"))
     if (scopeEntry && scope !== undefined) declared(r, scopeEntry.at, `${where}: scope ${q(scope)} is not declared`, scope, k.scopes, "auth_scopes")
     const prefix = f.get("prefix")
+    const quarantine = f.get("quarantine")
     const idle = f.get("idle_timeout")
     const timeout = f.get("timeout")
     const base: Base = {
@@ -178,13 +203,15 @@ function readServer(r: Reader, s: Entry, k: Omit<Known, "servers">): Server {
         prefix: prefix ? r.bool(prefix, label(where, "prefix")) : true,
         idleTimeout: idle ? ms(r, idle, label(where, idle.name), { max: maxTimer }) : 600_000,
         timeout: timeout ? ms(r, timeout, label(where, timeout.name), { max: maxTimer }) : 60_000,
+        tools: readTools(r, f.get("tools"), where),
+        quarantine: quarantine ? r.bool(quarantine, label(where, "quarantine")) : false,
     }
     const refs: Refs = (at, text) => references(r, at, text, where, k.scopes)
     return command ? readStdio(r, f, command, where, base, refs, k) : readRemote(r, f, url as Entry, where, base, refs)
 }
 
 /** The fields every server has, whichever its kind. */
-type Base = Pick<Server, "name" | "scope" | "prefix" | "idleTimeout" | "timeout">
+type Base = Pick<Server, "name" | "scope" | "prefix" | "idleTimeout" | "timeout" | "tools" | "quarantine">
 
 /** Checks the references in one text of a server's (`at` is where the text is). */
 type Refs = (at: Item, text: string) => void

@@ -13,6 +13,10 @@ interface ServerBase {
     idleTimeout: number
     /** ms a request may take (default 60000) */
     timeout: number
+    /** the user's switches: globs over the server's own tool names, `!glob` switching back on (the last match decides) */
+    tools: { disabled: string[] }
+    /** every tool withheld until a person approves it (`mcplexer tools approve`) */
+    quarantine: boolean
 }
 
 /** A downstream started as a local process and spoken to over stdio. */
@@ -81,4 +85,6 @@ export interface Config {
     /** what happens to a tool no route names */
     default: "allow" | "deny"
     audit: { retentionDays: number }
+    /** search mode: the model is shown two search tools (and what `always` names: globs over client-visible names) instead of every tool */
+    toolSearch: { enabled: boolean; always: string[] }
 }

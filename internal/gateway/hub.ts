@@ -13,6 +13,8 @@ import { Lists } from "./lists.ts"
 import { Relay } from "./relay.ts"
 import { Router } from "./route.ts"
 import type { Session } from "./session.ts"
+import { approve, Shape, type State } from "./shape.ts"
+import type * as store from "../store/index.ts"
 
 /** What the hub needs besides the pool, which it is given by `attach` (the pool needs the relay's hooks first). */
 export interface Options {
@@ -46,6 +48,8 @@ export class Hub {
     private readonly lists: Lists
     private readonly router: Router
     private readonly approvals: Approvals
+    private readonly shape: Shape
+    private readonly store: store.Store
     private prune: NodeJS.Timeout | undefined
 
     constructor(o: Options) {
@@ -54,15 +58,17 @@ export class Hub {
         this.log = o.log
         this.cwd = o.cwd
         this.trail = new Trail(o.vault.store, m => { this.log.warn(m) }, o.registry)
+        this.store = o.vault.store
+        this.shape = new Shape({ config: o.config, store: o.vault.store, trail: this.trail })
         this.approvals = new Approvals(o.vault.store, this.trail, (server, scope, why) => {
             this.log.info(`stopping server ${JSON.stringify(server)}${scope === undefined ? "" : ` (scope ${JSON.stringify(scope)})`}: ${why}`)
             void this.pool.stop({ server, scope }, why)
         }, m => { this.log.warn(m) })
-        this.lists = new Lists({ config: o.config, pool: () => this.pool, log: o.log, announce: m => { this.relay.broadcast(m) } })
+        this.lists = new Lists({ config: o.config, pool: () => this.pool, log: o.log, announce: m => { this.relay.broadcast(m) }, observe: c => { this.shape.observe(c) } })
         this.relay = new Relay({ sessions: this.sessions, lists: this.lists, log: o.log })
         // the approval row's one scrubbing point: its arguments are kept in SQLite and shown by the CLI and UI
         const approvals = { ask: (a: Ask) => this.approvals.ask({ ...a, arguments: a.arguments && o.registry.scrubObject(a.arguments) }) }
-        this.router = new Router({ config: o.config, lists: this.lists, relay: this.relay, approvals, trail: this.trail, vault: o.vault, registry: o.registry })
+        this.router = new Router({ config: o.config, lists: this.lists, relay: this.relay, approvals, trail: this.trail, vault: o.vault, registry: o.registry, shape: this.shape })
     }
 
     /** Gives the hub its pool; the pool needs the relay's hooks first, so this comes after construction. */
@@ -87,10 +93,26 @@ export class Hub {
         await edge.connect()
     }
 
-    /** The tools the client sees, with the server and original name of each (for `mcplexer tools`). */
-    async tools(): Promise<Array<Tool & { server: string; original: string }>> {
+    /** The tools the client may be shown (with `all`, every tool with its state), with the server and original name of each. */
+    async tools(o: { all?: boolean } = {}): Promise<Array<Tool & { server: string; original: string; state: State["state"] }>> {
         const t = await this.lists.refresh()
-        return t.tools.list.map(n => ({ ...n.item, name: n.exposed, server: n.server, original: n.original }))
+        const listed = t.tools.list.map(n => ({ ...n.item, name: n.exposed, server: n.server, original: n.original, state: this.shape.state(n.server, n.original).state }))
+        return o.all ? listed : listed.filter(x => x.state === "enabled")
+    }
+
+    /** Accepts the definition a withheld tool presents now; false when nothing was waiting. */
+    approve(server: string, tool: string, by: string): boolean {
+        const done = approve(this.store, server, tool, by)
+        if (done) {
+            this.trail.add({ action: "tool-approved", actor: by, tool, server, status: "ok" })
+            this.lists.changed(server)
+        }
+        return done
+    }
+
+    /** A tool's pin: the definition approved and the one last seen. */
+    pin(server: string, tool: string): store.pins.Pin | undefined {
+        return this.shape.pin(server, tool)
     }
 
     /** Naming collisions and how they were resolved, as of the last listing. */
@@ -103,6 +125,7 @@ export class Hub {
         this.config = c
         this.pool.configure(c)
         this.router.configure(c)
+        this.shape.configure(c)
         this.lists.configure(c)
     }
 

@@ -19,8 +19,12 @@ import * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
 import type * as secrets from "../secrets/index.ts"
 import { Hub } from "./hub.ts"
+import type { State } from "./shape.ts"
+import type * as store from "../store/index.ts"
 
 export * as policy from "./policy.ts"
+export { type State, hash as toolHash } from "./shape.ts"
+export { flags, type Flag } from "./flags.ts"
 export { Stdio } from "./stdio.ts"
 // the HTTP API keeps its requests in flight in one too (httpapi/lane.ts), and may not import downstream
 export { Ids } from "../downstream/index.ts"
@@ -38,8 +42,15 @@ export interface Gateway {
     connect(t: Transport, o?: { root?: string }): Promise<void>
     /** The downstream instances behind the gateway. */
     pool: downstream.Pool
-    /** The catalog the client sees, each tool with its server and original name (for `mcplexer tools`); unscrubbed, for the caller's own way out. */
-    tools(): Promise<Array<Tool & { server: string; original: string }>>
+    /**
+     * The catalog the client may be shown, each tool with its server, original name and state
+     * (with `all`, switched off, withheld and quarantined tools too); unscrubbed, for the caller's own way out.
+     */
+    tools(o?: { all?: boolean }): Promise<Array<Tool & { server: string; original: string; state: State["state"] }>>
+    /** Accepts the definition a withheld or quarantined tool presents now; false when nothing was waiting. */
+    approve(server: string, tool: string, by: string): boolean
+    /** A tool's pin (approved and last seen definitions), by its server and original name. */
+    pin(server: string, tool: string): store.pins.Pin | undefined
     /** Naming collisions and how they were resolved, as of the last listing (for `mcplexer status`). */
     collisions(): string[]
     /** Takes a reloaded configuration (passes it to the pool) and tells clients the lists may have moved. */

@@ -18,12 +18,15 @@ export class Lists {
     private readonly pool: () => downstream.Pool
     private readonly log: downstream.Logger
     private readonly announce: (method: string) => void
+    private readonly observe: (catalogs: Map<string, downstream.Catalog>) => void
     private loading?: { generation: number; promise: Promise<Tables> }
     // what the clients were last shown of each server, to announce only the lists that moved
     private readonly shown = new Map<string, Shown>()
 
-    constructor(o: { config: config.Config; pool: () => downstream.Pool; log: downstream.Logger; announce: (method: string) => void }) {
+    /** `observe` sees every catalog a build uses first: the pins compare each tool with what was approved (shape.ts). */
+    constructor(o: { config: config.Config; pool: () => downstream.Pool; log: downstream.Logger; announce: (method: string) => void; observe: (catalogs: Map<string, downstream.Catalog>) => void }) {
         this.config = o.config
+        this.observe = o.observe
         this.pool = o.pool
         this.log = o.log
         this.announce = o.announce
@@ -102,6 +105,12 @@ export class Lists {
         for (const s of servers) {
             const c = catalogs.get(s.name)
             this.shown.set(s.name, c === undefined ? absent : shown(c))
+        }
+        try {
+            this.observe(catalogs)
+        } catch (e) {
+            // the pins could not be read or written (a locked database): what was pinned still decides
+            this.log.warn(`could not compare the tools with their pins: ${e instanceof Error ? e.message : String(e)}`)
         }
         const t = tables.build(this.config, servers, catalogs, unavailable)
         // a refused name is a server trying another's namespace (and scope): say so each time it is seen

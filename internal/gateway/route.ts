@@ -3,6 +3,7 @@ import {
     ElicitResultSchema, ErrorCode,
     type CallToolRequest, type RequestId, type ServerResult, type Tool,
 } from "@modelcontextprotocol/sdk/types.js"
+import picomatch from "picomatch"
 import type * as config from "../config/index.ts"
 import * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
@@ -16,6 +17,8 @@ import * as policy from "./policy.ts"
 import * as refs from "./refs.ts"
 import { failure, type Relay } from "./relay.ts"
 import type { Session } from "./session.ts"
+import * as search from "../search/index.ts"
+import { Shape } from "./shape.ts"
 import * as tables from "./tables.ts"
 import type { Route, Tables } from "./tables.ts"
 
@@ -48,9 +51,13 @@ export class Router {
     private readonly trail: Trail
     private readonly vault: secrets.Vault
     private readonly registry: redact.Registry
+    private readonly shape: Shape
+    // the search index of the tables it was built from: rebuilt only when the tables are
+    private readonly indexes = new WeakMap<Tables, search.Index>()
 
-    constructor(o: { config: config.Config; lists: Lists; relay: Relay; approvals: Pick<Approvals, "ask">; trail: Trail; vault: secrets.Vault; registry: redact.Registry }) {
+    constructor(o: { config: config.Config; lists: Lists; relay: Relay; approvals: Pick<Approvals, "ask">; trail: Trail; vault: secrets.Vault; registry: redact.Registry; shape: Shape }) {
         this.config = o.config
+        this.shape = o.shape
         this.lists = o.lists
         this.relay = o.relay
         this.approvals = o.approvals
@@ -63,23 +70,72 @@ export class Router {
         this.config = c
     }
 
-    /** The tools `session` may call, as it is shown them; waits for its folders first. */
+    /**
+     * The tools `session` may call, as it is shown them; waits for its folders first. Switched off,
+     * withheld and quarantined tools are left out (shape.ts); in search mode the list is the two
+     * search tools and what `always` names.
+     */
     async tools(session: Session, related: RequestId): Promise<Tool[]> {
         // the client's roots are asked while the tables load
         const [t, dirs] = await Promise.all([this.lists.refresh(), session.folders(related)])
-        const allowed = t.tools.list.filter(n => this.decide(session, dirs, n).action === "allow")
-        return allowed.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })
+        const mode = this.config.toolSearch
+        const allowed = this.usable(session, dirs, t).filter(n => !mode.enabled || mode.always.some(g => matches(g, n.exposed)))
+        const listed = allowed.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })
+        return mode.enabled ? [...search.tools, ...listed] : listed
     }
 
-    /** One tools/call by its exposed name. */
+    /** One tools/call by its exposed name (in search mode, also the two search tools). */
     async tool(session: Session, params: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
         const name = params.name
+        if (this.config.toolSearch.enabled) {
+            if (name === search.findTools.name) return this.find(session, params, ctx)
+            if (name === search.callTool.name) return this.callByName(session, params, ctx)
+        }
         const now = this.lists.current
         const t = now?.routes.has(name) ? now : await this.lists.having(t => t.routes.has(name))
         const r = t.routes.get(name)
         const n = t.tools.byName.get(name)
         if (r === undefined || n === undefined) return unknownTool(t, name)
         return this.call(session, r, n, params, ctx)
+    }
+
+    /** The tools the user lets through (shape.ts) that the policy allows in this session. */
+    private usable(session: Session, dirs: string[], t: Tables): Array<names.Named<Tool>> {
+        return t.tools.list.filter(n => this.shape.state(n.server, n.original).state === "enabled" && this.decide(session, dirs, n).action === "allow")
+    }
+
+    /** `mcplexer__find_tools`: the best matches among the tools this session may call, with their full input schemas. */
+    private async find(session: Session, params: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
+        const { query, limit } = params.arguments ?? {}
+        if (typeof query !== "string" || query.trim() === "") return toolError(`${search.findTools.name} needs a query: the task in plain words`)
+        const n = typeof limit === "number" && Number.isInteger(limit) && limit > 0 ? Math.min(limit, 50) : search.findLimit
+        const [t, dirs] = await Promise.all([this.lists.refresh(), session.known ?? session.folders(ctx.id)])
+        const usable = new Map(this.usable(session, dirs, t).map(x => [x.exposed, x]))
+        let idx = this.indexes.get(t)
+        if (idx === undefined) this.indexes.set(t, idx = search.index(t.tools.list.map(x => ({ ...x.item, name: x.exposed, server: x.server }))))
+        // ranked over every tool once per tables, then cut to what this session may call
+        const hits = search.rank(idx, query, t.tools.list.length).filter(h => usable.has(h.name)).slice(0, n)
+        const found = hits.map(h => {
+            const x = usable.get(h.name)!.item
+            return { name: h.name, description: x.description ?? "", inputSchema: x.inputSchema, ...(x.annotations ? { annotations: x.annotations } : {}) }
+        })
+        return { content: [{ type: "text", text: found.length ? JSON.stringify(found, null, 2) : `no tool matches ${quote(query)}` }], structuredContent: { tools: found } }
+    }
+
+    /** `mcplexer__call_tool`: a call by name, through the same policy, approval, audit and edge as a direct one. */
+    private async callByName(session: Session, params: CallToolRequest["params"], ctx: Context): Promise<ServerResult> {
+        const { name, arguments: args } = params.arguments ?? {}
+        if (typeof name !== "string" || name === search.findTools.name || name === search.callTool.name) {
+            return toolError(`${search.callTool.name} needs the name of a tool ${search.findTools.name} returned`)
+        }
+        if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) return toolError(`the arguments of ${quote(name)} must be an object`)
+        const inner = { ...params, name, arguments: args as Params | undefined }
+        const now = this.lists.current
+        const t = now?.routes.has(name) ? now : await this.lists.having(t => t.routes.has(name))
+        const r = t.routes.get(name)
+        const n = t.tools.byName.get(name)
+        if (r === undefined || n === undefined) return toolError(`unknown tool ${quote(name)}; find one with ${search.findTools.name}`)
+        return this.call(session, r, n, inner, ctx)
     }
 
     /** The server that owns a resource URI: listed by it, else matched by one of its templates. */
@@ -134,7 +190,9 @@ export class Router {
                 status, latency: Math.round(performance.now() - started),
             })
         }
-        const refused = d.action === "deny" ? new Refusal("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; ${nothing(d)}`)
+        const st = this.shape.state(n.server, n.original)
+        const refused = st.state !== "enabled" ? new Refusal(st.state, Shape.refusal(n.exposed, st)!)
+            : d.action === "deny" ? new Refusal("denied", `tool ${quote(n.exposed)} is denied here by ${policy.origin(d)}; ${nothing(d)}`)
             : d.approval ? await this.approve(session, d, n, args, ctx, detail) : undefined
         const params = refused ?? (args !== undefined && refs.has(args) ? await this.resolve(session, d, req) : req)
         if (params instanceof Refusal) {
@@ -176,6 +234,18 @@ export class Router {
             throw e
         }
     }
+}
+
+function toolError(text: string): ServerResult {
+    return { content: [{ type: "text", text }], isError: true }
+}
+
+const globs = new Map<string, (s: string) => boolean>()
+/** Whether glob `g` (over client-visible names) matches `name`. */
+function matches(g: string, name: string): boolean {
+    let m = globs.get(g)
+    if (m === undefined) globs.set(g, m = picomatch(g, { dot: true }))
+    return m(name)
 }
 
 /** A tool not in the tables: a tool of a server that could not be listed says why that server is down, with its fix. */

@@ -131,3 +131,22 @@ export const leases = sqliteTable("leases", {
 }, t => [
     index("leases_key").on(t.server, t.scope, t.workspace),
 ])
+
+/**
+ * Each tool's definition as a person last approved it, and as its server last presented it
+ * (gateway/shape.ts): a tool whose two hashes differ is withheld until approved again.
+ */
+export const pins = sqliteTable("pins", {
+    server: text("server").notNull(),
+    /** the server's own name for the tool */
+    tool: text("tool").notNull(),
+    /** sha256 of the approved definition; null: never approved (a quarantined server's tool) */
+    approvedHash: text("approved_hash"),
+    approved: text("approved", { mode: "json" }).$type<Record<string, unknown>>(),
+    seenHash: text("seen_hash").notNull(),
+    seen: text("seen", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** when the definition seen last changed (or was first seen) */
+    changedAt: integer("changed_at", { mode: "timestamp_ms" }).notNull(),
+    approvedAt: integer("approved_at", { mode: "timestamp_ms" }),
+    approvedBy: text("approved_by"),
+}, t => [primaryKey({ columns: [t.server, t.tool] })])

@@ -175,14 +175,14 @@ test("a server with neither command nor url is refused at its name", async () =>
 test("a stdio server is read with its defaults", async () => {
     const c = await load("servers:\n  s:\n    command: npx\n")
     assert.deepEqual(c.servers.get("s"), {
-        name: "s", kind: "stdio", command: "npx", args: [], env: {}, prefix: true, idleTimeout: 600_000, timeout: 60_000,
+        name: "s", kind: "stdio", command: "npx", args: [], env: {}, prefix: true, idleTimeout: 600_000, timeout: 60_000, tools: { disabled: [] }, quarantine: false,
     })
 })
 
 test("a remote server is read with its defaults", async () => {
     const c = await load("servers:\n  r:\n    url: https://example.com/mcp\n")
     assert.deepEqual(c.servers.get("r"), {
-        name: "r", kind: "remote", url: "https://example.com/mcp", headers: {}, inject: "none", prefix: true, idleTimeout: 600_000, timeout: 60_000,
+        name: "r", kind: "remote", url: "https://example.com/mcp", headers: {}, inject: "none", prefix: true, idleTimeout: 600_000, timeout: 60_000, tools: { disabled: [] }, quarantine: false,
     })
 })
 

@@ -50,6 +50,8 @@ export function stdio(name: string, o: Partial<config.StdioServer> & { fixtureEn
         prefix: true,
         idleTimeout: 600_000,
         timeout: 60_000,
+        tools: { disabled: [] },
+        quarantine: false,
         ...rest,
     }
 }
@@ -65,6 +67,7 @@ export function cfg(...servers: config.Server[]): config.Config {
         workspaces: new Map(),
         default: "allow",
         audit: { retentionDays: 90 },
+        toolSearch: { enabled: false, always: [] },
     }
 }
 

@@ -51,7 +51,7 @@ async function setup(t: TestContext, o: Options = {}, headers: Record<string, st
     t.after(() => v.close())
     const server: config.RemoteServer = {
         name: "remote", kind: "remote", url: fx.url, headers, inject: "none", oauth: { grant: "authorization_code" },
-        scope: "rs", prefix: true, idleTimeout: 600_000, timeout: 20_000,
+        scope: "rs", prefix: true, idleTimeout: 600_000, timeout: 20_000, tools: { disabled: [] }, quarantine: false,
     }
     return { fx, home, argv, out: recorder(), target: { server, vault: v, registry: redact.create(), env: process.env, timeout: 15_000 } }
 }

@@ -10,7 +10,7 @@ const token = "lin_api_4455667788aabbcc"
 function remote(url: string, o: Partial<config.RemoteServer> = {}): config.RemoteServer {
     return {
         name: "linear", kind: "remote", url, headers: { Authorization: "Bearer ${secret:TOKEN}" }, inject: "none",
-        scope: "linear", prefix: true, idleTimeout: 600_000, timeout: 10_000, ...o,
+        scope: "linear", prefix: true, idleTimeout: 600_000, timeout: 10_000, tools: { disabled: [] }, quarantine: false, ...o,
     }
 }
 

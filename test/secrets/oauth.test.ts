@@ -10,7 +10,7 @@ test("a stdio server and an inject: headers server of the scope get its keys but
     await v.put("lin", "API_KEY", "plain-api-key")
     await v.put("lin", config.oauthKey("linear", "access_token"), "oauth-access-token-value")
     await v.put("lin", config.oauthKey("linear", "refresh_token"), "oauth-refresh-token-value")
-    const base = { prefix: true, idleTimeout: 600000, timeout: 60000, scope: "lin" }
+    const base = { prefix: true, idleTimeout: 600000, timeout: 60000, scope: "lin", tools: { disabled: [] }, quarantine: false }
     const stdio: config.StdioServer = { ...base, name: "tool", kind: "stdio", command: "npx", args: [], env: {} }
     const remote: config.RemoteServer = { ...base, name: "other", kind: "remote", url: "https://example.com/mcp", headers: {}, inject: "headers" }
     const s = await secrets.resolve(v, stdio, "lin", { env: {}, reason: "test" })

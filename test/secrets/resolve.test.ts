@@ -6,11 +6,11 @@ import * as store from "../../internal/store/index.ts"
 import { fresh, paths } from "./kit.ts"
 
 function stdio(o: Partial<config.StdioServer> = {}): config.StdioServer {
-    return { name: "github", kind: "stdio", command: "npx", args: [], env: {}, prefix: true, idleTimeout: 600000, timeout: 60000, ...o }
+    return { name: "github", kind: "stdio", command: "npx", args: [], env: {}, prefix: true, idleTimeout: 600000, timeout: 60000, tools: { disabled: [] }, quarantine: false, ...o }
 }
 
 function remote(o: Partial<config.RemoteServer> = {}): config.RemoteServer {
-    return { name: "linear", kind: "remote", url: "https://mcp.example.com/mcp", headers: {}, inject: "none", prefix: true, idleTimeout: 600000, timeout: 60000, ...o }
+    return { name: "linear", kind: "remote", url: "https://mcp.example.com/mcp", headers: {}, inject: "none", prefix: true, idleTimeout: 600000, timeout: 60000, tools: { disabled: [] }, quarantine: false, ...o }
 }
 
 async function vault(values: Record<string, string> = {}): Promise<secrets.Vault> {

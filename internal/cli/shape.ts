@@ -1,0 +1,184 @@
+// mcplexer tools disable/enable/search/changed/diff/approve: what the model is shown, by the user's hand.
+import { readFile } from "node:fs/promises"
+import { createTwoFilesPatch } from "diff"
+import picomatch from "picomatch"
+import * as config from "../config/index.ts"
+import type * as gateway from "../gateway/index.ts"
+import * as search from "../search/index.ts"
+import { exit, type Output } from "./output.ts"
+import { table } from "./secret.ts"
+import { open, type Session } from "./tools.ts"
+
+/** What `tools disable`, `tools enable` and `tools approve` need: client-visible names or globs. */
+export interface PatternOptions { paths: config.Paths; patterns: string[] }
+/** What `tools search` needs. */
+export interface SearchOptions { paths: config.Paths; query: string; limit: number; json: boolean }
+/** What `tools changed` and `tools diff` need. */
+export interface ChangedOptions { paths: config.Paths; json: boolean }
+export interface DiffOptions { paths: config.Paths; tool: string }
+
+type Listed = Awaited<ReturnType<gateway.Gateway["tools"]>>[number]
+
+const q = (s: string) => JSON.stringify(s)
+
+/** Switches tools off in config.yaml (`servers.<server>.tools.disabled`), comments and order kept. */
+export function disable(o: PatternOptions, out: Output): Promise<number> {
+    return flip(o, out, true)
+}
+
+/** Switches tools back on in config.yaml. */
+export function enable(o: PatternOptions, out: Output): Promise<number> {
+    return flip(o, out, false)
+}
+
+async function flip(o: PatternOptions, out: Output, off: boolean): Promise<number> {
+    return within(o.paths, out, async s => {
+        const all = await s.gw.tools({ all: true })
+        const flips: config.Switch[] = []
+        for (const pattern of o.patterns) {
+            const hit = matching(all, pattern)
+            for (const [server, tools] of group(hit)) flips.push({ server, pattern: own(s.config, server, pattern, tools, all), tools: tools.map(t => t.original), disabled: off })
+        }
+        const before = await readFile(s.config.file, "utf8")
+        const after = config.switches(before, s.config.file, flips)
+        if (after !== before) config.atomic.write(s.config.file, after)
+        const verb = off ? "switched off" : "switched on"
+        for (const f of flips) {
+            const names = all.filter(t => t.server === f.server && f.tools.includes(t.original)).map(t => t.name)
+            out.info(`${verb} ${names.join(", ")} (servers.${f.server}.tools.disabled in ${s.config.file})`)
+        }
+        return exit.ok
+    })
+}
+
+/** The tools a client-visible name or glob names; none is an error that names the nearest tool. */
+function matching(all: Listed[], pattern: string): Listed[] {
+    const m = picomatch(pattern, { dot: true })
+    const hit = all.filter(t => m(t.name))
+    if (hit.length > 0) return hit
+    const near = nearest(pattern, all.map(t => t.name))
+    throw config.hinted(`no tool matches ${q(pattern)}`, `${near === undefined ? "" : `the nearest tool is ${q(near)}\n`}see every tool with: mcplexer tools --all`)
+}
+
+function nearest(pattern: string, names: string[]): string | undefined {
+    const bare = pattern.replace(/[*?[\]{}()!+@]/g, "")
+    const close = config.suggest(bare, names)
+    if (close !== undefined) return close
+    // else the name sharing the most words with it: "delete_files" finds "github__delete_file"
+    const words = (s: string) => new Set(s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))
+    const want = words(bare)
+    let best: string | undefined, score = 0
+    for (const n of names) {
+        const have = words(n)
+        const shared = [...want].filter(w => have.has(w) || [...have].some(h => h.startsWith(w) || w.startsWith(h))).length
+        if (shared > score) [best, score] = [n, shared]
+    }
+    return best
+}
+
+function group(tools: Listed[]): Map<string, Listed[]> {
+    const m = new Map<string, Listed[]>()
+    for (const t of tools) m.set(t.server, [...m.get(t.server) ?? [], t])
+    return m
+}
+
+/**
+ * The pattern as the server knows it: `github__delete_*` stays a glob (`delete_*`) when the server
+ * is prefixed and the glob covers exactly these tools, so a delete tool added later is covered too;
+ * otherwise the server's own names.
+ */
+function own(c: config.Config, server: string, pattern: string, tools: Listed[], all: Listed[]): string {
+    const prefix = `${server}__`
+    if (tools.length === 1 && !/[*?[{(!]/.test(pattern)) return tools[0]!.original
+    if (c.servers.get(server)?.prefix !== false && pattern.startsWith(prefix)) {
+        const inner = pattern.slice(prefix.length)
+        const m = picomatch(inner, { dot: true })
+        const covered = all.filter(t => t.server === server && m(t.original))
+        if (covered.length === tools.length) return inner
+    }
+    return tools.length === 1 ? tools[0]!.original : `{${tools.map(t => t.original).join(",")}}`
+}
+
+/** Ranks the enabled tools for a task in a person's words (local: no network, no model). */
+export async function find(o: SearchOptions, out: Output): Promise<number> {
+    return within(o.paths, out, async s => {
+        const tools = await s.gw.tools()
+        const hits = search.rank(search.index(tools), o.query, o.limit)
+        if (o.json) {
+            out.out(JSON.stringify(hits.map(h => ({ name: h.name, server: h.server, description: h.description, score: Number(h.score.toFixed(4)) })), null, 2) + "\n")
+        } else if (hits.length === 0) {
+            out.info(`no tool matches ${q(o.query)}`)
+        } else {
+            out.out(table(["NAME", "SERVER", "SCORE", "DESCRIPTION"], hits.map(h => [h.name, h.server, h.score.toFixed(2), firstLine(h.description)])))
+        }
+        return exit.ok
+    })
+}
+
+/** Lists the tools withheld until a person approves them: changed since pinned, or on a quarantined server. */
+export async function changed(o: ChangedOptions, out: Output): Promise<number> {
+    return within(o.paths, out, async s => {
+        const held = (await s.gw.tools({ all: true })).filter(t => t.state === "withheld" || t.state === "quarantined")
+        if (o.json) {
+            out.out(JSON.stringify(held.map(t => ({ name: t.name, server: t.server, state: t.state })), null, 2) + "\n")
+        } else if (held.length === 0) {
+            out.info("no tool is withheld")
+        } else {
+            out.out(table(["NAME", "SERVER", "STATE"], held.map(t => [t.name, t.server, t.state === "withheld" ? "changed" : "quarantined"])))
+            out.hint("see a change with: mcplexer tools diff <name>\naccept it with: mcplexer tools approve <name>")
+        }
+        return exit.ok
+    })
+}
+
+/** Shows a withheld tool's approved definition against the one its server presents now. */
+export async function diff(o: DiffOptions, out: Output): Promise<number> {
+    return within(o.paths, out, async s => {
+        const t = (await s.gw.tools({ all: true })).find(x => x.name === o.tool)
+        if (t === undefined) throw config.hinted(`unknown tool ${q(o.tool)}`, "see every tool with: mcplexer tools --all")
+        const pin = s.gw.pin(t.server, t.original)
+        if (pin === undefined || pin.approvedHash === pin.seenHash) {
+            out.info(`tool ${q(o.tool)} has not changed since it was approved`)
+            return exit.ok
+        }
+        const pretty = (v: unknown) => v === null ? "" : JSON.stringify(v, null, 2) + "\n"
+        const before = pin.approvedHash === null ? "(never approved: its server is quarantined)" : `approved ${pin.approvedAt?.toISOString() ?? ""}`
+        out.out(createTwoFilesPatch(`${o.tool} (${before})`, `${o.tool} (seen ${pin.changedAt.toISOString()})`, pretty(pin.approved), pretty(pin.seen), undefined, undefined, { context: 3 }))
+        return exit.ok
+    })
+}
+
+/** Accepts the definition each withheld tool matching the patterns presents now. */
+export async function approve(o: PatternOptions, out: Output): Promise<number> {
+    return within(o.paths, out, async s => {
+        const held = (await s.gw.tools({ all: true })).filter(t => t.state === "withheld" || t.state === "quarantined")
+        const chosen = new Map<string, Listed>()
+        for (const pattern of o.patterns) {
+            const m = picomatch(pattern, { dot: true })
+            const hit = held.filter(t => m(t.name))
+            if (hit.length === 0) {
+                const near = nearest(pattern, held.map(t => t.name))
+                throw config.hinted(`no withheld tool matches ${q(pattern)}`, held.length === 0 ? "no tool is withheld" : `${near === undefined ? "" : `did you mean ${q(near)}?\n`}see them with: mcplexer tools changed`)
+            }
+            for (const t of hit) chosen.set(t.name, t)
+        }
+        for (const t of chosen.values()) {
+            if (s.gw.approve(t.server, t.original, "cli")) out.info(`approved ${t.name}: its definition as presented now is pinned`)
+        }
+        return exit.ok
+    })
+}
+
+async function within(paths: config.Paths, out: Output, f: (s: Session) => Promise<number>): Promise<number> {
+    const s = await open(paths, out)
+    try {
+        return await f(s)
+    } finally {
+        await s.close()
+    }
+}
+
+function firstLine(s: string): string {
+    const l = s.trim().split("\n")[0] ?? ""
+    return l.length > 90 ? `${l.slice(0, 89)}…` : l
+}
