@@ -48,7 +48,7 @@ const keychainLine = /^# mcplexer: identity in the OS keychain, service "([^"]+)
 
 /** The form of a key file's bytes. */
 export function form(bytes: Uint8Array): Form {
-    const head = Buffer.from(bytes.subarray(0, 96)).toString("latin1")
+    const head = Buffer.from(bytes.subarray(0, 512)).toString("latin1")
     if (head.startsWith("age-encryption.org/v1\n") || head.startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) return "passphrase"
     if (keychainLine.test(head)) return "keychain"
     return "plain"

@@ -1,0 +1,106 @@
+/**
+ * The identity in the OS keychain: on Linux, gnome-keyring's Secret Service on a private D-Bus
+ * session (dbus-run-session), unlocked as a login would. Needs the Debian packages gnome-keyring,
+ * dbus-daemon (dbus-run-session) and libsecret-tools (secret-tool); skipped without them.
+ */
+import assert from "node:assert/strict"
+import { execFileSync, spawn } from "node:child_process"
+import { existsSync, readFileSync } from "node:fs"
+import { writeFile } from "node:fs/promises"
+import { join } from "node:path"
+import { test } from "node:test"
+import { cli, fresh, run } from "../helpers.ts"
+
+const planted = "ghp_keychainPLANTED-5b1f0c3a-never-shown"
+
+const missing = ["gnome-keyring-daemon", "dbus-run-session", "secret-tool"].filter(bin => {
+    try {
+        execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" })
+        return false
+    } catch {
+        return true
+    }
+})
+const skip = missing.length > 0 ? `needs ${missing.join(", ")} (apt-get install gnome-keyring dbus-daemon libsecret-tools)` : false
+
+// the whole session runs inside one D-Bus session, each step's output kept in a file of the home
+const script = String.raw`
+set -u
+eval "$(printf 'pw\n' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+step() { name=$1; shift; "$@" > "$name.out" 2> "$name.err"; echo $? > "$name.code"; }
+M() { node "$CLI" "$@"; }
+public() { sed -n 's/^# public key: //p' "$1"; }
+step init M init
+printf '%s' "$PLANTED" > value; step put sh -c 'node "$CLI" secret put gh TOKEN < value'; rm value
+cp age.key plain.key
+step protect M key protect --keychain
+cp age.key ref.key
+step get M secret get gh TOKEN
+step lookup secret-tool lookup service mcplexer username "$(public ref.key)"
+step rotate M key rotate
+cp age.key rotated.key
+step get2 M secret get gh TOKEN
+step lookup2 secret-tool lookup service mcplexer username "$(public rotated.key)"
+step unprotect M key unprotect
+cp age.key back.key
+step get3 M secret get gh TOKEN
+step lookup3 secret-tool lookup service mcplexer username "$(public rotated.key)"
+`
+
+function session(h: string): Promise<number | null> {
+    return new Promise((done, fail) => {
+        const p = spawn("dbus-run-session", ["--", "bash", "-c", script], {
+            cwd: h, stdio: "ignore",
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: h, MCPLEXER_HOME: h, CLI: cli, PLANTED: planted },
+        })
+        p.on("error", fail)
+        p.on("close", done)
+    })
+}
+
+test("the identity moves into the OS keychain and back: age.key holds a reference, secrets still open, rotate keeps it there", { skip, timeout: 240_000 }, async () => {
+    const h = await fresh()
+    await session(h)
+    const file = (name: string) => existsSync(join(h, name)) ? readFileSync(join(h, name), "utf8") : ""
+    for (const step of ["init", "put", "protect", "get", "lookup", "rotate", "get2", "lookup2", "unprotect", "get3"]) {
+        assert.equal(file(`${step}.code`).trim(), "0", `${step}: ${file(`${step}.err`)}`)
+    }
+    const plain = file("plain.key")
+    const pub = /^# public key: (age1\S+)$/m.exec(plain)?.[1]
+    assert.ok(pub)
+    // the reference: the documented three lines, no identity
+    assert.equal(file("ref.key"), `# mcplexer: identity in the OS keychain, service "mcplexer", account "${pub}"\n# public key: ${pub}\n` +
+        "# the identity is not in this file: `mcplexer key unprotect` brings it back here\n")
+    assert.equal(file("lookup.out"), plain, "the keychain holds the key file's text")
+    assert.equal(file("get.out"), planted)
+    // a rotation writes the new identity into the keychain too, and the file stays a reference
+    const rotated = file("rotated.key")
+    assert.match(rotated, /^# mcplexer: identity in the OS keychain, service "mcplexer", account "age1/)
+    assert.doesNotMatch(rotated, /AGE-SECRET-KEY/)
+    assert.match(file("lookup2.out"), /^AGE-SECRET-KEY-1/m)
+    assert.equal(file("get2.out"), planted)
+    // unprotect: the key file is whole again, the keychain item gone
+    assert.equal(file("back.key"), file("lookup2.out"))
+    assert.equal(file("get3.out"), planted)
+    assert.notEqual(file("lookup3.code").trim(), "0", "the keychain item is still there")
+    for (const name of ["protect", "get", "rotate", "unprotect"]) assert.ok(!file(`${name}.err`).includes(planted))
+})
+
+test("without a reachable keychain the error says so and how to go back", { skip, timeout: 120_000 }, async () => {
+    const h = await fresh()
+    const init = await run(h, ["init"])
+    assert.equal(init.code, 0, init.stderr)
+    const pub = /^# public key: (age1\S+)$/m.exec(readFileSync(join(h, "age.key"), "utf8"))?.[1] ?? ""
+    const put = await run(h, ["secret", "put", "gh", "TOKEN"], { input: planted })
+    assert.equal(put.code, 0, put.stderr)
+    // the reference a protect --keychain leaves, read where no Secret Service answers (no D-Bus session)
+    await writeFile(join(h, "age.key"), `# mcplexer: identity in the OS keychain, service "mcplexer", account "${pub}"\n# public key: ${pub}\n`, { mode: 0o600 })
+    const before = readFileSync(join(h, "age.key"))
+    for (const args of [["secret", "get", "gh", "TOKEN"], ["key", "unprotect"]]) {
+        const r = await run(h, args, { env: { DBUS_SESSION_BUS_ADDRESS: "unix:path=/nonexistent" } })
+        assert.equal(r.code, 1, r.stderr)
+        assert.match(r.stderr, /^mcplexer: error: .*OS keychain/m)
+        assert.match(r.stderr, /^mcplexer: hint: .*(locked|absent).*mcplexer key unprotect/m)
+    }
+    assert.deepEqual(readFileSync(join(h, "age.key")), before)
+})
