@@ -1,9 +1,7 @@
 // mcplexer tools disable/enable/search/changed/diff/approve: what the model is shown, by the user's hand.
-import { readFile } from "node:fs/promises"
-import { createTwoFilesPatch } from "diff"
 import picomatch from "picomatch"
 import * as config from "../config/index.ts"
-import type * as gateway from "../gateway/index.ts"
+import * as gateway from "../gateway/index.ts"
 import * as search from "../search/index.ts"
 import { exit, type Output } from "./output.ts"
 import { table } from "./secret.ts"
@@ -33,70 +31,11 @@ export function enable(o: PatternOptions, out: Output): Promise<number> {
 
 async function flip(o: PatternOptions, out: Output, off: boolean): Promise<number> {
     return within(o.paths, out, async s => {
-        const all = await s.gw.tools({ all: true })
-        const flips: config.Switch[] = []
-        for (const pattern of o.patterns) {
-            const hit = matching(all, pattern)
-            for (const [server, tools] of group(hit)) flips.push({ server, pattern: own(s.config, server, pattern, tools, all), tools: tools.map(t => t.original), disabled: off })
-        }
-        const before = await readFile(s.config.file, "utf8")
-        const after = config.switches(before, s.config.file, flips)
-        if (after !== before) config.atomic.write(s.config.file, after)
+        const r = await gateway.switches.flip(s.config, await s.gw.tools({ all: true }), o.patterns, off)
         const verb = off ? "switched off" : "switched on"
-        for (const f of flips) {
-            const names = all.filter(t => t.server === f.server && f.tools.includes(t.original)).map(t => t.name)
-            out.info(`${verb} ${names.join(", ")} (servers.${f.server}.tools.disabled in ${s.config.file})`)
-        }
+        for (const f of r.flipped) out.info(`${verb} ${f.names.join(", ")} (servers.${f.server}.tools.disabled in ${r.file})`)
         return exit.ok
     })
-}
-
-/** The tools a client-visible name or glob names; none is an error that names the nearest tool. */
-function matching(all: Listed[], pattern: string): Listed[] {
-    const m = picomatch(pattern, { dot: true })
-    const hit = all.filter(t => m(t.name))
-    if (hit.length > 0) return hit
-    const near = nearest(pattern, all.map(t => t.name))
-    throw config.hinted(`no tool matches ${q(pattern)}`, `${near === undefined ? "" : `the nearest tool is ${q(near)}\n`}see every tool with: mcplexer tools --all`)
-}
-
-function nearest(pattern: string, names: string[]): string | undefined {
-    const bare = pattern.replace(/[*?[\]{}()!+@]/g, "")
-    const close = config.suggest(bare, names)
-    if (close !== undefined) return close
-    // else the name sharing the most words with it: "delete_files" finds "github__delete_file"
-    const words = (s: string) => new Set(s.toLowerCase().split(/[^a-z0-9]+/).filter(Boolean))
-    const want = words(bare)
-    let best: string | undefined, score = 0
-    for (const n of names) {
-        const have = words(n)
-        const shared = [...want].filter(w => have.has(w) || [...have].some(h => h.startsWith(w) || w.startsWith(h))).length
-        if (shared > score) [best, score] = [n, shared]
-    }
-    return best
-}
-
-function group(tools: Listed[]): Map<string, Listed[]> {
-    const m = new Map<string, Listed[]>()
-    for (const t of tools) m.set(t.server, [...m.get(t.server) ?? [], t])
-    return m
-}
-
-/**
- * The pattern as the server knows it: `github__delete_*` stays a glob (`delete_*`) when the server
- * is prefixed and the glob covers exactly these tools, so a delete tool added later is covered too;
- * otherwise the server's own names.
- */
-function own(c: config.Config, server: string, pattern: string, tools: Listed[], all: Listed[]): string {
-    const prefix = `${server}__`
-    if (tools.length === 1 && !/[*?[{(!]/.test(pattern)) return tools[0]!.original
-    if (c.servers.get(server)?.prefix !== false && pattern.startsWith(prefix)) {
-        const inner = pattern.slice(prefix.length)
-        const m = picomatch(inner, { dot: true })
-        const covered = all.filter(t => t.server === server && m(t.original))
-        if (covered.length === tools.length) return inner
-    }
-    return tools.length === 1 ? tools[0]!.original : `{${tools.map(t => t.original).join(",")}}`
 }
 
 /** Ranks the enabled tools for a task in a person's words (local: no network, no model). */
@@ -136,14 +75,12 @@ export async function diff(o: DiffOptions, out: Output): Promise<number> {
     return within(o.paths, out, async s => {
         const t = (await s.gw.tools({ all: true })).find(x => x.name === o.tool)
         if (t === undefined) throw config.hinted(`unknown tool ${q(o.tool)}`, "see every tool with: mcplexer tools --all")
-        const pin = s.gw.pin(t.server, t.original)
-        if (pin === undefined || pin.approvedHash === pin.seenHash) {
+        const text = gateway.change(o.tool, s.gw.pin(t.server, t.original))
+        if (text === undefined) {
             out.info(`tool ${q(o.tool)} has not changed since it was approved`)
             return exit.ok
         }
-        const pretty = (v: unknown) => v === null ? "" : JSON.stringify(v, null, 2) + "\n"
-        const before = pin.approvedHash === null ? "(never approved: its server is quarantined)" : `approved ${pin.approvedAt?.toISOString() ?? ""}`
-        out.out(createTwoFilesPatch(`${o.tool} (${before})`, `${o.tool} (seen ${pin.changedAt.toISOString()})`, pretty(pin.approved), pretty(pin.seen), undefined, undefined, { context: 3 }))
+        out.out(text)
         return exit.ok
     })
 }
@@ -157,7 +94,7 @@ export async function approve(o: PatternOptions, out: Output): Promise<number> {
             const m = picomatch(pattern, { dot: true })
             const hit = held.filter(t => m(t.name))
             if (hit.length === 0) {
-                const near = nearest(pattern, held.map(t => t.name))
+                const near = gateway.switches.nearest(pattern, held.map(t => t.name))
                 throw config.hinted(`no withheld tool matches ${q(pattern)}`, held.length === 0 ? "no tool is withheld" : `${near === undefined ? "" : `did you mean ${q(near)}?\n`}see them with: mcplexer tools changed`)
             }
             for (const t of hit) chosen.set(t.name, t)

@@ -25,6 +25,8 @@ import type * as store from "../store/index.ts"
 export * as policy from "./policy.ts"
 export { type State, hash as toolHash } from "./shape.ts"
 export { flags, type Flag } from "./flags.ts"
+export * as switches from "./switch.ts"
+export { change } from "./diff.ts"
 export { Stdio } from "./stdio.ts"
 // the HTTP API keeps its requests in flight in one too (httpapi/lane.ts), and may not import downstream
 export { Ids } from "../downstream/index.ts"
