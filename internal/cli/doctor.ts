@@ -31,6 +31,7 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         if (c) checkLogins(c, vault, findings)
         if (c) checkArgs(c, findings)
         if (c && vault) await checkNames(c, vault, findings)
+        if (c && vault) await checkFlags(c, vault, findings)
         if (c) await checkReach(c, findings)
     } finally {
         vault?.close()
@@ -122,6 +123,30 @@ async function checkNames(c: config.Config, vault: secrets.Vault, findings: Find
         }
     } finally {
         await gw.close()
+    }
+}
+
+/**
+ * Poisoning markers in the tools serve last listed (hidden characters, text aimed at the model:
+ * gateway/flags.ts), from the catalog cache: nothing starts. A flag warns; pins and switches act.
+ */
+async function checkFlags(c: config.Config, vault: secrets.Vault, findings: Finding[]): Promise<void> {
+    const quiet = () => { /* nothing is started, so nothing is logged */ }
+    const probe = gateway.create({ config: c, vault, registry: redact.create(), log: { debug: quiet, info: quiet, warn: quiet, error: quiet }, env: process.env })
+    try {
+        for (const s of c.servers.values()) {
+            for (const t of probe.pool.cached(s.name)?.tools ?? []) {
+                const name = s.prefix ? `${s.name}__${t.name}` : t.name
+                for (const f of gateway.flags(t)) {
+                    findings.push({
+                        level: "warning", message: `tool ${q(name)} of server ${q(s.name)} has ${f.found} in its ${f.field}`,
+                        fix: `read it with: mcplexer tools --json; switch it off with: mcplexer tools disable ${name}`,
+                    })
+                }
+            }
+        }
+    } finally {
+        await probe.close()
     }
 }
 
