@@ -1,3 +1,4 @@
+import * as wire from "../wire/index.ts"
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 
 /** What a Reader hands on: each message, and each line that is not one (with why). */
@@ -74,7 +75,7 @@ export class Reader {
             this.sink.garbage(line, unparsable(e))
             return
         }
-        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== "2.0") {
+        if (typeof m !== "object" || m === null || (m as { jsonrpc?: unknown }).jsonrpc !== wire.version) {
             this.sink.garbage(line, "not a JSON-RPC 2.0 message")
             return
         }

@@ -1,4 +1,5 @@
 // A client request in flight, as the router and the relay see it, and the one way a failure becomes a JSON-RPC error.
+import * as wire from "../wire/index.ts"
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
 import {
     ErrorCode,
@@ -63,7 +64,7 @@ export class Call implements Context, downstream.Signal {
     }
 
     progress(params: Params): void {
-        if (!this.aborted) this.write({ jsonrpc: "2.0", method: "notifications/progress", params }, this.id)
+        if (!this.aborted) this.write(wire.notification("notifications/progress", params), this.id)
     }
 
     /** Answers the request, unless it was cancelled (the client expects nothing then, as with the SDK). */
@@ -111,17 +112,6 @@ export function toolParams(p: unknown): CallToolRequest["params"] {
         if (token !== undefined && typeof token !== "string" && typeof token !== "number") throw bad(`"progressToken" must be a string or a number`)
     }
     return p as CallToolRequest["params"]
-}
-
-/**
- * The JSON-RPC error for anything a request failed with, as the SDK Server makes it for the other
- * methods: the error's own code (a Failure's, or an McpError's) and message and data, else an
- * internal error with the message.
- */
-export function rpcError(e: unknown): { code: number; message: string; data?: unknown } {
-    const x = (e instanceof Error ? e : new Error(String(e))) as Error & { code?: unknown; data?: unknown }
-    const code = typeof x.code === "number" && Number.isSafeInteger(x.code) ? x.code : ErrorCode.InternalError
-    return x.data === undefined ? { code, message: x.message } : { code, message: x.message, data: x.data }
 }
 
 function isObject(v: unknown): v is Params {

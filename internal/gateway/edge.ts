@@ -1,10 +1,11 @@
 // Where output is scrubbed: the edge of one client connection, the only writer to that client.
+import * as wire from "../wire/index.ts"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { CallToolRequest, JSONRPCMessage, MessageExtraInfo, RequestId, ServerResult } from "@modelcontextprotocol/sdk/types.js"
 import type * as downstream from "../downstream/index.ts"
 import type * as redact from "../redact/index.ts"
-import { Call, rpcError, toolParams, type Context } from "./call.ts"
+import { Call, toolParams, type Context } from "./call.ts"
 import { Session } from "./session.ts"
 
 type Params = Record<string, unknown>
@@ -138,9 +139,9 @@ export class Edge implements Transport {
             const params = toolParams(raw)
             call = new Call(s, this.write, id, params._meta?.progressToken)
             s.calls.set(id, call)
-            m = { jsonrpc: "2.0", id, result: await this.inside.tool(s, params, call) }
+            m = wire.result(id, await this.inside.tool(s, params, call))
         } catch (e) {
-            m = { jsonrpc: "2.0", id, error: rpcError(e) }
+            m = wire.failure(id, wire.of(e)) as JSONRPCMessage
         }
         if (call === undefined) return this.write(m, id)
         if (s.calls.get(id) === call) s.calls.delete(id)

@@ -22,3 +22,13 @@ export const codes = {
 export function error(code: number, message: string, data?: unknown): RpcError {
     return data === undefined ? { code, message } : { code, message, data }
 }
+
+/**
+ * The error object for anything a request failed with, as the SDK's Server makes it for the
+ * methods it handles: the thrown error's own numeric code (an McpError's, a downstream Failure's),
+ * message and data, else an internal error with the message.
+ */
+export function of(e: unknown): RpcError {
+    const x = (e instanceof Error ? e : new Error(String(e))) as Error & { code?: unknown; data?: unknown }
+    return error(typeof x.code === "number" && Number.isSafeInteger(x.code) ? x.code : codes.internal, x.message, x.data)
+}

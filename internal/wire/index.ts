@@ -6,4 +6,4 @@
  * side all frame a message the same way.
  */
 export { type Failure, type Id, type Notification, type Request, type Result, failure, isId, kind, notification, request, result, version } from "./message.ts"
-export { type RpcError, codes, error } from "./error.ts"
+export { type RpcError, codes, error, of } from "./error.ts"

@@ -127,7 +127,7 @@ describe("pins", () => {
             assert.deepEqual(await names(h.client), ["rug__add", "rug__plain"])
             assert.equal(text(await h.client.callTool({ name: "rug__add", arguments: { a: 1, b: 2 } })), "3")
             flush(h.gw)
-            assert.equal(h.vault.store.sqlite.prepare("SELECT count(*) AS n FROM audit WHERE action = 'tool-approved' AND tool = 'add'").get()?.n, 1)
+            assert.equal((h.vault.store.sqlite.prepare("SELECT count(*) AS n FROM audit WHERE action = 'tool-approved' AND tool = 'add'").get() as { n: number }).n, 1)
         } finally {
             await h.close()
         }
