@@ -3,6 +3,7 @@ import { basename, dirname, join } from "node:path"
 import * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
 import * as store from "../store/index.ts"
+import { emit } from "./observe.ts"
 
 /** One audit row as the gateway writes it; never a value, only names. */
 export type Row = store.audit.Row
@@ -72,6 +73,7 @@ export class Trail {
     /** Queues one row, stamping it now (the row is the trail's from here on); the batch is written shortly after. */
     add(row: Row): void {
         row.time = Date.now()
+        emit(row)
         if (this.queue.length + this.held.length >= this.cap) this.drop()
         this.queue.push(row)
         if (this.timer === undefined) this.schedule(flushDelay)

@@ -27,6 +27,7 @@ export { type State, hash as toolHash } from "./shape.ts"
 export { flags, type Flag } from "./flags.ts"
 export * as switches from "./switch.ts"
 export { change } from "./diff.ts"
+export { type Observer, observe } from "./observe.ts"
 export { Stdio } from "./stdio.ts"
 // the HTTP API keeps its requests in flight in one too (httpapi/lane.ts), and may not import downstream
 export { Ids } from "../downstream/index.ts"

@@ -5,9 +5,10 @@ import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { NONCE, secureHeaders } from "hono/secure-headers"
 import * as config from "../config/index.ts"
-import { Logins, type Env } from "./auth.ts"
+import { bearer, Logins, type Env } from "./auth.ts"
 import { hosts, refusal } from "./guard.ts"
 import { Sessions } from "./mcp.ts"
+import { Metrics } from "./metrics.ts"
 import { limits, type Limits, type Options } from "./options.ts"
 import * as reply from "./reply.ts"
 import { api } from "./rest.ts"
@@ -31,7 +32,8 @@ export interface Api {
 
 /**
  * Builds the hono app: `/mcp` (Streamable HTTP, mcp.ts, which has its own one gate: Host and
- * Origin, the body cap, the token), then two sub-apps, `/api/v1` (REST) and the web UI at `/`.
+ * Origin, the body cap, the token), then two sub-apps, `/api/v1` (REST) and the web UI at `/`,
+ * and `/metrics` (Prometheus, the bearer token).
  * Every request to those first passes the Host/Origin check (DNS rebinding), then gets hono's
  * secure headers and a body cap (413 before anything reads it), then the sub-app's own
  * authentication. REST and UI answers leave through one responder that scrubs them.
@@ -55,6 +57,9 @@ export function create(o: Options): Api {
     app.use("*", headers)
     app.use("*", capped(lim))
     app.route("/api/v1", api(o, sessions, out))
+    // Prometheus scrapes with the same bearer token as the REST API; labels are names, scrubbed all the same
+    const metrics = new Metrics(o)
+    app.get("/metrics", bearer(o.token), async c => c.body(out.text(await metrics.text()), 200, { "Content-Type": metrics.registry.contentType }))
     app.all("/api/*", c => out.json(c, { error: "not found" }, 404))
     app.route("/", web(o, logins, sessions, out, origin => {
         try {
@@ -63,7 +68,13 @@ export function create(o: Options): Api {
             return false
         }
     }))
-    return { app, sessions, logins, mcp: (req, res) => { sessions.node(req, res) }, close: () => sessions.close() }
+    return {
+        app, sessions, logins, mcp: (req, res) => { sessions.node(req, res) },
+        close: () => {
+            metrics.close()
+            return sessions.close()
+        },
+    }
 }
 
 // hono's secure headers; a page's one script runs under its nonce. Referrer-Policy is not

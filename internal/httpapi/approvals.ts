@@ -24,8 +24,15 @@ export interface Approvals {
      * `lease` (ms, or "max" for the route's longest) also grants a lease for later calls; without it
      * the approval covers this call only.
      */
-    decide(id: number, answer: "approve" | "deny", by: string, lease?: number | "max"): boolean
+    decide(id: number, answer: "approve" | "deny", by: string, lease?: number | "max", reason?: string): boolean
+    /** The leases in force, newest first. */
+    leases(): Lease[]
+    /** Ends a lease now; false when it had already ended. */
+    revoke(id: number, by: string): boolean
 }
+
+/** A lease in force: later calls of this workspace, server and scope run without asking until it ends. */
+export interface Lease { id: number; workspace: string; server: string; scope: string; createdAt: Date; expiresAt: Date }
 
 /**
  * The queue the gateway keeps in the store's `approvals` table, which every process shares: the
@@ -41,9 +48,16 @@ export function fromStore(s: store.Store): Approvals {
                 ...(a.arguments === null ? {} : { arguments: a.arguments }),
             }))
         },
-        decide(id, answer, by, lease) {
+        decide(id, answer, by, lease, reason) {
             const ms = lease === "max" ? gateway.approval(s, id)?.leaseMax : lease
-            return gateway.answer(s, id, { approve: answer === "approve", by, ...(answer === "approve" && ms ? { lease: ms } : {}) }).changed
+            const why = reason?.trim() ? { reason: reason.trim().slice(0, 500) } : {}
+            return gateway.answer(s, id, { approve: answer === "approve", by, ...why, ...(answer === "approve" && ms ? { lease: ms } : {}) }).changed
+        },
+        leases() {
+            return gateway.leases(s).map(l => ({ id: l.id, workspace: l.workspace, server: l.server, scope: l.scope, createdAt: l.createdAt, expiresAt: l.expiresAt }))
+        },
+        revoke(id, by) {
+            return gateway.revoke(s, id, by).changed
         },
     }
 }

@@ -17,6 +17,8 @@ export interface Reply {
     page<T>(c: Context<Env>, render: (data: T) => ui.Out, data: T, status?: ContentfulStatusCode): Response | Promise<Response>
     /** A scrubbed copy of a text (an error message for the log). */
     text(s: string): string
+    /** A scrubbed copy of data about to be serialized some other way (CSV, the metrics' text). */
+    clean<T>(v: T): T
 }
 
 /** The responders over one registry. */
@@ -26,5 +28,6 @@ export function create(registry: redact.Registry): Reply {
         json: (c, data, status = 200) => c.json(clean(data) as object, status),
         page: (c, render, data, status = 200) => c.html(render(clean(data)), status),
         text: s => clean(s),
+        clean,
     }
 }

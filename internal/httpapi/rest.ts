@@ -4,7 +4,9 @@ import type { Options } from "./options.ts"
 import { bearer, type Env } from "./auth.ts"
 import type { Reply } from "./reply.ts"
 import type { Sessions } from "./mcp.ts"
+import * as audit from "./audit.ts"
 import * as state from "./state.ts"
+import * as tools from "./tools.ts"
 
 const unsafe = new Set(["POST", "PUT", "PATCH", "DELETE"])
 
@@ -35,13 +37,34 @@ export function api(o: Options, sessions: Sessions, reply: Reply): Hono<Env> {
     })
     api.get("/servers", c => reply.json(c, state.servers(o.config(), o.gateway, o.vault)))
     api.post("/servers/:name/restart", async c => reply.json(c, await restart(o, c.req.param("name"))))
+    api.post("/servers/:name/stop", async c => reply.json(c, await stop(o, c.req.param("name"))))
+    // every tool with its state, flags and change; ?q= ranks the enabled ones as `mcplexer tools search` does
+    api.get("/tools", async c => reply.json(c, await tools.list(o, c.req.query("q"))))
+    // a client-visible name or glob, switched as `mcplexer tools disable/enable` does: config.yaml is written
+    api.post("/tools/:name/:to{enable|disable}", async c => {
+        const r = await tools.flip(o, c.req.param("name"), c.req.param("to") === "disable")
+        return reply.json(c, { tools: r.names, state: c.req.param("to") === "disable" ? "disabled" : "enabled", file: r.file, written: r.written, live: r.live })
+    })
+    api.post("/tools/:name/approve", async c => reply.json(c, await tools.approve(o, c.req.param("name"), `http:${c.get("via")}`)))
     api.get("/catalog", async c => reply.json(c, (await o.gateway.tools()).map(t => ({
         name: t.name, server: t.server, original: t.original, ...(t.description === undefined ? {} : { description: t.description }),
     }))))
-    api.get("/audit", c => reply.json(c, state.audit(o.vault.store, filter(c.req.query()))))
+    api.get("/audit", c => {
+        const format = c.req.query("format")
+        if (format === "csv" || format === "json") return audit.exported(c, o.vault.store, reply, format)
+        if (format !== undefined) return reply.json(c, { error: `invalid format ${JSON.stringify(format)}`, hint: "use format=csv or format=json" }, 400)
+        return reply.json(c, audit.select(o.vault.store, audit.filter(c.req.query(), { max: 500, fallback: 100 })).rows)
+    })
     const none = { error: "approvals are not available in this build" }
     api.get("/approvals", c => o.approvals ? reply.json(c, o.approvals.pending()) : reply.json(c, none, 501))
     api.post("/approvals/:id/:answer{approve|deny}", c => o.approvals ? decide(c, o.approvals, reply) : reply.json(c, none, 501))
+    api.get("/leases", c => o.approvals ? reply.json(c, o.approvals.leases()) : reply.json(c, none, 501))
+    api.post("/leases/:id/revoke", c => {
+        if (!o.approvals) return reply.json(c, none, 501)
+        const id = Number(c.req.param("id"))
+        if (!Number.isSafeInteger(id)) return reply.json(c, { error: "lease id must be a number" }, 400)
+        return o.approvals.revoke(id, `http:${c.get("via")}`) ? reply.json(c, { id, status: "revoked" }) : reply.json(c, { error: `lease ${id} is not in force` }, 409)
+    })
     api.all("*", c => reply.json(c, { error: "not found" }, 404))
     return api
 }
@@ -64,8 +87,8 @@ function json(reply: Reply): MiddlewareHandler<Env> {
     }
 }
 
-/** Approves or denies one waiting call; with ?for=, an approval also grants a lease. */
-function decide(c: Context<Env>, approvals: NonNullable<Options["approvals"]>, reply: Reply): Response {
+/** Approves or denies one waiting call; with ?for=, an approval also grants a lease; a JSON body may give a reason. */
+async function decide(c: Context<Env>, approvals: NonNullable<Options["approvals"]>, reply: Reply): Promise<Response> {
     const id = Number(c.req.param("id"))
     const answer = c.req.param("answer") as "approve" | "deny"
     if (!Number.isSafeInteger(id)) return reply.json(c, { error: "approval id must be a number" }, 400)
@@ -77,8 +100,11 @@ function decide(c: Context<Env>, approvals: NonNullable<Options["approvals"]>, r
     } catch {
         return reply.json(c, { error: `invalid for ${JSON.stringify(span)}: write a duration such as 10m` }, 400)
     }
+    // a JSON body may give the reason, which the audit keeps: {"reason": "..."}
+    const b: unknown = await c.req.json().catch(() => undefined)
+    const reason = typeof b === "object" && b !== null && typeof (b as { reason?: unknown }).reason === "string" ? (b as { reason: string }).reason : undefined
     try {
-        if (!approvals.decide(id, answer, `http:${c.get("via")}`, lease)) return reply.json(c, { error: `approval ${id} is not pending` }, 409)
+        if (!approvals.decide(id, answer, `http:${c.get("via")}`, lease, reason)) return reply.json(c, { error: `approval ${id} is not pending` }, 409)
     } catch (e) {
         return reply.json(c, { error: e instanceof Error ? e.message : String(e) }, 400)
     }
@@ -107,11 +133,13 @@ export async function restart(o: Options, name: string): Promise<{ server: strin
     return { server: name, scopes }
 }
 
-/** The audit filter of a query string. */
-export function filter(q: Record<string, string>): state.AuditFilter {
-    const n = (v: string | undefined) => v === undefined || v === "" || !Number.isFinite(Number(v)) ? undefined : Number(v)
-    return {
-        action: q.action, actor: q.actor, server: q.server, scope: q.scope, tool: q.tool, status: q.status,
-        before: n(q.before), limit: n(q.limit),
+/** Stops a server's running instances now; each starts again on its next call. */
+export async function stop(o: Options, name: string): Promise<{ server: string; stopped: number }> {
+    if (!o.config().servers.has(name)) {
+        throw config.hinted(`server ${JSON.stringify(name)} is not configured`, "see the servers on the servers page", { kind: "missing" })
     }
+    const live = o.gateway.pool.status().filter(i => i.server === name && i.state !== "stopped")
+    await Promise.all(live.map(i => o.gateway.pool.stop({ server: name, scope: i.scope }, "stopped over HTTP")))
+    o.log.info(`http: stopped server ${JSON.stringify(name)}`, { instances: live.length })
+    return { server: name, stopped: live.length }
 }

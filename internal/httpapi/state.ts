@@ -1,7 +1,6 @@
 import * as config from "../config/index.ts"
 import type * as gateway from "../gateway/index.ts"
 import * as secrets from "../secrets/index.ts"
-import * as store from "../store/index.ts"
 
 /** One key of a scope as the API and UI show it: whether a value is set, never the value. */
 export interface Key {
@@ -110,11 +109,36 @@ export function servers(c: config.Config, gw: gateway.Gateway, vault: secrets.Va
     }))
 }
 
-/** What the audit trail may be filtered by. */
-export interface AuditFilter { action?: string; actor?: string; server?: string; scope?: string; tool?: string; status?: string; before?: number; limit?: number }
+/** A server as the servers page shows it: its instances, tools, what it waits for, its last error. */
+export interface Detail extends Server {
+    /** an `oauth:` server: logged in or not */
+    oauth: boolean
+    quarantine: boolean
+    /** tools the client is shown, and all it offers */
+    tools: { enabled: number; total: number }
+    /** tools withheld until a person approves them (changed, or quarantined) */
+    pending: number
+    /** keys its configuration references that hold no value */
+    missing: Array<{ scope: string; key: string }>
+    /** the last error of an instance that is not running now, with when it began */
+    error?: { text: string; at?: Date }
+}
 
-/** The audit trail, newest first. */
-export function audit(s: store.Store, f: AuditFilter): store.audit.Stored[] {
-    const { limit, ...filter } = f
-    return store.audit.newest(s, filter, Math.max(1, Math.min(500, limit ?? 100)))
+/** Every configured server with what the servers page shows of it. */
+export async function details(c: config.Config, gw: gateway.Gateway, vault: secrets.Vault): Promise<Detail[]> {
+    const tools = await gw.tools({ all: true }).catch(() => [])
+    const unset = scopes(c, vault.list()).flatMap(s => s.keys.filter(k => !k.set).map(k => ({ scope: s.scope, key: k.key, servers: k.servers })))
+    return servers(c, gw, vault).map(s => {
+        const mine = tools.filter(t => t.server === s.name)
+        const conf = c.servers.get(s.name)
+        // an error stays shown while it applies: a running instance has got past it
+        const failed = s.instances.find(i => i.lastError !== undefined && i.state !== "running")
+        return {
+            ...s, oauth: conf?.kind === "remote" && conf.oauth !== undefined, quarantine: conf?.quarantine === true,
+            tools: { enabled: mine.filter(t => t.state === "enabled").length, total: mine.length },
+            pending: mine.filter(t => t.state === "withheld" || t.state === "quarantined").length,
+            missing: unset.filter(k => k.servers.includes(s.name) && !config.isOAuthKey(k.key)).map(({ scope, key }) => ({ scope, key })),
+            ...(failed === undefined ? {} : { error: { text: failed.lastError!, ...(failed.since === undefined ? {} : { at: failed.since }) } }),
+        }
+    })
 }

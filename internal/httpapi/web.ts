@@ -1,15 +1,19 @@
 import { Hono, type Context, type MiddlewareHandler } from "hono"
 import { deleteCookie, setCookie } from "hono/cookie"
 import { csrf as sameOrigin } from "hono/csrf"
+import { streamSSE } from "hono/streaming"
 import * as config from "../config/index.ts"
 import type { Options } from "./options.ts"
 import { base, cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
 import type { Reply } from "./reply.ts"
-import { declared, filter, restart } from "./rest.ts"
+import * as audit from "./audit.ts"
+import { declared, restart, stop } from "./rest.ts"
 import type { Sessions } from "./mcp.ts"
 import * as state from "./state.ts"
 import { same } from "./token.ts"
 import * as ui from "./ui.ts"
+import * as views from "./pages.ts"
+import * as tools from "./tools.ts"
 
 /**
  * The web UI. Log in at `/login` with the API token; a login lives at its own address,
@@ -36,7 +40,7 @@ const nonce = (c: Context<Env>) => c.get("secureHeadersNonce") ?? ""
 
 const view = (o: Options, c: Context<Env>): ui.View => {
     const at = base(c.req.param("key") ?? "")
-    return { nonce: nonce(c), csrf: c.get("csrf"), base: at, path: c.req.path.slice(at.length) || "/", approvals: o.approvals !== undefined }
+    return { nonce: nonce(c), csrf: c.get("csrf"), base: at, path: c.req.path.slice(at.length) || "/", approvals: o.approvals !== undefined, pending: o.approvals?.pending().length ?? 0 }
 }
 
 /** The login page, and logging in with the API token for a login address and its cookie. */
@@ -68,11 +72,11 @@ function gate(logins: Logins, reply: Reply): MiddlewareHandler<Env> {
     }
 }
 
-/** The pages: the dashboard, secrets, the audit trail, approvals. */
+/** The pages: the dashboard, servers, tools, secrets, the audit trail, approvals; and the live count of waiting calls. */
 function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): void {
     web.get("/s/:key/", async c => {
-        const rows = state.audit(o.vault.store, { limit: 200 })
-        return reply.page(c, d => ui.dashboard(view(o, c), d), {
+        const rows = audit.select(o.vault.store, { limit: 200 }).rows
+        return reply.page(c, d => views.dashboard(view(o, c), d), {
             servers: state.servers(o.config(), o.gateway, o.vault),
             calls: rows.filter(r => r.action === "call").slice(0, 20),
             errors: rows.filter(r => r.status !== null && /error|fail|denied|timeout|missing|expired/.test(r.status)).slice(0, 10),
@@ -80,12 +84,52 @@ function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): vo
             tools: (await o.gateway.tools().catch(() => [])).length,
         })
     })
+    web.get("/s/:key/servers", async c => reply.page(c, d => views.servers(view(o, c), d, c.req.query("done")), await state.details(o.config(), o.gateway, o.vault)))
+    web.get("/s/:key/tools", async c => {
+        const q = c.req.query()
+        return reply.page(c, d => views.tools(view(o, c), d, q), await tools.list(o, q.q))
+    })
     web.get("/s/:key/secrets", c => reply.page(c, d => ui.secrets(view(o, c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
-    web.get("/s/:key/audit", c => reply.page(c, d => ui.audit(view(o, c), d, c.req.query()), state.audit(o.vault.store, filter(c.req.query()))))
-    web.get("/s/:key/approvals", c => reply.page(c, d => ui.approvals(view(o, c), d), o.approvals?.pending()))
+    web.get("/s/:key/audit", c => {
+        const q = c.req.query()
+        const f = audit.filter(q, { max: 200, fallback: 50 })
+        const { rows, more } = audit.select(o.vault.store, f)
+        return reply.page(c, d => views.audit(view(o, c), d, f, q, more), rows)
+    })
+    // the same selection as the page, whole (up to the export cap), as a file
+    web.get("/s/:key/audit.csv", c => audit.exported(c, o.vault.store, reply, "csv"))
+    web.get("/s/:key/audit.json", c => audit.exported(c, o.vault.store, reply, "json"))
+    web.get("/s/:key/approvals", c => reply.page(c, d => views.approvals(view(o, c), d.pending, d.leases, c.req.query("done")),
+        { pending: o.approvals?.pending(), leases: o.approvals?.leases() ?? [] }))
+    web.get("/s/:key/events", c => live(c, o))
 }
 
-/** The forms that change something: a secret, a restart, an approval, logging out. */
+/**
+ * Server-sent events for an open page: `approvals` with the number of calls waiting, at once and
+ * whenever it changes. The queue is in the store, which every process shares (a call waiting in
+ * another serve counts too), so it is read every quarter second rather than told.
+ */
+function live(c: Context<Env>, o: Options): Response {
+    return streamSSE(c, async stream => {
+        let last = -1
+        let beat = Date.now()
+        while (!stream.aborted && !stream.closed) {
+            const n = o.approvals?.pending().length ?? 0
+            if (n !== last) {
+                await stream.writeSSE({ event: "approvals", data: String(n) })
+                last = n
+                beat = Date.now()
+            } else if (Date.now() - beat > 15_000) {
+                // a comment now and then, so a proxy does not close an idle stream
+                await stream.write(": still here\n\n")
+                beat = Date.now()
+            }
+            await stream.sleep(250)
+        }
+    })
+}
+
+/** The forms that change something: a secret, a restart or stop, a tool's switch or approval, an approval, a lease, logging out. */
 function forms(web: Hono<Env>, o: Options, logins: Logins): void {
     web.post("/s/:key/ui/secrets", async c => {
         const form = await fields(c)
@@ -100,15 +144,42 @@ function forms(web: Hono<Env>, o: Options, logins: Logins): void {
     })
     web.post("/s/:key/ui/restart", async c => {
         const form = await fields(c)
-        await restart(o, text(form.server))
-        return c.redirect(`${here(c)}/`, 303)
+        const r = await restart(o, text(form.server))
+        const back = c.req.header("referer")?.includes("/servers") ? `/servers?done=${encodeURIComponent(`restarted ${r.server}`)}` : "/"
+        return c.redirect(`${here(c)}${back}`, 303)
+    })
+    web.post("/s/:key/ui/stop", async c => {
+        const form = await fields(c)
+        const r = await stop(o, text(form.server))
+        return c.redirect(`${here(c)}/servers?done=${encodeURIComponent(`stopped ${r.server}; it starts again on its next call`)}`, 303)
+    })
+    web.post("/s/:key/ui/tools", async c => {
+        const form = await fields(c)
+        const back = (done: string) => c.redirect(`${here(c)}/tools?${again(form, done)}#tool-${encodeURIComponent(text(form.tool))}`, 303)
+        const r = await tools.flip(o, text(form.tool), form.to === "off")
+        const verb = form.to === "off" ? "switched off" : "switched on"
+        return back(`${verb} ${r.names.join(", ")} in ${r.file}${r.live ? "" : "; serve takes it when it reloads the file"}`)
+    })
+    web.post("/s/:key/ui/tools/approve", async c => {
+        const form = await fields(c)
+        const r = await tools.approve(o, text(form.tool), "http:ui")
+        return c.redirect(`${here(c)}/tools?${again(form, r.approved ? `approved ${r.name}: its definition as presented now is pinned` : `${r.name} was no longer waiting`)}`, 303)
     })
     web.post("/s/:key/ui/approvals", async c => {
         const form = await fields(c)
-        // "lease": approve and grant the route's lease, a choice the page shows on its own button
-        const answer = form.answer === "approve" || form.answer === "lease" ? "approve" : "deny"
-        o.approvals?.decide(Number(form.id), answer, "http:ui", form.answer === "lease" ? "max" : undefined)
-        return c.redirect(`${here(c)}/approvals`, 303)
+        const id = Number(form.id)
+        // "lease": the route's longest lease; "for": the time chosen beside it; "approve": this call only
+        const answer = form.answer === "approve" || form.answer === "lease" || form.answer === "for" ? "approve" : "deny"
+        const lease = form.answer === "lease" ? "max" : form.answer === "for" ? config.duration(text(form.for)) : undefined
+        const ok = o.approvals?.decide(id, answer, "http:ui", lease, answer === "deny" ? text(form.reason) : undefined) ?? false
+        const done = !ok ? `approval ${id} was no longer waiting` : answer === "deny" ? `denied ${id}` : `approved ${id}${lease === undefined ? "" : lease === "max" ? " with its lease" : ` for ${text(form.for)}`}`
+        return c.redirect(`${here(c)}/approvals?done=${encodeURIComponent(done)}`, 303)
+    })
+    web.post("/s/:key/ui/leases", async c => {
+        const form = await fields(c)
+        const id = Number(form.id)
+        const ok = o.approvals?.revoke(id, "http:ui") ?? false
+        return c.redirect(`${here(c)}/approvals?done=${encodeURIComponent(ok ? `revoked lease ${id}` : `lease ${id} had already ended`)}`, 303)
     })
     web.post("/s/:key/logout", c => {
         // the login ends here, not only in this browser: a copy of the cookie stops working too
@@ -117,6 +188,13 @@ function forms(web: Hono<Env>, o: Options, logins: Logins): void {
         deleteCookie(c, cookie, { path: base(key), secure: tls(c) })
         return c.redirect("/login", 303)
     })
+}
+
+/** The tools page's query again (its search and server), with a note of what was done. */
+function again(form: Record<string, string | File>, done: string): string {
+    const q = new URLSearchParams({ done })
+    for (const k of ["q", "server"]) if (text(form[k])) q.set(k, text(form[k]))
+    return q.toString()
 }
 
 /** A form's fields; a body that is no form (a multipart type without its parts, say) is the client's error, 400, not a 500. */
