@@ -11,6 +11,7 @@ export type Out = HtmlEscapedString | Promise<HtmlEscapedString>
 const style = `
 :root { --fg:#1d2430; --muted:#5b6676; --line:#dde2ea; --ok:#137333; --okbg:#e6f4ea; --bad:#b3261e; --badbg:#fce8e6; --warn:#7a4d00; --warnbg:#fff4d6; --accent:#2457c5; }
 * { box-sizing: border-box }
+[hidden] { display: none !important }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); margin: 0; background: #f6f8fb }
 header { background: #10192b; color: #fff; padding: 10px 24px; display: flex; flex-wrap: wrap; gap: 8px 24px; align-items: center }
 header b { font-size: 16px; letter-spacing: .3px }
