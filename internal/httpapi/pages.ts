@@ -77,7 +77,7 @@ ${shown.map(t => {
         const on = t.state !== "disabled"
         const first = firstLine(t.description), rest = t.description.trim().slice(first.length).trim()
         return html`<tr data-tool="${t.name}" id="tool-${t.name}">
-<td><form method="post" action="${v.base}/ui/tools" class="inline">${csrf(v)}${keep}<input type="hidden" name="tool" value="${t.name}">
+<td class="lead"><form method="post" action="${v.base}/ui/tools" class="inline">${csrf(v)}${keep}<input type="hidden" name="tool" value="${t.name}">
 <button role="switch" aria-checked="${on ? "true" : "false"}" name="to" value="${on ? "off" : "on"}" aria-label="${t.name}" title="${on ? "switch off" : "switch on"} ${t.name}"><span aria-hidden="true">${on ? "on" : "off"}</span></button></form></td>
 <td><code>${t.name}</code><br><span class="muted">${t.server}</span></td>
 <td>${t.title ? html`<b>${t.title}</b><br>` : ""}${first}${rest ? html`<details><summary>more</summary><p>${rest}</p></details>` : ""}
@@ -143,7 +143,7 @@ export function rows(list: Row[], empty: string): Out {
     if (list.length === 0) return html`<p class="muted">${empty}</p>`
     return html`<table><tr><th>time</th><th>action</th><th>actor</th><th>server</th><th>tool</th><th>scope</th><th>status</th><th>latency</th><th>details</th></tr>
 ${list.map(r => html`<tr data-audit="${r.id}"><td>${when(r.time)}</td><td>${r.action}</td><td>${r.actor}</td><td>${r.server ?? ""}</td><td>${r.tool ? html`<code>${r.tool}</code>` : ""}</td>
-<td>${r.scope ?? ""}${r.key ? html` <code>${r.key}</code>` : ""}</td><td>${status(r.status)}</td><td>${r.latency === null ? "" : `${r.latency} ms`}</td><td>${details(r)}</td></tr>`)}</table>`
+<td>${r.scope ?? ""}${r.key ? html` <code>${r.key}</code>` : ""}</td><td>${status(r.status)}</td><td>${r.latency === null ? "" : r.latency < 1000 ? `${r.latency} ms` : `${(r.latency / 1000).toFixed(1)} s`}</td><td>${details(r)}</td></tr>`)}</table>`
 }
 
 function status(s: string | null): Out {

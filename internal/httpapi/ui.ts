@@ -25,7 +25,8 @@ main { padding: 20px 24px; max-width: 1200px }
 h1 { font-size: 20px; margin: 0 0 12px } h2 { font-size: 16px; margin: 22px 0 8px }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid var(--line) }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere }
-th { background: #eef1f6; font-weight: 600 }
+th { background: #eef1f6; font-weight: 600; overflow-wrap: normal; white-space: nowrap }
+td > code:first-child { overflow-wrap: normal; white-space: nowrap }
 code { font: 12px ui-monospace, monospace; background: #eef1f6; padding: 1px 4px; border-radius: 3px; overflow-wrap: anywhere }
 pre { font: 12px ui-monospace, monospace; background: #f3f5f9; border: 1px solid var(--line); padding: 8px; overflow-x: auto; max-width: 100% }
 details summary { cursor: pointer; color: var(--accent) }
@@ -55,13 +56,16 @@ button[role=switch][aria-checked=true] { background: var(--ok); border-color: va
   header { padding: 8px 12px } main { padding: 12px }
   header form { margin-left: 0 }
   input[type=search] { width: 100% }
-  table, tbody, tr, td { display: block; width: 100% }
+  table, tbody { display: block; width: 100% }
   table { border: 0; background: none }
   tr:has(> th) { display: none }
-  tr { background: #fff; border: 1px solid var(--line); border-radius: 6px; margin-bottom: 10px; padding: 4px 0 }
-  td { border: 0; padding: 3px 10px }
+  tr { display: flex; flex-wrap: wrap; align-items: baseline; background: #fff; border: 1px solid var(--line); border-radius: 6px; margin-bottom: 8px; padding: 4px 0 }
+  td { display: block; flex: 1 1 100%; border: 0; padding: 2px 10px; min-width: 0 }
+  td.lead { flex: 0 0 auto; padding-right: 0 }
+  td.lead + td { flex: 1 1 0 }
   td:empty { display: none }
-  td[data-label]::before { content: attr(data-label); display: block; font-size: 11px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .3px }
+  td > code:first-child { white-space: normal; overflow-wrap: anywhere }
+  td[data-label]:not(.lead, .lead + td)::before { content: attr(data-label); display: inline-block; min-width: 6.5em; margin-right: 6px; font-size: 11px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .3px }
 }
 `
 
