@@ -206,14 +206,23 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
             .positional("value", { type: "string", describe: "the value (lands in your shell history: prefer the prompt or stdin)" })
             .option("from-env", { type: "string", describe: "read the value from this environment variable" })
             .option("from-file", { type: "string", describe: "read the value from this file (one trailing newline removed)" })
+            .option("expires", { type: "string", describe: "when the value expires: a date (2027-01-31) or a duration from now (90d)" })
+            .option("next", { type: "boolean", describe: "stage it beside the current value, unused until: mcplexer secret promote" })
             .example("$0 secret put personal GITHUB_TOKEN", "prompt for the value, hidden")
+            .example("$0 secret put personal GITHUB_TOKEN --expires 90d", "doctor and serve warn 14 days before")
             .example("gh auth token | $0 secret put personal GITHUB_TOKEN", "read it from stdin")
             .example("$0 secret put personal LINEAR_API_KEY --from-env LINEAR_API_KEY", "take it from a variable"),
             act(async a => (await import("./secret.ts")).put({
                 paths: await paths(a), scope: str(a.scope), key: str(a.key),
                 value: a.value === undefined ? undefined : str(a.value),
                 fromEnv: opt(a["from-env"]), fromFile: opt(a["from-file"]),
+                ...(a.expires === undefined ? {} : { expires: str(a.expires) }), ...(a.next === true ? { next: true } : {}),
             }, out)))
+        .command("promote <scope> <key>", "make the value staged with put --next current (a running serve restarts that scope's servers)", c => c
+            .positional("scope", { type: "string" })
+            .positional("key", { type: "string" })
+            .example("$0 secret put acme GITHUB_TOKEN --next && $0 secret promote acme GITHUB_TOKEN", "rotate with overlap"),
+            act(async a => (await import("./secret.ts")).promote({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
         .command("get <scope> <key>", "print a secret's value (for scripts; masked on a terminal)", c => c
             .positional("scope", { type: "string" })
             .positional("key", { type: "string" })
@@ -232,7 +241,28 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
             .positional("key", { type: "string" })
             .example("$0 secret delete personal GITHUB_TOKEN", "remove one key"),
             act(async a => (await import("./secret.ts")).remove({ paths: await paths(a), scope: str(a.scope), key: str(a.key) }, out)))
-        .demandCommand(1, "name a secret command: put, get, list or delete")
+        .command("reencrypt [scope]", "encrypt a scope's secrets to the recipients its config declares (every scope when none is named)", c => c
+            .positional("scope", { type: "string", describe: "only this scope" })
+            .example("$0 secret reencrypt acme", "after adding a teammate's key to auth_scopes.acme.recipients"),
+            act(async a => (await import("./share.ts")).reencrypt({ paths: await paths(a), scope: opt(a.scope) }, out)))
+        .command("export <scope>", "write a scope's secrets as one age file (age -d opens it)", c => c
+            .positional("scope", { type: "string" })
+            .option("to", { type: "string", array: true, describe: "an age public key to encrypt to (repeatable); default: the scope's recipients and your key" })
+            .option("R", { alias: "recipients-file", type: "string", array: true, describe: "a file of recipients, one a line (age -R format)" })
+            .option("armor", { alias: "a", type: "boolean", describe: "PEM-like text rather than binary" })
+            .option("o", { alias: "output", type: "string", describe: "the file to write (default: stdout, when it is not a terminal)" })
+            .option("force", { type: "boolean", describe: "replace the output file if it exists" })
+            .example("$0 secret export acme -o acme.age", "for the scope's recipients and you")
+            .example("$0 secret export acme --to age1… --armor > acme.age.txt", "for one teammate, as text"),
+            act(async a => (await import("./share.ts")).exportScope({
+                paths: await paths(a), scope: str(a.scope), to: list(a.to), files: list(a.R), armor: a.armor === true, output: opt(a.o), force: a.force === true,
+            }, out)))
+        .command("import <file>", "store the secrets of an export file (made for your key) in their scope", c => c
+            .positional("file", { type: "string" })
+            .option("force", { type: "boolean", describe: "replace a stored value that differs from the file's" })
+            .example("$0 secret import acme.age", "adds what is missing; a differing value is reported and left alone"),
+            act(async a => (await import("./share.ts")).importFile({ paths: await paths(a), file: str(a.file), force: a.force === true }, out)))
+        .demandCommand(1, "name a secret command: put, get, list, delete, promote, reencrypt, export or import")
 }
 
 function keyCommands(y: Argv, act: Act, out: Output): Argv {
@@ -296,6 +326,10 @@ export async function paths(a: Global, trust = true) {
 
 function str(v: unknown): string {
     return typeof v === "string" ? v : JSON.stringify(v) ?? ""
+}
+
+function list(v: unknown): string[] {
+    return v === undefined ? [] : (Array.isArray(v) ? v : [v]).map(str)
 }
 
 function opt(v: unknown): string | undefined {

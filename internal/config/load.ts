@@ -17,7 +17,7 @@ import { template } from "./template.ts"
 import type { Config, RemoteServer, Route, Scope, Server, StdioServer, Workspace } from "./types.ts"
 
 const topKeys = ["auth_scopes", "servers", "workspaces", "default", "audit", "tool_search"]
-const scopeKeys = ["description"]
+const scopeKeys = ["description", "recipients", "recipients_file", "rotate_every"]
 const serverKeys = ["command", "args", "env", "cwd", "max_line", "url", "headers", "inject", "oauth", "scope", "prefix", "idle_timeout", "timeout", "tools", "quarantine"]
 const stdioKeys = ["args", "env", "cwd", "max_line"]
 const remoteKeys = ["headers", "inject", "oauth"]
@@ -77,9 +77,9 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
     r.aliases()
 
     const top = r.fields(doc.contents, "the config", topKeys, "the config is a map of settings: auth_scopes, servers, workspaces, default, audit, tool_search")
-    const scopes = readScopes(r, top.get("auth_scopes"))
     const home = o.env?.HOME || homedir()
     const folder = dirname(path)
+    const scopes = readScopes(r, top.get("auth_scopes"), folder, home)
     const servers = readServers(r, top.get("servers"), { scopes, home, folder })
     const workspaces = readWorkspaces(r, top.get("workspaces"), { scopes, servers, home, folder })
     const def = top.get("default")
@@ -151,17 +151,34 @@ async function read(path: string): Promise<string> {
     }
 }
 
-function readScopes(r: Reader, e: Entry | undefined): Map<string, Scope> {
+function readScopes(r: Reader, e: Entry | undefined, folder: string, home: string): Map<string, Scope> {
     const scopes = new Map<string, Scope>()
     for (const s of r.entries(e?.value, q("auth_scopes"), hints.scopes)) {
         r.name("scope", s)
         const where = `scope ${q(s.name)}`
-        const f = r.fields(s.value, where, scopeKeys, "a scope is a map with an optional description, or empty: github: {}")
+        const f = r.fields(s.value, where, scopeKeys, "a scope is a map with an optional description, recipients, recipients_file and rotate_every, or empty: github: {}")
         const d = f.get("description")
-        scopes.set(s.name, d?.value ? { name: s.name, description: r.string(d, label(where, d.name)) } : { name: s.name })
+        const scope: Scope = d?.value ? { name: s.name, description: r.string(d, label(where, d.name)) } : { name: s.name }
+        const list = f.get("recipients")
+        if (list) {
+            const hint = "recipients is a list of age public keys: recipients: [age1…] (a teammate's, from age-keygen -y)"
+            scope.recipients = r.items(list, label(where, "recipients"), hint).map(i => {
+                const v = r.string(i, `${where}: each of "recipients"`, hint).trim()
+                if (!ageRecipient.test(v)) r.fail(i.at, `${where}: ${q(v)} is not an age public key`, hint)
+                return v
+            })
+        }
+        const file = f.get("recipients_file")
+        if (file) scope.recipientsFile = resolve(folder, expand(r.string(file, label(where, "recipients_file")), home))
+        const every = f.get("rotate_every")
+        if (every) scope.rotateEvery = ms(r, every, label(where, "rotate_every"), {})
+        scopes.set(s.name, scope)
     }
     return scopes
 }
+
+// an age public key: X25519 (age1…) or post-quantum (age1pq1…), bech32's lowercase alphabet
+const ageRecipient = /^age1[02-9ac-hj-np-z]{20,}$/
 
 function readServers(r: Reader, e: Entry | undefined, k: Omit<Known, "servers">): Map<string, Server> {
     const servers = new Map<string, Server>()

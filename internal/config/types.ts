@@ -1,7 +1,16 @@
 import type { OAuth } from "./oauth.ts"
 
 /** An auth scope: a named set of secrets, stored in the vault, never in the config. */
-export interface Scope { name: string; description?: string }
+export interface Scope {
+    name: string
+    description?: string
+    /** age public keys its secrets are also encrypted to, beside the local identity (teammates) */
+    recipients?: string[]
+    /** a file of more recipients, in age's -R format (one a line, # comments); absolute */
+    recipientsFile?: string
+    /** ms after which a value is old enough to be rotated (doctor, serve and the web UI warn) */
+    rotateEvery?: number
+}
 
 interface ServerBase {
     name: string

@@ -1,42 +1,48 @@
 import { DecryptError, hinted, message } from "./errors.ts"
 import type { Identity } from "./identity.ts"
+import * as share from "./share.ts"
 
 /** The plaintext's first line: it binds a ciphertext to its row, so a row moved elsewhere is refused. */
 export function header(scope: string, key: string): string {
     return `mcplexer-secret/v1 ${scope} ${key}\n`
 }
 
-/** A row as the vault stores it: the age file and the MAC that says we wrote it. */
-export interface Sealed { recipient: string; ciphertext: Buffer; mac: Buffer }
+/**
+ * A row as the vault stores it: the age file and the MAC that says we wrote it; `scopeKey` names
+ * the shared scope's key that keys the MAC (null: keyed from the identity, encrypted to it alone).
+ */
+export interface Sealed { recipient: string; ciphertext: Buffer; mac: Buffer; scopeKey: string | null }
 
 /** A row as read back; `mac` is null on a row written before rows were authenticated. */
-export interface Stored { scope: string; key: string; recipient: string; ciphertext: Uint8Array; mac: Uint8Array | null }
+export interface Stored { scope: string; key: string; recipient: string; ciphertext: Uint8Array; mac: Uint8Array | null; scopeKey?: string | null }
 
 /**
  * What a row's MAC covers: a label, then scope, key and ciphertext, each preceded by its length
- * (4 bytes, big-endian), so that no two rows have the same message.
+ * (4 bytes, big-endian), so that no two rows have the same message. A MAC under a scope key has
+ * its own label, so neither kind of MAC can ever stand for the other.
  */
-export function signed(scope: string, key: string, ciphertext: Uint8Array): Buffer {
-    const parts = [Buffer.from("mcplexer-row/v1"), Buffer.from(scope), Buffer.from(key), ciphertext]
-    const out = Buffer.alloc(parts.reduce((n, p) => n + 4 + p.length, 0))
-    let at = 0
-    for (const p of parts) {
-        at = out.writeUInt32BE(p.length, at)
-        out.set(p, at)
-        at += p.length
-    }
-    return out
+export function signed(scope: string, key: string, ciphertext: Uint8Array, shared = false): Buffer {
+    return share.framed([Buffer.from(shared ? "mcplexer-row/v2" : "mcplexer-row/v1"), Buffer.from(scope), Buffer.from(key), ciphertext])
 }
 
-/** Encrypts `value` (any bytes) for (scope, key) to the identity's own recipient, and authenticates the row. */
-export async function seal(id: Identity, scope: string, key: string, value: Uint8Array): Promise<Sealed> {
+/**
+ * Encrypts `value` (any bytes) for (scope, key) to the identity's own recipient, and to the
+ * scope's recipients when `k` (its scope key) is given, and authenticates the row: under `k`, or
+ * with the identity's own row key.
+ */
+export async function seal(id: Identity, scope: string, key: string, value: Uint8Array, k?: share.ScopeKey): Promise<Sealed> {
     const head = Buffer.from(header(scope, key))
     const plain = new Uint8Array(head.length + value.length)
     plain.set(head)
     plain.set(value, head.length)
     try {
-        const ciphertext = Buffer.from(await id.encrypt(plain))
-        return { recipient: id.recipient, ciphertext, mac: await id.sign(signed(scope, key, ciphertext)) }
+        if (k === undefined) {
+            const ciphertext = Buffer.from(await id.encrypt(plain))
+            return { recipient: id.recipient, ciphertext, mac: await id.sign(signed(scope, key, ciphertext)), scopeKey: null }
+        }
+        if (k.scope !== scope) throw new Error(`internal: the key of scope ${JSON.stringify(k.scope)} sealing a row of ${JSON.stringify(scope)}`)
+        const ciphertext = Buffer.from(await id.encrypt(plain, k.recipients))
+        return { recipient: id.recipient, ciphertext, mac: await share.sign(k, signed(scope, key, ciphertext, true)), scopeKey: k.id }
     } finally {
         plain.fill(0)
     }
@@ -48,29 +54,44 @@ export function name(scope: string, key: string): string {
 }
 
 /**
- * Checks that row (scope, key) was written by the holder of our identity (its MAC), decrypts it
- * and checks that it was made for that row; returns the value's bytes. Every failure is a
- * DecryptError naming the row; its message never holds any of the plaintext. `o.legacy` lets a
- * row without a MAC through (for `upgrade` alone); `o.since` tells, when a row has none, since
- * when the store has held a MAC on every row (store.meta.authenticated), which makes it tampering.
+ * Checks that row (scope, key) was written by the holder of our identity, or of its scope's key
+ * (its MAC), decrypts it and checks that it was made for that row; returns the value's bytes.
+ * Every failure is a DecryptError naming the row; its message never holds any of the plaintext.
+ * `o.legacy` lets a row without a MAC through (for `upgrade` alone); `o.since` tells, when a row
+ * has none, since when the store has held a MAC on every row (store.meta.authenticated), which
+ * makes it tampering. `o.share` is the scope's key, needed by a row sealed under one; `o.reader`
+ * reads as a teammate (share.ts): the row names another owner, and only a scope-key MAC can be checked.
  */
-export async function open(id: Identity, r: Stored, o: { legacy?: boolean; since?: () => Date | undefined } = {}): Promise<Buffer> {
+export async function open(id: Identity, r: Stored, o: { legacy?: boolean; since?: () => Date | undefined; share?: share.ScopeKey; reader?: boolean } = {}): Promise<Buffer> {
     const { scope, key } = r
-    if (r.recipient !== id.recipient) throw wrongKey(id, scope, key, r.recipient)
+    if (r.recipient !== id.recipient && !o.reader) throw wrongKey(id, scope, key, r.recipient)
+    const again = `store the value again with: mcplexer secret put ${scope} ${key}`
     if (r.mac === null) {
-        if (!o.legacy) throw unauthenticated(scope, key, o.since?.())
+        if (!o.legacy || o.reader) throw unauthenticated(scope, key, o.reader ? new Date(0) : o.since?.())
+    } else if (r.scopeKey !== null && r.scopeKey !== undefined) {
+        if (o.share === undefined || o.share.id !== r.scopeKey || o.share.scope !== scope) {
+            throw new DecryptError(scope, key, `secret ${name(scope, key)} names a key of its scope that is not the scope's`,
+                `the row was copied or forged, or the scope's key was replaced; check who can write the database, then ${again}`)
+        }
+        if (!await share.verify(o.share, signed(scope, key, r.ciphertext, true), r.mac)) {
+            throw new DecryptError(scope, key, `secret ${name(scope, key)} fails its authentication check under the key of scope ${JSON.stringify(scope)}`,
+                `anyone who can write the database can encrypt to the public keys, so this row may be forged; check who can write it, then ${again}`)
+        }
+    } else if (o.reader) {
+        throw new DecryptError(scope, key, `secret ${name(scope, key)} was sealed for its owner alone, so ${id.recipient} cannot check it`,
+            `the owner of the database shares it with: mcplexer secret reencrypt ${scope}`)
     } else if (!await id.verify(signed(scope, key, r.ciphertext), r.mac)) {
         throw new DecryptError(scope, key, `secret ${name(scope, key)} fails its authentication check: it was not written with the key ${JSON.stringify(id.path)}`,
             `anyone who can write the database can encrypt to the public key, so this row may be forged; check who can write it, ` +
-            `then store the value again with: mcplexer secret put ${scope} ${key}`)
+            `then ${again}`)
     }
     let plain: Uint8Array
     try {
         plain = await id.decrypt(r.ciphertext)
     } catch (e) {
-        // the recipient column matched, so a failure here is damage, whatever the reader calls it
+        // the recipient column matched (or its MAC did), so a failure here is damage, whatever the reader calls it
         throw new DecryptError(scope, key, `cannot decrypt secret ${name(scope, key)}: ${message(e)}`,
-            `the stored ciphertext was damaged or tampered with; store the value again with: mcplexer secret put ${scope} ${key}`, { cause: e })
+            `the stored ciphertext was damaged or tampered with; ${again}`, { cause: e })
     }
     try {
         const nl = plain.indexOf(0x0a)

@@ -5,12 +5,14 @@
  * Listing never loads the key nor the age library.
  */
 export { DecryptError, MissingSecretError, NotFoundError } from "./errors.ts"
-export { type Entry, type Vault, open } from "./vault.ts"
+export { type Entry, type PutOptions, type Vault, open } from "./vault.ts"
+export { type Warning, ago, health, soon } from "./expiry.ts"
+export * as share from "./share.ts"
 export { ask, read, type Source, unlock } from "./read.ts"
 export { type How, type Protected, protect, unprotect } from "./protect.ts"
 export * as recipients from "./recipients.ts"
 export { type Resolved, baseEnv, resolve } from "./resolve.ts"
 export { init } from "./init.ts"
 export { loginMissing } from "./logins.ts"
-export type { Rotated, Step } from "./rotate.ts"
+export type { Reencrypted, Rotated, Step } from "./rotate.ts"
 export { readPrivate, seal, unseal, writeNew, writeOver } from "./file.ts"

@@ -27,8 +27,9 @@ export async function read(paths: config.Paths, scope: string, key: string, o: {
                 throw notFound(scope, key)
             }
             const id = await quick(paths)
-            // a row without a MAC is refused by the vault, which can tell 0.1's from a tampered one
-            if (id !== undefined && id.recipient === row.recipient && row.mac !== null) {
+            // a row without a MAC is refused by the vault, which can tell 0.1's from a tampered one;
+            // a row of a shared scope needs its scope's key, which the vault reads and checks
+            if (id !== undefined && id.recipient === row.recipient && row.mac !== null && row.scopeKey === null) {
                 try {
                     const value = await unseal(id, { scope, key, ...row })
                     store.hot.audit(c, [{ action: "get", actor: o.actor, scope, key, status: "ok" }])

@@ -55,7 +55,11 @@ export async function resolve(v: Vault, server: config.Server, scope: string | u
     // OAuth tokens share the scope but go only in the Authorization header of their own server
     const own = new Map([...(injects && scope !== undefined ? scopes.get(scope) ?? [] : [])].filter(([k]) => !config.isOAuthKey(k)))
 
-    const values = [...new Set([...scopes.values()].flatMap(m => [...m.values()]))]
+    // a value staged beside a key (secret put --next) is never injected, but is scrubbed as the
+    // current one is: it is usually live at its provider already
+    const staged: string[] = []
+    for (const s of needed) staged.push(...(await v.staged(s, { server: server.name, reason: o.reason })).values())
+    const values = [...new Set([...[...scopes.values()].flatMap(m => [...m.values()]), ...staged])]
     if (server.kind === "stdio") {
         const out: Resolved = {
             env: { ...base(o.env), ...expandAll(server.env), ...Object.fromEntries(own) },

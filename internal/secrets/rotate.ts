@@ -6,6 +6,7 @@ import { readPrivate, writeNew } from "./file.ts"
 import * as identity from "./identity.ts"
 import * as keyring from "./keyring.ts"
 import { atRest } from "./protect.ts"
+import * as share from "./share.ts"
 
 /** What a rotation did. */
 export interface Rotated {
@@ -35,7 +36,10 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         if (rows.some(r => r.recipient !== current.recipient)) current = await keyring.reload(paths, s, current)
         // every row's MAC is checked here: a forged row (or one never upgraded) stops the rotation
         const since = () => store.meta.authenticated(s)
-        const values = await Promise.all(rows.map(r => cipher.open(current, r, { since })))
+        // each shared scope's key is checked (its owner's tag) and opened, then made anew for the new identity
+        const keys = store.shares.all(s)
+        const olds = new Map(await Promise.all(keys.map(async k => [k.scope, await share.open(current, k)] as const)))
+        const values = await Promise.all(rows.map(r => cipher.open(current, r, { since, ...shareOf(olds, r.scope) })))
         step?.("decrypted")
 
         const created = new Date()
@@ -45,8 +49,9 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         const loaded = await identity.load(fresh.bytes, paths.key)
         const stored = await atRest(current.form, fresh.bytes, loaded.recipient, paths.key)
         const id = { ...loaded, form: current.form, digest: identity.digest(stored) }
-        // new ciphertexts, and new MACs under the new identity's row key
-        const sealed = await Promise.all(rows.map((r, i) => cipher.seal(id, r.scope, r.key, values[i] ?? Buffer.alloc(0))))
+        // new scope keys (the old identity could open the old ones), new ciphertexts, new MACs
+        const made = new Map(await Promise.all(keys.map(async k => [k.scope, await share.make(id, k.scope, share.listed(k), created)] as const)))
+        const sealed = await Promise.all(rows.map((r, i) => cipher.seal(id, r.scope, r.key, values[i] ?? Buffer.alloc(0), r.scopeKey === null ? undefined : made.get(r.scope)?.key)))
         for (const v of values) v.fill(0)
         step?.("encrypted")
 
@@ -59,7 +64,7 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         step?.("staged")
 
         try {
-            commit(s, next, stored, rows, sealed, id, current, actor)
+            commit(s, next, stored, rows, sealed, id, current, actor, keys, [...made.values()].map(m => m.row))
         } catch (e) {
             if (!(e instanceof Retry)) throw e
             // our staged key is now stale: drop it before trying again
@@ -83,11 +88,14 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
  * staged key is gone (another process judged it stale) or when a row changed since it was read.
  */
 function commit(s: store.Store, next: string, bytes: Uint8Array, rows: store.secrets.Row[],
-    sealed: cipher.Sealed[], id: identity.Identity, from: identity.Identity, actor: string): void {
+    sealed: cipher.Sealed[], id: identity.Identity, from: identity.Identity, actor: string, keys: store.shares.Row[], made: store.shares.Row[]): void {
     // this commit is the moment of truth: make it durable against power loss, not only a crash
     store.durable(s, () => store.atomic(s, () => {
         const staged = readPrivate(next)
         if (staged === undefined || Buffer.compare(staged, bytes) !== 0) throw new Retry()
+        // a scope shared, re-shared or unshared meanwhile: its rows were sealed under another key
+        if (!sameKeys(store.shares.all(s), keys)) throw new Retry()
+        for (const k of made) store.shares.set(s, k)
         for (const [i, r] of rows.entries()) {
             const c = sealed[i]
             if (c === undefined) throw new Error("internal: a sealed value is missing")
@@ -101,6 +109,90 @@ function commit(s: store.Store, next: string, bytes: Uint8Array, rows: store.sec
         store.meta.seal(s)
         store.audit.add(s, { action: "rotate", actor, status: "ok", detail: { count: rows.length, from: from.recipient, to: id.recipient } })
     }))
+}
+
+/** The options that open a row of `scope`: its scope's key, if it is shared. */
+function shareOf(keys: Map<string, share.ScopeKey>, scope: string): { share?: share.ScopeKey } {
+    const k = keys.get(scope)
+    return k === undefined ? {} : { share: k }
+}
+
+/** Whether two lists of scope key rows are the same keys. */
+function sameKeys(a: store.shares.Row[], b: store.shares.Row[]): boolean {
+    return a.length === b.length && a.every((k, i) => k.scope === b[i]?.scope && k.id === b[i]?.id)
+}
+
+/** What `reencrypt` did to one scope. */
+export interface Reencrypted {
+    scope: string
+    /** how many rows were sealed again (staged values included) */
+    count: number
+    /** who the scope is now encrypted to besides the owner; empty: the owner alone */
+    recipients: string[]
+}
+
+/**
+ * Brings the scopes' rows in line with the recipients `c` declares: a scope that declares some
+ * gets a new scope key encrypted to them and the owner, and each of its rows is encrypted to them
+ * too and given a MAC under that key; one that declares none goes back to the owner alone and the
+ * identity's own MAC. A scope already in line is left alone. As in `rotate`, the crypto runs
+ * first and every row and key changes in one durable transaction, which gives way (and is tried
+ * again) when a row or key changed meanwhile: killed at any point, each scope is wholly old or
+ * wholly new. A new key even for an unchanged list would also do, but costs every row again.
+ */
+export async function reencrypt(paths: config.Paths, s: store.Store, actor: string, c: config.Config, scopes?: string[], step?: (at: Step) => void): Promise<Reencrypted[]> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+        let id = await keyring.get(paths, s, {})
+        const all = store.secrets.rows(s)
+        if (all.some(r => r.recipient !== id.recipient)) id = await keyring.reload(paths, s, id)
+        const keys = store.shares.all(s)
+        const names = scopes ?? [...new Set([...all.map(r => r.scope), ...keys.map(k => k.scope), ...[...c.scopes.keys()].filter(n => share.declared(c, n).length > 0)])].sort()
+        const since = () => store.meta.authenticated(s)
+        const plans: Array<{ scope: string; rows: store.secrets.Row[]; sealed: cipher.Sealed[]; was: store.shares.Row | undefined; made: store.shares.Row | undefined; want: string[] }> = []
+        for (const scope of names) {
+            const want = share.declared(c, scope, id.recipient)
+            const was = keys.find(k => k.scope === scope)
+            const rows = all.filter(r => r.scope === scope)
+            const fine = want.length === 0
+                ? was === undefined && rows.every(r => r.scopeKey === null)
+                : was !== undefined && was.owner === id.recipient && was.recipients === want.join(" ") && rows.every(r => r.scopeKey === was.id)
+            if (fine) continue
+            const old = was === undefined ? undefined : await share.open(id, was)
+            const values = await Promise.all(rows.map(r => cipher.open(id, r, { since, ...(old === undefined ? {} : { share: old }) })))
+            step?.("decrypted")
+            const made = want.length === 0 ? undefined : await share.make(id, scope, want)
+            try {
+                const sealed = await Promise.all(rows.map((r, i) => cipher.seal(id, scope, r.key, values[i] ?? Buffer.alloc(0), made?.key)))
+                plans.push({ scope, rows, sealed, was, made: made?.row, want })
+            } finally {
+                for (const v of values) v.fill(0)
+            }
+        }
+        step?.("encrypted")
+        if (plans.length === 0) return []
+        const done = store.durable(s, () => store.atomic(s, () => {
+            for (const p of plans) {
+                if (store.shares.get(s, p.scope)?.id !== p.was?.id) return false
+                for (const [i, r] of p.rows.entries()) {
+                    const next = p.sealed[i]
+                    if (next === undefined) throw new Error("internal: a sealed value is missing")
+                    if (!store.secrets.reseal(s, r, next) && store.secrets.has(s, r.scope, r.key)) return false
+                }
+                // a row put meanwhile was sealed under the key this replaces
+                const id = p.made?.id ?? null
+                if (store.secrets.rows(s, p.scope).some(r => r.scopeKey !== id)) return false
+                if (p.made !== undefined) store.shares.set(s, p.made)
+                else store.shares.remove(s, p.scope)
+                store.audit.add(s, { action: "reencrypt", actor, scope: p.scope, status: "ok", detail: { count: p.rows.length, recipients: p.want } })
+            }
+            store.meta.seal(s)
+            return true
+        }))
+        if (!done) continue
+        step?.("committed")
+        return plans.map(p => ({ scope: p.scope, count: p.rows.length, recipients: p.want }))
+    }
+    throw hinted("secrets kept changing during the re-encryption", "try again")
 }
 
 /**

@@ -1,10 +1,11 @@
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import * as cipher from "./cipher.ts"
-import { hinted, message, notFound } from "./errors.ts"
+import { hinted, message, notFound, NotFoundError } from "./errors.ts"
 import type { Identity } from "./identity.ts"
 import * as keyring from "./keyring.ts"
-import type { Rotated, Step } from "./rotate.ts"
+import type { Reencrypted, Rotated, Step } from "./rotate.ts"
+import * as share from "./share.ts"
 
 /** One stored secret as `list` shows it: never its value. */
 export type Entry = store.secrets.Entry
@@ -16,15 +17,37 @@ export interface Vault {
     recipient(): Promise<string>
     /**
      * Stores a value: any bytes but NUL (a string is stored as UTF-8); true when it replaced one.
-     * The value is never logged nor audited.
+     * The value is never logged nor audited. In a shared scope it is encrypted to the scope's
+     * recipients too (the first value of a scope whose config names recipients shares it).
+     * `o.expires`: when the value stops being valid; `o.next`: staged beside the current value
+     * (which must exist), unused until `promote`.
      */
-    put(scope: string, key: string, value: string | Uint8Array): Promise<boolean>
+    put(scope: string, key: string, value: string | Uint8Array, o?: PutOptions): Promise<boolean>
+    /**
+     * Makes the value staged beside (scope, key) its current value, in one transaction (its update
+     * time changes, so `serve` restarts the scope's instances); NotFoundError when none is staged.
+     */
+    promote(scope: string, key: string): Promise<void>
+    /** The values staged beside the keys of a scope (`put --next`), by key: for the redaction registry only, never injected. */
+    staged(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>>
+    /** Every current value of a scope, as exact bytes, for `secret export`; one audit row, never values. The caller wipes them. */
+    export(scope: string): Promise<Map<string, Buffer>>
+    /**
+     * Re-encrypts the rows of `scopes` (every scope with rows or a key, when undefined) to the
+     * recipients `c` declares for each, under a new scope key (or the identity's own MAC when it
+     * declares none), each scope in one transaction as `rotate` does. Returns what changed.
+     */
+    reencrypt(c: config.Config, scopes?: string[], o?: { step?: (at: Step) => void }): Promise<Reencrypted[]>
     /** One value as text, to inject. NotFoundError when not stored, DecryptError when it cannot be read, an error when it is not UTF-8. */
     get(scope: string, key: string): Promise<string>
     /** One value's exact bytes. NotFoundError when not stored, DecryptError when it cannot be read. */
     bytes(scope: string, key: string): Promise<Buffer>
     /** What is stored, sorted by scope and key; never decrypts and never loads the key. */
     list(scope?: string): Entry[]
+    /** An age file encrypted to our identity (binary or armored), decrypted: what `secret import` reads. The caller wipes it. */
+    decrypt(file: Uint8Array): Promise<Uint8Array>
+    /** Each shared scope's key id and recipients (besides the owner) as stored, by scope; never decrypts. */
+    shared(): Map<string, { id: string; recipients: string[] }>
     /** Removes one value; NotFoundError when not stored. */
     delete(scope: string, key: string): void
     /** Every key of a scope, decrypted, as text to inject; one audit row (scope, keys, server, reason), never values. */
@@ -50,6 +73,14 @@ export interface Vault {
      */
     divert(sink: ((row: store.audit.Row) => void) | undefined): void
     close(): void
+}
+
+/** How a value is stored. */
+export interface PutOptions {
+    /** when it stops being valid (shown by list, warned about by doctor, serve and the web UI) */
+    expires?: Date
+    /** stage it beside the current value, for `promote` */
+    next?: boolean
 }
 
 // text that UTF-8 cannot carry byte for byte (checked without copying the value)
@@ -106,7 +137,7 @@ class Local implements Vault {
         return (await this.identity()).recipient
     }
 
-    async put(scope: string, key: string, value: string | Uint8Array): Promise<boolean> {
+    async put(scope: string, key: string, value: string | Uint8Array, o: PutOptions = {}): Promise<boolean> {
         config.checkName("scope", scope)
         config.checkName("key", key)
         if (typeof value === "string" && loneSurrogate.test(value)) {
@@ -114,37 +145,73 @@ class Local implements Vault {
         }
         const data = typeof value === "string" ? Buffer.from(value, "utf8") : value
         try {
-            return await this.write(scope, key, data)
+            return await this.write(scope, key, data, o)
         } finally {
             if (data !== value) data.fill(0)
         }
     }
 
-    private async write(scope: string, key: string, value: Uint8Array): Promise<boolean> {
+    /** The recipients the config declares for `scope`, besides `owner`; none when the config cannot be read. */
+    private async declared(scope: string, owner: string): Promise<string[]> {
+        const c = await share.settings(this.paths)
+        return c === undefined ? [] : share.declared(c, scope, owner)
+    }
+
+    private async write(scope: string, key: string, value: Uint8Array, o: PutOptions): Promise<boolean> {
         if (value.length === 0) throw hinted(`value of secret ${cipher.name(scope, key)} is empty`, `to remove it: mcplexer secret delete ${scope} ${key}`)
         if (value.includes(0)) {
             throw hinted(`value of secret ${cipher.name(scope, key)} contains a NUL byte; nothing was stored`,
                 "secrets become environment variables and headers, which cannot hold NUL: store it encoded (e.g. base64)")
         }
         const s = this.store
+        const name = o.next ? store.secrets.staged(key) : key
+        const action = o.next ? "stage" : "put"
         let id = await this.identity()
         for (let attempt = 0; ; attempt++) {
-            const sealed = await cipher.seal(id, scope, key, value)
+            // a shared scope's rows are sealed under its key; the first value of a scope whose config names recipients makes one
+            const was = store.shares.get(s, scope)
+            let k: share.ScopeKey | undefined
+            let made: store.shares.Row | undefined
+            if (was !== undefined) {
+                if (was.owner !== id.recipient) {
+                    const fresher = await keyring.reload(this.paths, s, id)
+                    if (fresher !== id && attempt < 3) {
+                        id = fresher
+                        continue
+                    }
+                }
+                k = await share.open(id, was)
+            } else {
+                const list = await this.declared(scope, id.recipient)
+                if (list.length > 0) ({ key: k, row: made } = await share.make(id, scope, list))
+            }
+            const sealed = await cipher.seal(id, scope, name, value, k)
             const wrote = store.atomic(s, () => {
                 const rows = store.secrets.recipients(s)
                 if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
-                const replaced = store.secrets.put(s, { scope, key, ...sealed })
+                // the scope's key changed meanwhile (made, replaced or removed by another process): seal again
+                if (store.shares.get(s, scope)?.id !== was?.id) return "again"
+                if (made !== undefined) store.shares.set(s, made)
+                if (o.next && !store.secrets.has(s, scope, key)) {
+                    throw hinted(`secret ${cipher.name(scope, key)} is not stored, so there is nothing to stage a next value beside`,
+                        `store it as the current value with: mcplexer secret put ${scope} ${key}`, { kind: "missing" })
+                }
+                const replaced = store.secrets.put(s, { scope, key: name, ...sealed, expiresAt: o.expires ?? null })
                 // the last row 0.1 left may just have been replaced: from here on a row without a MAC is tampering
                 store.meta.seal(s)
-                this.audit({ action: "put", scope, key, status: "ok", detail: { replaced } })
+                this.audit({ action, scope, key, status: "ok", detail: { replaced, ...(o.expires === undefined ? {} : { expires: o.expires.toISOString() }), ...(k === undefined ? {} : { shared: k.recipients.length }) } })
                 return replaced
             })
             if (typeof wrote === "boolean") return wrote
+            if (wrote === "again") {
+                if (attempt > 3) throw hinted(`the key of scope ${JSON.stringify(scope)} kept changing`, "try again")
+                continue
+            }
             // the other rows are encrypted to another key: perhaps another process rotated it
             const other = wrote.min === id.recipient ? wrote.max : wrote.min
             const fresher = await keyring.reload(this.paths, s, id)
             if (fresher === id || attempt > 0) {
-                this.audit({ action: "put", scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
+                this.audit({ action, scope, key, status: "error", detail: { error: "encrypted to another key", store: other, key: id.recipient } })
                 throw hinted(`the secrets in ${JSON.stringify(s.path)} are encrypted to ${other}, but the key file ${JSON.stringify(id.path)} is ${id.recipient}`,
                     `set MCPLEXER_AGE_KEY to the key file of ${other}`)
             }
@@ -152,6 +219,24 @@ class Local implements Vault {
         }
     }
 
+    /**
+     * The identity and options that open `rows` of `scope`. As the owner: our identity (reloaded if
+     * another process rotated it) and, when a row is sealed under the scope's key, that key with its
+     * owner's tag checked. When the rows name another owner and the config lists our own public key
+     * among the scope's recipients, as a reader (share.ts); otherwise cipher.open refuses them.
+     */
+    private async opener(scope: string, rows: cipher.Stored[]): Promise<{ id: Identity; o: { share?: share.ScopeKey; reader?: boolean } }> {
+        const id = await this.reader(...rows.map(r => r.recipient))
+        const keyed = rows.some(r => r.scopeKey !== null && r.scopeKey !== undefined)
+        if (rows.every(r => r.recipient === id.recipient)) {
+            const row = keyed ? store.shares.get(this.store, scope) : undefined
+            return { id, o: row === undefined ? {} : { share: await share.open(id, row) } }
+        }
+        const c = await share.settings(this.paths)
+        const row = store.shares.get(this.store, scope)
+        if (c === undefined || row === undefined || !share.declared(c, scope).includes(id.recipient)) return { id, o: {} }
+        return { id, o: { share: await share.open(id, row, { reader: true }), reader: true } }
+    }
     async get(scope: string, key: string): Promise<string> {
         const value = await this.bytes(scope, key)
         try {
@@ -170,7 +255,8 @@ class Local implements Vault {
             throw notFound(scope, key)
         }
         try {
-            const value = await cipher.open(await this.reader(row.recipient), row, { since: () => store.meta.authenticated(this.store) })
+            const { id, o } = await this.opener(scope, [row])
+            const value = await cipher.open(id, row, { since: () => store.meta.authenticated(this.store), ...o })
             this.noted({ action: "get", scope, key, status: "ok" })
             return value
         } catch (e) {
@@ -184,10 +270,28 @@ class Local implements Vault {
         return store.secrets.list(this.store, scope)
     }
 
+    async decrypt(file: Uint8Array): Promise<Uint8Array> {
+        const { dearmor } = await import("./export.ts")
+        const id = await this.identity()
+        try {
+            return await id.decrypt(await dearmor(file))
+        } catch (e) {
+            if (e instanceof config.Hinted) throw e
+            throw hinted(`cannot decrypt the file with the key ${JSON.stringify(id.path)} (${id.recipient}): ${message(e)}`,
+                "it was not encrypted to this key: ask for it to be exported to your public key (mcplexer key show prints it)", { cause: e })
+        }
+    }
+
+    shared(): Map<string, { id: string; recipients: string[] }> {
+        return new Map(store.shares.all(this.store).map(r => [r.scope, { id: r.id, recipients: share.listed(r) }]))
+    }
+
     delete(scope: string, key: string): void {
         config.checkName("scope", scope)
         config.checkName("key", key)
         const gone = store.atomic(this.store, () => {
+            // a value staged beside it goes with it: it was only ever its successor
+            store.secrets.remove(this.store, scope, store.secrets.staged(key))
             const r = store.secrets.remove(this.store, scope, key)
             store.meta.seal(this.store)
             this.audit({ action: "delete", scope, key, status: r ? "ok" : "missing" })
@@ -197,21 +301,45 @@ class Local implements Vault {
     }
 
     async scope(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>> {
+        return this.texts(scope, why, false)
+    }
+
+    async staged(scope: string, why: { server?: string; reason: string }): Promise<Map<string, string>> {
+        return this.texts(scope, why, true)
+    }
+
+    /** The current (or staged) values of a scope as text, with one audit row. */
+    private async texts(scope: string, why: { server?: string; reason: string }, next: boolean): Promise<Map<string, string>> {
         config.checkName("scope", scope)
-        const rows = store.secrets.rows(this.store, scope)
-        const row = { action: "resolve", scope, ...(why.server === undefined ? {} : { server: why.server }) }
+        const values = await this.decrypted(scope, { action: next ? "resolve-next" : "resolve", ...why }, next)
+        const out = new Map<string, string>()
+        try {
+            for (const [key, v] of values) out.set(key, cipher.text(scope, key, v, why.server))
+        } finally {
+            for (const v of values.values()) v.fill(0)
+        }
+        return out
+    }
+
+    async export(scope: string): Promise<Map<string, Buffer>> {
+        config.checkName("scope", scope)
+        return this.decrypted(scope, { action: "export", reason: "secret export" }, false)
+    }
+
+    /** The current (or staged: by their key's name) values of a scope as bytes, with one audit row (keys, never values). */
+    private async decrypted(scope: string, why: { action: string; server?: string; reason: string }, next: boolean): Promise<Map<string, Buffer>> {
+        const rows = store.secrets.rows(this.store, scope).filter(r => store.secrets.isStaged(r.key) === next)
+        // no staged value: nothing was decrypted, and no audit row says otherwise
+        if (next && rows.length === 0) return new Map()
+        const row = { action: why.action, scope, ...(why.server === undefined ? {} : { server: why.server }) }
         const detail = { keys: rows.map(r => r.key), reason: why.reason }
         try {
-            const out = new Map<string, string>()
+            const out = new Map<string, Buffer>()
             if (rows.length > 0) {
-                const id = await this.reader(...rows.map(r => r.recipient))
+                const { id, o } = await this.opener(scope, rows)
                 const since = () => store.meta.authenticated(this.store)
-                const values = await Promise.all(rows.map(r => cipher.open(id, r, { since })))
-                try {
-                    for (const [i, r] of rows.entries()) out.set(r.key, cipher.text(r.scope, r.key, values[i] ?? Buffer.alloc(0), why.server))
-                } finally {
-                    for (const v of values) v.fill(0)
-                }
+                const values = await Promise.all(rows.map(r => cipher.open(id, r, { since, ...o })))
+                for (const [i, r] of rows.entries()) out.set(next ? r.key.slice(0, -":next".length) : r.key, values[i] ?? Buffer.alloc(0))
             }
             this.noted({ ...row, status: "ok", detail })
             return out
@@ -219,6 +347,46 @@ class Local implements Vault {
             this.noted({ ...row, status: "error", detail: { ...detail, error: message(e) } })
             throw e
         }
+    }
+
+    async promote(scope: string, key: string): Promise<void> {
+        config.checkName("scope", scope)
+        config.checkName("key", key)
+        const s = this.store
+        const name = store.secrets.staged(key)
+        for (let attempt = 0; attempt < 3; attempt++) {
+            const row = store.secrets.get(s, scope, name)
+            if (row === undefined) {
+                throw new NotFoundError(`no value is staged beside secret ${cipher.name(scope, key)}`, `stage one with: mcplexer secret put ${scope} ${key} --next`)
+            }
+            const { id, o } = await this.opener(scope, [row])
+            const value = await cipher.open(id, row, { since: () => store.meta.authenticated(s), ...o })
+            let sealed: cipher.Sealed
+            const was = store.shares.get(s, scope)
+            try {
+                // sealed again under its own name (the staged ciphertext names KEY:next, and is refused
+                // as KEY), and under the scope's key as it is now
+                sealed = await cipher.seal(id, scope, key, value, was === undefined ? undefined : await share.open(id, was))
+            } finally {
+                value.fill(0)
+            }
+            const done = store.atomic(s, () => {
+                const now = store.secrets.get(s, scope, name)
+                if (now === undefined || Buffer.compare(now.ciphertext, row.ciphertext) !== 0) return false
+                if (store.shares.get(s, scope)?.id !== was?.id) return false
+                store.secrets.put(s, { scope, key, ...sealed, expiresAt: row.expiresAt })
+                store.secrets.remove(s, scope, name)
+                this.audit({ action: "promote", scope, key, status: "ok" })
+                return true
+            })
+            if (done) return
+        }
+        throw hinted(`the value staged beside ${cipher.name(scope, key)} kept changing`, "try again")
+    }
+
+    async reencrypt(c: config.Config, scopes?: string[], o?: { step?: (at: Step) => void }): Promise<Reencrypted[]> {
+        const { reencrypt } = await import("./rotate.ts")
+        return reencrypt(this.paths, this.store, this.actor, c, scopes, o?.step)
     }
 
     async rotate(o?: { step?: (at: Step) => void; pq?: boolean }): Promise<Rotated> {

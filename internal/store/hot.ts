@@ -29,7 +29,10 @@ export interface AuditRow {
     time?: number
 }
 
-const selects = new WeakMap<Conn, Statement<[string, string], { recipient: string; ciphertext: Buffer; mac: Buffer | null }>>()
+/** A row as `secret get` reads it; `scopeKey` set: sealed under a shared scope's key (the vault's way). */
+export interface Secret { recipient: string; ciphertext: Buffer; mac: Buffer | null; scopeKey: string | null }
+
+const selects = new WeakMap<Conn, Statement<[string, string], Secret>>()
 // per connection: the insert of one row, and (prepared on the first batch: `secret get` never
 // writes one) the insert of a batch's worth
 const inserts = new WeakMap<Conn, { one: Statement; many?: Statement }>()
@@ -47,10 +50,10 @@ const placeholders = `(${names.map(() => "?").join(", ")})`
 const insert = (rows: number) => `INSERT INTO audit ${columns} VALUES ${Array<string>(rows).fill(placeholders).join(", ")}`
 
 /** HOT PATH (`secret get`): the recipient, ciphertext and MAC of (scope, key), as secrets.get reads them. */
-export function secret(c: Conn, scope: string, key: string): { recipient: string; ciphertext: Buffer; mac: Buffer | null } | undefined {
+export function secret(c: Conn, scope: string, key: string): Secret | undefined {
     return guard(c, () => {
         let q = selects.get(c)
-        if (q === undefined) selects.set(c, q = c.sqlite.prepare("SELECT recipient, ciphertext, mac FROM secrets WHERE scope = ? AND key = ?"))
+        if (q === undefined) selects.set(c, q = c.sqlite.prepare("SELECT recipient, ciphertext, mac, scope_key AS scopeKey FROM secrets WHERE scope = ? AND key = ?"))
         return q.get(scope, key)
     })
 }

@@ -1,7 +1,7 @@
 /**
  * Package store owns mcplexer's SQLite database: the drizzle schema, opening it safely (0600 files,
  * WAL, a busy timeout), applying migrations/ so an older database upgrades itself, and every query:
- * each table's in one file (secrets.ts, audit.ts, catalog.ts, instances.ts, approvals.ts, meta.ts, pins.ts), in
+ * each table's in one file (secrets.ts, shares.ts, audit.ts, catalog.ts, instances.ts, approvals.ts, meta.ts, pins.ts), in
  * drizzle, but for the two measured hot paths in hot.ts (`secret get`'s read, and the audit
  * insert every call through `serve` takes). It is a leaf: it knows nothing of secrets, age or
  * configuration, and never sees a decrypted value.
@@ -20,3 +20,4 @@ export * as instances from "./instances.ts"
 export * as approvals from "./approvals.ts"
 export * as pins from "./pins.ts"
 export * as meta from "./meta.ts"
+export * as shares from "./shares.ts"

@@ -17,6 +17,14 @@ export const secrets = sqliteTable("secrets", {
     recipient: text("recipient").notNull(),
     ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
     mac: blob("mac", { mode: "buffer" }),
+    /**
+     * The id of the scope's key (`scope_keys.id`) when the MAC is keyed by it and the ciphertext is
+     * also encrypted to that scope's recipients; NULL when the MAC is keyed from the identity and
+     * the ciphertext is encrypted to it alone (a scope shared with no one).
+     */
+    scopeKey: text("scope_key"),
+    /** when the value stops being valid, as its owner said (`secret put --expires`); NULL: never said */
+    expiresAt: integer("expires_at", { mode: "timestamp_ms" }),
     createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
     updatedAt: integer("updated_at", { mode: "timestamp_ms" }).notNull(),
 }, t => [
@@ -24,6 +32,24 @@ export const secrets = sqliteTable("secrets", {
     // lets the vault learn which key the rows need from the index alone (min and max), without a scan
     index("secrets_recipient").on(t.recipient),
 ])
+
+/**
+ * The MAC key of each shared scope (secrets/share.ts): 32 random bytes in an age file encrypted to
+ * the identity (`owner`) and to each of the scope's `recipients` (space-separated, sorted), so
+ * whoever can decrypt the scope's rows can verify them. `tag` is the owner's HMAC (keyed from its
+ * identity) over scope, owner, recipients and ciphertext: only the owner can make it, so a key
+ * substituted by someone who can merely write the database is refused by the owner. `id` is a
+ * digest of the ciphertext, which each row names (`secrets.scope_key`).
+ */
+export const scopeKeys = sqliteTable("scope_keys", {
+    scope: text("scope").primaryKey(),
+    id: text("id").notNull(),
+    owner: text("owner").notNull(),
+    recipients: text("recipients").notNull(),
+    ciphertext: blob("ciphertext", { mode: "buffer" }).notNull(),
+    tag: blob("tag", { mode: "buffer" }).notNull(),
+    createdAt: integer("created_at", { mode: "timestamp_ms" }).notNull(),
+})
 
 /**
  * Facts about the database itself, one row per name. `authenticated` (Unix ms, as text) is when

@@ -10,8 +10,27 @@ import { secrets as t } from "./schema.ts"
 /** One stored row. */
 export type Row = typeof t.$inferSelect
 
-/** A row as `list` shows it: names, time and recipient, never the ciphertext. */
-export interface Entry { scope: string; key: string; updatedAt: Date; recipient: string }
+/**
+ * A row as `list` shows it: names, times and recipient, never the ciphertext. `scopeKey` is the
+ * scope key the row is sealed under (null: the identity's own); `expiresAt` when its owner said it
+ * expires. A staged value (`secret put --next`) is never an entry of its own: its current row
+ * carries `next`, when it was staged.
+ */
+export interface Entry { scope: string; key: string; updatedAt: Date; recipient: string; scopeKey: string | null; expiresAt: Date | null; next?: Date }
+
+/**
+ * The key under which a value staged beside `key` is stored (`secret put --next`): ":" is in no
+ * key name, so no stored key and no environment variable name can collide with it, while the
+ * row is sealed, re-encrypted, rotated and shared exactly as every other row.
+ */
+export function staged(key: string): string {
+    return `${key}:next`
+}
+
+/** Whether a stored key is a staged value's (see `staged`). */
+export function isStaged(key: string): boolean {
+    return key.endsWith(":next")
+}
 
 /** The row of (scope, key), or undefined. */
 export function get(s: Store, scope: string, key: string): Row | undefined {
@@ -24,18 +43,31 @@ export function rows(s: Store, scope?: string): Row[] {
     return guard(s, () => (scope === undefined ? q : q.where(eq(t.scope, scope))).orderBy(asc(t.scope), asc(t.key)).all())
 }
 
-/** What is stored, sorted by scope and key; reads no ciphertext. */
+/** What is stored, sorted by scope and key; reads no ciphertext. A staged value shows as `next` on its key. */
 export function list(s: Store, scope?: string): Entry[] {
-    const q = s.db.select({ scope: t.scope, key: t.key, updatedAt: t.updatedAt, recipient: t.recipient }).from(t)
-    return guard(s, () => (scope === undefined ? q : q.where(eq(t.scope, scope))).orderBy(asc(t.scope), asc(t.key)).all())
+    const q = s.db.select({ scope: t.scope, key: t.key, updatedAt: t.updatedAt, recipient: t.recipient, scopeKey: t.scopeKey, expiresAt: t.expiresAt }).from(t)
+    const all = guard(s, () => (scope === undefined ? q : q.where(eq(t.scope, scope))).orderBy(asc(t.scope), asc(t.key)).all())
+    const next = new Map(all.filter(e => isStaged(e.key)).map(e => [`${e.scope}/${e.key}`, e.updatedAt]))
+    const out: Entry[] = []
+    for (const e of all) {
+        if (isStaged(e.key)) continue
+        const n = next.get(`${e.scope}/${staged(e.key)}`)
+        out.push(n === undefined ? e : { ...e, next: n })
+    }
+    return out
 }
 
+/** A row as written: `scopeKey` null when the MAC is keyed from the identity; `expiresAt` null when never said. */
+export interface Written { scope: string; key: string; recipient: string; ciphertext: Buffer; mac: Buffer; scopeKey?: string | null; expiresAt?: Date | null }
+
 /** Inserts or replaces the row of (scope, key); true when it replaced one. */
-export function put(s: Store, r: { scope: string; key: string; recipient: string; ciphertext: Buffer; mac: Buffer }, at = new Date()): boolean {
+export function put(s: Store, r: Written, at = new Date()): boolean {
     return guard(s, () => {
         const before = s.db.select({ scope: t.scope }).from(t).where(and(eq(t.scope, r.scope), eq(t.key, r.key))).get()
-        s.db.insert(t).values({ ...r, createdAt: at, updatedAt: at })
-            .onConflictDoUpdate({ target: [t.scope, t.key], set: { recipient: r.recipient, ciphertext: r.ciphertext, mac: r.mac, updatedAt: at } }).run()
+        const expiresAt = r.expiresAt ?? null
+        const scopeKey = r.scopeKey ?? null
+        s.db.insert(t).values({ ...r, scopeKey, expiresAt, createdAt: at, updatedAt: at })
+            .onConflictDoUpdate({ target: [t.scope, t.key], set: { recipient: r.recipient, ciphertext: r.ciphertext, mac: r.mac, scopeKey, expiresAt, updatedAt: at } }).run()
         return before !== undefined
     })
 }
@@ -44,7 +76,7 @@ export function put(s: Store, r: { scope: string; key: string; recipient: string
  * Replaces the ciphertext and MAC of a row only if it still holds `was` (compare and set): false
  * when it changed or was deleted meanwhile. The update time is kept: the value did not change.
  */
-export function reseal(s: Store, was: Pick<Row, "scope" | "key" | "ciphertext">, next: { recipient: string; ciphertext: Buffer; mac: Buffer }): boolean {
+export function reseal(s: Store, was: Pick<Row, "scope" | "key" | "ciphertext">, next: { recipient: string; ciphertext: Buffer; mac: Buffer; scopeKey?: string | null }): boolean {
     return guard(s, () => s.db.update(t).set(next)
         .where(and(eq(t.scope, was.scope), eq(t.key, was.key), eq(t.ciphertext, was.ciphertext))).run().changes > 0)
 }

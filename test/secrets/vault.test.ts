@@ -46,7 +46,7 @@ test("list shows scope, key, time and recipient, sorted, and filters by scope", 
     for (const e of all) {
         assert.equal(e.recipient, await v.recipient())
         assert.ok(e.updatedAt instanceof Date && e.updatedAt.getTime() >= t0)
-        assert.deepEqual(Object.keys(e).sort(), ["key", "recipient", "scope", "updatedAt"])
+        assert.deepEqual(Object.keys(e).sort(), ["expiresAt", "key", "recipient", "scope", "scopeKey", "updatedAt"])
     }
     assert.deepEqual(v.list("acme").map(e => e.key), ["A", "Z"])
     assert.deepEqual(v.list("nothing"), [])

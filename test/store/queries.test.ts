@@ -18,7 +18,7 @@ test("secrets: put says whether it replaced, list reads no ciphertext, remove sa
     assert.equal(store.secrets.put(s, row("gh", "A", "2")), true)
     store.secrets.put(s, row("acme", "B", "3"))
     assert.deepEqual(store.secrets.list(s).map(e => `${e.scope}/${e.key}`), ["acme/B", "gh/A"])
-    assert.deepEqual(Object.keys(store.secrets.list(s)[0] ?? {}).sort(), ["key", "recipient", "scope", "updatedAt"])
+    assert.deepEqual(Object.keys(store.secrets.list(s)[0] ?? {}).sort(), ["expiresAt", "key", "recipient", "scope", "scopeKey", "updatedAt"])
     assert.equal(store.secrets.get(s, "gh", "A")?.ciphertext.toString(), "2")
     assert.deepEqual(store.secrets.rows(s, "gh").map(r => r.key), ["A"])
     assert.equal(store.secrets.remove(s, "gh", "A"), true)
