@@ -178,7 +178,7 @@ function readScopes(r: Reader, e: Entry | undefined, folder: string, home: strin
 }
 
 // an age public key: X25519 (age1…) or post-quantum (age1pq1…), bech32's lowercase alphabet
-const ageRecipient = /^age1[02-9ac-hj-np-z]{20,}$/
+const ageRecipient = /^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/
 
 function readServers(r: Reader, e: Entry | undefined, k: Omit<Known, "servers">): Map<string, Server> {
     const servers = new Map<string, Server>()

@@ -184,7 +184,7 @@ export function file(path: string, scope: string): string[] {
     for (const [i, raw] of text.split("\n").entries()) {
         const line = raw.trim()
         if (line === "" || line.startsWith("#")) continue
-        if (!/^age1[02-9ac-hj-np-z]{20,}$/.test(line)) {
+        if (!/^age1(?:pq1)?[02-9ac-hj-np-z]{20,}$/.test(line)) {
             throw hinted(`line ${i + 1} of the recipients file ${JSON.stringify(path)} is not an age public key`, "each line holds one age1… key (age-keygen -y prints it); # starts a comment")
         }
         out.push(line)
