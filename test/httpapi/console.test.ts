@@ -84,7 +84,7 @@ const named = (p: string) => p === "/" ? "dashboard" : p.slice(1)
 /** axe-core's serious and critical violations on the page as it is now. */
 async function axe(page: Page): Promise<string[]> {
     if (!await page.evaluate("typeof window.axe !== 'undefined'")) await page.addScriptTag({ content: await readFile(axeSource, "utf8") })
-    const r = await page.evaluate("window.axe.run(document, { resultTypes: ['violations'] })") as { violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }
+    const r = await page.evaluate<{ violations: Array<{ id: string; impact: string; nodes: Array<{ target: string[] }> }> }>("window.axe.run(document, { resultTypes: ['violations'] })")
     return r.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map(n => n.target.join(" ")).join("; ")}`)
 }
 
@@ -137,7 +137,7 @@ test("the console: switches, search, a withheld change, a live approval, the aud
         await Promise.all([page.waitForURL(/\/tools\?done=/), sw.click()])
         const after = await readFile(file, "utf8")
         assert.notEqual(after, before)
-        assert.match(after, /  rug:\n(.*\n)*? {4}tools: \{ disabled: \[plain\] \}\n/)
+        assert.match(after, / {2}rug:\n(.*\n)*? {4}tools: \{ disabled: \[plain\] \}\n/)
         // every line but the new one is as it was: comments and order kept
         assert.deepEqual(after.split("\n").filter(l => !l.includes("disabled")), before.split("\n"))
         assert.equal(await page.getByRole("switch", { name: "rug__plain" }).getAttribute("aria-checked"), "false")
@@ -159,7 +159,7 @@ test("the console: switches, search, a withheld change, a live approval, the aud
         await Promise.all([page.waitForURL(/\/tools\?q=echo/), page.press("input[type=search]", "Enter")])
         assert.equal(await page.locator("tr[data-tool]").first().getAttribute("data-tool"), "ds__echo")
         const cliHits = JSON.parse((await cli(home, ["tools", "search", "echo", "--json"])).stdout) as Array<{ name: string }>
-        const pageHits = await page.locator("tr[data-tool]").evaluateAll(rows => rows.map(r => r.getAttribute("data-tool")))
+        const pageHits = await page.evaluate<Array<string | null>>("[...document.querySelectorAll('tr[data-tool]')].map(r => r.getAttribute('data-tool'))")
         assert.deepEqual(pageHits.slice(0, cliHits.length), cliHits.map(h => h.name))
         await shot("tools-search-1280")
 
@@ -249,8 +249,8 @@ test("the console: switches, search, a withheld change, a live approval, the aud
         await page.setViewportSize({ width: 420, height: 800 })
         for (const p of [...pages, "/tools?q=echo"]) {
             await page.goto(`${ui}${p}`)
-            const wide = await page.evaluate("document.documentElement.scrollWidth")
-            assert.ok(Number(wide) <= 420, `${p} is ${wide} px wide at 420`)
+            const wide = await page.evaluate<number>("document.documentElement.scrollWidth")
+            assert.ok(wide <= 420, `${p} is ${wide} px wide at 420`)
             await shot(`${p === "/tools?q=echo" ? "tools-search" : named(p)}-420`)
         }
         await page.waitForTimeout(300) // the last bodies

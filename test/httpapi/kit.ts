@@ -8,6 +8,7 @@ import * as gateway from "../../internal/gateway/index.ts"
 import * as httpapi from "../../internal/httpapi/index.ts"
 import * as redact from "../../internal/redact/index.ts"
 import * as secrets from "../../internal/secrets/index.ts"
+import { watch } from "../../internal/cli/watch.ts"
 import { root, temp } from "../helpers.ts"
 
 const tsx = import.meta.resolve("tsx")
@@ -34,8 +35,8 @@ export interface Kit {
     paths: config.Paths
     token: string
     gw: gateway.Gateway
-    /** the parsed configuration the app serves */
-    cfg: config.Config
+    /** the parsed configuration the app serves (reloaded when config.yaml changes, as serve does) */
+    readonly cfg: config.Config
     api: httpapi.Api
     /** the gateway's own vault (a second connection, as `serve` has) */
     vault: secrets.Vault
@@ -60,7 +61,7 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
     const home = temp()
     const paths = config.paths({ MCPLEXER_HOME: home })
     await writeFile(paths.config, text)
-    const cfg = config.parse(text, paths.config)
+    let cfg = config.parse(text, paths.config)
     const vault = secrets.open(paths, { actor: "serve", create: true })
     for (const [scope, keys] of Object.entries(o.secrets ?? {})) for (const [k, v] of Object.entries(keys)) await vault.put(scope, k, v)
     const lines: string[] = []
@@ -70,6 +71,8 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
     const gw = gateway.create({ config: cfg, vault, registry, log, env: process.env })
     const apiVault = secrets.open(paths, { actor: "api", create: true })
     const token = httpapi.token(paths).token
+    // as serve does: a changed config.yaml (a switch flipped over HTTP) is loaded and given to the gateway
+    const watcher = watch(paths.config, next => { cfg = next; gw.configure(next) }, log)
     const options: httpapi.Options = {
         gateway: gw, vault: apiVault, registry, config: () => cfg, token, bind: { host: "127.0.0.1", port: o.wire ? 0 : 7777 },
         approvals: httpapi.fromStore(apiVault.store), log, ...(o.limits ? { limits: o.limits } : {}),
@@ -92,7 +95,8 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
     }
     const form = { "content-type": "application/x-www-form-urlencoded" }
     return {
-        home, paths, token, gw, cfg, api, vault, registry, lines, req,
+        home, paths, token, gw, api, vault, registry, lines, req,
+        get cfg() { return cfg },
         async login(l = {}) {
             const at = `${l.scheme ?? "http"}://127.0.0.1:7777`
             const r = await api.app.request(`${at}/login`, { method: "POST", headers: { ...form, host: "127.0.0.1:7777", origin: at }, body: `token=${encodeURIComponent(token)}` })
@@ -115,6 +119,7 @@ export async function start(text: string = dsConfig(), o: { limits?: Partial<htt
             return { client, transport }
         },
         async close() {
+            watcher.close()
             await (wired ?? api).close()
             await gw.close()
             apiVault.close()
