@@ -32,6 +32,8 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         if (c) checkArgs(c, findings)
         if (c && vault) await checkNames(c, vault, findings)
         if (c && vault) await checkFlags(c, vault, findings)
+        if (c && vault) checkShares(c, vault, findings)
+        if (vault) checkExpiry(c, vault, findings)
         if (c) await checkReach(c, findings)
     } finally {
         vault?.close()
@@ -148,6 +150,28 @@ async function checkFlags(c: config.Config, vault: secrets.Vault, findings: Find
     } finally {
         await probe.close()
     }
+}
+
+/** Scopes whose rows are not encrypted to the recipients the config declares (from the index: nothing is decrypted). */
+function checkShares(c: config.Config, vault: secrets.Vault, findings: Finding[]): void {
+    let drift: secrets.share.Drift[]
+    try {
+        drift = secrets.share.drift(c, vault)
+    } catch (e) {
+        findings.push({ level: "error", message: message(e), fix: hint(e) ?? "fix the scope's recipients" })
+        return
+    }
+    for (const d of drift) {
+        const rows = d.rows === 0 ? "" : ` (${count(d.rows, "secret")} not sealed for them)`
+        const want = d.want.length === 0 ? "your key alone" : `your key and ${count(d.want.length, "recipient")}`
+        const have = d.have.length === 0 ? "your key alone" : `your key and ${count(d.have.length, "recipient")}`
+        findings.push({ level: "warning", message: `the secrets of scope ${q(d.scope)} are encrypted to ${have}, but its config declares ${want}${rows}`, fix: `mcplexer secret reencrypt ${d.scope}` })
+    }
+}
+
+/** Values expired, expiring within 14 days, or older than their scope's rotate_every (secrets.health). */
+function checkExpiry(c: config.Config | undefined, vault: secrets.Vault, findings: Finding[]): void {
+    for (const w of secrets.health(vault, c)) findings.push({ level: "warning", message: w.message, fix: w.hint })
 }
 
 /** How long doctor waits for a remote server to answer. */

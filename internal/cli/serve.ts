@@ -57,6 +57,8 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
     const registry = redact.create()
     const logger = log.open(join(o.paths.home, "mcplexer.log"), o.level, registry)
     const vault = secrets.open(o.paths, { actor: "serve" })
+    // values expired, expiring within 14 days or due for rotation: said once at start, from the index alone
+    for (const w of secrets.health(vault, c)) logger.warn(`${w.message}; ${w.hint}`)
     // a client that offers no roots is taken to work in the folder serve was started in
     const gw = gateway.create({ config: c, vault, registry, log: logger, env: process.env, cwd: process.cwd() })
     const stdio = o.http === undefined || o.stdio === true
