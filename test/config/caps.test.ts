@@ -162,8 +162,10 @@ else {
 
     test("what fuzzing found: block maps nested on one line, and a malformed reference in command, are ConfigErrors", () => {
         // yaml's parser recursed once per "key: " and overflowed the stack (a RangeError)
+        // a ConfigError either way: the depth cap where yaml's recursion overflows, else yaml's own
+        // syntax error (which one depends on the stack left to the parser: it varied between runs)
         const deep = fails(`{\n "auth_scopes": ${"h_scopes\": ".repeat(2285)}"10m"\n}`)
-        assert.equal(deep.message, "collections nest more than 64 levels deep")
+        assert.match(deep.message, /^(collections nest more than 64 levels deep|nested mappings are not allowed in compact mappings)$/)
         assert.equal(fails(`servers: ${"- ".repeat(100)}x\n`).message, "collections nest more than 64 levels deep")
         // the template error escaped as a plain Hinted error
         const ref = fails("servers:\n  s: { command: \"run ${secret:x\" }\n")
