@@ -155,8 +155,14 @@ workspaces:
             cookie = login.headers.get("set-cookie")?.split(";")[0] ?? ""
             // a login lives at its own address, /s/<key>/, with its cookie scoped to it
             const at = (login.headers.get("location") ?? "").replace(/\/$/, "")
-            pages = await Promise.all(["/", "/audit", "/approvals", "/secrets"].map(async p => (await fetch(`${base}${at}${p}`, { headers: { cookie } })).text()))
-            rest = await Promise.all(["/api/v1/approvals", "/api/v1/audit", "/api/v1/servers", "/api/v1/catalog", "/api/v1/scopes"].map(api))
+            pages = await Promise.all(["/", "/audit", "/approvals", "/secrets", "/servers", "/tools", "/tools?q=emit", "/audit.csv", "/audit.json"].map(async p => (await fetch(`${base}${at}${p}`, { headers: { cookie } })).text()))
+            // the console's event stream: its first event
+            const events = await fetch(`${base}${at}/events`, { headers: { cookie } })
+            const reader = events.body!.getReader()
+            pages.push(new TextDecoder().decode((await reader.read() as { value?: Uint8Array }).value))
+            await reader.cancel()
+            rest = await Promise.all(["/api/v1/approvals", "/api/v1/audit", "/api/v1/servers", "/api/v1/catalog", "/api/v1/scopes",
+                "/api/v1/tools", "/api/v1/tools?q=emit", "/api/v1/leases", "/api/v1/audit?format=csv", "/api/v1/audit?format=json", "/metrics"].map(api))
             const id = /"id":(\d+)/.exec(rest[0] ?? "")?.[1]
             await fetch(`${base}/api/v1/approvals/${id}/deny`, { method: "POST", headers: { authorization: `Bearer ${token}`, origin: base } })
             await waiting
@@ -168,11 +174,16 @@ workspaces:
         test("the REST API", () => {
             assert.match(rest[0] ?? "", /gate__emit/)
             assert.match(rest[0] ?? "", /\[redacted\]/)
+            assert.match(rest[5] ?? "", /canary__emit/)
+            assert.match(rest.at(-1) ?? "", /mcplexer_tool_calls_total\{server="canary",tool="canary__emit"/)
             for (const m of everything()) assert.ok(!rest.join("\n").includes(m), `REST shows ${JSON.stringify(m.slice(0, 40))}`)
         })
 
         test("the web UI", () => {
             assert.match(pages[2] ?? "", /gate__emit/)
+            assert.match(pages[5] ?? "", /canary__emit/)
+            assert.match(pages[7] ?? "", /canary__emit/)
+            assert.match(pages.at(-1) ?? "", /event: approvals\ndata: 1/)
             for (const m of everything()) assert.ok(!pages.join("\n").includes(m), `the UI shows ${JSON.stringify(m.slice(0, 40))}`)
         })
 
