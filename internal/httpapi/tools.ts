@@ -30,9 +30,9 @@ export interface Tool {
 }
 
 /**
- * Tokens a definition costs, estimated as one per four characters of its JSON: on the twelve
- * reference servers' tools/list that comes within about 10% of o200k (15,276 tokens), and it
- * needs no tokenizer tables at run time.
+ * Tokens a definition costs, estimated as one per four characters of its JSON: the console needs
+ * an order of magnitude to compare tools by, not a count, and a tokenizer's tables (several MB)
+ * would load into every serve for it. `npm run bench` counts the real o200k tokens.
  */
 export function tokens(t: object): number {
     return Math.ceil(JSON.stringify(t).length / 4)
