@@ -140,7 +140,7 @@ test("the web UI sets a secret the downstream receives, approves a call, and nev
         assert.match(await page.locator("tr[data-approval]").first().textContent() ?? "", /ds__echo/)
         await shot("approvals")
         await page.locator("tr[data-approval] button.primary").first().click()
-        await page.waitForURL(`${ui}/approvals`)
+        await page.waitForURL(/\/approvals\?done=approved/)
         const r = await call
         assert.notEqual(r.isError, true, JSON.stringify(r))
         assert.match(r.content[0]?.text ?? "", /approved hello/)
