@@ -1,5 +1,6 @@
 import { html, raw } from "hono/html"
 import type { HtmlEscapedString } from "hono/utils/html"
+import type { Warning } from "../secrets/index.ts"
 import type * as state from "./state.ts"
 
 /** What every page needs: the script nonce, the CSRF token for its forms, its login's address prefix (`/s/<key>`), where it is under that, the calls waiting for approval. */
@@ -162,10 +163,11 @@ export function error({ message, hint }: { message: string; hint?: string }): Ou
 }
 
 /** Every key the config references or the store holds, set or missing; values are only ever sent, never shown. */
-export function secrets(v: View, scopes: state.Scope[], done?: string): Out {
+export function secrets(v: View, scopes: state.Scope[], done?: string, warnings: Warning[] = []): Out {
     const declared = scopes.filter(s => s.declared)
     return layout(v, "Secrets", html`<h1>Secrets</h1>
 ${done ? html`<div class="note">${done}</div>` : ""}
+${warnings.length ? html`<ul class="warnings" aria-label="values to renew">${warnings.map(w => html`<li class="missing">${w.message}</li>`)}</ul>` : ""}
 ${scopes.map(s => html`<h2>${s.scope} ${s.description ? html`<span class="muted">— ${s.description}</span>` : ""}${s.declared ? "" : html` <span class="missing">not declared in the config</span>`}</h2>
 ${s.keys.length === 0 ? html`<p class="muted">no keys referenced or stored</p>` : html`<table><tr><th>key</th><th>status</th><th>updated</th><th>used by</th><th>reference</th><th>value</th></tr>
 ${s.keys.map(k => html`<tr data-scope="${s.scope}" data-key="${k.key}" id="key-${s.scope}-${k.key}"><td><code>${k.key}</code></td>

@@ -3,6 +3,7 @@ import { deleteCookie, setCookie } from "hono/cookie"
 import { csrf as sameOrigin } from "hono/csrf"
 import { streamSSE } from "hono/streaming"
 import * as config from "../config/index.ts"
+import * as secrets from "../secrets/index.ts"
 import type { Options } from "./options.ts"
 import { base, cookie, crossSite, login, tls, type Env, type Logins } from "./auth.ts"
 import type { Reply } from "./reply.ts"
@@ -89,7 +90,8 @@ function pages(web: Hono<Env>, o: Options, sessions: Sessions, reply: Reply): vo
         const q = c.req.query()
         return reply.page(c, d => views.tools(view(o, c), d, q), await tools.list(o, q.q))
     })
-    web.get("/s/:key/secrets", c => reply.page(c, d => ui.secrets(view(o, c), d, c.req.query("done")), state.scopes(o.config(), o.vault.list())))
+    web.get("/s/:key/secrets", c => reply.page(c, d => ui.secrets(view(o, c), d.scopes, c.req.query("done"), d.warnings),
+        { scopes: state.scopes(o.config(), o.vault.list()), warnings: secrets.health(o.vault, o.config()) }))
     web.get("/s/:key/audit", c => {
         const q = c.req.query()
         const f = audit.filter(q, { max: 200, fallback: 50 })

@@ -184,3 +184,18 @@ test("a form post whose body is no form is the client's error (400), not a 500, 
         await k.close()
     }
 })
+
+test("the secrets page warns about an expired value and one expiring soon, naming them and never a value", async () => {
+    const k = await start()
+    try {
+        await k.vault.put("gh", "TOKEN", "ghp_expiredPLANTED-91c2", { expires: new Date(Date.now() - 86_400_000) })
+        await k.vault.put("gh", "SOON", "ghp_soonPLANTED-5e7a", { expires: new Date(Date.now() + 3 * 86_400_000) })
+        const { base, cookie } = await k.login()
+        const page = await (await k.req(`${base}/secrets`, { auth: false, headers: { cookie } })).text()
+        assert.match(page, /secret &quot;gh\/TOKEN&quot; expired 1 ?d(ay)? ago|secret "gh\/TOKEN" expired/)
+        assert.match(page, /secret (&quot;|")gh\/SOON(&quot;|") expires in/)
+        assert.ok(!page.includes("PLANTED"))
+    } finally {
+        await k.close()
+    }
+})
