@@ -227,7 +227,13 @@ test("the console: switches, search, a withheld change, a live approval, the aud
 
         // metrics after the calls, behind the token
         assert.equal((await fetch(`${s.url}/metrics`)).status, 401)
-        const metrics = await (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+        const read = async () => (await fetch(`${s.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+        // the revoke stops ds's instance in the background: wait for it (5 s at most), then read
+        let metrics = await read()
+        for (const end = Date.now() + 5000; !/^mcplexer_instances_running\{server="ds"\} 0$/m.test(metrics) && Date.now() < end;) {
+            await new Promise(r => setTimeout(r, 100))
+            metrics = await read()
+        }
         assert.match(metrics, /^mcplexer_tool_calls_total\{server="ds",tool="ds__echo",status="ok"\} 2$/m)
         assert.match(metrics, /^mcplexer_tool_calls_total\{server="ds",tool="ds__echo",status="denied"\} 1$/m)
         assert.match(metrics, /^mcplexer_tool_call_duration_seconds_count\{server="ds",tool="ds__echo"\} 3$/m)

@@ -66,7 +66,7 @@ test("opening applies every migration and records each in __drizzle_migrations",
     const s = store.open(join(await fresh(null), "mcplexer.db"))
     const j = await journal()
     assert.deepEqual(applied(s), j.entries.map(e => e.when))
-    assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "meta", "pins", "secrets"])
+    assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "meta", "pins", "scope_keys", "secrets"])
     s.close()
 })
 
@@ -101,7 +101,7 @@ test("a database made before the newest migration upgrades itself on open", asyn
 
     const s = store.open(path)
     assert.deepEqual(applied(s), j.entries.map(e => e.when))
-    assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "meta", "pins", "secrets"])
+    assert.deepEqual(tables(s), ["__drizzle_migrations", "approvals", "audit", "catalog", "instances", "leases", "meta", "pins", "scope_keys", "secrets"])
     if (hadSecrets) assert.equal(s.db.select().from(store.schema.secrets).all().length, 1)
     s.close()
 })
