@@ -1,12 +1,14 @@
 import { accessSync, constants, existsSync, lstatSync, statSync } from "node:fs"
 import { delimiter, isAbsolute, join, resolve } from "node:path"
 import * as config from "../config/index.ts"
+import type * as downstream from "../downstream/index.ts"
 import * as gateway from "../gateway/index.ts"
 import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import * as store from "../store/index.ts"
 import { exit, message, type Output } from "./output.ts"
 import { loginMissing, refs, storedNames } from "./status.ts"
+import { cachedCatalogs, only } from "./tools.ts"
 
 /** What `doctor` needs. */
 export interface DoctorOptions { paths: config.Paths; json?: boolean }
@@ -30,8 +32,14 @@ export async function doctor(o: DoctorOptions, out: Output): Promise<number> {
         if (c) checkServers(c, vault, findings, ok)
         if (c) checkLogins(c, vault, findings)
         if (c) checkArgs(c, findings)
-        if (c && vault) await checkNames(c, vault, findings)
-        if (c && vault) await checkFlags(c, vault, findings)
+        if (c && vault) {
+            const quiet = () => { /* nothing is started; what the tables refuse comes back as findings */ }
+            const log = { debug: quiet, info: quiet, warn: quiet, error: quiet }
+            const registry = redact.create()
+            const catalogs = await cachedCatalogs(c, vault, registry, log)
+            await checkNames(c, vault, catalogs, registry, log, findings)
+            checkFlags(c, catalogs, findings)
+        }
         if (c && vault) checkShares(c, vault, findings)
         if (vault) checkExpiry(c, vault, findings)
         if (c) await checkReach(c, findings)
@@ -99,20 +107,9 @@ function checkArgs(c: config.Config, findings: Finding[]): void {
  * the gateway's own naming tables over the catalogs serve cached: nothing starts, nothing is
  * decrypted, and a server never listed yet is not judged.
  */
-async function checkNames(c: config.Config, vault: secrets.Vault, findings: Finding[]): Promise<void> {
-    const quiet = () => { /* what the tables refuse comes back as findings */ }
-    const log = { debug: quiet, info: quiet, warn: quiet, error: quiet }
-    const registry = redact.create()
-    const probe = gateway.create({ config: c, vault, registry, log, env: process.env })
-    let cached: string[]
-    try {
-        cached = [...c.servers.keys()].filter(name => probe.pool.cached(name) !== undefined)
-    } finally {
-        await probe.close()
-    }
-    if (!cached.some(n => c.servers.get(n)?.prefix === false)) return
-    const only: config.Config = { ...c, servers: new Map(cached.map(n => [n, c.servers.get(n) as config.Server])) }
-    const gw = gateway.create({ config: only, vault, registry, log, env: process.env })
+async function checkNames(c: config.Config, vault: secrets.Vault, catalogs: Map<string, downstream.Catalog>, registry: redact.Registry, log: downstream.Logger, findings: Finding[]): Promise<void> {
+    if (![...catalogs.keys()].some(n => c.servers.get(n)?.prefix === false)) return
+    const gw = gateway.create({ config: only(c, catalogs.keys()), vault, registry, log, env: process.env })
     try {
         await gw.tools()
         for (const line of gw.collisions()) {
@@ -132,23 +129,18 @@ async function checkNames(c: config.Config, vault: secrets.Vault, findings: Find
  * Poisoning markers in the tools serve last listed (hidden characters, text aimed at the model:
  * gateway/flags.ts), from the catalog cache: nothing starts. A flag warns; pins and switches act.
  */
-async function checkFlags(c: config.Config, vault: secrets.Vault, findings: Finding[]): Promise<void> {
-    const quiet = () => { /* nothing is started, so nothing is logged */ }
-    const probe = gateway.create({ config: c, vault, registry: redact.create(), log: { debug: quiet, info: quiet, warn: quiet, error: quiet }, env: process.env })
-    try {
-        for (const s of c.servers.values()) {
-            for (const t of probe.pool.cached(s.name)?.tools ?? []) {
-                const name = s.prefix ? `${s.name}__${t.name}` : t.name
-                for (const f of gateway.flags(t)) {
-                    findings.push({
-                        level: "warning", message: `tool ${q(name)} of server ${q(s.name)} has ${f.found} in its ${f.field}`,
-                        fix: `read it with: mcplexer tools --json; switch it off with: mcplexer tools disable ${name}`,
-                    })
-                }
+function checkFlags(c: config.Config, catalogs: Map<string, downstream.Catalog>, findings: Finding[]): void {
+    for (const [server, cat] of catalogs) {
+        const s = c.servers.get(server)
+        for (const t of cat.tools) {
+            const name = s?.prefix === false ? t.name : `${server}__${t.name}`
+            for (const f of gateway.flags(t)) {
+                findings.push({
+                    level: "warning", message: `tool ${q(name)} of server ${q(server)} has ${f.found} in its ${f.field}`,
+                    fix: `read it with: mcplexer tools --json; switch it off with: mcplexer tools disable ${name}`,
+                })
             }
         }
-    } finally {
-        await probe.close()
     }
 }
 

@@ -5,6 +5,7 @@ import * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import { exit, type Output } from "./output.ts"
 import { logger } from "./status.ts"
+import { cachedCatalogs, only } from "./tools.ts"
 
 /** What `mcplexer route` needs. */
 export interface RouteOptions {
@@ -34,16 +35,9 @@ async function find(c: config.Config, paths: config.Paths, tool: string, out: Ou
     try {
         const registry = redact.create()
         const log = logger(out, registry)
-        const probe = gateway.create({ config: c, vault, registry, log, env: process.env })
-        let cached: string[]
-        try {
-            cached = [...c.servers.keys()].filter(name => probe.pool.cached(name) !== undefined)
-        } finally {
-            await probe.close()
-        }
+        const cached = [...(await cachedCatalogs(c, vault, registry, log)).keys()]
         if (cached.length === 0) return unlisted(cached)
-        const only: config.Config = { ...c, servers: new Map(cached.map(n => [n, c.servers.get(n) as config.Server])) }
-        const gw = gateway.create({ config: only, vault, registry, log, env: process.env })
+        const gw = gateway.create({ config: only(c, cached), vault, registry, log, env: process.env })
         try {
             const t = (await gw.tools()).find(x => x.name === tool)
             if (t !== undefined) return { server: t.server, readOnly: t.annotations?.readOnlyHint === true }

@@ -44,6 +44,29 @@ export async function open(paths: config.Paths, out: Output): Promise<Session> {
 }
 
 /**
+ * The catalogs serve cached, read through a gateway that starts nothing (it is closed before this
+ * returns), for the commands that judge what serve would show without starting a server.
+ */
+export async function cachedCatalogs(c: config.Config, vault: secrets.Vault, registry: redact.Registry, log: downstream.Logger): Promise<Map<string, downstream.Catalog>> {
+    const probe = gateway.create({ config: c, vault, registry, log, env: process.env })
+    try {
+        const out = new Map<string, downstream.Catalog>()
+        for (const name of c.servers.keys()) {
+            const cat = probe.pool.cached(name)
+            if (cat !== undefined) out.set(name, cat)
+        }
+        return out
+    } finally {
+        await probe.close()
+    }
+}
+
+/** `c` with only the servers named in `names` (those with a cached catalog: a gateway over it starts nothing to list). */
+export function only(c: config.Config, names: Iterable<string>): config.Config {
+    return { ...c, servers: new Map([...names].map(n => [n, c.servers.get(n) as config.Server])) }
+}
+
+/**
  * Prints the catalog the client sees. A server with no cached catalog is started once to learn
  * it; every server started is stopped before this returns. Exit 1 when a server could not be
  * listed (its tools are missing from the output).
