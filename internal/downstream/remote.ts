@@ -2,6 +2,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { fetcher } from "./fetch.ts"
 import * as oauth from "./oauth.ts"
 
 /** A connected remote server: the client and the transport it speaks over. */
@@ -33,7 +34,7 @@ async function once(make: () => Client, url: string, headers: Record<string, str
     const http = make()
     // the transport runs the SDK's discovery and token requests with its own fetch, adding `headers`
     // to them: oauth's caps them and keeps those headers to the server's own origin
-    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider, fetch: oauth.fetcher(url, headers) }) }
+    const opts = { requestInit: { headers }, ...(authProvider === undefined ? {} : { authProvider, fetch: fetcher(url, headers) }) }
     const t = new StreamableHTTPClientTransport(u, opts)
     try {
         await http.connect(t, { timeout })
