@@ -35,8 +35,11 @@ export interface Index {
     /** Per term of the text fields: the tools that hold it, with its weighted, normalised frequency. */
     readonly postings: ReadonlyMap<string, ReadonlyArray<readonly [doc: number, tf: number]>>
     readonly idf: ReadonlyMap<string, number>
-    /** Per term of a server's name: its tools, and what naming it adds to each (weight × idf over servers). */
-    readonly servers: ReadonlyMap<string, { readonly docs: readonly number[]; readonly bonus: number }>
+    /**
+     * Per term of a server's name: its tools, what naming it adds to each (weight × idf over
+     * servers), and `own`, the share of the tools whose text holds the term that are that server's.
+     */
+    readonly servers: ReadonlyMap<string, { readonly docs: readonly number[]; readonly bonus: number; readonly own: number }>
 }
 
 /** Builds the index of a catalog; pure, so the caller decides when a catalog change rebuilds it. */
@@ -72,8 +75,13 @@ export function build(tools: readonly Tool[]): Index {
     perField.forEach((d, i) => {
         for (const term of new Set(d.server)) byServer.set(term, [...(byServer.get(term) ?? []), i])
     })
-    const servers = new Map<string, { docs: number[]; bonus: number }>()
-    for (const [term, ds] of byServer) servers.set(term, { docs: ds, bonus: weights.server * Math.log(1 + (n - ds.length + 0.5) / (ds.length + 0.5)) })
+    const servers = new Map<string, { docs: number[]; bonus: number; own: number }>()
+    for (const [term, ds] of byServer) {
+        const holders = postings.get(term) ?? []
+        const mine = new Set(ds)
+        const own = holders.length === 0 ? 1 : holders.filter(([d]) => mine.has(d)).length / holders.length
+        servers.set(term, { docs: ds, bonus: weights.server * Math.log(1 + (n - ds.length + 0.5) / (ds.length + 0.5)), own })
+    }
     const docs = tools.map(t => ({ name: t.name, server: t.server, description: t.description ?? "" }))
     return { docs, postings, idf, servers }
 }
@@ -83,7 +91,18 @@ export function build(tools: readonly Tool[]): Index {
  * alternative being a list of terms whose BM25 contributions add up. A word the person typed is
  * one alternative of one term; a synonym group is several.
  */
-export interface Clause { weight: number; alternatives: readonly (readonly string[])[] }
+export interface Clause {
+    weight: number
+    alternatives: readonly (readonly string[])[]
+    /**
+     * Whether a term names a server at full weight (true, the default, for a word the person typed).
+     * A synonym names one only in proportion to how much the word is that server's own: "find"
+     * brings in "search", which is in brave-search's name but also in the tool names of five
+     * other servers, so it must not pull brave-search above a tool that searches files; "database" brings in
+     * "postgres", which no other server's tools say, so it names postgres fully.
+     */
+    servers?: boolean
+}
 
 /** Each tool's score for a query (tool index → score; tools that match no clause are absent). */
 export function score(index: Index, query: readonly Clause[]): Map<number, number> {
@@ -95,7 +114,7 @@ export function score(index: Index, query: readonly Clause[]): Map<number, numbe
             // a phrase counts only where all its words are: "search engine" is not any tool with "search"
             const found = new Map<number, number>()
             for (const term of alt) {
-                const here = termScores(index, term)
+                const here = termScores(index, term, c.servers ?? true)
                 for (const [doc, v] of here) {
                     sum.set(doc, (sum.get(doc) ?? 0) + v)
                     found.set(doc, (found.get(doc) ?? 0) + 1)
@@ -108,12 +127,15 @@ export function score(index: Index, query: readonly Clause[]): Map<number, numbe
     return out
 }
 
-/** One term's BM25F contribution to each tool that holds it, plus the bonus if it names the tool's server. */
-function termScores(index: Index, term: string): Map<number, number> {
+/**
+ * One term's BM25F contribution to each tool that holds it, plus the bonus if it names the tool's
+ * server (scaled by the term's `own` share when `servers` is false: see `Clause`).
+ */
+function termScores(index: Index, term: string, servers: boolean): Map<number, number> {
     const out = new Map<number, number>()
     const idf = index.idf.get(term) ?? 0
     for (const [doc, tf] of index.postings.get(term) ?? []) out.set(doc, idf * tf * (k1 + 1) / (tf + k1))
     const server = index.servers.get(term)
-    if (server) for (const doc of server.docs) out.set(doc, (out.get(doc) ?? 0) + server.bonus)
+    if (server) for (const doc of server.docs) out.set(doc, (out.get(doc) ?? 0) + server.bonus * (servers ? 1 : server.own))
     return out
 }

@@ -4,8 +4,8 @@
  */
 import { type Clause, type Index, build, score } from "./bm25.ts"
 import type { Tool } from "./fields.ts"
-import { expand } from "./synonyms.ts"
-import { terms } from "./tokens.ts"
+import { expand, sameWeight } from "./synonyms.ts"
+import { stem, terms } from "./tokens.ts"
 
 /** How many tools `rank` returns when not told. */
 export const defaultLimit = 10
@@ -35,8 +35,27 @@ export function query(idx: Index, text: string): Clause[] {
     const own = [...new Set(terms(text))]
     return [
         ...own.map(t => ({ weight: 1, alternatives: [[t]] })),
-        ...expand(text).map(e => ({ weight: e.said.every(p => p.every(t => idx.idf.has(t) || idx.servers.has(t))) ? e.weight : 1, alternatives: e.alternatives })),
+        ...shapes(text).filter(t => !own.includes(t)).map(t => ({ weight: sameWeight, alternatives: [[t]] })),
+        ...expand(text).map(e => ({ weight: e.said.every(p => p.every(t => idx.idf.has(t) || idx.servers.has(t))) ? e.weight : 1, alternatives: e.alternatives, servers: false })),
     ]
+}
+
+/**
+ * What the shape of a word says when no word does: a name with an extension (notes.md,
+ * config.yaml) is a file, and a path from home, here or the root (~/Downloads, ./src, /etc) is a
+ * directory, or a file when it ends in a name with an extension. Weighed as a plain equivalent
+ * of the word (`sameWeight`): the person all but said it.
+ */
+export function shapes(text: string): string[] {
+    // split at spaces and punctuation that ends a word, not at the dots and slashes of a name
+    const out = new Set<string>()
+    for (const w of text.split(/[\s,;:()'"`]+/)) {
+        const bare = w.replace(/[.?!]+$/, "")
+        const named = /(^|\/)[\w-]+\.[a-z][a-z0-9]{1,4}$/i.test(bare)
+        if (named) out.add(stem("file"))
+        else if (/^(~|\.{1,2})?\/./.test(bare)) out.add(stem("directory"))
+    }
+    return [...out]
 }
 
 /**

@@ -31,9 +31,35 @@ export function words(text: string): string[] {
         .filter(w => w !== "")
 }
 
+/**
+ * Porter's algorithm runs a few common words together with words they do not mean: the exceptional
+ * forms of its successor, Porter2 (Snowball English), are kept as Porter2 keeps them, so "news" is
+ * not "new" (and so not "create").
+ */
+const exceptions: ReadonlyMap<string, string> = new Map([
+    ["skis", "ski"], ["skies", "sky"], ["dying", "die"], ["lying", "lie"], ["tying", "tie"],
+    ["idly", "idl"], ["gently", "gentl"], ["ugly", "ugli"], ["early", "earli"], ["only", "onli"], ["singly", "singl"],
+    ["sky", "sky"], ["news", "news"], ["howe", "howe"], ["atlas", "atlas"], ["cosmos", "cosmos"], ["bias", "bias"], ["andes", "andes"],
+])
+
+/**
+ * British and American spellings to one form before stemming, so a person who memorises, analyses
+ * or picks a colour finds a tool that memorizes, analyzes or takes a color: -ise/-isation/-yse to
+ * -ize/-ization/-yze, and -our to -or after the consonants those words have (so hour, four, your
+ * and tour stay). Both the catalog and the request go through it, so a word that only looks British
+ * (promise, raise) is changed the same on both sides and still matches itself.
+ */
+function american(word: string): string {
+    if (word.length < 6) return word
+    return word
+        .replace(/(?<=[a-z]{3})is(e|es|ed|er|ers|ing|ation|ations)$/, "iz$1")
+        .replace(/(?<=[a-z]{2})ys(e|es|ed|er|ers|ing)$/, "yz$1")
+        .replace(/(?<=[a-z]{2}[lvbnmi])our(s|ed|ing|ite|ites|able)?$/, "or$1")
+}
+
 /** The stem of one lowercase word (Porter's algorithm, through the `stemmer` package). */
 export function stem(word: string): string {
-    return stemmer(word)
+    return exceptions.get(word) ?? stemmer(american(word))
 }
 
 /** The terms of a text: its words without stopwords, stemmed. */

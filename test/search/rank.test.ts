@@ -84,6 +84,36 @@ test("a synonym weighs less than the word typed: a tool named with the person's 
     assert.equal(search.rank(toy, "memory")[0]?.name, "y__read_memory")
 })
 
+test("a synonym names a server only as far as the word is that server's own: finding a file is not a web search", () => {
+    // "find" brings in "search", a word of brave-search's name that five other servers' tools use too
+    assert.equal(search.rank(idx, "find a file by name", 1)[0]?.name, "filesystem__search_files")
+    assert.equal(search.rank(idx, "look up a user", 1)[0]?.name, "github__search_users")
+    // a word only its server's tools use still names it through a synonym: "database" brings in postgres
+    const toy = search.index([
+        { name: "postgres__query", server: "postgres", description: "Run a read-only SQL query" },
+        { name: "kv__get", server: "kv", description: "Get a stored value" },
+    ])
+    assert.equal(search.rank(toy, "ask the database", 1)[0]?.name, "postgres__query")
+})
+
+test("British and American spellings meet, and Porter's exceptions hold: news is not new", () => {
+    assert.deepEqual(search.terms("memorised colours analysed behaviour organisation"), search.terms("memorized colors analyzed behavior organization"))
+    assert.deepEqual(search.terms("hour four tour contour"), ["hour", "four", "tour", "contour"])
+    assert.notDeepEqual(search.terms("news"), search.terms("new"))
+    assert.equal(search.rank(idx, "print out all you have memorised so far", 1)[0]?.name, "memory__read_graph")
+})
+
+test("a file name or a local path counts as saying file or directory", () => {
+    assert.deepEqual(search.shapes("show me config.yaml"), search.terms("file"))
+    assert.deepEqual(search.shapes("open ./src/main.ts"), search.terms("file"))
+    assert.deepEqual(search.shapes("ls ~/Downloads"), search.terms("directory"))
+    assert.deepEqual(search.shapes("/etc, please."), search.terms("directory"))
+    for (const none of ["e.g. this", "release-2.0", "octo/hello", "it's done.", "README"]) assert.deepEqual(search.shapes(none), [], none)
+    const top = (q: string) => search.rank(idx, q, 5).map(h => h.name)
+    assert.ok(top("ls ~/Downloads").includes("filesystem__list_directory"))
+    assert.ok(top("load a.txt, b.txt and c.txt together").includes("filesystem__read_multiple_files"))
+})
+
 test("parameters are searched, nested ones and enum values too", () => {
     const toy = search.index([
         {
