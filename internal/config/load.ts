@@ -96,17 +96,19 @@ export function parse(text: string, file: string, o: { env?: NodeJS.ProcessEnv }
     }
 }
 
-/** `tool_search: true`, or `{ enabled: true, always: [globs over client-visible names] }`. */
+/** `tool_search: true`, or `{ enabled: true, always: [globs over client-visible names], add_found: true }`. */
 function readToolSearch(r: Reader, e: Entry | undefined): Config["toolSearch"] {
-    if (e === undefined) return { enabled: false, always: [] }
-    const hint = "tool_search: true, or tool_search: { enabled: true, always: [\"github__get_*\"] }"
-    if (!yaml().isMap(r.node(e.value))) return { enabled: r.bool(e, q("tool_search")), always: [] }
-    const f = r.fields(e.value, q("tool_search"), ["enabled", "always"], hint)
+    if (e === undefined) return { enabled: false, always: [], addFound: true }
+    const hint = "tool_search: true, or tool_search: { enabled: true, always: [\"github__get_*\"], add_found: false }"
+    if (!yaml().isMap(r.node(e.value))) return { enabled: r.bool(e, q("tool_search")), always: [], addFound: true }
+    const f = r.fields(e.value, q("tool_search"), ["enabled", "always", "add_found"], hint)
     const enabled = f.get("enabled")
     const always = f.get("always")
+    const addFound = f.get("add_found")
     return {
         enabled: enabled ? r.bool(enabled, label(q("tool_search"), "enabled")) : true,
         always: always ? r.items(always, label(q("tool_search"), "always"), hint).map(t => glob(r, t, q("tool_search"))) : [],
+        addFound: addFound ? r.bool(addFound, label(q("tool_search"), "add_found")) : true,
     }
 }
 

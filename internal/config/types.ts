@@ -95,5 +95,10 @@ export interface Config {
     default: "allow" | "deny"
     audit: { retentionDays: number }
     /** search mode: the model is shown two search tools (and what `always` names: globs over client-visible names) instead of every tool */
-    toolSearch: { enabled: boolean; always: string[] }
+    toolSearch: {
+        enabled: boolean
+        always: string[]
+        /** the tools `mcplexer__find_tools` returns join the finding session's own tools/list (default true) */
+        addFound: boolean
+    }
 }

@@ -73,13 +73,14 @@ export class Router {
     /**
      * The tools `session` may call, as it is shown them; waits for its folders first. Switched off,
      * withheld and quarantined tools are left out (shape.ts); in search mode the list is the two
-     * search tools and what `always` names.
+     * search tools, what `always` names and what this session found (unless `add_found: false`).
      */
     async tools(session: Session, related: RequestId): Promise<Tool[]> {
         // the client's roots are asked while the tables load
         const [t, dirs] = await Promise.all([this.lists.refresh(), session.folders(related)])
         const mode = this.config.toolSearch
-        const allowed = this.usable(session, dirs, t).filter(n => !mode.enabled || mode.always.some(g => matches(g, n.exposed)))
+        const found = mode.addFound && session.found.size > 0 ? session.found : undefined
+        const allowed = this.usable(session, dirs, t).filter(n => !mode.enabled || found?.has(n.exposed) === true || mode.always.some(g => matches(g, n.exposed)))
         const listed = allowed.map(n => n.exposed === n.item.name ? n.item : { ...n.item, name: n.exposed })
         return mode.enabled ? [...search.tools, ...listed] : listed
     }
@@ -119,6 +120,11 @@ export class Router {
             const x = usable.get(h.name)!.item
             return { name: h.name, description: x.description ?? "", inputSchema: x.inputSchema, ...(x.annotations ? { annotations: x.annotations } : {}) }
         })
+        if (this.config.toolSearch.addFound && session.found.add(found.map(f => f.name))) {
+            // this session only, on the find's own stream (before its answer), so that an HTTP
+            // client hears it even before it opened its GET stream
+            await session.server.notification({ method: tables.listChanged.tools }, { relatedRequestId: ctx.id }).catch(() => { /* the client is gone */ })
+        }
         return { content: [{ type: "text", text: found.length ? JSON.stringify(found, null, 2) : `no tool matches ${quote(query)}` }], structuredContent: { tools: found } }
     }
 

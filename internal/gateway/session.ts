@@ -12,6 +12,52 @@ export const rootsTimeout = 5000
 export interface Abortable { abort(reason: unknown): void }
 
 /**
+ * How many found tools a session's list holds at most: past it the oldest found leaves, so a long
+ * session's list never grows back into the full list search mode replaced.
+ */
+export const foundCap = 50
+
+/**
+ * The tools `mcplexer__find_tools` returned to one session, by client-visible name, the most
+ * recently found last. The router lists them beside the search tools, each only while it is
+ * usable: a found tool later switched off, withheld or denied leaves the list on its own.
+ */
+export class Found {
+    private readonly names = new Set<string>()
+    private readonly cap: number
+
+    constructor(cap = foundCap) {
+        this.cap = cap
+    }
+
+    /** Takes the names of one find; true when one of them is new to the list (the client must be told). */
+    add(names: Iterable<string>): boolean {
+        let grew = false
+        for (const n of names) {
+            // found again: it becomes the newest, and the list itself does not change
+            if (this.names.delete(n)) this.names.add(n)
+            else {
+                this.names.add(n)
+                grew = true
+            }
+        }
+        for (const oldest of this.names) {
+            if (this.names.size <= this.cap) break
+            this.names.delete(oldest)
+        }
+        return grew
+    }
+
+    has(name: string): boolean {
+        return this.names.has(name)
+    }
+
+    get size(): number {
+        return this.names.size
+    }
+}
+
+/**
  * One client connection as the router sees it: its SDK Server (whose transport is the edge), its
  * folders, and what it set up (log level, subscriptions, calls in flight). No policy decision is
  * taken before its folders are known: `folders()` waits for the client's roots.
@@ -23,6 +69,8 @@ export class Session {
     /** tools/calls in flight, which the client may cancel by id */
     readonly calls = new downstream.Ids<Abortable>()
     readonly subscriptions = new Set<string>()
+    /** in search mode, the tools this session found, which join its own tools/list */
+    readonly found = new Found()
     level?: LoggingLevel
     /** the workspaces containing the folders, most specific first, and the decisions made with them, as of `generation` */
     chain: config.Workspace[] = []

@@ -67,7 +67,7 @@ export function cfg(...servers: config.Server[]): config.Config {
         workspaces: new Map(),
         default: "allow",
         audit: { retentionDays: 90 },
-        toolSearch: { enabled: false, always: [] },
+        toolSearch: { enabled: false, always: [], addFound: true },
     }
 }
 

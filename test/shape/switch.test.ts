@@ -70,10 +70,12 @@ test("the last entry that matches decides", () => {
 test("tool_search, quarantine and tools are read and checked", () => {
     const base = "servers:\n  s: { command: x, quarantine: true, tools: { disabled: [a, \"!b\"] } }\n"
     const c = config.parse(base + "tool_search: true\n", "/c.yaml")
-    assert.deepEqual(c.toolSearch, { enabled: true, always: [] })
+    assert.deepEqual(c.toolSearch, { enabled: true, always: [], addFound: true })
     assert.equal(c.servers.get("s")?.quarantine, true)
-    assert.deepEqual(config.parse(base + "tool_search: { always: [\"s__get_*\"] }\n", "/c.yaml").toolSearch, { enabled: true, always: ["s__get_*"] })
-    assert.deepEqual(config.parse(base, "/c.yaml").toolSearch, { enabled: false, always: [] })
+    assert.deepEqual(config.parse(base + "tool_search: { always: [\"s__get_*\"] }\n", "/c.yaml").toolSearch, { enabled: true, always: ["s__get_*"], addFound: true })
+    assert.deepEqual(config.parse(base, "/c.yaml").toolSearch, { enabled: false, always: [], addFound: true })
+    assert.equal(config.parse(base + "tool_search: { enabled: true, add_found: false }\n", "/c.yaml").toolSearch.addFound, false)
+    assert.throws(() => config.parse(base + "tool_search: { add_found: sometimes }\n", "/c.yaml"), (e: unknown) => e instanceof config.ConfigError && /add_found/.test(e.message))
     assert.throws(() => config.parse(base + "tool_search: yes please\n", "/c.yaml"), (e: unknown) => e instanceof config.ConfigError && /tool_search.*true or false/.test(e.message))
     assert.throws(() => config.parse("servers:\n  s: { command: x, tools: { disable: [a] } }\n", "/c.yaml"), (e: unknown) => e instanceof config.ConfigError && e.line === 2)
     assert.throws(() => config.parse("servers:\n  s: { command: x, quarantine: maybe }\n", "/c.yaml"), config.ConfigError)
