@@ -8,6 +8,6 @@
 export { type Index } from "./bm25.ts"
 export { type Tool } from "./fields.ts"
 export { type Hit, defaultLimit, index, query, rank, shapes } from "./rank.ts"
-export { related, relatedWeight, same, sameWeight } from "./synonyms.ts"
+export { plain, related, relatedWeight, same, sameWeight } from "./synonyms.ts"
 export { terms, words } from "./tokens.ts"
 export { callTool, findLimit, findTools, tools } from "./meta.ts"

@@ -4,8 +4,8 @@
  */
 import { type Clause, type Index, build, score } from "./bm25.ts"
 import type { Tool } from "./fields.ts"
-import { expand, sameWeight } from "./synonyms.ts"
-import { stem, terms } from "./tokens.ts"
+import { expand, plain, sameWeight } from "./synonyms.ts"
+import { stem } from "./tokens.ts"
 
 /** How many tools `rank` returns when not told. */
 export const defaultLimit = 10
@@ -32,7 +32,7 @@ export function index(tools: readonly Tool[]): Index {
  * "folder", or "above sea level").
  */
 export function query(idx: Index, text: string): Clause[] {
-    const own = [...new Set(terms(text))]
+    const own = plain(text)
     return [
         ...own.map(t => ({ weight: 1, alternatives: [[t]] })),
         ...shapes(text).filter(t => !own.includes(t)).map(t => ({ weight: sameWeight, alternatives: [[t]] })),

@@ -18,6 +18,9 @@ import { stem, stopwords, words } from "./tokens.ts"
  * When none of the person's words for a group is in the catalog at all, the group is all there is,
  * and it weighs fully, whatever its tier.
  *
+ * A phrase that needs one of its little words to mean what it means ("how long", "look up", "keep
+ * in mind") is an idiom: its other words count only through its group, never as typed (`plain`).
+ *
  * A tool is credited with the best phrase of a group it matches, not with all of them, so a group
  * counts once however many of its words a description repeats. The table is about general
  * vocabulary, not about one server: a group earns its place if a person would use its words
@@ -45,6 +48,9 @@ export const same: readonly (readonly string[])[] = [
     ["directions", "route"],
     ["elevation", "altitude"],
     ["rename", "move", "mv"],
+    // shell commands people type as verbs
+    ["create directory", "mkdir"],
+    ["list directory", "ls"],
 ]
 
 /** Words that can stand in for each other in a request, weighed below the words typed (see `same`). */
@@ -55,6 +61,7 @@ export const related: readonly (readonly string[])[] = [
     ["issue", "ticket", "bug", "bug report", "task"],
     ["commit", "push", "check in"],
     ["fork", "clone"],
+    ["merge", "land"],
     ["review", "approve", "approval", "lgtm", "request changes"],
     ["status", "checks", "ci", "build", "pipeline"],
     ["rebase", "update branch", "sync", "latest"],
@@ -72,24 +79,24 @@ export const related: readonly (readonly string[])[] = [
     // actions
     ["search", "locate", "seek", "query"],
     ["delete", "drop", "discard", "destroy", "forget", "clear"],
-    ["create", "add", "start", "open", "set up", "generate"],
-    ["update", "edit", "change", "modify", "fix", "alter", "replace", "amend"],
-    ["read", "show", "view", "open", "get", "see", "display", "print", "fetch", "look at", "cat"],
+    ["create", "add", "start", "open", "set up", "generate", "raise"],
+    ["update", "edit", "change", "modify", "fix", "alter", "replace", "amend", "swap", "substitute"],
+    ["read", "show", "view", "open", "get", "see", "display", "print", "fetch", "look at", "cat", "load"],
     ["write", "save", "overwrite", "put"],
     ["list", "enumerate", "browse", "exist", "available", "all"],
     ["upload", "push", "put", "add file"],
-    ["multiple", "several", "many", "batch", "at once", "bulk"],
+    ["multiple", "several", "many", "batch", "at once", "bulk", "together", "in one go"],
     // memory
-    ["remember", "memory", "memorize", "entity", "observation", "knowledge graph", "recall", "fact"],
+    ["remember", "memory", "memorize", "entity", "observation", "knowledge graph", "recall", "fact", "keep in mind", "note down", "jot down"],
     ["relation", "relationship", "link", "connect", "connection"],
     // chat
     ["message", "post", "send", "tell", "notify", "announce", "say", "chat", "dm", "ping"],
-    ["reply", "comment", "follow up"],
+    ["reply", "comment", "follow up", "remark"],
     ["thread", "conversation", "discussion", "replies"],
     ["reaction", "react", "emoji"],
     ["channel", "room", "chat room"],
     ["user", "person", "people", "member", "members", "who", "teammate", "colleague", "profile"],
-    ["history", "recent", "catch up", "backlog", "earlier"],
+    ["history", "recent", "lately", "catch up", "backlog", "earlier"],
     // web and places
     ["web", "internet", "online", "google", "search engine", "website", "news", "article"],
     ["local", "nearby", "near", "near me", "around", "business", "restaurant", "shop", "cafe"],
@@ -98,7 +105,7 @@ export const related: readonly (readonly string[])[] = [
     ["coordinates", "latitude", "longitude", "gps", "geocode"],
     ["address", "street", "where"],
     ["directions", "navigate", "drive", "driving", "walk", "walking", "bike", "transit", "get to", "way to"],
-    ["distance", "how far", "travel time", "eta", "duration"],
+    ["distance", "how far", "how long", "travel time", "eta", "duration"],
     ["elevation", "height", "above sea level", "high"],
     ["details", "opening hours", "hours", "phone number", "phone", "rating", "reviews", "website"],
     // data
@@ -153,26 +160,51 @@ const phrases: Phrase[] = (() => {
 /** A synonym group a query touched: its tier's weight, the query's phrases of it (as terms), the group's other phrases. */
 export interface Expansion { weight: number; said: string[][]; alternatives: string[][] }
 
-/**
- * What the table adds to a query: for every group one of whose phrases the query holds (whole
- * words in a row, compared by stem, stopwords included so "look up" and "near me" match), the
- * group's other phrases as alternatives, each a list of terms. Alternatives made only of terms the
- * query already holds are left out. Groups come in the table's order, so a query always expands
- * the same way.
- */
-export function expand(query: string): Expansion[] {
-    const ws = words(query)
+/** Where each phrase of the table occurs in a query's words (its first occurrence), compared by stem. */
+function found(ws: readonly string[]): Array<{ phrase: Phrase; at: number }> {
     const ss = ws.map(stem)
-    const own = new Set(ws.filter(w => !stopwords.has(w)).map(stem))
-    const matched = new Map<number, string[][]>()
+    const out: Array<{ phrase: Phrase; at: number }> = []
     for (const p of phrases) {
         for (let i = 0; i + p.stems.length <= ss.length; i++) {
             if (p.stems.every((s, k) => ss[i + k] === s)) {
-                const said = p.stems.filter((_s, k) => !stopwords.has(ws[i + k] ?? ""))
-                for (const g of p.groups) matched.set(g, [...(matched.get(g) ?? []), said])
+                out.push({ phrase: p, at: i })
                 break
             }
         }
+    }
+    return out
+}
+
+/**
+ * The query's own terms (stopwords out, stemmed), without the words of an idiom of the table: a
+ * phrase that needs one of its little words to mean what it means ("how long", "look up", "keep in
+ * mind", "near me"). Such a word says nothing alone ("long" is not a long-running operation), so it
+ * counts only through its group.
+ */
+export function plain(query: string): string[] {
+    const ws = words(query)
+    const idiom = new Set<number>()
+    for (const { phrase, at } of found(ws)) {
+        const span = ws.slice(at, at + phrase.stems.length)
+        if (span.length > 1 && span.some(w => stopwords.has(w))) span.forEach((_w, k) => idiom.add(at + k))
+    }
+    return [...new Set(ws.flatMap((w, i) => (idiom.has(i) || stopwords.has(w) ? [] : [stem(w)])))]
+}
+
+/**
+ * What the table adds to a query: for every group one of whose phrases the query holds (whole
+ * words in a row, compared by stem, stopwords included so "look up" and "near me" match), the
+ * group's other phrases as alternatives, each a list of terms. Alternatives made only of the
+ * query's own terms (`plain`) are left out. Groups come in the table's order, so a query always
+ * expands the same way.
+ */
+export function expand(query: string): Expansion[] {
+    const ws = words(query)
+    const own = new Set(plain(query))
+    const matched = new Map<number, string[][]>()
+    for (const { phrase: p, at } of found(ws)) {
+        const said = p.stems.filter((_s, k) => !stopwords.has(ws[at + k] ?? ""))
+        for (const g of p.groups) matched.set(g, [...(matched.get(g) ?? []), said])
     }
     return [...matched].sort(([a], [b]) => a - b)
         .map(([g, said]) => ({ weight: all[g]?.weight ?? 0, said, alternatives: (alternatives[g] ?? []).filter(alt => alt.length > 0 && !alt.every(t => own.has(t))) }))

@@ -114,6 +114,26 @@ test("a file name or a local path counts as saying file or directory", () => {
     assert.ok(top("load a.txt, b.txt and c.txt together").includes("filesystem__read_multiple_files"))
 })
 
+test("everyday words for an action find its tool: shell verbs, remark, land, lately, swap, load, together", () => {
+    const first = (q: string) => search.rank(idx, q, 1)[0]?.name
+    assert.equal(first("mkdir build"), "filesystem__create_directory")
+    assert.equal(first("ls the src folder"), "filesystem__list_directory")
+    assert.equal(first("add a remark to issue 7"), "github__add_issue_comment")
+    assert.equal(first("land my pull request"), "github__merge_pull_request")
+    assert.equal(first("what happened in #ops lately"), "slack__slack_get_channel_history")
+    assert.equal(first("swap foo for bar in app.js"), "filesystem__edit_file")
+    assert.equal(first("load two files together"), "filesystem__read_multiple_files")
+})
+
+test("the words of an idiom count only through its group: how long is not a long-running operation", () => {
+    assert.deepEqual(search.plain("how long is the walk"), search.terms("walk"))
+    assert.deepEqual(search.plain("look up a user"), search.terms("user"))
+    assert.deepEqual(search.plain("keep in mind that Sam likes jazz"), search.terms("Sam likes jazz"))
+    // without its little word the phrase is no idiom, and the word counts as typed
+    assert.deepEqual(search.plain("a long list"), search.terms("long list"))
+    assert.equal(search.rank(idx, "how long is the walk from the hotel to the museum", 1)[0]?.name, "google-maps__maps_distance_matrix")
+})
+
 test("parameters are searched, nested ones and enum values too", () => {
     const toy = search.index([
         {
