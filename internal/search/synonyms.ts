@@ -160,19 +160,37 @@ const phrases: Phrase[] = (() => {
 /** A synonym group a query touched: its tier's weight, the query's phrases of it (as terms), the group's other phrases. */
 export interface Expansion { weight: number; said: string[][]; alternatives: string[][] }
 
-/** Where each phrase of the table occurs in a query's words (its first occurrence), compared by stem. */
-function found(ws: readonly string[]): Array<{ phrase: Phrase; at: number }> {
-    const ss = ws.map(stem)
-    const out: Array<{ phrase: Phrase; at: number }> = []
+/** The phrases of the table by their first stem, so a query is matched word by word, not phrase by phrase. */
+const byFirst: ReadonlyMap<string, readonly Phrase[]> = (() => {
+    const m = new Map<string, Phrase[]>()
     for (const p of phrases) {
-        for (let i = 0; i + p.stems.length <= ss.length; i++) {
-            if (p.stems.every((s, k) => ss[i + k] === s)) {
-                out.push({ phrase: p, at: i })
-                break
+        const first = p.stems[0]
+        if (first !== undefined) m.set(first, [...(m.get(first) ?? []), p])
+    }
+    return m
+})()
+
+/** A query's words, where each phrase of the table first occurs in them (compared by stem), and its own terms. */
+function read(query: string): { ws: string[]; hits: Array<{ phrase: Phrase; at: number }>; own: string[] } {
+    const ws = words(query)
+    const ss = ws.map(stem)
+    const hits: Array<{ phrase: Phrase; at: number }> = []
+    const seen = new Set<Phrase>()
+    ss.forEach((s, i) => {
+        for (const p of byFirst.get(s) ?? []) {
+            if (!seen.has(p) && p.stems.every((t, k) => ss[i + k] === t)) {
+                seen.add(p)
+                hits.push({ phrase: p, at: i })
             }
         }
+    })
+    const idiom = new Set<number>()
+    for (const { phrase, at } of hits) {
+        const span = ws.slice(at, at + phrase.stems.length)
+        if (span.length > 1 && span.some(w => stopwords.has(w))) span.forEach((_w, k) => idiom.add(at + k))
     }
-    return out
+    const own = [...new Set(ss.filter((_s, i) => !idiom.has(i) && !stopwords.has(ws[i] ?? "")))]
+    return { ws, hits, own }
 }
 
 /**
@@ -182,13 +200,7 @@ function found(ws: readonly string[]): Array<{ phrase: Phrase; at: number }> {
  * counts only through its group.
  */
 export function plain(query: string): string[] {
-    const ws = words(query)
-    const idiom = new Set<number>()
-    for (const { phrase, at } of found(ws)) {
-        const span = ws.slice(at, at + phrase.stems.length)
-        if (span.length > 1 && span.some(w => stopwords.has(w))) span.forEach((_w, k) => idiom.add(at + k))
-    }
-    return [...new Set(ws.flatMap((w, i) => (idiom.has(i) || stopwords.has(w) ? [] : [stem(w)])))]
+    return read(query).own
 }
 
 /**
@@ -199,10 +211,10 @@ export function plain(query: string): string[] {
  * expands the same way.
  */
 export function expand(query: string): Expansion[] {
-    const ws = words(query)
-    const own = new Set(plain(query))
+    const { ws, hits, own: plainTerms } = read(query)
+    const own = new Set(plainTerms)
     const matched = new Map<number, string[][]>()
-    for (const { phrase: p, at } of found(ws)) {
+    for (const { phrase: p, at } of hits) {
         const said = p.stems.filter((_s, k) => !stopwords.has(ws[at + k] ?? ""))
         for (const g of p.groups) matched.set(g, [...(matched.get(g) ?? []), said])
     }
