@@ -170,25 +170,30 @@ export async function reencrypt(paths: config.Paths, s: store.Store, actor: stri
         }
         step?.("encrypted")
         if (plans.length === 0) return []
-        const done = store.durable(s, () => store.atomic(s, () => {
-            for (const p of plans) {
-                if (store.shares.get(s, p.scope)?.id !== p.was?.id) return false
-                for (const [i, r] of p.rows.entries()) {
-                    const next = p.sealed[i]
-                    if (next === undefined) throw new Error("internal: a sealed value is missing")
-                    if (!store.secrets.reseal(s, r, next) && store.secrets.has(s, r.scope, r.key)) return false
+        // a change meanwhile throws (Retry) rather than returning: returning would commit the rows
+        // and keys already written, leaving a scope's rows under a key that was never stored
+        try {
+            store.durable(s, () => store.atomic(s, () => {
+                for (const p of plans) {
+                    if (store.shares.get(s, p.scope)?.id !== p.was?.id) throw new Retry()
+                    for (const [i, r] of p.rows.entries()) {
+                        const next = p.sealed[i]
+                        if (next === undefined) throw new Error("internal: a sealed value is missing")
+                        if (!store.secrets.reseal(s, r, next) && store.secrets.has(s, r.scope, r.key)) throw new Retry()
+                    }
+                    // a row put meanwhile was sealed under the key this replaces
+                    const id = p.made?.id ?? null
+                    if (store.secrets.rows(s, p.scope).some(r => r.scopeKey !== id)) throw new Retry()
+                    if (p.made !== undefined) store.shares.set(s, p.made)
+                    else store.shares.remove(s, p.scope)
+                    store.audit.add(s, { action: "reencrypt", actor, scope: p.scope, status: "ok", detail: { count: p.rows.length, recipients: p.want } })
                 }
-                // a row put meanwhile was sealed under the key this replaces
-                const id = p.made?.id ?? null
-                if (store.secrets.rows(s, p.scope).some(r => r.scopeKey !== id)) return false
-                if (p.made !== undefined) store.shares.set(s, p.made)
-                else store.shares.remove(s, p.scope)
-                store.audit.add(s, { action: "reencrypt", actor, scope: p.scope, status: "ok", detail: { count: p.rows.length, recipients: p.want } })
-            }
-            store.meta.seal(s)
-            return true
-        }))
-        if (!done) continue
+                store.meta.seal(s)
+            }))
+        } catch (e) {
+            if (e instanceof Retry) continue
+            throw e
+        }
         step?.("committed")
         return plans.map(p => ({ scope: p.scope, count: p.rows.length, recipients: p.want }))
     }

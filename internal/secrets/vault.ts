@@ -249,19 +249,22 @@ class Local implements Vault {
     async bytes(scope: string, key: string): Promise<Buffer> {
         config.checkName("scope", scope)
         config.checkName("key", key)
-        const row = store.secrets.get(this.store, scope, key)
-        if (row === undefined) {
-            this.noted({ action: "get", scope, key, status: "missing" })
-            throw notFound(scope, key)
-        }
-        try {
-            const { id, o } = await this.opener(scope, [row])
-            const value = await cipher.open(id, row, { since: () => store.meta.authenticated(this.store), ...o })
-            this.noted({ action: "get", scope, key, status: "ok" })
-            return value
-        } catch (e) {
-            this.noted({ action: "get", scope, key, status: "error", detail: { error: message(e) } })
-            throw e
+        for (let attempt = 0; ; attempt++) {
+            const row = store.secrets.get(this.store, scope, key)
+            if (row === undefined) {
+                this.noted({ action: "get", scope, key, status: "missing" })
+                throw notFound(scope, key)
+            }
+            try {
+                const { id, o } = await this.opener(scope, [row])
+                const value = await cipher.open(id, row, { since: () => store.meta.authenticated(this.store), ...o })
+                this.noted({ action: "get", scope, key, status: "ok" })
+                return value
+            } catch (e) {
+                if (attempt < 2 && changed(this.store, [row])) continue
+                this.noted({ action: "get", scope, key, status: "error", detail: { error: message(e) } })
+                throw e
+            }
         }
     }
 
@@ -327,7 +330,7 @@ class Local implements Vault {
     }
 
     /** The current (or staged: by their key's name) values of a scope as bytes, with one audit row (keys, never values). */
-    private async decrypted(scope: string, why: { action: string; server?: string; reason: string }, next: boolean): Promise<Map<string, Buffer>> {
+    private async decrypted(scope: string, why: { action: string; server?: string; reason: string }, next: boolean, attempt = 0): Promise<Map<string, Buffer>> {
         const rows = store.secrets.rows(this.store, scope).filter(r => store.secrets.isStaged(r.key) === next)
         // no staged value: nothing was decrypted, and no audit row says otherwise
         if (next && rows.length === 0) return new Map()
@@ -344,6 +347,7 @@ class Local implements Vault {
             this.noted({ ...row, status: "ok", detail })
             return out
         } catch (e) {
+            if (attempt < 2 && changed(this.store, rows)) return this.decrypted(scope, why, next, attempt + 1)
             this.noted({ ...row, status: "error", detail: { ...detail, error: message(e) } })
             throw e
         }
@@ -402,4 +406,16 @@ class Local implements Vault {
     close(): void {
         this.store.close()
     }
+}
+
+/**
+ * Whether any of `rows` was rewritten or removed since it was read. A re-encryption or key
+ * rotation that commits between a reader's reading a row and its scope's key leaves the two
+ * from different sides of the commit (each read is its own snapshot): the reader reads again.
+ */
+function changed(s: store.Store, rows: cipher.Stored[]): boolean {
+    return rows.some(r => {
+        const now = store.secrets.get(s, r.scope, r.key)
+        return now === undefined || Buffer.compare(now.ciphertext, r.ciphertext) !== 0
+    })
 }
