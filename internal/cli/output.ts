@@ -25,13 +25,20 @@ export function std(): Output {
     return {
         out: text => { process.stdout.write(typeof text === "string" ? escape(text) : text) },
         info: text => { err(`${text}\n`) },
-        warn: text => { err(`mcplexer: warning: ${text}\n`) },
-        error: text => { err(`mcplexer: error: ${text}\n`) },
+        warn: text => { err(`mcplexer: warning: ${indent(text)}\n`) },
+        error: text => { err(`mcplexer: error: ${indent(text)}\n`) },
         hint: text => {
             for (const line of text.split("\n")) err(`mcplexer: hint: ${line}\n`)
         },
         tty: process.stdout.isTTY === true,
     }
+}
+
+// A warning's or error's later lines are indented: a message may quote text from outside (a
+// downstream's stderr or error, an authorization server's error_description) holding a newline,
+// which must never start a line that reads as mcplexer's own ("mcplexer: hint: run …").
+function indent(text: string): string {
+    return text.replace(/\n/g, "\n  ")
 }
 
 /*
