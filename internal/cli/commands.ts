@@ -75,7 +75,8 @@ function shapeCommands(y: Argv, act: Act, out: Output): Argv {
             act(async a => (await import("./shape.ts")).enable({ paths: await paths(a), patterns: patterns(a) }, out)))
         .command("search <query..>", "rank the enabled tools for a task in your words (local: no network, no model)", c => c
             .positional("query", { type: "string", describe: "the task, in plain words" })
-            .option("limit", { type: "number", default: 10, describe: "how many tools" })
+            // a string: yargs turns "abc" into NaN, and the error should quote what was typed
+            .option("limit", { type: "string", default: "10", describe: "how many tools" })
             .option("json", { type: "boolean", describe: "print [{name, server, description, score}], best first" })
             .example("$0 tools search open a PR from my branch", "the best tools for it"),
             act(async a => (await import("./shape.ts")).find({ paths: await paths(a), query: (a.query as unknown[]).map(String).join(" "), limit: count(a.limit), json: a.json === true }, out)))
@@ -93,8 +94,9 @@ function shapeCommands(y: Argv, act: Act, out: Output): Argv {
 
 /** A positive whole number of an option, or a usage error. */
 function count(v: unknown): number {
-    if (typeof v === "number" && Number.isInteger(v) && v > 0) return v
-    throw new UsageError(`--limit must be a positive whole number, not ${JSON.stringify(v)}`)
+    const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : NaN
+    if (Number.isSafeInteger(n) && n > 0) return n
+    throw new UsageError(`--limit must be a positive whole number, not ${JSON.stringify(v)}`, "for example: --limit 5")
 }
 
 /** What the client sees, and how a call would go. */
@@ -106,10 +108,12 @@ function catalog(y: Argv, act: Act, out: Output): Argv {
             act(async a => (await import("./status.ts")).status({ paths: await paths(a), json: a.json === true }, out)))
         .command("tools", "the tool catalog the client sees, and what you let through", c => shapeCommands(c
             .command("refresh", "start every server once and relearn its catalog", r => r
+                .option("json", { type: "boolean", describe: "print each server's outcome as JSON" })
                 .example("$0 tools refresh", "after upgrading a server"),
                 act(async a => (await import("./tools.ts")).refresh({ paths: await paths(a), json: a.json === true }, out))), act, out)
-            .option("json", { type: "boolean", describe: "print JSON" })
-            .option("all", { type: "boolean", describe: "also the tools switched off, withheld or quarantined, with their state" })
+            // not global: `tools disable x --json` printing no JSON would be a silent lie
+            .option("json", { type: "boolean", describe: "print JSON", global: false })
+            .option("all", { type: "boolean", describe: "also the tools switched off, withheld or quarantined, with their state", global: false })
             .example("$0 tools", "names, servers and descriptions")
             .example("$0 tools --all", "every tool, with its state")
             .example("$0 tools --json", "the full catalog as JSON"),

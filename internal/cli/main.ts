@@ -115,7 +115,7 @@ async function unlock(out: Output): Promise<number | undefined> {
 
 const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade", "protect", "unprotect",
     "serve", "token", "status", "auth", "login", "logout", "tools", "refresh", "call", "doctor", "route", "approvals", "approve", "deny", "revoke", "audit",
-    "import", "install", "uninstall"])
+    "import", "install", "uninstall", "disable", "enable", "search", "changed", "diff", "promote", "reencrypt", "export"])
 
 /** The command words the user typed, for a usage hint. */
 function commandOf(argv: string[]): string {

@@ -6,7 +6,8 @@
  * main.ts gives `passphrase` to secrets.ask once per process; secrets keeps the first one that opens
  * the key.
  */
-import { openSync } from "node:fs"
+import { openSync, readdirSync } from "node:fs"
+import { basename, dirname, join } from "node:path"
 import { ReadStream, WriteStream } from "node:tty"
 import * as config from "../config/index.ts"
 import type * as secretsTypes from "../secrets/index.ts"
@@ -19,6 +20,14 @@ export interface ProtectOptions { paths: config.Paths; keychain?: boolean }
 /** Moves the identity into a passphrase-protected key file, or into the OS keychain. */
 export async function protect(o: ProtectOptions, out: Output): Promise<void> {
     const secrets = await import("../secrets/index.ts")
+    // before asking for a new passphrase twice: typing it only to hear the key is protected already wastes the person's time
+    const bytes = secrets.readPrivate(o.paths.key)
+    const now = bytes === undefined ? undefined : secrets.form(bytes)
+    bytes?.fill(0)
+    if (now === "passphrase" || now === "keychain") {
+        throw config.hinted(`key file ${JSON.stringify(o.paths.key)} is already ${now === "passphrase" ? "protected by a passphrase" : "in the OS keychain"}`,
+            "to change how it is protected, run `mcplexer key unprotect` first", { kind: "conflict" })
+    }
     const how: secretsTypes.How = o.keychain ? { keychain: true } : { passphrase: await fresh(o.paths.key) }
     const r = await secrets.protect(o.paths, how)
     if (r.to === "keychain") {
@@ -29,7 +38,17 @@ export async function protect(o: ProtectOptions, out: Output): Promise<void> {
         out.info(`${o.paths.key} is now protected by a passphrase (an age scrypt file: age -d ${o.paths.key} opens it)`)
         out.hint("each command that needs the key asks for it on the terminal; for a service, set MCPLEXER_PASSPHRASE_FILE to a file (mode 0600) holding it")
     }
-    out.hint(`earlier keys kept beside it (${o.paths.key}.old-…) and backups are not protected: remove them or protect them with age -p`)
+    const old = earlier(o.paths.key)
+    out.hint(`${old.length > 0 ? `earlier keys kept beside it (${old.join(", ")}) and backups` : "backups of the key file"} you made are not protected: remove them, or protect them with age -p`)
+}
+
+/** The earlier keys `key rotate` kept beside the key file (`age.key.old-…`), by path. */
+function earlier(key: string): string[] {
+    try {
+        return readdirSync(dirname(key)).filter(n => n.startsWith(`${basename(key)}.old-`)).sort().map(n => join(dirname(key), n))
+    } catch {
+        return []
+    }
 }
 
 /** Where the identity is. */

@@ -21,6 +21,11 @@ export async function put(o: PutOptions, out: Output): Promise<void> {
     config.checkName("key", o.key)
     const expires = o.expires === undefined ? undefined : when(o.expires)
     const c = await declared(o.paths, o.scope)
+    // kept (a value can be stored with the expiry it really had), but said: usually a mistyped year
+    if (expires !== undefined && expires.getTime() <= Date.now()) {
+        out.warn(`--expires ${JSON.stringify(o.expires)} is in the past: ${o.scope}/${o.key} counts as expired from now on`)
+        out.hint(`if that is a typo, store it again with the right date: mcplexer secret put ${o.scope} ${o.key} --expires <date>`)
+    }
     const value = await read(o, `${o.scope}/${o.key}`, out)
     const vault = secrets.open(o.paths, { actor: "cli", create: true })
     try {
@@ -71,9 +76,17 @@ export function when(text: string, now = new Date()): Date {
     } catch {
         ms = undefined
     }
+    if (ms === 0) throw new UsageError(`--expires ${JSON.stringify(text)} is no time from now`, hint)
     if (ms !== undefined) return new Date(now.getTime() + ms)
-    const at = /^\d{4}-\d{2}-\d{2}/.test(t) ? Date.parse(t) : NaN
+    const day = /^(\d{4})-(\d{2})-(\d{2})/.exec(t)
+    const at = day ? Date.parse(t) : NaN
     if (Number.isNaN(at)) throw new UsageError(`--expires ${JSON.stringify(text)} is neither a date nor a duration`, hint)
+    // Date.parse rolls a day the month lacks over into the next month (2027-02-30 is March 2nd)
+    const [y, m, d] = [Number(day?.[1]), Number(day?.[2]), Number(day?.[3])]
+    const real = new Date(Date.UTC(y, m - 1, d))
+    if (real.getUTCFullYear() !== y || real.getUTCMonth() !== m - 1 || real.getUTCDate() !== d) {
+        throw new UsageError(`--expires ${JSON.stringify(text)} is not a day of the calendar`, hint)
+    }
     return new Date(at)
 }
 
@@ -133,8 +146,18 @@ export interface PromoteOptions { paths: config.Paths; scope: string; key: strin
 
 /** Makes the value staged with `put --next` current; a running serve restarts the scope's instances. */
 export async function promote(o: PromoteOptions, out: Output): Promise<void> {
+    config.checkName("scope", o.scope)
+    config.checkName("key", o.key)
+    await declared(o.paths, o.scope)
     const vault = secrets.open(o.paths, { actor: "cli" })
     try {
+        // "nothing staged beside" a key that is not stored at all would send the person looking for a staged value
+        const keys = vault.list(o.scope).map(e => e.key)
+        if (!keys.includes(o.key)) {
+            const near = config.suggest(o.key, keys)
+            throw config.hinted(`secret ${JSON.stringify(`${o.scope}/${o.key}`)} is not stored, so there is nothing to promote`,
+                `${near === undefined ? "" : `did you mean ${JSON.stringify(near)}?\n`}list what is stored with: mcplexer secret list ${o.scope}`, { kind: "missing" })
+        }
         await vault.promote(o.scope, o.key)
         out.info(`promoted the staged value of ${o.scope}/${o.key}: it is the current one, and the old value is gone`)
         out.info(`a running serve restarts the servers of scope ${JSON.stringify(o.scope)} within a second`)

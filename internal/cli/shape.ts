@@ -73,8 +73,12 @@ export async function changed(o: ChangedOptions, out: Output): Promise<number> {
 /** Shows a withheld tool's approved definition against the one its server presents now. */
 export async function diff(o: DiffOptions, out: Output): Promise<number> {
     return within(o.paths, out, async s => {
-        const t = (await s.gw.tools({ all: true })).find(x => x.name === o.tool)
-        if (t === undefined) throw config.hinted(`unknown tool ${q(o.tool)}`, "see every tool with: mcplexer tools --all")
+        const all = await s.gw.tools({ all: true })
+        const t = all.find(x => x.name === o.tool)
+        if (t === undefined) {
+            const near = gateway.switches.nearest(o.tool, all.map(x => x.name))
+            throw config.hinted(`unknown tool ${q(o.tool)}`, `${near === undefined ? "" : `did you mean ${q(near)}?\n`}see every tool with: mcplexer tools --all`, { kind: "missing" })
+        }
         const text = gateway.change(o.tool, s.gw.pin(t.server, t.original))
         if (text === undefined) {
             out.info(`tool ${q(o.tool)} has not changed since it was approved`)
@@ -88,15 +92,13 @@ export async function diff(o: DiffOptions, out: Output): Promise<number> {
 /** Accepts the definition each withheld tool matching the patterns presents now. */
 export async function approve(o: PatternOptions, out: Output): Promise<number> {
     return within(o.paths, out, async s => {
-        const held = (await s.gw.tools({ all: true })).filter(t => t.state === "withheld" || t.state === "quarantined")
+        const all = await s.gw.tools({ all: true })
+        const held = all.filter(t => t.state === "withheld" || t.state === "quarantined")
         const chosen = new Map<string, Listed>()
         for (const pattern of o.patterns) {
             const m = picomatch(pattern, { dot: true })
             const hit = held.filter(t => m(t.name))
-            if (hit.length === 0) {
-                const near = gateway.switches.nearest(pattern, held.map(t => t.name))
-                throw config.hinted(`no withheld tool matches ${q(pattern)}`, held.length === 0 ? "no tool is withheld" : `${near === undefined ? "" : `did you mean ${q(near)}?\n`}see them with: mcplexer tools changed`)
-            }
+            if (hit.length === 0) throw unheld(pattern, all.filter(t => m(t.name)), all, held)
             for (const t of hit) chosen.set(t.name, t)
         }
         for (const t of chosen.values()) {
@@ -104,6 +106,20 @@ export async function approve(o: PatternOptions, out: Output): Promise<number> {
         }
         return exit.ok
     })
+}
+
+/**
+ * Why `tools approve <pattern>` has nothing to approve: the tools it names are not withheld (their
+ * definition is the approved one), or it names no tool at all (then the nearest one).
+ */
+function unheld(pattern: string, named: Listed[], all: Listed[], held: Listed[]): Error {
+    const waiting = held.length === 0 ? "no tool is withheld now" : `withheld now: ${held.slice(0, 5).map(t => t.name).join(", ")}${held.length > 5 ? ", …" : ""} (mcplexer tools changed)`
+    if (named.length > 0) {
+        const what = named.length === 1 ? `tool ${q(named[0]!.name)} is not withheld: its definition is the approved one` : `none of the ${named.length} tools ${q(pattern)} matches is withheld`
+        return config.hinted(`${what}, so there is nothing to approve`, waiting, { kind: "conflict" })
+    }
+    const near = gateway.switches.nearest(pattern, all.map(t => t.name))
+    return config.hinted(`no withheld tool matches ${q(pattern)}, nor does any other tool`, `${near === undefined ? "" : `did you mean ${q(near)}?\n`}${waiting}`, { kind: "missing" })
 }
 
 async function within(paths: config.Paths, out: Output, f: (s: Session) => Promise<number>): Promise<number> {

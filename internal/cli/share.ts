@@ -53,7 +53,7 @@ export async function exportScope(o: ExportOptions, out: Output): Promise<void> 
     const vault = secrets.open(o.paths, { actor: "cli" })
     let plain: Buffer | undefined
     try {
-        const given = [...o.to, ...o.files.flatMap(f => secrets.share.file(f, o.scope))]
+        const given = [...o.to, ...o.files.flatMap(recipientsFile)]
         const to = given.length > 0 ? [...new Set(given)] : [await vault.recipient(), ...secrets.share.declared(c, o.scope, await vault.recipient())]
         const expires = new Map(vault.list(o.scope).map(e => [e.key, e.expiresAt]))
         if (expires.size === 0) throw config.hinted(`no secrets stored in scope ${JSON.stringify(o.scope)}`, `store one with: mcplexer secret put ${o.scope} <KEY>`, { kind: "missing" })
@@ -93,7 +93,12 @@ export async function importFile(o: ImportOptions, out: Output): Promise<number>
     try {
         bytes = readFileSync(o.file)
     } catch (e) {
-        throw config.hinted(`cannot read ${JSON.stringify(o.file)}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, "give the path of a file made by mcplexer secret export", { kind: "missing" })
+        throw config.hinted(`cannot read ${JSON.stringify(o.file)}: ${why(e)}`, "give the path of a file made by mcplexer secret export", { kind: "missing" })
+    }
+    // else the decryption's "no identity matched" would send the person asking for another export
+    const head = bytes.subarray(0, 64).toString("latin1")
+    if (!head.startsWith("age-encryption.org/v1\n") && !head.trimStart().startsWith("-----BEGIN AGE ENCRYPTED FILE-----")) {
+        throw config.hinted(`${JSON.stringify(o.file)} is not an age file`, "give the path of a file made by mcplexer secret export (it starts with age-encryption.org/v1, or -----BEGIN AGE ENCRYPTED FILE----- when armored)")
     }
     const { parse } = await import("../secrets/export.ts")
     const vault = secrets.open(o.paths, { actor: "cli", create: true })
@@ -143,4 +148,26 @@ export async function importFile(o: ImportOptions, out: Output): Promise<number>
         vault.close()
     }
     return left > 0 ? exit.error : exit.ok
+}
+
+/**
+ * The recipients in a file given with -R, age's format. It is the person's own file, not the
+ * scope's `recipients_file`, so its errors name the flag; and a file with no key in it is an
+ * error, as in age, rather than a quiet fallback to the scope's default recipients.
+ */
+function recipientsFile(path: string): string[] {
+    try {
+        readFileSync(path)
+    } catch (e) {
+        throw config.hinted(`cannot read the recipients file ${JSON.stringify(path)} given with -R: ${why(e)}`, "give a file of age public keys, one a line (age -R format; # comments allowed)", { kind: "missing" })
+    }
+    const keys = secrets.share.file(path, "")
+    if (keys.length === 0) throw config.hinted(`the recipients file ${JSON.stringify(path)} given with -R holds no age public key`, "add one age1… key a line (age-keygen -y prints it), or leave -R out to export to the scope's recipients and you")
+    return keys
+}
+
+/** A file error in words: "no such file" rather than ENOENT. */
+function why(e: unknown): string {
+    const code = (e as NodeJS.ErrnoException).code
+    return code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a folder" : code ?? String(e)
 }

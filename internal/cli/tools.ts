@@ -75,7 +75,8 @@ export async function tools(o: ToolsOptions, out: Output): Promise<number> {
     const s = await open(o.paths, out)
     try {
         if (s.config.servers.size === 0) return none(s.config, o, out)
-        const list = await s.gw.tools({ all: o.all === true })
+        const every = await s.gw.tools({ all: true })
+        const list = o.all === true ? every : every.filter(t => t.state === "enabled")
         const failed = [...s.config.servers.keys()].filter(name => s.gw.pool.cached(name) === undefined)
         if (o.json) {
             out.out(JSON.stringify(list, null, 2) + "\n")
@@ -87,6 +88,7 @@ export async function tools(o: ToolsOptions, out: Output): Promise<number> {
                 : table(["NAME", "SERVER", "DESCRIPTION"], list.map(t => [t.name, t.server, firstLine(t.description ?? "")])))
         }
         for (const line of s.gw.collisions()) out.warn(line)
+        if (!o.all && !o.json) hidden(every, out)
         if (failed.length) {
             out.error(`could not list the tools of ${failed.map(q).join(", ")}`)
             out.hint("the warnings above say why; mcplexer doctor shows each problem with its fix")
@@ -136,6 +138,17 @@ export async function refresh(o: ToolsOptions, out: Output): Promise<number> {
     } finally {
         await s.close()
     }
+}
+
+/**
+ * Says which tools the plain listing left out: a changed or quarantined tool vanishes from the
+ * client's list until approved, and a person who does not know why would look for it in vain.
+ */
+function hidden(every: Array<{ state: keyof typeof states }>, out: Output): void {
+    const held = every.filter(t => t.state === "withheld" || t.state === "quarantined").length
+    const off = every.filter(t => t.state === "disabled").length
+    if (held > 0) out.info(`${held} tool${held === 1 ? " is" : "s are"} withheld until you approve ${held === 1 ? "it" : "them"} (changed, or on a quarantined server): mcplexer tools changed`)
+    if (off > 0) out.info(`${off} tool${off === 1 ? " is" : "s are"} switched off: mcplexer tools --all lists ${off === 1 ? "it" : "them"}`)
 }
 
 // how `tools --all` names each state, as the commands that change it do
