@@ -120,7 +120,9 @@ export class Router {
             const x = usable.get(h.name)!.item
             return { name: h.name, description: x.description ?? "", inputSchema: x.inputSchema, ...(x.annotations ? { annotations: x.annotations } : {}) }
         })
-        if (this.config.toolSearch.addFound && session.found.add(found.map(f => f.name))) {
+        const mode = this.config.toolSearch
+        // a tool `always` lists is in the list already: finding it changes nothing
+        if (mode.addFound && session.found.add(found.map(f => f.name).filter(x => !mode.always.some(g => matches(g, x))))) {
             // this session only, on the find's own stream (before its answer), so that an HTTP
             // client hears it even before it opened its GET stream
             await session.server.notification({ method: tables.listChanged.tools }, { relatedRequestId: ctx.id }).catch(() => { /* the client is gone */ })

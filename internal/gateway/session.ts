@@ -48,10 +48,12 @@ export class Found {
         return grew
     }
 
+    /** Whether the session found the tool `name` (a client-visible name) and it is still among the newest foundCap. */
     has(name: string): boolean {
         return this.names.has(name)
     }
 
+    /** How many found tools the session's list holds. */
     get size(): number {
         return this.names.size
     }

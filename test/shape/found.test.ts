@@ -149,6 +149,28 @@ servers:
         assert.deepEqual((await c.client.listTools()).tools.map(t => t.name).sort(), meta)
     })
 
+    test("finding only what `always` lists already changes nothing; finding another tool sends one list_changed", async () => {
+        const k2 = await kit((_home, log) => `tool_search: { enabled: true, always: ["alpha__write"] }
+servers:
+  alpha: ${server("alpha", log)}
+`)
+        try {
+            const c = await k2.connect()
+            assert.deepEqual((await c.client.listTools()).tools.map(t => t.name).sort(), ["alpha__write", ...meta])
+            const r = await c.client.callTool({ name: "mcplexer__find_tools", arguments: { query: "write of alpha", limit: 1 } })
+            assert.equal((JSON.parse(text(r)) as Array<{ name: string }>)[0]?.name, "alpha__write")
+            await settle()
+            assert.equal(c.changed, 0)
+            await c.client.callTool({ name: "mcplexer__find_tools", arguments: { query: "read of alpha", limit: 1 } })
+            await until(() => c.changed > 0 || undefined, 5000, "tools/list_changed")
+            await settle()
+            assert.equal(c.changed, 1)
+            assert.deepEqual((await c.client.listTools()).tools.map(t => t.name).sort(), ["alpha__read", "alpha__write", ...meta])
+        } finally {
+            await k2.close()
+        }
+    })
+
     test("a session holds at most foundCap found tools, the oldest leaving first", () => {
         const f = new Found()
         const all = Array.from({ length: foundCap + 10 }, (_, i) => `s__t${i}`)
