@@ -87,7 +87,8 @@ function stdio(p: Plan, f: Found): void {
         else if (secretFlag(a, next) && next !== undefined) {
             args.push(a, store(p, a === "-p" ? "PASSWORD" : keyOf(a), next, `argument after ${a}`, `flag ${a}`))
             i++
-        } else args.push(within(p, a, `argument ${i + 1}`) ?? a)
+        } else if (joinedPassword(a)) args.push(`-p${store(p, "PASSWORD", a.slice(2), `argument ${i + 1}`, "flag -p, its value joined (mysql -pPASS)")}`)
+        else args.push(assignment(p, a, `argument ${i + 1}`) ?? within(p, a, `argument ${i + 1}`) ?? a)
     }
     const env: Record<string, string> = {}
     for (const [k, v] of Object.entries(f.env)) {
@@ -112,6 +113,23 @@ function secretFlag(a: string, next: string | undefined): boolean {
 }
 
 /**
+ * `-pPASS`, the password joined to its flag as mysql and mariadb take it; not a number (`-p8080`),
+ * an ordinary value, nor a short cluster of switches (`-pv`).
+ */
+function joinedPassword(a: string): boolean {
+    if (!a.startsWith("-p") || a.length < 6 || a.includes("=") || has(a)) return false
+    return !ordinary(a.slice(2))
+}
+
+/** An argument `NAME=value` (as `env API_KEY=… node server.js` passes it) whose name or value says it is a credential: the value moves. */
+function assignment(p: Plan, a: string, where: string): string | undefined {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/s.exec(a)
+    if (!m?.[1] || m[2] === undefined || has(m[2])) return undefined
+    const why = judge(m[1], m[2])
+    return why ? `${m[1]}=${store(p, keyOf(m[1]), m[2], `${where} ${m[1]}=`, why)}` : undefined
+}
+
+/**
  * A value whose credential sits inside it, the credential moved and the rest kept: a known token
  * or a webhook URL (whole), a URL's password or credential query parameter, a header line
  * (`Authorization: Bearer …`, as `--header` takes it), or a connection string's password
@@ -128,9 +146,10 @@ function within(p: Plan, v: string, where: string, key?: string): string | undef
 
 /** An argument that is a URL with a password or a credential in its query, its credentials moved. */
 function url(p: Plan, a: string, where: string, key?: string): string | undefined {
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(a)) return undefined
+    // a scheme, or several as JDBC writes them (jdbc:mysql://…)
+    if (!/^(?:[a-z][a-z0-9+.-]*:)+\/\//i.test(a)) return undefined
     let out = a
-    const pw = /^([a-z][a-z0-9+.-]*:\/\/[^/?#@:]*:)([^@/?#]+)@/i.exec(out)
+    const pw = /^((?:[a-z][a-z0-9+.-]*:)+\/\/[^/?#@:]*:)([^@/?#]+)@/i.exec(out)
     if (pw?.[1] && pw[2]) out = pw[1] + store(p, key ? `${key}_PASSWORD` : "URL_PASSWORD", pw[2], `${where} password`, "a URL's password") + out.slice(pw[0].length - 1)
     out = out.replace(/([?&])([^=&#]+)=([^&#]*)/g, (all, sep: string, k: string, v: string) =>
         v && param(k) && !has(v) ? `${sep}${k}=${store(p, keyOf(k), v, `${where} query ${k}`, `a URL's ${k}= parameter`)}` : all)
@@ -153,16 +172,19 @@ const connectionSecret = /^(password|pwd|passwd|pass|account ?key|shared ?access
 
 /** A connection string (`Server=…;User Id=…;Password=…`) with each credential's value moved. */
 function connection(p: Plan, v: string, where: string, key?: string): string | undefined {
-    if (!v.includes(";")) return undefined
+    // libpq's keyword/value form separates its pairs by spaces (`host=db user=u password=…`)
+    const spaced = !v.includes(";") && /^\s*[A-Za-z_]\w*\s*=\s*\S*(\s+[A-Za-z_]\w*\s*=\s*\S*)+\s*$/.test(v)
+    if (!v.includes(";") && !spaced) return undefined
     let moved = false
-    const parts = v.split(";").map(part => {
+    const split = spaced ? v.split(/(?<=\S)(?=\s+[A-Za-z_]\w*\s*=)/) : v.split(";")
+    const parts = split.map(part => {
         const kv = /^(\s*)([^=]+?)(\s*=\s*)(.*)$/s.exec(part)
         if (!kv?.[2] || !kv[4] || has(kv[4]) || !connectionSecret.test(kv[2].trim())) return part
         moved = true
         const k = key ? `${key}_${keyOf(kv[2])}` : keyOf(kv[2])
         return `${kv[1] ?? ""}${kv[2]}${kv[3] ?? ""}${store(p, k, kv[4], `${where} ${kv[2].trim()}=`, "a connection string's credential")}`
     })
-    return moved ? parts.join(";") : undefined
+    return moved ? parts.join(spaced ? "" : ";") : undefined
 }
 
 function remote(p: Plan, f: Found): void {

@@ -118,6 +118,29 @@ test("each plaintext form import once left in config.yaml moves into the vault, 
     }
 })
 
+test("the variants of those forms a probe found left behind move too: -pPASS, libpq's key=value, JDBC's nested scheme, NAME=value arguments", () => {
+    const secrets = { joined: "Joined-pw77", libpq: "libpqPw-4411", jdbc: "jdbcPw-8812", assign: "assignKey-5531" }
+    const p = clients.plan(found({
+        command: "env",
+        args: [`API_KEY=${secrets.assign}`, "mysql", "-uroot", `-p${secrets.joined}`],
+        env: { CONN: `host=db user=x password=${secrets.libpq} dbname=y`, JDBC: `jdbc:mysql://db/x?user=root&password=${secrets.jdbc}` },
+    }))
+    assert.deepEqual(p.entry.args, ["API_KEY=${secret:API_KEY}", "mysql", "-uroot", "-p${secret:PASSWORD}"])
+    assert.deepEqual(p.entry.env, { CONN: "host=db user=x password=${secret:CONN_PASSWORD} dbname=y", JDBC: "jdbc:mysql://db/x?user=root&password=${secret:PASSWORD_2}" })
+    const entry = JSON.stringify(p.entry)
+    for (const v of Object.values(secrets)) {
+        assert.ok(!entry.includes(v), `${v} is still in the config entry`)
+        assert.ok(p.secrets.some(s => s.value === v), `${v} is not moved into the vault`)
+    }
+    // and their look-alikes stay
+    const args = ["-p8080", "-pv", "PORT=8080", "NODE_ENV=production", "LOG=debug"]
+    const env = { CONN: "host=db user=x dbname=y", DSN: "jdbc:sqlite:///tmp/x.db?mode=ro" }
+    const q = clients.plan(found({ command: "srv", args, env }))
+    assert.deepEqual(q.entry.args, args)
+    assert.deepEqual(q.entry.env, env)
+    assert.deepEqual(q.secrets, [])
+})
+
 test("look-alikes of those forms that hold no credential stay as written", () => {
     const args = ["-p", "8080", "-p", "./profile", "--header", "Accept: text/plain", "--db=sqlite:///tmp/x.db", "https://hooks.example.com/services/x",
         "Server=h;Database=d;Trusted_Connection=yes", "C:\\data"]
