@@ -9,6 +9,6 @@ import type * as store from "../store/index.ts"
 export function change(name: string, pin: store.pins.Pin | undefined): string | undefined {
     if (pin === undefined || pin.approvedHash === pin.seenHash) return undefined
     const pretty = (v: unknown) => v === null ? "" : JSON.stringify(v, null, 2) + "\n"
-    const before = pin.approvedHash === null ? "(never approved: its server is quarantined)" : `approved ${pin.approvedAt?.toISOString() ?? ""}`
+    const before = pin.approvedHash === null ? "never approved: its server is quarantined" : `approved ${pin.approvedAt?.toISOString() ?? ""}`
     return createTwoFilesPatch(`${name} (${before})`, `${name} (seen ${pin.changedAt.toISOString()})`, pretty(pin.approved), pretty(pin.seen), undefined, undefined, { context: 3 })
 }

@@ -41,8 +41,28 @@ export function matching(all: Listed[], pattern: string): Listed[] {
     const m = picomatch(pattern, { dot: true })
     const hit = all.filter(t => m(t.name))
     if (hit.length > 0) return hit
-    const near = nearest(pattern, all.map(t => t.name))
-    throw config.hinted(`no tool matches ${q(pattern)}`, `${near === undefined ? "" : `the nearest tool is ${q(near)}\n`}see every tool with: mcplexer tools --all`, { kind: "missing" })
+    const other = renamed(pattern, all)
+    const near = other === undefined ? nearest(pattern, all.map(t => t.name)) : undefined
+    const hint = other !== undefined ? `did you mean ${q(other)}? (no server is named ${q(pattern.slice(0, pattern.indexOf("__")))})\n`
+        : near !== undefined ? `the nearest tool is ${q(near)}\n` : ""
+    throw config.hinted(`no tool matches ${q(pattern)}`, `${hint}see every tool with: mcplexer tools --all`, { kind: "missing" })
+}
+
+/**
+ * A pattern whose server part is misspelled (`memry__*`), with the nearest server's name in its
+ * place, when that matches tools: the spelling of a glob's rest says nothing of which tool was meant.
+ */
+function renamed(pattern: string, all: Listed[]): string | undefined {
+    const cut = pattern.indexOf("__")
+    if (cut <= 0) return undefined
+    const servers = [...new Set(all.map(t => t.server))]
+    const server = pattern.slice(0, cut)
+    if (servers.includes(server)) return undefined
+    const near = config.suggest(server, servers)
+    if (near === undefined) return undefined
+    const again = `${near}${pattern.slice(cut)}`
+    const m = picomatch(again, { dot: true })
+    return all.some(t => m(t.name)) ? again : undefined
 }
 
 /** The name in `names` closest to `pattern`: by spelling, else by the words they share. */

@@ -171,3 +171,18 @@ test("secret promote of an undeclared scope or of a key not stored says that, no
     const staged = await run(h, ["secret", "promote", "gh", "TOKEN"])
     assert.match(staged.stderr, /^mcplexer: error: no value is staged beside secret "gh\/TOKEN"$/m)
 })
+
+test("a glob whose server part is misspelled names the glob with the nearest server", async () => {
+    const h = await home({ rug: fixture("rug-server.ts") })
+    const r = await run(h, ["tools", "disable", "rgu__*"])
+    assert.equal(r.code, 1)
+    assert.match(r.stderr, /^mcplexer: error: no tool matches "rgu__\*"$/m)
+    assert.match(r.stderr, /^mcplexer: hint: did you mean "rug__\*"\? \(no server is named "rgu"\)$/m)
+})
+
+test("tools diff of a quarantined tool heads the empty side in one pair of parentheses", async () => {
+    const h = await home({ rug: fixture("rug-server.ts", { quarantine: true }) })
+    const r = await run(h, ["tools", "diff", "rug__plain"])
+    assert.equal(r.code, 0, r.stderr)
+    assert.match(r.stdout, /^--- rug__plain \(never approved: its server is quarantined\)$/m)
+})
