@@ -57,7 +57,7 @@ export async function install(o: InstallOptions, out: Output): Promise<number> {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 })
     const backup = before === undefined ? null : keep(file, await secrets.seal(o.paths, before))
     const mode = before === undefined ? 0o600 : (await stat(file)).mode & 0o777
-    atomic.writeOver(file, next, mode)
+    atomic.writeOver(through(file), next, mode)
     await remember(o.paths, file, { backup, sealed: true, sha256: sha(Buffer.from(next)), mode, servers: clients.servers(client, next) })
     out.info(`installed mcplexer as ${client}'s one MCP server in ${file}`)
     out.info(backup === null ? "there was no file before: uninstall removes it"
@@ -80,14 +80,14 @@ export async function uninstall(o: InstallOptions, out: Output): Promise<number>
         if (now === undefined || r.backup === null || !unchanged(client, now, r)) throw changed(file, r, o.paths)
         // the client rewrote its other settings (Claude Code keeps counters in ~/.claude.json): put
         // back only the servers part, which is as install left it
-        atomic.writeOver(file, clients.restore(client, now.toString("utf8"), (await old(o.paths, r.backup, r.sealed)).toString("utf8")), r.mode)
+        atomic.writeOver(through(file), clients.restore(client, now.toString("utf8"), (await old(o.paths, r.backup, r.sealed)).toString("utf8")), r.mode)
         await unlink(r.backup)
         out.info(`restored the MCP servers of ${file}; its other settings changed since install and are kept as they are now`)
     } else if (r.backup === null) {
         await unlink(file)
         out.info(`removed ${file} (there was none before install)`)
     } else {
-        atomic.writeOver(file, await old(o.paths, r.backup, r.sealed), r.mode)
+        atomic.writeOver(through(file), await old(o.paths, r.backup, r.sealed), r.mode)
         await unlink(r.backup)
         out.info(`restored ${file} as it was before install`)
     }
@@ -119,6 +119,19 @@ function changed(file: string, r: Record_, p: config.Paths): Error {
         : `cp ${JSON.stringify(r.backup)} ${JSON.stringify(file)}`
     return config.hinted(`${file} changed since mcplexer install`, r.backup === null ? "it did not exist before: remove it yourself if nothing in it matters"
             : `to put the old file back anyway: ${put}`)
+}
+
+/**
+ * Where a client's file really is, to write it there: a file kept elsewhere behind a link (a
+ * dotfiles folder) is written through the link, so the link stays and the plaintext in its
+ * target is replaced rather than left behind under the other name. A missing file is its own path.
+ */
+function through(file: string): string {
+    try {
+        return realpathSync(file)
+    } catch {
+        return file
+    }
 }
 
 /** Writes the sealed backup of `file` beside it under a name nothing holds yet; returns that name. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict"
 import { execFileSync } from "node:child_process"
 import { existsSync } from "node:fs"
-import { readdir, readFile, stat, writeFile } from "node:fs/promises"
+import { lstat, mkdir, readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { test } from "node:test"
 import { parse as toml } from "smol-toml"
@@ -113,6 +113,26 @@ test("a backup made before a key rotation is still restored with the key kept be
     const un = await run(u, ["uninstall", "cursor"])
     assert.equal(un.code, 0, un.stderr)
     assert.deepEqual(await readFile(f.path), f.bytes)
+})
+
+test("a client file kept behind a link (a dotfiles folder) is written through it: the link stays and no plaintext is left in its target", async () => {
+    const u = await user()
+    const t = tokens()
+    const f = await plant("claude-code", u.home, t)
+    const target = join(u.home, "dotfiles", "claude.json")
+    await mkdir(dirname(target))
+    await rename(f.path, target)
+    await symlink(target, f.path)
+    const r = await run(u, ["install", "claude-code"])
+    assert.equal(r.code, 0, r.stderr)
+    assert.ok((await lstat(f.path)).isSymbolicLink(), "install replaced the link with a file")
+    const now = await readFile(target, "utf8")
+    assert.ok(entry("claude-code", now) !== undefined)
+    assert.ok(!now.includes(t.github), "the plaintext token was left in the link's target")
+    const un = await run(u, ["uninstall", "claude-code"])
+    assert.equal(un.code, 0, un.stderr)
+    assert.ok((await lstat(f.path)).isSymbolicLink(), "uninstall replaced the link with a file")
+    assert.deepEqual(await readFile(target), f.bytes)
 })
 
 test("install names a home that is not the default, and uninstall removes a file that did not exist", async () => {
