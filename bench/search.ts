@@ -2,8 +2,9 @@
  * Tool search benchmark (issue 20): on the 95 tools of the 12 reference servers
  * (test/fixtures/tools12.json, made by bench/catalogs.ts), recall@1 and recall@5 of
  * internal/search on the query set test/search/queries.json and on the held-out set
- * test/search/heldout.json (written blind, so it shows how the ranking does on phrasing it was not
- * tuned on), the median time of one search, and
+ * test/search/heldout.json (written blind, then used for tuning) and on test/search/fresh.json
+ * (written blind and kept out of tuning, so it shows how the ranking does on phrasing nobody tuned
+ * for), the median time of one search, and
  * what `tools/list` costs the model in tokens (o200k, a real BPE tokenizer) in full and in search
  * mode. The tests (test/search/rank.test.ts) assert the recall targets on the same functions.
  */
@@ -26,8 +27,11 @@ export function catalog(): Array<Listed & { server: string }> {
     return Object.entries(byServer).flatMap(([server, tools]) => tools.map(t => ({ ...t, name: `${server}__${t.name}`, server })))
 }
 
-/** The query set, or with `heldout` the set written blind (before its author read the ranking or the query set). */
-export function tasks(set: "queries" | "heldout" = "queries"): Task[] {
+/**
+ * The query set, or with `heldout` and `fresh` the sets written blind (before their authors read
+ * the ranking or the other sets): heldout was later used for tuning, fresh only measures.
+ */
+export function tasks(set: "queries" | "heldout" | "fresh" = "queries"): Task[] {
     return JSON.parse(readFileSync(join(root, "test", "search", `${set}.json`), "utf8")) as Task[]
 }
 
@@ -57,6 +61,9 @@ export async function run(): Promise<void> {
     const held = tasks("heldout")
     const h = recall(idx, held)
     console.log(`held-out set (written blind): recall@1 ${h.at1.toFixed(3)}, recall@5 ${h.at5.toFixed(3)} on ${held.length} tasks`)
+    const fresh = tasks("fresh")
+    const f = recall(idx, fresh)
+    console.log(`fresh set (written blind, not tuned on): recall@1 ${f.at1.toFixed(3)}, recall@5 ${f.at5.toFixed(3)} on ${fresh.length} tasks`)
 
     const samples: number[] = []
     for (let rep = 0; rep < 20; rep++) {

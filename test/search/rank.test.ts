@@ -189,9 +189,9 @@ test("recall on the held-out set written blind: at least 0.9 at 5 and 0.7 at 1",
     assert.ok(r.at1 >= 0.7, `recall@1 ${r.at1}`)
 })
 
-test("every tool of both query sets exists in the catalog", () => {
+test("every tool of the three query sets exists in the catalog", () => {
     const names = new Set(tools.map(t => t.name))
-    for (const t of [...tasks(), ...tasks("heldout")]) for (const n of t.tools) assert.ok(names.has(n), `${t.query}: no tool ${n}`)
+    for (const t of [...tasks(), ...tasks("heldout"), ...tasks("fresh")]) for (const n of t.tools) assert.ok(names.has(n), `${t.query}: no tool ${n}`)
 })
 
 test("search mode's list is two tools with object schemas, under a tenth of the full list in characters", () => {
