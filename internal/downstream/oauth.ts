@@ -420,6 +420,23 @@ export class Provider implements OAuthClientProvider {
     }
 }
 
+/**
+ * The error to show for `e`, thrown while logging in to `server`: a document of its authorization
+ * server that the SDK's schema refused (a ZodError: a `javascript:` or `data:` login link, a
+ * missing field) is the server's doing, said as such with what was wrong, never as mcplexer's bug
+ * with the validator's dump. Anything else is returned as it is.
+ */
+export function unusable(e: unknown, server: string): unknown {
+    if (!(e instanceof Error) || e.name !== "ZodError") return e
+    const issues = (e as Error & { issues?: Array<{ path?: PropertyKey[]; message?: string }> }).issues ?? []
+    const what = issues.slice(0, 3).map(i => `${(i.path ?? []).map(String).join(".") || "(document)"}: ${i.message ?? "invalid"}`).join("; ")
+    return config.hinted(
+        `the authorization server of server ${JSON.stringify(server)} sent an OAuth document mcplexer cannot use (${what.slice(0, 300)}); nothing was opened or stored`,
+        `ask the server's operator, or remove oauth: from server ${JSON.stringify(server)}`,
+        { kind: "unavailable" },
+    )
+}
+
 /** RFC 8414 §3.3 compares issuers as strings; a lone trailing "/" is forgiven, as the SDK writes a bare origin with one. */
 function sameIssuer(issuer: string, from: string): boolean {
     const a = issuer.replace(/\/$/, "")

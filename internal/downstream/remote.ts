@@ -19,13 +19,18 @@ export async function connect(make: () => Client, url: string, headers: Record<s
     try {
         return await once(make, url, headers, timeout, auth)
     } catch (e) {
-        if (auth === undefined || !oauth.unauthorized(e)) throw e
+        if (auth === undefined) throw e
+        if (!oauth.unauthorized(e)) throw oauth.unusable(e, auth.name)
     }
-    await auth.login()
+    try {
+        await auth.login()
+    } catch (e) {
+        throw oauth.unusable(e, auth.name)
+    }
     try {
         return await once(make, url, headers, timeout, auth)
     } catch (e) {
-        throw oauth.unauthorized(e) ? auth.needed("the server refused the new login") : e
+        throw oauth.unauthorized(e) ? auth.needed("the server refused the new login") : oauth.unusable(e, auth.name)
     }
 }
 

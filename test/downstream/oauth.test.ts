@@ -72,6 +72,19 @@ for (const [endpoint, scheme] of [["file:///etc/passwd", "file"], ["vscode://evi
     })
 }
 
+for (const endpoint of ["javascript:alert(1)", "data:text/html,<script>x</script>"]) {
+    test(`an authorization_endpoint of ${endpoint.slice(0, 16)} (refused by the SDK's schema) is the server's error with a hint, never "a bug" with the schema's dump`, async t => {
+        const s = await setup(t, { metadata: m => ({ ...m, authorization_endpoint: endpoint }) })
+        await assert.rejects(downstream.login(s.target, browser(s.out)), (e: Error & { hint?: string }) => {
+            assert.match(e.message, /^the authorization server of server "remote" sent an OAuth document mcplexer cannot use \(authorization_endpoint: URL cannot use javascript:, data:/)
+            assert.equal(typeof e.hint, "string")
+            return true
+        })
+        assert.deepEqual(await args(s.argv), [], "the opener was called")
+        assert.equal(s.fx.stats.authorizations, 0)
+    })
+}
+
 test("the opener's link is only http to this machine or https", () => {
     const ok = ["https://as.example/authorize", "http://127.0.0.1:8080/start/x", "http://127.1.2.3/", "http://localhost:1/", "http://[::1]:9/"]
     const no = ["file:///etc/passwd", "vscode://x", "javascript:alert(1)", "http://evil.example/", "http://127.0.0.1.evil.example/", "ftp://as.example/", "data:text/html,x"]
