@@ -19,7 +19,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         try {
             code = (await fn(a)) ?? exit.ok
         } catch (err) {
-            code = report(err, out)
+            code = report(passphraseFile(err), out)
         }
     }
     const y: Argv = commands(yargs(argv)
@@ -54,7 +54,7 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
     try {
         await y.parseAsync()
     } catch (err) {
-        return report(err, out)
+        return report(passphraseFile(err), out)
     }
     return code
 }
@@ -81,7 +81,7 @@ async function fast(argv: string[], out: Output): Promise<number | undefined> {
             return await unlock(out) ?? await (await import("./serve.ts")).serve({ paths: await paths({}), level: "info" }, out)
         }
     } catch (err) {
-        return report(err, out)
+        return report(passphraseFile(err), out)
     }
     if (a === "--version" || a === "-V" || (a === "version" && b === undefined)) {
         out.out(`${(await import("./version.ts")).version}\n`)
@@ -109,8 +109,18 @@ async function unlock(out: Output): Promise<number | undefined> {
         await (await import("../secrets/read.ts")).unlock(await paths({}))
         return undefined
     } catch (err) {
-        return report(err, out)
+        return report(passphraseFile(err), out)
     }
+}
+
+/**
+ * A wrong passphrase read from MCPLEXER_PASSPHRASE_FILE: secrets does not know where the passphrase
+ * came from and says "try again", which a service manager cannot; name the file to fix instead.
+ */
+function passphraseFile(err: unknown): unknown {
+    const file = process.env.MCPLEXER_PASSPHRASE_FILE
+    if (!file || !(err instanceof config.Hinted) || !err.message.startsWith("wrong passphrase for key file")) return err
+    return config.hinted(err.message, `the passphrase in ${JSON.stringify(file)} (named by MCPLEXER_PASSPHRASE_FILE) does not open it; nothing was changed\nput the right one in that file, or unset MCPLEXER_PASSPHRASE_FILE to be asked on the terminal`, { kind: err.kind, cause: err })
 }
 
 const words = new Set(["init", "secret", "key", "put", "get", "list", "delete", "show", "rotate", "upgrade", "protect", "unprotect",

@@ -186,3 +186,19 @@ test("tools diff of a quarantined tool heads the empty side in one pair of paren
     assert.equal(r.code, 0, r.stderr)
     assert.match(r.stdout, /^--- rug__plain \(never approved: its server is quarantined\)$/m)
 })
+
+test("a wrong passphrase in MCPLEXER_PASSPHRASE_FILE is named as that file's, not as one to type again", async () => {
+    const h = await keys()
+    const pass = join(h, "pass"), wrong = join(h, "wrong")
+    await writeFile(pass, "correct horse battery\n", { mode: 0o600 })
+    await writeFile(wrong, "incorrect horse\n", { mode: 0o600 })
+    assert.equal((await run(h, ["key", "protect"], { env: { MCPLEXER_PASSPHRASE_FILE: pass } })).code, 0)
+    for (const args of [["secret", "get", "gh", "TOKEN"], ["secret", "export", "gh", "-o", join(h, "x.age")]]) {
+        const r = await run(h, args, { env: { MCPLEXER_PASSPHRASE_FILE: wrong } })
+        assert.equal(r.code, 1)
+        assert.match(r.stderr, /^mcplexer: error: wrong passphrase for key file ".*age\.key"$/m)
+        assert.match(r.stderr, /^mcplexer: hint: the passphrase in ".*wrong" \(named by MCPLEXER_PASSPHRASE_FILE\) does not open it; nothing was changed$/m)
+        assert.doesNotMatch(r.stderr, /try again/)
+        clean(r)
+    }
+})
