@@ -55,10 +55,7 @@ async function ecdh(key: webcrypto.CryptoKey, point: Uint8Array): Promise<Buffer
 export async function decrypt(id: X25519, file: Uint8Array): Promise<Buffer> {
     const data = Buffer.from(file.buffer, file.byteOffset, file.byteLength)
     const { stanzas, signed, mac, end } = header(data)
-    // age requires a passphrase (scrypt) stanza to be the only one (CCTV's scrypt_and_x25519): a
-    // file that also names a recipient was not made by a conforming encrypter. Go's age refuses it
-    // whatever the identity; typage only when decrypting with a passphrase
-    if (stanzas.length > 1 && stanzas.some(s => s.type === "scrypt")) throw new Error("malformed header: an scrypt stanza must be alone")
+    alone(stanzas)
     let fileKey: Buffer | undefined
     for (const s of stanzas) {
         if (s.type !== "X25519") continue
@@ -79,6 +76,30 @@ export async function decrypt(id: X25519, file: Uint8Array): Promise<Buffer> {
 }
 
 interface Stanza { type: string; args: string[]; body: Buffer }
+
+/**
+ * Refuses a file whose header holds an scrypt stanza beside another, before any identity reads it:
+ * for the decrypters that are not this file's (typage, post-quantum keys), which check this only
+ * when decrypting with a passphrase. Anything else about the header is left to the decrypter.
+ */
+export function lone(file: Uint8Array): void {
+    let stanzas: Stanza[]
+    try {
+        stanzas = header(Buffer.from(file.buffer, file.byteOffset, file.byteLength)).stanzas
+    } catch {
+        return
+    }
+    alone(stanzas)
+}
+
+/**
+ * age requires a passphrase (scrypt) stanza to be the only one (CCTV's scrypt_and_x25519): a file
+ * that also names a recipient was not made by a conforming encrypter. Go's age refuses it whatever
+ * the identity; typage only when decrypting with a passphrase.
+ */
+function alone(stanzas: readonly Stanza[]): void {
+    if (stanzas.length > 1 && stanzas.some(s => s.type === "scrypt")) throw new Error("malformed header: an scrypt stanza must be alone")
+}
 
 /** The stanzas, the bytes the MAC covers, the MAC and where the payload starts. */
 function header(data: Buffer): { stanzas: Stanza[]; signed: Buffer; mac: Buffer; end: number } {

@@ -171,6 +171,7 @@ async function postQuantum(secret: string, malformed: (e: unknown) => Error): Pr
     text.fill(0)
     let d: typage.Decrypter | undefined
     const decrypt: Identity["decrypt"] = async file => {
+        age.lone(file)
         if (d === undefined) {
             d = new t.Decrypter()
             d.addIdentity(secret)

@@ -95,3 +95,29 @@ test("post-quantum and classic recipients are never mixed in one ciphertext", as
 function identityLine(bytes: Uint8Array): string {
     return Buffer.from(bytes).toString("utf8").split("\n").find(l => l.startsWith("AGE-SECRET-KEY-")) ?? ""
 }
+
+test("a post-quantum key refuses a file whose hybrid stanza sits beside an scrypt stanza (issue 19), in either order", async () => {
+    // not exported by the package: the classes that write each stanza, as a forger would combine them
+    const { HybridRecipient, ScryptRecipient } = await import(new URL("../../node_modules/age-encryption/dist/recipients.js", import.meta.url).href) as unknown as {
+        HybridRecipient: new (r: string) => { wrapFileKey(k: Uint8Array): age.Stanza[] }
+        ScryptRecipient: new (p: string, n: number) => { wrapFileKey(k: Uint8Array): age.Stanza[] }
+    }
+    const made = await identity.generate(new Date(), { pq: true })
+    const id = await identity.load(made.bytes, "/nonexistent/age.key")
+    const file = async (order: "before" | "after"): Promise<Uint8Array> => {
+        const real = new HybridRecipient(made.recipient), scrypt = new ScryptRecipient("pass", 10)
+        const e = new age.Encrypter()
+        // typage refuses a passphrase beside recipients; a recipient of our own writes both, as a forger would
+        e.addRecipient({ wrapFileKey: (k: Uint8Array) => order === "before" ? [...scrypt.wrapFileKey(k), ...real.wrapFileKey(k)] : [...real.wrapFileKey(k), ...scrypt.wrapFileKey(k)] })
+        return e.encrypt(planted)
+    }
+    for (const order of ["before", "after"] as const) {
+        const f = await file(order)
+        assert.match(Buffer.from(f).toString("latin1"), /-> scrypt /)
+        await assert.rejects(id.decrypt(f), /^Error: malformed header: an scrypt stanza must be alone$/, order)
+    }
+    // the same key still opens a file of its recipient alone
+    const e = new age.Encrypter()
+    e.addRecipient(made.recipient)
+    assert.equal(Buffer.from(await id.decrypt(await e.encrypt(planted))).toString("utf8"), planted)
+})
