@@ -1,4 +1,4 @@
-import { realpathSync } from "node:fs"
+import { readlinkSync, realpathSync } from "node:fs"
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import picomatch from "picomatch"
@@ -57,20 +57,39 @@ export function inside(dir: string, root: string): boolean {
 /**
  * Where a folder really is: symbolic links resolved, so a link into a workspace is that
  * workspace, whichever side names it through a link. A path that does not exist (yet) is its
- * deepest existing ancestor resolved, then the rest as written, normalized.
+ * deepest existing ancestor resolved, then the rest as written, normalized; a dangling link on the
+ * way is followed to where it points.
  */
 export function real(path: string): string {
     const abs = resolve(path)
     const rest: string[] = []
+    let hops = 0
     for (let head = abs; ;) {
         try {
             return join(realpathSync.native(head), ...rest)
         } catch {
+            // a link whose target is not made yet still says where it leads: a root named through
+            // one is where its target will be (a deny workspace), not beside the link
+            const to = hops < 40 ? link(head) : undefined
+            if (to !== undefined) {
+                hops++
+                // relative to where the link's folder really is, as the kernel reads it
+                head = isAbsolute(to) ? to : resolve(real(dirname(head)), to)
+                continue
+            }
             const up = dirname(head)
             if (up === head) return abs
             rest.unshift(basename(head))
             head = up
         }
+    }
+}
+
+function link(path: string): string | undefined {
+    try {
+        return readlinkSync(path)
+    } catch {
+        return undefined
     }
 }
 

@@ -75,6 +75,21 @@ workspaces:
         await c.close()
     })
 
+    test("a root through a link whose target is not made yet (a dangling link into the deny workspace) is in that workspace", async () => {
+        await symlink(join(k.home, "locked", "later"), join(k.home, "dangling"))
+        await mkdir(join(k.home, "hop"), { recursive: true })
+        await symlink(join("..", "dangling"), join(k.home, "hop", "relative"))
+        for (const p of [join(k.home, "dangling"), join(k.home, "dangling", "deeper"), join(k.home, "hop", "relative", "deeper")]) {
+            const before = k.received().length
+            const c = await client([pathToFileURL(p).href])
+            assert.deepEqual(await names(c), [], p)
+            const r = await c.callTool({ name: "alpha__read" })
+            assert.match(text(r), /denied here by route 1 of workspace "locked"/)
+            assert.equal(k.received().length, before)
+            await c.close()
+        }
+    })
+
     test("a workspace whose root is a link holds the folders it points to", async () => {
         const c = await client([pathToFileURL(join(k.home, "target", "app")).href])
         const listed = await names(c)
