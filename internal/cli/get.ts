@@ -15,7 +15,12 @@ export interface GetOptions { paths: config.Paths; scope: string; key: string; r
  * and then the value with a newline after it.
  */
 export async function get(o: GetOptions, out: Output): Promise<void> {
-    const value = await secrets.read(o.paths, o.scope, o.key, { actor: "cli" })
+    let value: Buffer
+    try {
+        value = await secrets.read(o.paths, o.scope, o.key, { actor: "cli" })
+    } catch (e) {
+        throw e instanceof Error && e.name === "NotFoundError" ? await nearer(o, e as config.Hinted) : e
+    }
     if (out.tty && !o.reveal) {
         out.out(`${mask(value)}\n`)
         value.fill(0)
@@ -25,6 +30,26 @@ export async function get(o: GetOptions, out: Output): Promise<void> {
     // not wiped after: a write to a pipe may still be under way (asynchronous on macOS)
     out.out(value)
     if (out.tty) out.out("\n")
+}
+
+/**
+ * A secret not found, with the stored key of its scope it is nearest to, when there is one. Only on this failure does `get` load the vault to list names.
+ */
+async function nearer(o: GetOptions, e: config.Hinted): Promise<config.Hinted> {
+    const [secretsAll, cfg] = await Promise.all([import("../secrets/index.ts"), import("../config/index.ts")])
+    let stored: Array<{ scope: string; key: string }>
+    try {
+        const vault = secretsAll.open(o.paths, { actor: "cli" })
+        try {
+            stored = vault.list()
+        } finally {
+            vault.close()
+        }
+    } catch {
+        return e
+    }
+    const key = cfg.suggest(o.key, stored.filter(x => x.scope === o.scope).map(x => x.key))
+    return key === undefined ? e : cfg.hinted(e.message, `did you mean ${JSON.stringify(`${o.scope}/${key}`)}?\n${e.hint}`, { kind: e.kind })
 }
 
 // a value this long shows its first characters; a shorter one shows only its length

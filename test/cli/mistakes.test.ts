@@ -202,3 +202,14 @@ test("a wrong passphrase in MCPLEXER_PASSPHRASE_FILE is named as that file's, no
         clean(r)
     }
 })
+
+test("secret get of a mistyped key names the stored key of its scope it is nearest to", async () => {
+    const h = await keys()
+    const key = await run(h, ["secret", "get", "gh", "TOKN"])
+    assert.equal(key.code, 1)
+    assert.match(key.stderr, /^mcplexer: error: secret "gh\/TOKN" not found$/m)
+    assert.match(key.stderr, /^mcplexer: hint: did you mean "gh\/TOKEN"\?$/m)
+    const far = await run(h, ["secret", "get", "gh", "SOMETHING_ELSE"])
+    assert.doesNotMatch(far.stderr, /did you mean/)
+    clean(key, far)
+})
