@@ -30,12 +30,28 @@ async function find(c: config.Config, paths: config.Paths, tool: string, out: Ou
     const owner = at < 0 ? undefined : c.servers.get(tool.slice(0, at))
     const unlisted = (cached: string[]): Found | undefined =>
         owner?.prefix === true && !cached.includes(owner.name) ? { server: owner.name } : undefined
-    if (!existsSync(paths.db) || c.servers.size === 0) return unlisted([])
+    // A bare name may be claimed, or pushed to a hashed name, by any prefix-less server; a name in a
+    // namespace only by the server of that name. When such a server's tools are not learned yet
+    // (serve learns them at its start), the answer could name another server and scope than serve
+    // uses, so none is given.
+    const known = (cached: string[]) => {
+        const could = at < 0 ? [...c.servers.values()].filter(s => !s.prefix) : owner !== undefined && !owner.prefix ? [owner] : []
+        const unknown = could.filter(s => !cached.includes(s.name)).map(s => s.name)
+        if (unknown.length === 0) return
+        throw config.hinted(`which server serves tool ${q(tool)} depends on the tools of ${unknown.map(q).join(", ")}, not learned yet (prefix: false)`,
+            "learn them with: mcplexer tools refresh (it starts each server once), then ask again")
+    }
+    if (c.servers.size === 0) return unlisted([])
+    if (!existsSync(paths.db)) {
+        known([])
+        return unlisted([])
+    }
     const vault = secrets.open(paths, { actor: "route" })
     try {
         const registry = redact.create()
         const log = logger(out, registry)
         const cached = [...(await cachedCatalogs(c, vault, registry, log)).keys()]
+        known(cached)
         if (cached.length === 0) return unlisted(cached)
         const gw = gateway.create({ config: only(c, cached), vault, registry, log, env: process.env })
         try {

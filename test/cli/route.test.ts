@@ -1,9 +1,11 @@
 /** `mcplexer route`: explains a decision without starting anything. */
 import assert from "node:assert/strict"
+import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import { fresh, run } from "../helpers.ts"
 import { example } from "../policy/example.ts"
+import { fixture, yaml } from "./kit.ts"
 
 // the README's example, with a lease on its first acme route so the explanation shows one
 const config = example.replace('approval: all }', 'approval: all, lease: 15m }')
@@ -49,4 +51,27 @@ test("route of a tool no server exposes is an error with a hint", async () => {
     assert.equal(r.code, 1)
     assert.match(r.stderr, /^mcplexer: error: no server exposes tool "jira__search"$/m)
     assert.match(r.stderr, /^mcplexer: hint: tool names start with their server's name: github__…, linear__…$/m)
+})
+
+test("route gives no answer for a name a prefix-less server not learned yet could take: serve would use another server", async () => {
+    // zeta is learned first; alpha, added later, lists the same bare names and sorts first, so
+    // serve gives it "echo" (and zeta "echo_<hash>") as soon as it learns alpha's tools
+    const zeta = fixture("gw-server.ts", { prefix: false, scope: "gh", env: { GW_NAME: "zeta" } })
+    const alpha = fixture("gw-server.ts", { prefix: false, scope: "acme", env: { GW_NAME: "alpha" } })
+    const home = await fresh(yaml({ zeta }))
+    assert.equal((await run(home, ["init"])).code, 0)
+    const refresh = await run(home, ["tools", "refresh"])
+    assert.equal(refresh.code, 0, refresh.stderr)
+    await writeFile(join(home, "config.yaml"), yaml({ zeta, alpha }))
+    const r = await run(home, ["route", "echo", "--json"])
+    assert.equal(r.code, 1, r.stdout)
+    assert.match(r.stderr, /^mcplexer: error: which server serves tool "echo" depends on the tools of "alpha", not learned yet \(prefix: false\)$/m)
+    assert.match(r.stderr, /^mcplexer: hint: learn them with: mcplexer tools refresh/m)
+    // once serve's naming tables know both, route names what a call uses
+    assert.equal((await run(home, ["tools", "refresh"])).code, 0)
+    const after = await run(home, ["route", "echo", "--json"])
+    assert.equal(after.code, 0, after.stderr)
+    assert.equal((JSON.parse(after.stdout) as { server: string }).server, "alpha")
+    const call = await run(home, ["call", "echo", "--args", '{"text":"x"}'])
+    assert.match(call.stdout + call.stderr, /alpha/)
 })
