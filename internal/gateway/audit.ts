@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, rmSync } from "node:fs"
+import { closeSync, constants, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { basename, dirname, join } from "node:path"
 import * as config from "../config/index.ts"
 import type * as redact from "../redact/index.ts"
@@ -36,6 +36,8 @@ const maxDelay = 1000
 const patience = 1000
 // how often a backlog's state file is rewritten while it lasts
 const publishEvery = 1000
+// the size the backlog file is reserved at, and every state written into it is padded to
+const reserved = 1024
 
 /**
  * Where the gateway's audit rows go: queued on the hot path, written in batches. A write never
@@ -68,6 +70,7 @@ export class Trail {
         this.registry = registry
         this.cap = Math.max(1, o.cap ?? defaultCap)
         this.file = stateFile(s.path, process.pid)
+        this.reserve()
     }
 
     /** Queues one row, stamping it now (the row is the trail's from here on); the batch is written shortly after. */
@@ -103,7 +106,7 @@ export class Trail {
         }
         this.episode = undefined
         this.delay = 0
-        this.unpublish()
+        this.release()
     }
 
     /**
@@ -213,19 +216,96 @@ export class Trail {
         }
     }
 
-    /** Writes the backlog file status reads; a failure here (a full disk) must not reach the call path. */
+    /**
+     * Writes the backlog file status reads; a failure here (a full disk) must not reach the call path.
+     * On a full disk the atomic writer cannot make its temp file, so the state goes into the blocks
+     * reserved at the start instead (issue 19 re-probe: with the database's disk full, status said
+     * "audit queue: empty" while 300 rows waited). Written in place, a reader may catch it half
+     * done: backlogs skips what does not parse, and the next write comes within a second.
+     */
     private publish(): void {
+        const text = padded(this.backlog())
         try {
-            config.atomic.writeOver(this.file, JSON.stringify(this.backlog()))
+            config.atomic.writeOver(this.file, text)
             this.wrote = true
-        } catch { /* stderr has said it already */ }
+        } catch {
+            this.overwrite(text)
+        }
     }
 
+    /** Back to the idle state (nothing queued) once the rows landed, keeping the reserved blocks. */
     private unpublish(): void {
         if (!this.wrote) return
-        rmSync(this.file, { force: true })
+        this.wrote = false
+        if (owners.get(this.file) !== this) {
+            rmSync(this.file, { force: true })
+            return
+        }
+        const idle = padded({ pid: process.pid, queued: 0, dropped: 0, at: Date.now() })
+        try {
+            config.atomic.writeOver(this.file, idle)
+        } catch {
+            if (!this.overwrite(idle)) rmSync(this.file, { force: true })
+        }
+    }
+
+    /**
+     * Takes the backlog file's blocks while the disk has room: an idle state (which backlogs
+     * skips), removed by `release`. Not fsynced: it tells status about this process only.
+     */
+    private reserve(): void {
+        // another trail of this process on the same database holds it (a second gateway, in tests)
+        if (owners.has(this.file)) return
+        try {
+            rmSync(this.file, { force: true }) // left by a process of the same pid before a crash
+            const fd = openSync(this.file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600)
+            try {
+                writeSync(fd, padded({ pid: process.pid, queued: 0, dropped: 0, at: Date.now() }))
+            } finally {
+                closeSync(fd)
+            }
+            owners.set(this.file, this)
+        } catch { /* a full disk already: publish tries the atomic writer, as before */ }
+    }
+
+    /** Writes `text` over the reserved file's first bytes, in place; true when it landed. */
+    private overwrite(text: string): boolean {
+        if (owners.get(this.file) !== this) return false
+        try {
+            const fd = openSync(this.file, constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0))
+            try {
+                writeSync(fd, text, 0)
+            } finally {
+                closeSync(fd)
+            }
+            this.wrote = true
+            return true
+        } catch {
+            return false // stderr has said it already
+        }
+    }
+
+    /** Removes the backlog file: the trail is done (its gateway closes; flush calls it). */
+    release(): void {
+        const mine = owners.get(this.file) === this
+        if (mine) owners.delete(this.file)
+        if (mine || this.wrote) rmSync(this.file, { force: true })
         this.wrote = false
     }
+}
+
+// the backlog file each trail of this process reserved, by name: one name per process and database
+const owners = new Map<string, Trail>()
+
+/**
+ * A backlog as the file holds it: JSON padded with spaces to the reserved size, so a write in
+ * place leaves no tail of a longer state behind it (JSON.parse ignores the spaces). An error too
+ * long for it is cut: status shows its first 120 characters.
+ */
+function padded(b: Backlog): string {
+    let text = JSON.stringify(b)
+    if (text.length > reserved && b.lastError !== undefined) text = JSON.stringify({ ...b, lastError: b.lastError.slice(0, 400) })
+    return text.length >= reserved ? text : text + " ".repeat(reserved - text.length)
 }
 
 /** The backlog file of process `pid` for database `db`: beside it, named after it. */
@@ -257,6 +337,8 @@ export function backlogs(db: string): Backlog[] {
         }
         try {
             const b = JSON.parse(readFileSync(join(dirname(db), name), "utf8")) as Backlog
+            // a reserved file of a serve with nothing queued, dropped or failing: no backlog
+            if (b.queued === 0 && b.dropped === 0 && b.lastError === undefined) continue
             out.push({ ...b, pid })
         } catch { /* being replaced, or not ours */ }
     }

@@ -212,3 +212,46 @@ test("a backlog file left by a serve that was killed is not shown, and is remove
     const { existsSync } = await import("node:fs")
     assert.ok(!existsSync(file))
 })
+
+// mounting a file system needs root (or CAP_SYS_ADMIN); elsewhere the test says why it is skipped
+const root = process.getuid?.() === 0
+
+test("with the database's disk really full, status still shows the queued rows (a tmpfs of 2 MiB, filled)", { skip: root ? false : "needs root to mount a small tmpfs" }, async () => {
+    const { execFileSync } = await import("node:child_process")
+    const { openSync, writeSync, closeSync, rmSync } = await import("node:fs")
+    const dir = temp()
+    execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", dir])
+    let s: store.Store | undefined
+    try {
+        const st = s = store.open(join(dir, "mcplexer.db"))
+        const warnings: string[] = []
+        const trail = new Trail(st, m => { warnings.push(m) }, redact.create())
+        // fill every block left, as another program writing a big file would
+        const filler = join(dir, "filler")
+        const fd = openSync(filler, "w")
+        try {
+            const block = Buffer.alloc(64 * 1024, 120)
+            for (;;) writeSync(fd, block)
+        } catch (e) {
+            assert.equal((e as NodeJS.ErrnoException).code, "ENOSPC")
+        } finally {
+            closeSync(fd)
+        }
+        try {
+            for (let i = 0; i < 300; i++) trail.add({ action: "call", actor: "test", tool: `tool-${i}`, detail: { pad: "y".repeat(2000) } })
+            await until("the warning", () => warnings.length > 0)
+            assert.match(warnings[0] ?? "", /the disk \(or the database's size limit\) is full/)
+            await until("the backlog status shows", () => (gateway.backlogs(st.path)[0]?.queued ?? 0) === 300, 5_000)
+            assert.match(gateway.backlogs(st.path)[0]?.lastError ?? "", /full/)
+        } finally {
+            rmSync(filler)
+        }
+        await until("the rows", () => (st.sqlite.prepare("SELECT count(*) FROM audit WHERE action = 'call'").pluck().get() as number) === 300)
+        await until("no backlog once they landed", () => gateway.backlogs(st.path).length === 0)
+        trail.flush()
+    } finally {
+        s?.close()
+        // lazily: a failed assertion may leave a file open in there
+        execFileSync("umount", ["-l", dir])
+    }
+})
