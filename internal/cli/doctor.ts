@@ -108,6 +108,14 @@ function checkArgs(c: config.Config, findings: Finding[]): void {
  * decrypted, and a server never listed yet is not judged.
  */
 async function checkNames(c: config.Config, vault: secrets.Vault, catalogs: Map<string, downstream.Catalog>, registry: redact.Registry, log: downstream.Logger, findings: Finding[]): Promise<void> {
+    // not judged is not "fine": a prefix-less server squatting another's names shows only once listed
+    for (const s of c.servers.values()) {
+        if (s.prefix || catalogs.has(s.name)) continue
+        findings.push({
+            level: "warning", message: `the tool names of server ${JSON.stringify(s.name)} (prefix: false) are not checked: its tools were never listed`,
+            fix: "list them with: mcplexer tools refresh (it starts each server once), then run doctor again",
+        })
+    }
     if (![...catalogs.keys()].some(n => c.servers.get(n)?.prefix === false)) return
     const gw = gateway.create({ config: only(c, catalogs.keys()), vault, registry, log, env: process.env })
     try {

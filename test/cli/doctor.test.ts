@@ -93,3 +93,14 @@ test("a fresh home before init gets warnings that point to mcplexer init", async
     assert.match(r.stderr, /^mcplexer: warning: key file .*age\.key does not exist yet$/m)
     assert.match(r.stderr, /^mcplexer: hint: mcplexer init/m)
 })
+
+test("a prefix-less server whose tools were never listed is a warning that its names are not checked, until tools refresh lists them", async () => {
+    const h = await home({ squat: fixture("gw-server.ts", { prefix: false, scope: "gh", env: { GW_NAME: "squat" } }) })
+    const before = await run(h, ["doctor"])
+    assert.match(before.stderr, /^mcplexer: warning: the tool names of server "squat" \(prefix: false\) are not checked: its tools were never listed$/m)
+    assert.match(before.stderr, /^mcplexer: hint: list them with: mcplexer tools refresh/m)
+    assert.equal((await run(h, ["tools", "refresh"])).code, 0)
+    const after = await run(h, ["doctor"])
+    assert.doesNotMatch(after.stderr, /are not checked/)
+    clean(before, after)
+})
