@@ -78,7 +78,9 @@ export class Flow implements Stream {
         if (held !== 0 && held !== this.cur) {
             const f = a.follow(s, held)
             if (f.upto > 0) spans.add(0, f.upto)
-            if (f.state !== -1) spans.add(0, s.length)
+            // a text that only carries a start on, never finishing it, is masked once the start is
+            // long enough to be one; a start still shorter may be ordinary text (a key, a word)
+            if (f.state !== -1 && a.depthOf(f.state) >= minLength) spans.add(0, s.length)
             going = f.state !== -1 && f.upto < s.length
             // a completed form is done with (also when the text ends right at its end); a form still
             // going on is held further; a text that does not touch it leaves it held
@@ -90,6 +92,11 @@ export class Flow implements Stream {
             spans.add(s.length - d, s.length)
             // this text's own trailing start wins over an older one it did not continue
             if (held === 0 || !going || a.depthOf(held) <= d) held = end
+        } else if (d > 0 && (held === 0 || a.depthOf(held) < d)) {
+            // a start shorter than minLength is left to show, but held all the same, so that the
+            // rest of the value in a later text is masked (issue 19 re-probe: "Gq7" then, two keys
+            // later, the 15 units after it passed); the deeper of two short starts is kept
+            held = end
         }
         if (wrapped(s)) unwrap(a, s, spans.late)
         this.cur = end

@@ -113,3 +113,19 @@ test("a value cut into one-character chunks shows as one mask in its line", () =
     for (const ch of `key ${secret} end\n`) l.write(ch)
     assert.deepEqual(out, ["key [redacted] end"])
 })
+
+test("the rest of a value is masked when its start was shorter than 4 units and other texts came between (issue 19 re-probe)", () => {
+    const r = registry(secret)
+    // the start "sk-" ends the first item's text; "type" and "text" (the keys, in document order) come between
+    const result = { content: [{ type: "text", text: "token: sk-" }, { type: "text", text: `${secret.slice(3)} (expires soon)` }] }
+    assert.deepEqual(r.stream().scrubObject(result), { content: [{ type: "text", text: "token: sk-" }, { type: "text", text: "[redacted] (expires soon)" }] })
+    // an error's message, then its data
+    const s = r.stream()
+    assert.equal(s.scrub("failed with sk-"), "failed with sk-")
+    assert.equal(s.scrub("unrelated"), "unrelated")
+    assert.equal(s.scrub(`${secret.slice(3)} was the rest`), "[redacted] was the rest")
+    // a short text that merely goes on from a short start is ordinary text: not masked
+    const t = r.stream()
+    assert.equal(t.scrub("a s"), "a s")
+    assert.equal(t.scrub("k-"), "k-")
+})
