@@ -44,13 +44,18 @@ export function fetcher(server: string, configured: Record<string, string> = {})
     }
 }
 
-/** Whether a request is the server's own MCP traffic (a JSON-RPC POST, its event stream, the session's DELETE). */
+/**
+ * Whether a request is the server's own MCP traffic (a JSON-RPC POST, its event stream, the
+ * session's DELETE), told by what it is rather than where it goes: metadata may name the MCP
+ * endpoint itself as its token or registration endpoint, and those answers are capped like any.
+ */
 function mcp(home: URL, url: URL, init: RequestInit | undefined): boolean {
     if (url.origin !== home.origin) return false
-    if (url.pathname === home.pathname) return true
-    // the legacy SSE transport posts to the endpoint its server names, in the same origin
+    // a JSON-RPC message; the legacy SSE transport posts them to the endpoint its server names
     if (typeof init?.body === "string" && init.body.includes('"jsonrpc"')) return true
-    return (new Headers(init?.headers).get("accept") ?? "").includes("text/event-stream")
+    const method = (init?.method ?? "GET").toUpperCase()
+    if (method === "DELETE" && url.pathname === home.pathname) return true
+    return method === "GET" && (new Headers(init?.headers).get("accept") ?? "").includes("text/event-stream")
 }
 
 async function guarded(url: URL, init: RequestInit | undefined): Promise<Response> {
