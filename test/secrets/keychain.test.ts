@@ -6,14 +6,14 @@
 import assert from "node:assert/strict"
 import { execFileSync, spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
-import { writeFile } from "node:fs/promises"
+import { mkdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import { cli, fresh, run } from "../helpers.ts"
 
 const planted = "ghp_keychainPLANTED-5b1f0c3a-never-shown"
 
-const missing = ["gnome-keyring-daemon", "dbus-run-session", "secret-tool"].filter(bin => {
+const missing = ["gnome-keyring-daemon", "dbus-run-session", "secret-tool", "gdbus"].filter(bin => {
     try {
         execFileSync("sh", ["-c", `command -v ${bin}`], { stdio: "ignore" })
         return false
@@ -21,7 +21,7 @@ const missing = ["gnome-keyring-daemon", "dbus-run-session", "secret-tool"].filt
         return true
     }
 })
-const skip = missing.length > 0 ? `needs ${missing.join(", ")} (apt-get install gnome-keyring dbus-daemon libsecret-tools)` : false
+const skip = missing.length > 0 ? `needs ${missing.join(", ")} (apt-get install gnome-keyring dbus-daemon libsecret-tools libglib2.0-bin)` : false
 
 // the whole session runs inside one D-Bus session, each step's output kept in a file of the home
 const script = String.raw`
@@ -103,4 +103,52 @@ test("without a reachable keychain the error says so and how to go back", { skip
         assert.match(r.stderr, /^mcplexer: hint: .*(locked|absent).*mcplexer key unprotect/m)
     }
     assert.deepEqual(readFileSync(join(h, "age.key")), before)
+})
+
+// the keychain locked, and its unlock prompt shown where no one answers: the session's prompter
+// (gcr-prompter, started by D-Bus on demand) is replaced by one that never comes up, as a prompt
+// on a desktop nobody watches, or behind an ssh session, would. gnome-keyring gives up on it
+// after 25 s (D-Bus's own limit); a prompt on a screen would wait for ever.
+const locked = String.raw`
+set -u
+eval "$(printf 'pw\n' | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+step() { name=$1; shift; s=$(date +%s%N); "$@" > "$name.out" 2> "$name.err"; echo $? > "$name.code"; echo $(( ($(date +%s%N) - s) / 1000000 )) > "$name.ms"; }
+M() { node "$CLI" "$@"; }
+step init M init
+printf '%s' "$PLANTED" > value; step put sh -c 'node "$CLI" secret put gh TOKEN < value'; rm value
+step protect M key protect --keychain
+cp age.key ref.key
+step lock gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.Lock "['/org/freedesktop/secrets/collection/login']"
+export MCPLEXER_KEYCHAIN_TIMEOUT=3
+step get M secret get gh TOKEN
+step unprotect M key unprotect
+`
+
+test("a locked keychain whose unlock prompt no one answers fails within the time limit, saying it is locked and how to unlock", { skip, timeout: 240_000 }, async () => {
+    const h = await fresh()
+    await mkdir(join(h, "services"))
+    await writeFile(join(h, "services", "org.gnome.keyring.SystemPrompter.service"), "[D-BUS Service]\nName=org.gnome.keyring.SystemPrompter\nExec=/bin/sleep 40\n")
+    // the directory listed first wins over the system's gcr-prompter
+    await writeFile(join(h, "bus.conf"), `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig><servicedir>${join(h, "services")}</servicedir><include>/usr/share/dbus-1/session.conf</include></busconfig>\n`)
+    await new Promise<number | null>((done, fail) => {
+        const p = spawn("dbus-run-session", [`--config-file=${join(h, "bus.conf")}`, "--", "bash", "-c", locked], {
+            cwd: h, stdio: "ignore",
+            env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: h, MCPLEXER_HOME: h, CLI: cli, PLANTED: planted },
+        })
+        p.on("error", fail)
+        p.on("close", done)
+    })
+    const file = (name: string) => existsSync(join(h, name)) ? readFileSync(join(h, name), "utf8") : ""
+    for (const step of ["init", "put", "protect", "lock"]) assert.equal(file(`${step}.code`).trim(), "0", `${step}: ${file(`${step}.err`)}`)
+    for (const step of ["get", "unprotect"]) {
+        const err = file(`${step}.err`)
+        assert.equal(file(`${step}.code`).trim(), "1", `${step}: ${err}`)
+        assert.ok(Number(file(`${step}.ms`)) < 15_000, `${step} took ${file(`${step}.ms`).trim()} ms: ${err}`)
+        assert.match(err, /^mcplexer: error: .*OS keychain.*3 s/m)
+        assert.match(err, /^mcplexer: hint: .*locked.*unlock your login keyring.*then retry/m)
+        assert.match(err, /^mcplexer: hint: .*mcplexer key unprotect/m)
+        assert.ok(!file(`${step}.out`).includes(planted) && !err.includes(planted))
+    }
+    assert.equal(file("age.key"), file("ref.key"), "the key file is left as it was")
 })
