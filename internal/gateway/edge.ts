@@ -158,6 +158,8 @@ export class Edge implements Transport {
     private scrub(m: Message, related: RequestId | undefined): JSONRPCMessage {
         if (m.result !== undefined || m.error !== undefined) {
             const s = this.answered(m.id)
+            // a value a log notification began goes on in the answer (issue 19 re-probe: log, then result)
+            if (this.logs !== undefined) s.adopt(this.logs)
             if (m.result !== undefined) {
                 const result = s.scrubObject(m.result)
                 return result === m.result ? m : { ...m, result } as JSONRPCMessage

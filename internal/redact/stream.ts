@@ -23,6 +23,13 @@ export interface Stream {
      * holding those units may mask when the next text turns out to continue them.
      */
     readonly pending: number
+    /**
+     * Takes on the start of a value that `other` (another stream of the same registry) ended on,
+     * when it is longer than this stream's own: what a text of this stream continues is masked as
+     * if it had followed it here. For the ways out of one request that have streams of their own
+     * (a downstream's log notification, then the request's result).
+     */
+    adopt(other: Stream): void
 }
 
 /**
@@ -55,6 +62,15 @@ export class Flow implements Stream {
 
     get pending(): number {
         return this.a === undefined ? 0 : this.a.depthOf(this.cur)
+    }
+
+    adopt(other: Stream): void {
+        if (!(other instanceof Flow) || other === this) return
+        const a = this.source()
+        if (a !== this.a) this.move(a)
+        if (a !== other.a) other.move(a)
+        if (a === undefined || other.held === 0) return
+        if (this.held === 0 || a.depthOf(this.held) < a.depthOf(other.held)) this.held = other.held
     }
 
     scrubObject<T>(v: T): T {

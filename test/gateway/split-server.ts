@@ -41,6 +41,9 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<Call
             await server.sendLoggingMessage({ level: "info", logger: "one", data: `from ${head}` })
             await server.sendLoggingMessage({ level: "info", logger: "two", data: `${tail} end` })
             return done
+        case "log-result":
+            await server.sendLoggingMessage({ level: "info", data: `from ${head}` })
+            return { content: [{ type: "text", text: `${tail} end` }] }
         case "stderr-stdout":
             process.stderr.write(`x ${head}\n`)
             await pause()

@@ -93,6 +93,18 @@ test("split across the log notifications of two loggers", async () => {
     }
 })
 
+test("split across a log notification and then the result (issue 19 re-probe)", async () => {
+    const { h, logs } = await harness()
+    try {
+        await h.client.setLoggingLevel("debug")
+        await split(h, "log-result")
+        await until(() => logs() >= 1 || undefined, 3000, "the log notification")
+        assertClean(h, "log then result")
+    } finally {
+        await h.close()
+    }
+})
+
 /** Waits until the downstream's lines of `how` reached the log. */
 async function logged(h: Harness, how: string, count: number): Promise<void> {
     await until(() => h.lines.filter(l => l.msg.startsWith(`server "s" stderr`) || l.msg.includes("not JSON-RPC")).length >= count || undefined, 3000, `the log lines of ${how}`)
