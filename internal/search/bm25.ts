@@ -4,6 +4,7 @@
  * Relevance Framework: BM25 and Beyond", 2009). Summing before saturating keeps a word that is in
  * both the name and the description from counting as two independent matches.
  */
+import { type Action, performs } from "./action.ts"
 import { type Field, type Tool, fields, split, stems, texts } from "./fields.ts"
 
 /**
@@ -40,6 +41,8 @@ export interface Index {
      * servers), and `own`, the share of the tools whose text holds the term that are that server's.
      */
     readonly servers: ReadonlyMap<string, { readonly docs: readonly number[]; readonly bonus: number; readonly own: number }>
+    /** Per tool, the actions its name's verbs perform (see action.ts). */
+    readonly actions: ReadonlyArray<readonly Action[]>
 }
 
 /** Builds the index of a catalog; pure, so the caller decides when a catalog change rebuilds it. */
@@ -83,7 +86,7 @@ export function build(tools: readonly Tool[]): Index {
         servers.set(term, { docs: ds, bonus: weights.server * Math.log(1 + (n - ds.length + 0.5) / (ds.length + 0.5)), own })
     }
     const docs = tools.map(t => ({ name: t.name, server: t.server, description: t.description ?? "" }))
-    return { docs, postings, idf, servers }
+    return { docs, postings, idf, servers, actions: all.map(t => performs(t.name)) }
 }
 
 /**
@@ -102,6 +105,12 @@ export interface Clause {
      * "postgres", which no other server's tools say, so it names postgres fully.
      */
     servers?: boolean
+    /**
+     * Terms the query already scores on their own: an alternative that holds one still needs it
+     * to match, but is not credited for it again ("pull request" must not earn merge_pull_request
+     * the "request" of "merge request" a second time).
+     */
+    given?: ReadonlySet<string>
 }
 
 /** Each tool's score for a query (tool index → score; tools that match no clause are absent). */
@@ -115,8 +124,9 @@ export function score(index: Index, query: readonly Clause[]): Map<number, numbe
             const found = new Map<number, number>()
             for (const term of alt) {
                 const here = termScores(index, term, c.servers ?? true)
+                const credit = c.given?.has(term) === true ? 0 : 1
                 for (const [doc, v] of here) {
-                    sum.set(doc, (sum.get(doc) ?? 0) + v)
+                    sum.set(doc, (sum.get(doc) ?? 0) + credit * v)
                     found.set(doc, (found.get(doc) ?? 0) + 1)
                 }
             }

@@ -2,6 +2,7 @@
  * A person's request to a ranked list of tools: the request's own terms at full weight, the
  * synonym table's terms at a lower one, scored by BM25F, best first.
  */
+import { actionBoost, asks } from "./action.ts"
 import { type Clause, type Index, build, score } from "./bm25.ts"
 import type { Tool } from "./fields.ts"
 import { expand, plain, sameWeight } from "./synonyms.ts"
@@ -33,10 +34,11 @@ export function index(tools: readonly Tool[]): Index {
  */
 export function query(idx: Index, text: string): Clause[] {
     const own = plain(text)
+    const given = new Set(own)
     return [
         ...own.map(t => ({ weight: 1, alternatives: [[t]] })),
         ...shapes(text).filter(t => !own.includes(t)).map(t => ({ weight: sameWeight, alternatives: [[t]] })),
-        ...expand(text).map(e => ({ weight: e.said.every(p => p.every(t => idx.idf.has(t) || idx.servers.has(t))) ? e.weight : 1, alternatives: e.alternatives, servers: false })),
+        ...expand(text).map(e => ({ weight: e.said.every(p => p.every(t => idx.idf.has(t) || idx.servers.has(t))) ? e.weight : 1, alternatives: e.alternatives, servers: false, given })),
     ]
 }
 
@@ -64,10 +66,12 @@ export function shapes(text: string): string[] {
  */
 export function rank(idx: Index, text: string, limit = defaultLimit): Hit[] {
     const scores = score(idx, query(idx, text))
+    const action = asks(text)
     const hits: Hit[] = []
     for (const [i, s] of scores) {
         const d = idx.docs[i]
-        if (d !== undefined && s > 0) hits.push({ name: d.name, server: d.server, description: d.description, score: s })
+        const boost = idx.actions[i]?.some(a => action.includes(a)) ? 1 + actionBoost : 1
+        if (d !== undefined && s > 0) hits.push({ name: d.name, server: d.server, description: d.description, score: s * boost })
     }
     hits.sort((a, b) => b.score - a.score || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     return hits.slice(0, Math.max(0, limit))

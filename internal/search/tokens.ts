@@ -21,11 +21,12 @@ export const stopwords: ReadonlySet<string> = new Set([
 /**
  * The words of a text or an identifier, lowercased, in order: split at anything not a letter or a
  * digit (so `__`, `_`, `-`, spaces and punctuation), at a lower-to-upper change (`camelCase`), at
- * the end of an acronym (`HTMLParser` → html, parser) and between letters and digits.
+ * the end of an acronym (`HTMLParser` → html, parser, but a plural acronym stays whole: `PRs` →
+ * prs, not p, rs) and between letters and digits.
  */
 export function words(text: string): string[] {
     return text
-        .replace(/(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/gu, " ")
+        .replace(/(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}(?!s(?!\p{Ll}))\p{Ll})|(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/gu, " ")
         .toLowerCase()
         .split(/[^\p{L}\p{N}]+/u)
         .filter(w => w !== "")

@@ -36,6 +36,13 @@ test("limit caps the list, and a request that shares no word with any tool finds
     assert.deepEqual(search.rank(idx, "the of and to"), [])
 })
 
+test("a plural acronym stays one word: PRs is prs, not p and rs", () => {
+    assert.deepEqual(search.words("any PRs or MRs with URLs"), ["any", "prs", "or", "mrs", "with", "urls"])
+    assert.deepEqual(search.words("getPRsList"), ["get", "prs", "list"])
+    assert.deepEqual(search.terms("PRs"), search.terms("PR"))
+    assert.equal(search.rank(idx, "are there any PRs waiting on our repo?", 1)[0]?.name, "github__list_pull_requests")
+})
+
 test("names split into words at __, _, -, camelCase, acronyms and digits", () => {
     assert.deepEqual(search.words("github__create_pull_request"), ["github", "create", "pull", "request"])
     assert.deepEqual(search.words("trigger-long-running-operation"), ["trigger", "long", "running", "operation"])
@@ -134,6 +141,78 @@ test("the words of an idiom count only through its group: how long is not a long
     assert.equal(search.rank(idx, "how long is the walk from the hotel to the museum", 1)[0]?.name, "google-maps__maps_distance_matrix")
 })
 
+test("the request's action weighs against the tool's verb: a statement to keep writes, a question about many lists, open a PR creates", () => {
+    const first = (q: string) => search.rank(idx, q, 1)[0]?.name
+    // the README's examples: each ranked a tool of the right topic but the wrong action first
+    assert.ok(["memory__add_observations", "memory__create_entities"].includes(first("remember that Alice prefers tea") ?? ""))
+    assert.equal(first("open a PR from my branch"), "github__create_pull_request")
+    assert.equal(first("what pull requests are open"), "github__list_pull_requests")
+    assert.ok(["memory__add_observations", "memory__create_entities"].includes(first("keep in mind that Priya is my manager") ?? ""))
+    assert.equal(first("file a bug on GitHub: app crashes on startup"), "github__create_issue")
+    assert.equal(first("that fact about Carol is outdated, take it out"), "memory__delete_observations")
+    assert.equal(first("what open bugs do we have in the repo"), "github__list_issues")
+    assert.equal(first("show PR 5's title and description"), "github__get_pull_request")
+})
+
+test("what a request asks: its first cue, past polite openings and goal questions; a noun-like verb only where an imperative stands", () => {
+    assert.deepEqual(search.asks("remember that Alice prefers tea"), ["create"])
+    assert.deepEqual(search.asks("forget everything about Bob"), ["delete"])
+    assert.deepEqual(search.asks("can you rename draft.md"), ["update"])
+    assert.deepEqual(search.asks("I'd like to land PR 42"), ["merge"])
+    assert.deepEqual(search.asks("how do I create a branch"), ["create"])
+    assert.deepEqual(search.asks("open a PR"), ["create", "read", "list"])
+    // a question reads; it asks for a list when it names many things and no number
+    assert.deepEqual(search.asks("what pull requests are open"), ["list"])
+    assert.deepEqual(search.asks("are there any PRs?"), ["list"])
+    assert.deepEqual(search.asks("which files does PR 9 touch"), ["read", "list"])
+    assert.deepEqual(search.asks("what did reviewers say"), ["read", "list"])
+    assert.deepEqual(search.asks("what's inside config/settings.json?"), ["read", "list"])
+    assert.deepEqual(search.asks("the weather in Paris?"), ["read", "list"])
+    assert.deepEqual(search.asks("the weather in cities?"), ["list"])
+    // "commits", "post", "opening" are nouns here; "file" and "store" are verbs where an imperative stands
+    assert.deepEqual(search.asks("recent commits on develop"), [])
+    assert.deepEqual(search.asks("a cat for my blog post"), [])
+    assert.deepEqual(search.asks("opening hours of that cafe"), [])
+    assert.deepEqual(search.asks("file a bug"), ["create"])
+    assert.deepEqual(search.asks("Lyon is in France, store that link"), ["create"])
+    assert.deepEqual(search.asks("I saved it and deleted the rest"), ["create"])
+    // a verb that hands the action on asks for nothing, so "write" after it does not count
+    assert.deepEqual(search.asks("ask the model to write a poem"), [])
+    assert.deepEqual(search.asks("Alice, Bob"), [])
+})
+
+test("what a tool performs: its name's first verb and any joined by or; no verb reads; another verb does none", () => {
+    const does = (name: string) => search.performs(search.words(name))
+    assert.deepEqual(does("create_or_update_file"), ["create", "update"])
+    assert.deepEqual(does("get_pull_request_comments"), ["read"])
+    assert.deepEqual(does("create_merge_request"), ["create"])
+    assert.deepEqual(does("brave_web_search"), ["list"])
+    assert.deepEqual(does("maps_elevation"), ["read"])
+    assert.deepEqual(does("directory_tree"), ["read"])
+    assert.deepEqual(does("trigger-sampling-request"), [])
+    assert.deepEqual(does("deleteUser"), ["delete"])
+})
+
+test("the action is a boost, never a filter: a tool whose words match far better still comes first", () => {
+    const toy = search.index([
+        { name: "w__get_weather", server: "w", description: "Get the weather forecast for a city" },
+        { name: "n__add_note", server: "n", description: "Add a note" },
+        { name: "n__read_note", server: "n", description: "Read a note" },
+    ])
+    assert.deepEqual(search.asks("add the city weather forecast to my day"), ["create"])
+    assert.equal(search.rank(toy, "add the city weather forecast to my day")[0]?.name, "w__get_weather")
+    // between tools whose words match alike, the action decides (by name, add_note would win the tie)
+    const twins = search.index([
+        { name: "n__add_note", server: "n", description: "note" },
+        { name: "n__get_note", server: "n", description: "note" },
+    ])
+    assert.equal(search.rank(twins, "which note is the newest?")[0]?.name, "n__get_note")
+    // a request with no cue ranks by its words alone
+    assert.deepEqual(search.asks("a note"), [])
+    const plain = search.rank(toy, "a note")
+    assert.equal(plain[0]?.score, plain[1]?.score)
+})
+
 test("parameters are searched, nested ones and enum values too", () => {
     const toy = search.index([
         {
@@ -169,22 +248,32 @@ test("a hostile schema (deep, huge) is indexed quickly and without error", () =>
     assert.equal(search.rank(hostile, "fine")[0]?.name, "a__fine")
 })
 
-test("recall on the query set: at least 0.9 at 5 and 0.7 at 1 (issue 20's targets)", () => {
+test("recall on the query set: at least 0.9 at 5 and 0.8 at 1 (issue 20's targets are 0.9 and 0.7)", () => {
     const set = tasks()
     assert.ok(set.length >= 70)
     const r = recall(idx, set)
     console.log(`recall@1 ${r.at1.toFixed(3)} recall@5 ${r.at5.toFixed(3)} on ${set.length} tasks`)
     assert.ok(r.at5 >= 0.9, `recall@5 ${r.at5}; missed: ${r.missed.map(m => m.query).join("; ")}`)
-    assert.ok(r.at1 >= 0.7, `recall@1 ${r.at1}`)
+    assert.ok(r.at1 >= 0.8, `recall@1 ${r.at1}`)
 })
 
 // floors a little under what the held-out set measures, so a change tuned to the query set alone
 // cannot quietly cost phrasing nobody tuned for
-test("recall on the held-out set written blind: at least 0.9 at 5 and 0.7 at 1", () => {
+test("recall on the held-out set written blind: at least 0.95 at 5 and 0.8 at 1", () => {
     const set = tasks("heldout")
     assert.ok(set.length >= 60)
     const r = recall(idx, set)
     console.log(`held-out recall@1 ${r.at1.toFixed(3)} recall@5 ${r.at5.toFixed(3)} on ${set.length} tasks`)
+    assert.ok(r.at5 >= 0.95, `recall@5 ${r.at5}; missed: ${r.missed.map(m => m.query).join("; ")}`)
+    assert.ok(r.at1 >= 0.8, `recall@1 ${r.at1}`)
+})
+
+// the fresh set was written blind and never tuned on: its floors guard phrasing nobody tuned for
+test("recall on the fresh set written blind: at least 0.9 at 5 and 0.7 at 1", () => {
+    const set = tasks("fresh")
+    assert.ok(set.length >= 40)
+    const r = recall(idx, set)
+    console.log(`fresh recall@1 ${r.at1.toFixed(3)} recall@5 ${r.at5.toFixed(3)} on ${set.length} tasks`)
     assert.ok(r.at5 >= 0.9, `recall@5 ${r.at5}; missed: ${r.missed.map(m => m.query).join("; ")}`)
     assert.ok(r.at1 >= 0.7, `recall@1 ${r.at1}`)
 })
