@@ -94,7 +94,10 @@ export class Automaton {
                 }
                 let to = next < n ? next : Math.max(i, n - head + 1)
                 const mark = dots < dash ? dots : dash
-                if (mark < to) to = Math.max(i, mark - head)
+                // a start cut by the ellipsis (shorter than `head`, or the prefilter finds it) begins
+                // at most `head` units before it: read from there, even when `to` is the text's tail
+                // and the ellipsis is in it (issue 19 re-probe: `"Gq7XkP2m... (+8 chars)` passed)
+                if (mark - head < to) to = Math.max(i, mark - head)
                 i = to
                 if (i >= n) break
             }

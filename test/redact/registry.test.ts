@@ -129,3 +129,18 @@ test("scrubObject keeps a __proto__ key as an own property", () => {
     assert.equal(Object.getPrototypeOf(out), Object.prototype)
     assert.ok(!JSON.stringify(out).includes(secret))
 })
+
+test("a start cut off by an ellipsis near the end of a short text is masked (issue 19 re-probe)", () => {
+    const v = "Gq7XkP2mZrW9sTb4xQ"
+    const r = redact.create()
+    r.add(v)
+    // starts of 4 to 17 units, then an ellipsis with fewer than 16 units after it: the prefilter's
+    // tail once began after the start, and the start passed
+    for (let k = 4; k < v.length; k++) {
+        for (const s of [`{"t":"${v.slice(0, k)}..."}`, `${v.slice(0, k)}... (+8 chars)`, `${v.slice(0, k)}…(+8)`]) {
+            const out = r.scrub(s)
+            assert.ok(!out.includes(v.slice(0, k)), `${JSON.stringify(s)} gave ${JSON.stringify(out)}`)
+            assert.ok(out.includes("[redacted]"), s)
+        }
+    }
+})
