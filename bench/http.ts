@@ -4,7 +4,9 @@
  * Side by side (issue 9 item 5): echo of server-everything (stdio) behind each of `mcplexer serve
  * --http`, supergateway (Streamable HTTP, stateful), mcp-hub (SSE) and the HTTP floor (bench/floor.ts,
  * a bare `node:http` relay), all running at once and called in turn so that machine noise hits each
- * alike: p50/p99 of one call at a time, and calls/s with 32 in flight. The peers are installed on
+ * alike: p50/p99 of one call at a time, and calls/s with 32 in flight with each front's own CPU
+ * time per call in those bursts (its process alone, from /proc: the floor's is the least an HTTP
+ * front of a stdio server pays, so mcplexer's is read against it). The peers are installed on
  * first run into node_modules/.cache/bench-peers (not devDependencies: they are only measured);
  * when that fails the bench says "peer unavailable" and goes on.
  *
@@ -239,6 +241,8 @@ interface Front {
     unavailable?: string
     ms: number[]
     rates: number[]
+    /** the front's own CPU time per call in each burst, µs (its process alone, not the server behind it) */
+    cpu: number[]
     /** calls sent again because the server had just closed an idle keep-alive connection */
     retried: number
 }
@@ -296,14 +300,17 @@ async function attach(f: Front, transport: () => StreamableHTTPClientTransport |
     f.unavailable = `did not answer: ${last}\n${tail().split("\n").slice(-5).join("\n")}`
 }
 
-/** Calls per second of `total` echo calls with `inflight` in flight on one client. */
+/** Calls per second of `total` echo calls with `inflight` in flight on one client; the front's CPU per call goes to `f.cpu`. */
 async function rate(f: Front, total: number, inflight: number): Promise<number> {
     let next = 0
+    const c0 = await cpu(f.child.pid)
     const t = performance.now()
     await Promise.all(Array.from({ length: inflight }, async () => {
         while (next++ < total) await call(f, "burst")
     }))
-    return total / ((performance.now() - t) / 1000)
+    const took = performance.now() - t
+    f.cpu.push((await cpu(f.child.pid) - c0) * 1000 / total)
+    return total / (took / 1000)
 }
 
 /** Starts the four fronts (the peers unless they cannot be installed) and connects a client to each. */
@@ -314,13 +321,13 @@ async function fronts(): Promise<Front[]> {
     const out: Front[] = []
     const add = async (name: string, tool: string, cmd: string[] | undefined, transport: (port: number) => StreamableHTTPClientTransport | SSEClientTransport, extraEnv: NodeJS.ProcessEnv = {}) => {
         if (cmd === undefined) {
-            out.push({ name, tool, child: spawn("true"), unavailable: "peer unavailable", ms: [], rates: [], retried: 0 })
+            out.push({ name, tool, child: spawn("true"), unavailable: "peer unavailable", ms: [], rates: [], cpu: [], retried: 0 })
             return
         }
         const port = await freePort()
         const argv = cmd.map(a => a.replaceAll("{port}", String(port)))
         const { child, tail } = launch(argv[0]!, argv.slice(1), { ...env, ...extraEnv })
-        const f: Front = { name, tool, child, ms: [], rates: [], retried: 0 }
+        const f: Front = { name, tool, child, ms: [], rates: [], cpu: [], retried: 0 }
         await attach(f, () => transport(port), tail)
         out.push(f)
     }
@@ -381,7 +388,7 @@ function compareReport(all: Front[]): string {
             lines.push(`${f.name.padEnd(42)} ${f.unavailable === "peer unavailable" ? "peer unavailable" : `unavailable: ${f.unavailable ?? ""}`}`)
             continue
         }
-        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight)${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
+        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight), its own CPU ${Math.round(median(f.cpu))} µs per call${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
     }
     const [floor, us, ...peers] = all
     const up = peers.filter(p => p.client !== undefined)
@@ -396,7 +403,7 @@ function compareReport(all: Front[]): string {
     }
     if (us?.client !== undefined && floor?.client !== undefined) {
         const p = quantile(us.ms, 0.5) / quantile(floor.ms, 0.5)
-        lines.push(`mcplexer / HTTP floor: p50 ${x(p)} (target ≤ 1.30×: ${mark(p <= 1.3)}), throughput ${x(median(us.rates) / median(floor.rates))}`)
+        lines.push(`mcplexer / HTTP floor: p50 ${x(p)} (target ≤ 1.30×: ${mark(p <= 1.3)}), throughput ${x(median(us.rates) / median(floor.rates))}, CPU per call ${x(median(us.cpu) / median(floor.cpu))}`)
     }
     if (floor?.client !== undefined && up.length > 0) {
         // the floor relays bytes and nothing else: when it is under the throughput target itself,
