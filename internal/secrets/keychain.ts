@@ -85,8 +85,9 @@ process.stdin.setEncoding("utf8").on("data", d => { input += d }).on("end", () =
     let out
     try {
         const { Entry } = require(lib)
-        const e = new Entry(service, account)
         try {
+            // never the kernel keyring the library falls back to on Linux: a logout or reboot empties it
+            const e = new Entry(service, account, { linux: { store: "secret-service" } })
             if (op === "get") out = { value: e.getPassword() }
             else if (op === "set") out = { value: (e.setPassword(input), null) }
             else out = { value: e.deleteCredential() }
