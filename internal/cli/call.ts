@@ -1,6 +1,6 @@
 import type { ElicitRequest, ElicitResult } from "@modelcontextprotocol/sdk/types.js"
 import * as config from "../config/index.ts"
-import { exit, message, UsageError, type Output } from "./output.ts"
+import { exit, indent, message, UsageError, type Output } from "./output.ts"
 import { open } from "./tools.ts"
 
 /** What `call` needs: the tool's exposed name and its arguments as JSON text. */
@@ -70,7 +70,7 @@ export async function call(o: CallOptions, out: Output): Promise<number> {
 
 /** Answers a form with its defaults, or declines it when a required field has none (or it is a link to open). */
 function answer(p: ElicitRequest["params"], out: Output): ElicitResult {
-    out.info(`the server asks: ${p.message}`)
+    out.info(`the server asks: ${indent(p.message)}`)
     if (p.mode === "url") {
         out.warn("declined: it asks to open a link, which --accept-defaults never does")
         return { action: "decline" }

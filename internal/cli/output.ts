@@ -34,10 +34,13 @@ export function std(): Output {
     }
 }
 
-// A warning's or error's later lines are indented: a message may quote text from outside (a
-// downstream's stderr or error, an authorization server's error_description) holding a newline,
-// which must never start a line that reads as mcplexer's own ("mcplexer: hint: run …").
-function indent(text: string): string {
+/**
+ * Indents a text's later lines. A warning's or error's message may quote text from outside (a
+ * downstream's stderr or error, an authorization server's error_description) holding a newline,
+ * which must never start a line that reads as mcplexer's own ("mcplexer: hint: run …"); `info`
+ * callers quoting outside text use it too.
+ */
+export function indent(text: string): string {
     return text.replace(/\n/g, "\n  ")
 }
 
