@@ -62,8 +62,10 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
     // a client that offers no roots is taken to work in the folder serve was started in
     const gw = gateway.create({ config: c, vault, registry, log: logger, env: process.env, cwd: process.cwd() })
     const stdio = o.http === undefined || o.stdio === true
+    const client = stdio ? new gateway.Stdio() : undefined
     const done = new Promise<string>(resolve => {
-        if (stdio) {
+        if (client !== undefined) {
+            void client.ended.then(resolve)
             process.stdin.once("end", () => resolve("the client closed stdin"))
             process.stdin.once("close", () => resolve("the client closed stdin"))
             process.stdout.once("error", () => resolve("the client closed stdout"))
@@ -95,8 +97,8 @@ export async function serve(o: ServeOptions, _out: Output): Promise<number> {
         http = { close: async () => { await l.close(); apiVault.close() } }
         logger.info(`serving MCP over HTTP at ${l.url}/mcp, the web UI at ${l.url}/`, { config: c.file, servers: c.servers.size, token: token.path })
     }
-    if (stdio) {
-        await gw.connect(new gateway.Stdio())
+    if (client !== undefined) {
+        await gw.connect(client)
         logger.info("serving MCP over stdio", { config: c.file, servers: c.servers.size })
     }
     // a changed config takes effect for new calls; clients are told their lists may have moved

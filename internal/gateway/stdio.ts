@@ -24,6 +24,13 @@ export class Stdio implements Transport {
         garbage: (_, why) => this.onerror?.(new Error(`a line that is not a JSON-RPC 2.0 message: ${why}`)),
     })
     private closed = false
+    private end: (why: string) => void = () => {}
+    /**
+     * Settles, with why, once the connection is closed: by the gateway, or by this transport when
+     * the client sent a line over `maxLine`. serve stops then, as when stdin ends (issue 19
+     * re-probe: after an 11 MiB line it stayed up with no client, its downstreams running).
+     */
+    readonly ended = new Promise<string>(resolve => { this.end = resolve })
 
     constructor(stdin: NodeJS.ReadableStream = process.stdin, stdout: NodeJS.WritableStream = process.stdout) {
         this.stdin = stdin
@@ -52,6 +59,7 @@ export class Stdio implements Transport {
         if (this.stdin.listenerCount("data") === 0) this.stdin.pause()
         this.reader.clear()
         this.onclose?.()
+        this.end("the connection was closed")
         return Promise.resolve()
     }
 
@@ -64,6 +72,7 @@ export class Stdio implements Transport {
     private readonly ondata = (chunk: Buffer): void => {
         if (this.reader.push(chunk, this.stopped, maxLine) > maxLine) {
             this.onerror?.(new Error(`a line longer than ${maxLine} bytes: closing the connection`))
+            this.end(`the client sent a line longer than ${maxLine} bytes`)
             void this.close()
         }
     }
