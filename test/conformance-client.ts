@@ -53,6 +53,8 @@ async function adapter(scenario: string, url: string): Promise<number> {
     const env = {
         PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home,
         BROWSER: join(root, "test", "fixtures", "browser"),
+        // a program is the browser here, opening the link at once: no second reader to wait for
+        MCPLEXER_LOGIN_HOLD: "0",
     }
     const auth = scenario.startsWith("auth/")
     const oauth: string[] = []

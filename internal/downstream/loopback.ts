@@ -16,7 +16,10 @@ export interface Callback { code: string; iss?: string }
  * not the authorization URL, because a program's arguments are readable by every local user
  * (/proc/<pid>/cmdline) and the authorization URL carries the state and the PKCE challenge. The
  * start link redirects once; a second request for it means two readers, so the login fails
- * rather than ever completing for whoever came first unnoticed.
+ * rather than ever completing for whoever came first unnoticed. A reader quick enough to finish a
+ * whole login before the person's browser even asks for the link is caught by the hold: a login
+ * completes no sooner than `hold` after its link was handed out, and the browser's own request
+ * arriving meanwhile fails it.
  */
 export class Loopback {
     /** where the authorization server sends the browser back */
@@ -28,12 +31,15 @@ export class Loopback {
     private target: URL | undefined
     private startPath: string | undefined
     private started = false
+    private handed = 0
+    private readonly hold: number
     private timer: NodeJS.Timeout | undefined
     private result: Promise<Callback>
     private settle!: { ok: (c: Callback) => void; fail: (e: Error) => void }
 
-    private constructor(server: Server, port: number) {
+    private constructor(server: Server, port: number, hold: number) {
         this.server = server
+        this.hold = hold
         this.host = `127.0.0.1:${port}`
         this.url = `http://${this.host}/callback`
         this.result = new Promise<Callback>((ok, fail) => { this.settle = { ok, fail } })
@@ -72,18 +78,26 @@ export class Loopback {
             }
             const iss = u.searchParams.get("iss")
             reply(200, "mcplexer: logged in; you can close this tab")
-            this.finish({ code, ...(iss === null ? {} : { iss }) })
+            const got = { code, ...(iss === null ? {} : { iss }) }
+            const wait = this.handed + this.hold - Date.now()
+            if (wait <= 0) return this.finish(got)
+            // still listening: the person's browser asking for the start link now fails the login
+            if (this.timer !== undefined) clearTimeout(this.timer)
+            this.timer = setTimeout(() => this.finish(got), wait)
         })
     }
 
-    /** Listens on 127.0.0.1 at a random port; the listener gives up after `timeout` ms. */
-    static async open(timeout: number): Promise<Loopback> {
+    /**
+     * Listens on 127.0.0.1 at a random port; the listener gives up after `timeout` ms. A login
+     * completes no sooner than `hold` ms after its start link was handed out (see the class).
+     */
+    static async open(timeout: number, hold = holdTime()): Promise<Loopback> {
         const server = createServer()
         await new Promise<void>((done, fail) => {
             server.once("error", fail)
             server.listen(0, "127.0.0.1", () => done())
         })
-        const l = new Loopback(server, (server.address() as AddressInfo).port)
+        const l = new Loopback(server, (server.address() as AddressInfo).port, hold)
         l.timer = setTimeout(() => l.finish(config.hinted(`no login arrived within ${Math.round(timeout / 1000)}s`,
             "start the login again and finish it in the browser that opens", { kind: "unavailable" })), timeout)
         l.timer.unref()
@@ -102,6 +116,7 @@ export class Loopback {
     start(authorization: URL): string {
         this.target = authorization
         this.startPath = `/start/${nonce()}`
+        this.handed = Date.now()
         return `http://${this.host}${this.startPath}`
     }
 
@@ -123,6 +138,24 @@ export class Loopback {
         this.server.close()
         this.server.closeIdleConnections()
     }
+}
+
+/**
+ * How long a login is held after its link is handed out, in ms: long enough for a browser to open
+ * the link, so the person's own request still finds the listener. MCPLEXER_LOGIN_HOLD (seconds) sets
+ * it; 0 turns the hold off (for logins driven by a program, where no second reader is feared).
+ */
+export const holdDefault = 5_000
+
+function holdTime(env: NodeJS.ProcessEnv = process.env): number {
+    const v = env.MCPLEXER_LOGIN_HOLD
+    if (v === undefined || v === "") return holdDefault
+    const n = Number(v)
+    if (!Number.isFinite(n) || n < 0) {
+        throw config.hinted(`MCPLEXER_LOGIN_HOLD ${JSON.stringify(v)} is not a number of seconds`,
+            `set it to how long a login waits for the browser to open its link, e.g. 5, or unset it (default ${holdDefault / 1000})`, { kind: "input" })
+    }
+    return n * 1000
 }
 
 /** A random value for `state` (128 bits, URL-safe). */

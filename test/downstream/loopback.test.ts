@@ -95,7 +95,7 @@ test("the start link redirects to the authorization URL once, uncached; a second
 })
 
 test("a wrong start link gets 404 and leaves the login waiting; a callback before the start is refused", async () => {
-    const l = await Loopback.open(10_000)
+    const l = await Loopback.open(10_000, 0)
     l.expect("s")
     const link = l.start(new URL("https://as.example/authorize"))
     const port = new URL(l.url).port
@@ -112,4 +112,30 @@ test("the start link answers only with the Host 127.0.0.1:port", async () => {
     assert.equal((await get(link.href, `localhost:${link.port}`)).status, 421)
     assert.equal((await fetch(link, { redirect: "manual" })).status, 302)
     l.close()
+})
+
+test("a reader who finishes a whole login before the person's browser opens the link is caught: the login fails, nothing is returned", async () => {
+    const l = await Loopback.open(10_000, 1_500)
+    l.expect("s")
+    const link = l.start(new URL("https://as.example/authorize?state=s"))
+    // another local user read the link from the opener's arguments and went through the login first
+    assert.equal((await fetch(link, { redirect: "manual" })).status, 302)
+    assert.equal((await get(`${l.url}?code=theirs&state=s`)).status, 200)
+    // then the person's own browser opens it, within the hold
+    const mine = await fetch(link, { redirect: "manual" })
+    assert.equal(mine.status, 410)
+    await assert.rejects(l.code(), /the login link was opened twice, so the login was stopped and nothing was stored/)
+})
+
+test("a login completes once the hold has passed since its link was handed out, and not before", async () => {
+    const l = await Loopback.open(10_000, 800)
+    l.expect("s")
+    const link = l.start(new URL("https://as.example/authorize?state=s"))
+    const t0 = Date.now()
+    assert.equal((await fetch(link, { redirect: "manual" })).status, 302)
+    assert.equal((await get(`${l.url}?code=c&state=s`)).status, 200)
+    assert.equal((await l.code()).code, "c")
+    assert.ok(Date.now() - t0 >= 700, `completed after ${Date.now() - t0} ms`)
+    // the listener is gone once it completed
+    await assert.rejects(fetch(link, { redirect: "manual" }), /fetch failed/)
 })
