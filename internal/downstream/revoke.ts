@@ -1,6 +1,7 @@
 // Token revocation (RFC 7009), which the SDK's OAuth client does not have: `auth logout` posts it here.
 import { selectClientAuthMethod, type OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js"
 import type { AuthorizationServerMetadata, OAuthClientInformationMixed } from "@modelcontextprotocol/sdk/shared/auth.js"
+import { openable } from "./present.ts"
 
 /** What one revocation needs. */
 export interface Revocation {
@@ -25,6 +26,8 @@ export async function revoke(r: Revocation): Promise<boolean> {
     const m = r.metadata as { revocation_endpoint?: string; revocation_endpoint_auth_methods_supported?: string[] }
     if (m.revocation_endpoint === undefined) return false
     const url = new URL(m.revocation_endpoint)
+    // the token would cross the network in clear (or go wherever an odd scheme leads): never sent
+    if (!openable(url)) throw new Error(`the revocation endpoint ${JSON.stringify(url.href)} is not https, so the token was not sent to it`)
     const body = new URLSearchParams({ token: r.token, token_type_hint: r.hint })
     const headers = new Headers({ "content-type": "application/x-www-form-urlencoded" })
     const client = r.client

@@ -76,3 +76,11 @@ test("a client with a secret sends it as the metadata allows; no endpoint, no re
         await e.close()
     }
 })
+
+test("a revocation endpoint that is not https (nor http to this machine) is never sent the token", async () => {
+    for (const at of ["http://as.example/revoke", "ftp://as.example/revoke", "file:///tmp/revoke"]) {
+        const m = { ...metadata("https://as.example"), revocation_endpoint: at }
+        await assert.rejects(revoke({ token: "rt-PLANTED-never-sent", hint: "refresh_token", metadata: m, client: { client_id: "c" } }),
+            (e: Error) => e.message.includes("is not https, so the token was not sent") && !e.message.includes("rt-PLANTED"), at)
+    }
+})
