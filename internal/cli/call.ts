@@ -1,6 +1,6 @@
 import type { ElicitRequest, ElicitResult } from "@modelcontextprotocol/sdk/types.js"
 import * as config from "../config/index.ts"
-import { exit, indent, message, UsageError, type Output } from "./output.ts"
+import { exit, indent, message, one, UsageError, type Output } from "./output.ts"
 import { open } from "./tools.ts"
 
 /** What `call` needs: the tool's exposed name and its arguments as JSON text. */
@@ -50,9 +50,9 @@ export async function call(o: CallOptions, out: Output): Promise<number> {
         } else {
             for (const c of result.content) {
                 if (c.type === "text") out.out(c.text.endsWith("\n") ? c.text : `${c.text}\n`)
-                else if (c.type === "resource") out.out("text" in c.resource ? line(c.resource.text) : `(resource ${c.resource.uri}, ${c.resource.mimeType ?? "binary"}: use --json to see it)\n`)
-                else if (c.type === "resource_link") out.out(`(resource link ${c.uri})\n`)
-                else out.info(`(${c.type} content, ${c.mimeType}: use --json to see it)`)
+                else if (c.type === "resource") out.out("text" in c.resource ? line(c.resource.text) : `(resource ${one(c.resource.uri)}, ${one(c.resource.mimeType ?? "binary")}: use --json to see it)\n`)
+                else if (c.type === "resource_link") out.out(`(resource link ${one(c.uri)})\n`)
+                else out.info(`(${c.type} content, ${one(c.mimeType)}: use --json to see it)`)
             }
             if (result.content.length === 0 && result.structuredContent !== undefined) {
                 out.out(JSON.stringify(result.structuredContent, null, 2) + "\n")
