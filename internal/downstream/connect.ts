@@ -86,6 +86,9 @@ export async function open(x: Opener, r: secrets.Resolved): Promise<Conn> {
         // one stream for everything the process writes that is logged (stderr as it comes, and the
         // lines of stdout that are not JSON-RPC), so a value split between them is masked in both
         const flow = o.registry.stream()
+        // a value begun there may go on in the answer of a call to this instance (issue 19 re-probe:
+        // stderr "x <head>", then the result "<tail> end" showed the tail): its scrubber adopts the start
+        o.hooks.logged?.(x.key, flow)
         const lines = redact.lines(o.registry, line => {
             c.stderr.push(line)
             if (c.stderr.length > stderrLines) c.stderr.shift()

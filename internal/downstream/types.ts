@@ -30,6 +30,12 @@ export interface Hooks {
     started?(key: Key): void
     /** Whether clients still need an instance with no call in flight (they subscribed to one of its resources): it is not stopped as idle. */
     held?(key: Key): boolean
+    /**
+     * An instance's process was spawned: the stream that scrubs what it writes to the log (stderr,
+     * stdout lines that are not JSON-RPC). A value it began there may go on in an answer, whose
+     * scrubber takes over the stream's held start (never its text: none of it goes to a client).
+     */
+    logged?(key: Key, stream: redact.Stream): void
 }
 
 /** What a server offers. From the cache, `capabilities` is inferred from the lists until the server has run once. */

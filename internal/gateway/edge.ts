@@ -50,7 +50,9 @@ const debounced = ["notifications/tools/list_changed", "notifications/prompts/li
  * its answer (result, or error message then data). So a value split across any two of them, or
  * two parts of one, is masked; the stream goes with the answer (or the client's cancellation).
  * Log notifications, which belong to no request, share one stream whatever their logger; any
- * other message is scrubbed as a stream of its own strings.
+ * other message is scrubbed as a stream of its own strings. An answer also takes over the start
+ * of a value that the log notifications, or (for a tools/call) the stderr of the instance that
+ * served it, ended on: only the held start, so nothing of either ever reaches the client.
  */
 export class Edge implements Transport {
     onclose?: () => void
@@ -145,6 +147,9 @@ export class Edge implements Transport {
         }
         if (call === undefined) return this.write(m, id)
         if (s.calls.get(id) === call) s.calls.delete(id)
+        // a value the instance began on its stderr goes on in the answer (issue 19 re-probe): the
+        // answer's stream takes over the held start of the log's stream, none of its text
+        if (call.logged !== undefined && !call.aborted) this.flow(id).adopt(call.logged)
         call.answer(m)
         // a cancelled call is not answered: its stream goes all the same
         if (this.flows.size !== 0) this.flows.delete(id)
@@ -176,8 +181,13 @@ export class Edge implements Transport {
     private stream(m: Message, related: RequestId | undefined): redact.Stream {
         if (m.method === "notifications/message") return this.logs ??= this.registry.stream()
         if (related === undefined) return this.registry.stream()
-        let s = this.flows.get(related)
-        if (s === undefined) this.flows.set(related, s = this.registry.stream())
+        return this.flow(related)
+    }
+
+    /** The stream of the client request `id`, made when something is first written for it. */
+    private flow(id: RequestId): redact.Stream {
+        let s = this.flows.get(id)
+        if (s === undefined) this.flows.set(id, s = this.registry.stream())
         return s
     }
 

@@ -4,6 +4,7 @@ import {
     type ClientCapabilities, type LoggingLevel, type ServerResult,
 } from "@modelcontextprotocol/sdk/types.js"
 import * as downstream from "../downstream/index.ts"
+import type * as redact from "../redact/index.ts"
 import * as secrets from "../secrets/index.ts"
 import type { Context } from "./call.ts"
 import type { Lists } from "./lists.ts"
@@ -46,6 +47,8 @@ export class Relay {
     // client requests in flight per instance ("server\0scope"), for the instance's own requests,
     // each under a number of its own (a client's request id is unique to its session only)
     private readonly flights = new Map<string, downstream.Ids<Context>>()
+    // the log stream of each instance's latest process ("server\0scope"), which its answers may continue
+    private readonly logs = new Map<string, redact.Stream>()
     private seq = 0
 
     constructor(o: { sessions: Set<Session>; lists: Lists; log: downstream.Logger }) {
@@ -59,6 +62,7 @@ export class Relay {
             changed: server => { this.lists.changed(server) },
             started: key => { this.started(key) },
             held: key => this.subscriptionsOn(key).length > 0,
+            logged: (key, stream) => { this.logs.set(instance(key), stream) },
         }
     }
 
@@ -85,7 +89,8 @@ export class Relay {
                 },
             }
         }
-        const flying = this.flying(r.key)
+        const k = instance(r.key)
+        const flying = this.flying(k)
         const n = ++this.seq
         flying.set(n, ctx)
         try {
@@ -99,6 +104,9 @@ export class Relay {
             return failure(e, r, tool)
         } finally {
             flying.delete(n)
+            // the edge scrubs the answer as going on from what the instance wrote to its log; known
+            // only now when this request started the instance
+            if (this.logs.size !== 0) ctx.logged = this.logs.get(k)
         }
     }
 
@@ -147,13 +155,12 @@ export class Relay {
     }
 
     /**
-     * The client requests in flight to the instance `key`, so that what the instance asks
+     * The client requests in flight to the instance `k` names, so that what the instance asks
      * meanwhile (sampling, elicitation, roots) goes back to that client, on that request's own
      * stream (Streamable HTTP), not to whichever session came last. One table per instance ever
      * used, kept when empty.
      */
-    private flying(key: downstream.Key): downstream.Ids<Context> {
-        const k = instance(key)
+    private flying(k: string): downstream.Ids<Context> {
         let table = this.flights.get(k)
         if (table === undefined) this.flights.set(k, table = new downstream.Ids())
         return table

@@ -10,7 +10,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema, McpError, type CallToolR
 
 const server = new Server({ name: "split", version: "1.0.0" }, { capabilities: { tools: {}, logging: {} } })
 server.setRequestHandler(ListToolsRequestSchema, () => ({
-    tools: [{ name: "split", description: "sends $TOKEN back in two halves", inputSchema: { type: "object", properties: { how: { type: "string" } } } }],
+    tools: [{ name: "split", description: "sends $TOKEN back in two halves", inputSchema: { type: "object", properties: { how: { type: "string" }, cut: { type: "number" } } } }],
 }))
 
 const pause = () => new Promise(r => setTimeout(r, 40))
@@ -18,7 +18,8 @@ const done: CallToolResult = { content: [{ type: "text", text: "done" }] }
 
 server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
     const v = process.env.TOKEN ?? ""
-    const half = Math.floor(v.length / 2)
+    const cut = req.params.arguments?.cut
+    const half = typeof cut === "number" ? cut : Math.floor(v.length / 2)
     const [head, tail] = [v.slice(0, half), v.slice(half)]
     switch (req.params.arguments?.how) {
         case "error":
@@ -50,6 +51,10 @@ server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<Call
             process.stdout.write(`${tail} is not json-rpc\n`)
             await pause()
             return done
+        case "stderr-result":
+            process.stderr.write(`x ${head}\n`)
+            await pause()
+            return { content: [{ type: "text", text: `${tail} end` }] }
         case "garbage":
             process.stdout.write(`not json ${head}\n`)
             await pause()

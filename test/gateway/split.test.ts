@@ -121,6 +121,30 @@ test("split across a downstream's stderr and then its stdout (a line that is not
     }
 })
 
+test("split across a downstream's stderr and then its JSON-RPC result", async () => {
+    const { h } = await harness()
+    try {
+        await split(h, "stderr-result")
+        await logged(h, "stderr-result", 1)
+        assertClean(h, "stderr then result")
+    } finally {
+        await h.close()
+    }
+})
+
+test("split across a downstream's stderr and then its JSON-RPC result, cut after 3 units", async () => {
+    const { h } = await harness()
+    try {
+        // a start shorter than minLength shows in the log, but the rest must not reach the client
+        await h.client.callTool({ name: "s__split", arguments: { how: "stderr-result", cut: 3 } }, CallToolResultSchema)
+        await logged(h, "stderr-result", 1)
+        for (const p of h.seen) assert.ok(!p.includes(planted.slice(3)), `the rest showed in ${p}`)
+        assert.ok(h.seen.some(p => p.includes("[redacted] end")), "the answer was not masked")
+    } finally {
+        await h.close()
+    }
+})
+
 test("split across two stdout lines that are not JSON-RPC", async () => {
     const { h } = await harness()
     try {
