@@ -1,5 +1,6 @@
 import type { ElicitRequest, ElicitResult } from "@modelcontextprotocol/sdk/types.js"
 import * as config from "../config/index.ts"
+import { callTool, findTools } from "../search/index.ts"
 import { exit, indent, message, one, UsageError, type Output } from "./output.ts"
 import { open } from "./tools.ts"
 
@@ -20,6 +21,9 @@ const margin = 5_000
  */
 export async function call(o: CallOptions, out: Output): Promise<number> {
     const args = parse(o.args)
+    // search mode's two tools stand in for the list a model is given; a person has both already
+    if (o.tool === findTools.name) throw new UsageError(`${q(o.tool)} is search mode's tool for the model`, `from a terminal, rank the tools with: mcplexer tools search "<the task in plain words>"`)
+    if (o.tool === callTool.name) throw new UsageError(`${q(o.tool)} is search mode's tool for the model`, "from a terminal, call the tool by its own name: mcplexer call <name> --args '{…}'")
     const s = await open(o.paths, out)
     try {
         const list = await s.gw.tools()

