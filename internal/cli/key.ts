@@ -18,16 +18,21 @@ export async function show(o: KeyOptions, out: Output): Promise<void> {
 
 /**
  * Authenticates, once, the secrets mcplexer 0.1 stored before rows carried a MAC: the person who
- * holds the key vouches for them, so each is listed. In a database that already holds a MAC on
- * every row, a row without one was tampered with: the vault refuses it and nothing is adopted.
+ * holds the key vouches for them, so each is listed. Where anything shows the store authenticates
+ * its rows (the key file's mark line above all), a row without one was tampered with: the vault
+ * refuses it and nothing is adopted. A plain key file is marked afterwards; a protected one is
+ * left as it is, and the person is told.
  */
 export async function upgrade(o: KeyOptions, out: Output): Promise<void> {
     const vault = secrets.open(o.paths, { actor: "cli" })
     try {
-        const done = await vault.upgrade()
-        if (done.length === 0) out.info("every secret is already authenticated")
-        for (const r of done) out.info(`authenticated ${r.scope}/${r.key}`)
-        if (done.length > 0) out.hint("if one of these is not yours, delete it: mcplexer secret delete <scope> <key>")
+        const { rows, key } = await vault.upgrade()
+        if (rows.length === 0) out.info("every secret is already authenticated")
+        for (const r of rows) out.info(`authenticated ${r.scope}/${r.key}`)
+        if (rows.length > 0) out.hint("if one of these is not yours, delete it: mcplexer secret delete <scope> <key>")
+        if (key === "marked") out.info(`marked the key file ${JSON.stringify(o.paths.key)}: a row without a MAC will never be adopted again`)
+        // a key file mcplexer could not mark: the database's own mark still holds, but a database writer can remove it
+        if (key === "unwritable") out.hint(`add this line to the key file ${JSON.stringify(o.paths.key)} so that a row without a MAC is never adopted again: ${secrets.markLine}`)
     } finally {
         vault.close()
     }

@@ -57,17 +57,16 @@ export function name(scope: string, key: string): string {
  * Checks that row (scope, key) was written by the holder of our identity, or of its scope's key
  * (its MAC), decrypts it and checks that it was made for that row; returns the value's bytes.
  * Every failure is a DecryptError naming the row; its message never holds any of the plaintext.
- * `o.legacy` lets a row without a MAC through (for `upgrade` alone); `o.since` tells, when a row
- * has none, since when the store has held a MAC on every row (store.meta.authenticated), which
- * makes it tampering. `o.share` is the scope's key, needed by a row sealed under one; `o.reader`
+ * `o.legacy` lets a row without a MAC through (for `upgrade` alone); `o.evidence` tells, when a
+ * row has none, what shows that the store authenticates its rows (mark.ts), which makes it tampering. `o.share` is the scope's key, needed by a row sealed under one; `o.reader`
  * reads as a teammate (share.ts): the row names another owner, and only a scope-key MAC can be checked.
  */
-export async function open(id: Identity, r: Stored, o: { legacy?: boolean; since?: () => Date | undefined; share?: share.ScopeKey; reader?: boolean } = {}): Promise<Buffer> {
+export async function open(id: Identity, r: Stored, o: { legacy?: boolean; evidence?: () => Evidence | undefined; share?: share.ScopeKey; reader?: boolean } = {}): Promise<Buffer> {
     const { scope, key } = r
     if (r.recipient !== id.recipient && !o.reader) throw wrongKey(id, scope, key, r.recipient)
     const again = `store the value again with: mcplexer secret put ${scope} ${key}`
     if (r.mac === null) {
-        if (!o.legacy || o.reader) throw unauthenticated(scope, key, o.reader ? new Date(0) : o.since?.())
+        if (!o.legacy || o.reader) throw unauthenticated(scope, key, o.reader ? { kind: "mark", since: new Date(0) } : o.evidence?.())
     } else if (r.scopeKey !== null && r.scopeKey !== undefined) {
         if (o.share === undefined || o.share.id !== r.scopeKey || o.share.scope !== scope) {
             throw new DecryptError(scope, key, `secret ${name(scope, key)} names a key of its scope that is not the scope's`,
@@ -110,14 +109,36 @@ export async function open(id: Identity, r: Stored, o: { legacy?: boolean; since
 }
 
 /**
- * A row without a MAC. In a store never marked authenticated (`since` undefined) it may be one 0.1
- * wrote, trusted once the key's holder vouches for it; in a marked store it can only have been
- * written around mcplexer (the MAC set to NULL, a value encrypted to the public key), and the hint
- * must not send the person to the command that would adopt it.
+ * What shows that a store authenticates its rows, so that a row without a MAC in it was written
+ * around mcplexer rather than by 0.1 (see mark.ts, which looks for it): the database's own mark
+ * (store.meta), the identity's mark line (identity.mark), a row that carries a MAC, a shared
+ * scope's key. The first three a database writer can remove; the identity's line it cannot reach.
  */
-export function unauthenticated(scope: string, key: string, since?: Date): DecryptError {
-    if (since !== undefined) {
-        return new DecryptError(scope, key, `secret ${name(scope, key)} has no MAC, though every row of this database has carried one since ${since.toISOString()}: it was not written by mcplexer`,
+export type Evidence =
+    | { kind: "mark"; since: Date }
+    | { kind: "key"; path: string }
+    | { kind: "row"; scope: string; key: string }
+    | { kind: "share"; scope: string }
+
+/** The evidence in words, as the clause after "though" ("…has no MAC, though …"); `where` names the database. */
+export function though(e: Evidence, where: string): string {
+    switch (e.kind) {
+        case "mark": return `every row of ${where} has carried one since ${e.since.toISOString()}`
+        case "key": return `the key file ${JSON.stringify(e.path)} says its store authenticates every row`
+        case "row": return `secret ${name(e.scope, e.key)} of ${where} carries one, which mcplexer 0.1 never wrote`
+        case "share": return `scope ${JSON.stringify(e.scope)} of ${where} has a shared key, which mcplexer 0.1 never made`
+    }
+}
+
+/**
+ * A row without a MAC. In a store nothing shows to authenticate its rows (`evidence` undefined) it
+ * may be one 0.1 wrote, trusted once the key's holder vouches for it; otherwise it can only have
+ * been written around mcplexer (the MAC set to NULL, a value encrypted to the public key), and the
+ * hint must not send the person to the command that would adopt it.
+ */
+export function unauthenticated(scope: string, key: string, evidence?: Evidence): DecryptError {
+    if (evidence !== undefined) {
+        return new DecryptError(scope, key, `secret ${name(scope, key)} has no MAC, though ${though(evidence, "this database")}: it was not written by mcplexer`,
             "a missing MAC on an upgraded database means the row was tampered with, not stored by an older mcplexer, so `mcplexer key upgrade` will not adopt it; " +
             `check who can write the database, then store the value again with: mcplexer secret put ${scope} ${key} (or remove it: mcplexer secret delete ${scope} ${key})`)
     }

@@ -19,6 +19,8 @@ export interface Identity {
     created?: Date
     /** how the key file keeps the identity at rest: in plain text, under a passphrase, in the OS keychain */
     form: Form
+    /** whether its text carries the mark line (`mark`): its store authenticates every row */
+    marked: boolean
     /** an age file encrypted to this identity, decrypted; throws when it is not */
     decrypt(file: Uint8Array): Promise<Uint8Array>
     /**
@@ -57,13 +59,47 @@ export function digest(bytes: Uint8Array): string {
 }
 
 /**
+ * The comment line, in the identity's own text, that says its store authenticates every row, so
+ * that a row without a MAC is tampering and never one 0.1 wrote. It lives in the identity, not the
+ * database, because a database writer can make the database look like one 0.1 left; the text goes
+ * wherever the identity is kept (a plain key file, inside a passphrase-protected one, the OS
+ * keychain item) and age's tools skip it as a comment.
+ */
+export const mark = "# mcplexer: rows authenticated (a row without a MAC is never adopted)"
+
+const markLine = /^#\s*mcplexer:\s*rows authenticated\b/
+
+/**
+ * The key file text `plain` with the mark line added just before its AGE-SECRET-KEY line (undefined
+ * when it has one already, or holds no such line). Built from bytes, so no string of the key is made.
+ */
+export function marked(plain: Uint8Array): Buffer | undefined {
+    const b = Buffer.from(plain.buffer, plain.byteOffset, plain.byteLength)
+    let at = -1
+    for (let i = 0; i < b.length;) {
+        const nl = b.indexOf(0x0a, i)
+        const end = nl < 0 ? b.length : nl
+        let start = i
+        while (start < end && (b[start] === 0x20 || b[start] === 0x09)) start++
+        // a comment line is no secret: only such a line is made a string
+        if (b[start] === 0x23 && markLine.test(b.subarray(start, end).toString("utf8"))) return undefined
+        if (at < 0 && b.subarray(start, start + 15).toString("latin1") === "AGE-SECRET-KEY-") at = i
+        i = end + 1
+    }
+    if (at < 0) return undefined
+    const eol = at > 1 && b[at - 2] === 0x0d ? "\r\n" : "\n"
+    return Buffer.concat([b.subarray(0, at), Buffer.from(mark + eol), b.subarray(at)])
+}
+
+/**
  * Parses a key file in the age-keygen format: `#` comment lines, blank lines and exactly one
  * `AGE-SECRET-KEY-1…` (or post-quantum `AGE-SECRET-KEY-PQ-1…`) line. An error never quotes a line,
  * since a malformed line may be a key.
  */
-export function parse(text: string, path: string): { secret: string; created?: Date } {
+export function parse(text: string, path: string): { secret: string; created?: Date; marked: boolean } {
     const found: string[] = []
     let created: Date | undefined
+    let marked = false
     const lines = text.split("\n")
     for (const [i, raw] of lines.entries()) {
         const line = raw.replace(/\r$/, "").trim()
@@ -72,6 +108,7 @@ export function parse(text: string, path: string): { secret: string; created?: D
             const m = /^#\s*created:\s*(\S+)/.exec(line)
             const t = m?.[1] === undefined ? NaN : Date.parse(m[1])
             if (!Number.isNaN(t)) created = new Date(t)
+            if (markLine.test(line)) marked = true
             continue
         }
         if (!line.startsWith("AGE-SECRET-KEY-")) {
@@ -86,7 +123,7 @@ export function parse(text: string, path: string): { secret: string; created?: D
     if (found.length > 1) {
         throw hinted(`key file ${JSON.stringify(path)} holds ${found.length} identities`, `mcplexer uses exactly one; keep one AGE-SECRET-KEY-1… line`)
     }
-    return created === undefined ? { secret } : { secret, created }
+    return created === undefined ? { secret, marked } : { secret, created, marked }
 }
 
 /**
@@ -104,7 +141,7 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     } finally {
         if (plain !== bytes) plain.fill(0)
     }
-    const { secret, created } = parse(text, path)
+    const { secret, created, marked } = parse(text, path)
     const malformed = (e: unknown) => hinted(`key file ${JSON.stringify(path)} holds a malformed age identity`,
         "it should hold one AGE-SECRET-KEY-1… line, as written by age-keygen", { cause: e })
     const { recipient, decrypt, mac } = secret.startsWith("AGE-SECRET-KEY-PQ-1") ? await postQuantum(secret, malformed) : await x25519(secret, malformed)
@@ -114,7 +151,7 @@ export async function load(bytes: Uint8Array, path: string): Promise<Identity> {
     }
     let e: typage.Encrypter | undefined
     const id: Identity = {
-        path, recipient, digest: digest(bytes), decrypt, form,
+        path, recipient, digest: digest(bytes), decrypt, form, marked,
         async sign(data) {
             return Buffer.from(await webcrypto.subtle.sign("HMAC", mac, data))
         },
@@ -211,12 +248,13 @@ async function drain(d: typage.Decrypter, file: Uint8Array): Promise<Uint8Array>
 
 /**
  * A new identity as key file bytes in the age-keygen format (RFC 3339 time in UTC): X25519, or
- * with `pq` typage's hybrid ML-KEM-768 + X25519 (AGE-SECRET-KEY-PQ-1…, age1pq1…).
+ * with `pq` typage's hybrid ML-KEM-768 + X25519 (AGE-SECRET-KEY-PQ-1…, age1pq1…). It carries the
+ * mark line: every store this mcplexer writes authenticates its rows from the first.
  */
 export async function generate(now = new Date(), o: { pq?: boolean } = {}): Promise<{ bytes: Buffer; recipient: string }> {
     const t = await lib()
     const secret = o.pq ? await t.generateHybridIdentity() : await t.generateX25519Identity()
     const recipient = await t.identityToRecipient(secret)
     const created = now.toISOString().replace(/\.\d+Z$/, "Z")
-    return { bytes: Buffer.from(`# created: ${created}\n# public key: ${recipient}\n${secret}\n`), recipient }
+    return { bytes: Buffer.from(`# created: ${created}\n# public key: ${recipient}\n${mark}\n${secret}\n`), recipient }
 }

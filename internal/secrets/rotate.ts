@@ -5,6 +5,7 @@ import { hinted } from "./errors.ts"
 import { readPrivate, writeNew } from "./file.ts"
 import * as identity from "./identity.ts"
 import * as keyring from "./keyring.ts"
+import * as mark from "./mark.ts"
 import { atRest } from "./protect.ts"
 import * as share from "./share.ts"
 
@@ -35,11 +36,11 @@ export async function rotate(paths: config.Paths, s: store.Store, actor: string,
         const rows = store.secrets.rows(s)
         if (rows.some(r => r.recipient !== current.recipient)) current = await keyring.reload(paths, s, current)
         // every row's MAC is checked here: a forged row (or one never upgraded) stops the rotation
-        const since = () => store.meta.authenticated(s)
+        const evidence = () => mark.evidence(current, s)
         // each shared scope's key is checked (its owner's tag) and opened, then made anew for the new identity
         const keys = store.shares.all(s)
         const olds = new Map(await Promise.all(keys.map(async k => [k.scope, await share.open(current, k)] as const)))
-        const values = await Promise.all(rows.map(r => cipher.open(current, r, { since, ...shareOf(olds, r.scope) })))
+        const values = await Promise.all(rows.map(r => cipher.open(current, r, { evidence, ...shareOf(olds, r.scope) })))
         step?.("decrypted")
 
         const created = new Date()
@@ -147,7 +148,7 @@ export async function reencrypt(paths: config.Paths, s: store.Store, actor: stri
         if (all.some(r => r.recipient !== id.recipient)) id = await keyring.reload(paths, s, id)
         const keys = store.shares.all(s)
         const names = scopes ?? [...new Set([...all.map(r => r.scope), ...keys.map(k => k.scope), ...[...c.scopes.keys()].filter(n => share.declared(c, n).length > 0)])].sort()
-        const since = () => store.meta.authenticated(s)
+        const evidence = () => mark.evidence(id, s)
         const plans: Array<{ scope: string; rows: store.secrets.Row[]; sealed: cipher.Sealed[]; was: store.shares.Row | undefined; made: store.shares.Row | undefined; want: string[] }> = []
         for (const scope of names) {
             const want = share.declared(c, scope, id.recipient)
@@ -158,7 +159,7 @@ export async function reencrypt(paths: config.Paths, s: store.Store, actor: stri
                 : was !== undefined && was.owner === id.recipient && was.recipients === want.join(" ") && rows.every(r => r.scopeKey === was.id)
             if (fine) continue
             const old = was === undefined ? undefined : await share.open(id, was)
-            const values = await Promise.all(rows.map(r => cipher.open(id, r, { since, ...(old === undefined ? {} : { share: old }) })))
+            const values = await Promise.all(rows.map(r => cipher.open(id, r, { evidence, ...(old === undefined ? {} : { share: old }) })))
             step?.("decrypted")
             const made = want.length === 0 ? undefined : await share.make(id, scope, want)
             try {
@@ -200,32 +201,41 @@ export async function reencrypt(paths: config.Paths, s: store.Store, actor: stri
     throw hinted("secrets kept changing during the re-encryption", "try again")
 }
 
+/** What `upgrade` did: the rows it adopted, and what became of the key file's mark line (mark.stamp). */
+export interface Upgraded {
+    rows: Array<{ scope: string; key: string }>
+    key: mark.Stamped
+}
+
 /**
  * Gives a MAC to every row 0.1 wrote, before rows carried one (see Vault.upgrade). Each is
  * decrypted with our key first, which proves both the key and the row's binding to its scope and
- * key; a row that fails stays as it was and stops the upgrade. Once no row lacks a MAC the store
- * is marked (store.meta), and from then on it adopts nothing: anyone who can write the database
- * can set a MAC to NULL and encrypt a value of their own to the public key, so a row without a
- * MAC in a marked store is refused with every other one, and nothing changes.
+ * key; a row that fails stays as it was and stops the upgrade. Anyone who can write the database
+ * can set a MAC to NULL and encrypt a value of their own to the public key, so nothing is adopted
+ * once anything shows that the store authenticates its rows (mark.evidence: the identity's line,
+ * which no database writer can remove, the database's mark, a row with a MAC, a shared scope):
+ * every row without a MAC is then refused at once, and nothing changes. Once done, the store is
+ * marked and so is a plain key file, so that neither adopts anything again.
  */
-export async function upgrade(paths: config.Paths, s: store.Store, actor: string): Promise<Array<{ scope: string; key: string }>> {
+export async function upgrade(paths: config.Paths, s: store.Store, actor: string): Promise<Upgraded> {
     let id = await keyring.get(paths, s, {})
     const rows = store.secrets.rows(s).filter(r => r.mac === null)
-    const since = store.meta.authenticated(s)
-    if (since !== undefined && rows.length > 0) {
-        store.audit.add(s, { action: "upgrade", actor, status: "error", detail: { error: "rows without a MAC in an authenticated store", rows: rows.map(r => `${r.scope}/${r.key}`) } })
-        throw tampered(s, rows, since)
-    }
     if (rows.some(r => r.recipient !== id.recipient)) id = await keyring.reload(paths, s, id)
+    const evidence = () => rows.length === 0 ? undefined : mark.evidence(id, s)
+    const seen = evidence()
+    if (seen !== undefined) {
+        store.audit.add(s, { action: "upgrade", actor, status: "error", detail: { error: "rows without a MAC in an authenticated store", evidence: seen.kind, rows: rows.map(r => `${r.scope}/${r.key}`) } })
+        throw tampered(s, rows, seen)
+    }
     const macs = await Promise.all(rows.map(async r => {
         const value = await cipher.open(id, r, { legacy: true })
         value.fill(0)
         return id.sign(cipher.signed(r.scope, r.key, r.ciphertext))
     }))
     const done = store.atomic(s, () => {
-        // marked meanwhile by another process: these rows are no longer 0.1's to adopt
-        const marked = store.meta.authenticated(s)
-        if (marked !== undefined && rows.length > 0) throw tampered(s, rows, marked)
+        // marked, or written, meanwhile by another process: these rows are no longer 0.1's to adopt
+        const since = evidence()
+        if (since !== undefined) throw tampered(s, rows, since)
         const out: Array<{ scope: string; key: string }> = []
         for (const [i, r] of rows.entries()) {
             const mac = macs[i]
@@ -236,15 +246,16 @@ export async function upgrade(paths: config.Paths, s: store.Store, actor: string
         store.meta.seal(s)
         return out
     })
-    return done
+    // after the rows' commit: a key marked first, then a failed commit, would strand 0.1's rows
+    return { rows: done, key: mark.stamp(paths, s, id) }
 }
 
-/** The refusal of `upgrade` in a marked store, naming every row without a MAC (never a value). */
-function tampered(s: store.Store, rows: Array<{ scope: string; key: string }>, since: Date): Error {
+/** The refusal of `upgrade` in a store that authenticates its rows, naming every row without a MAC (never a value). */
+function tampered(s: store.Store, rows: Array<{ scope: string; key: string }>, e: cipher.Evidence): Error {
     const names = rows.map(r => cipher.name(r.scope, r.key))
     const first = rows[0] ?? { scope: "<scope>", key: "<key>" }
-    return hinted(`${rows.length === 1 ? "secret" : "secrets"} ${names.join(", ")} ${rows.length === 1 ? "has" : "have"} no MAC, though every row of ${JSON.stringify(s.path)} has carried one since ${since.toISOString()}; nothing was upgraded`,
+    return hinted(`${rows.length === 1 ? "secret" : "secrets"} ${names.join(", ")} ${rows.length === 1 ? "has" : "have"} no MAC, though ${cipher.though(e, JSON.stringify(s.path))}; nothing was upgraded`,
         "a missing MAC on an upgraded database means the row was tampered with, not stored by an older mcplexer, so key upgrade adopts none; " +
-        `check who can write the database, then store each value again (mcplexer secret put ${first.scope} ${first.key}) or remove it (mcplexer secret delete ${first.scope} ${first.key})`,
+        `check who can write the database, then delete each such row and put its value again (mcplexer secret delete ${first.scope} ${first.key}, then mcplexer secret put ${first.scope} ${first.key})`,
         { kind: "conflict" })
 }

@@ -4,7 +4,8 @@ import * as cipher from "./cipher.ts"
 import { hinted, message, notFound, NotFoundError } from "./errors.ts"
 import type { Identity } from "./identity.ts"
 import * as keyring from "./keyring.ts"
-import type { Reencrypted, Rotated, Step } from "./rotate.ts"
+import * as mark from "./mark.ts"
+import type { Reencrypted, Rotated, Step, Upgraded } from "./rotate.ts"
 import * as share from "./share.ts"
 
 /** One stored secret as `list` shows it: never its value. */
@@ -61,10 +62,12 @@ export interface Vault {
     /**
      * Authenticates the rows 0.1 wrote, before rows carried a MAC, once, by the key's holder: each
      * is decrypted with our key (which proves the key and the row's binding) and given its MAC.
-     * Returns their names, for the person who vouches for them to see. Once every row carries a
-     * MAC the store is marked, and a row without one is refused here as tampered with, never adopted.
+     * Returns their names, for the person who vouches for them to see, and what became of the key
+     * file's mark line. Once anything shows that the store authenticates its rows (the key's mark
+     * line, the database's mark, a row with a MAC: mark.ts), a row without one is refused here as
+     * tampered with, never adopted.
      */
-    upgrade(): Promise<Array<{ scope: string; key: string }>>
+    upgrade(): Promise<Upgraded>
     /**
      * From now on sends the audit rows of reads (get, bytes, scope) to `sink` rather than writing
      * each at once: the gateway's trail (gateway/audit.ts), which never makes a call wait for the
@@ -257,7 +260,7 @@ class Local implements Vault {
             }
             try {
                 const { id, o } = await this.opener(scope, [row])
-                const value = await cipher.open(id, row, { since: () => store.meta.authenticated(this.store), ...o })
+                const value = await cipher.open(id, row, { evidence: () => mark.evidence(id, this.store), ...o })
                 this.noted({ action: "get", scope, key, status: "ok" })
                 return value
             } catch (e) {
@@ -340,8 +343,8 @@ class Local implements Vault {
             const out = new Map<string, Buffer>()
             if (rows.length > 0) {
                 const { id, o } = await this.opener(scope, rows)
-                const since = () => store.meta.authenticated(this.store)
-                const values = await Promise.all(rows.map(r => cipher.open(id, r, { since, ...o })))
+                const evidence = () => mark.evidence(id, this.store)
+                const values = await Promise.all(rows.map(r => cipher.open(id, r, { evidence, ...o })))
                 for (const [i, r] of rows.entries()) out.set(next ? r.key.slice(0, -":next".length) : r.key, values[i] ?? Buffer.alloc(0))
             }
             this.noted({ ...row, status: "ok", detail })
@@ -364,7 +367,7 @@ class Local implements Vault {
                 throw new NotFoundError(`no value is staged beside secret ${cipher.name(scope, key)}`, `stage one with: mcplexer secret put ${scope} ${key} --next`)
             }
             const { id, o } = await this.opener(scope, [row])
-            const value = await cipher.open(id, row, { since: () => store.meta.authenticated(s), ...o })
+            const value = await cipher.open(id, row, { evidence: () => mark.evidence(id, s), ...o })
             let sealed: cipher.Sealed
             const was = store.shares.get(s, scope)
             try {
@@ -398,7 +401,7 @@ class Local implements Vault {
         return rotate(this.paths, this.store, this.actor, o?.step, o?.pq === undefined ? {} : { pq: o.pq })
     }
 
-    async upgrade(): Promise<Array<{ scope: string; key: string }>> {
+    async upgrade(): Promise<Upgraded> {
         const { upgrade } = await import("./rotate.ts")
         return upgrade(this.paths, this.store, this.actor)
     }

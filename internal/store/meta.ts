@@ -1,12 +1,14 @@
 /**
  * The queries of the meta table: facts about the database itself. One so far, `authenticated`:
  * when the store began to hold a MAC on every secret row. Before it, a row without a MAC may be
- * one 0.1 wrote; after it, such a row was written by something other than mcplexer.
+ * one 0.1 wrote; after it, such a row was written by something other than mcplexer. `traces`
+ * gathers the other signs in the database that it is past 0.1 (a database writer can remove the
+ * mark, so the mark alone is not enough: see secrets/mark.ts).
  */
-import { eq, isNull } from "drizzle-orm"
+import { asc, eq, isNotNull, isNull } from "drizzle-orm"
 import type { Store } from "./open.ts"
 import { guard } from "./sqlite.ts"
-import { meta as t, secrets } from "./schema.ts"
+import { meta as t, scopeKeys, secrets } from "./schema.ts"
 
 const authenticatedName = "authenticated"
 
@@ -32,4 +34,16 @@ export function seal(s: Store, at = new Date()): Date | undefined {
     if (open !== undefined) return undefined
     guard(s, () => s.db.insert(t).values({ name: authenticatedName, value: String(at.getTime()) }).onConflictDoNothing().run())
     return at
+}
+
+/**
+ * What in the database shows that it is not as 0.1 left it, besides the mark: a row that carries
+ * a MAC (0.1 wrote none), or a shared scope's key (0.1 had none). Each is the first found.
+ */
+export function traces(s: Store): { row?: { scope: string; key: string }; shared?: string } {
+    const row = guard(s, () => s.db.select({ scope: secrets.scope, key: secrets.key }).from(secrets).where(isNotNull(secrets.mac))
+        .orderBy(asc(secrets.scope), asc(secrets.key)).limit(1).get())
+    if (row !== undefined) return { row }
+    const k = guard(s, () => s.db.select({ scope: scopeKeys.scope }).from(scopeKeys).orderBy(asc(scopeKeys.scope)).limit(1).get())
+    return k === undefined ? {} : { shared: k.scope }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict"
 import { spawn } from "node:child_process"
-import { copyFile, cp, readFile, readdir, writeFile } from "node:fs/promises"
+import { cp, readFile, readdir, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
 import Database from "better-sqlite3"
@@ -193,7 +193,9 @@ test("secret get on a database of an older release upgrades it; its rows are rea
     const row = src.prepare("SELECT * FROM secrets WHERE scope = 'gh' AND key = 'TOKEN'").get() as Record<string, unknown>
     src.close()
     const home = await fresh()
-    await copyFile(join(current, "age.key"), join(home, "age.key"))
+    // without the mark line this release writes in every key (an older release's key had none)
+    const key = (await readFile(join(current, "age.key"), "utf8")).split("\n").filter(l => !l.startsWith("# mcplexer: rows authenticated")).join("\n")
+    await writeFile(join(home, "age.key"), key, { mode: 0o600 })
     const old = join(home, "old-migrations")
     await cp(store.migrations(), old, { recursive: true })
     const journal = JSON.parse(await readFile(join(old, "meta", "_journal.json"), "utf8")) as { entries: Array<{ when: number; tag: string }> }

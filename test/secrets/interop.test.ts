@@ -66,7 +66,10 @@ test("a value encrypted by Go age to our key, with the header line, reads throug
         return
     }
     const home = await fresh()
-    const v = secrets.open(paths(home), { actor: "test", create: true })
+    // a key without mcplexer's mark line, as 0.1 (or age-keygen) made it: a key mcplexer made
+    // says its store authenticates every row, and then nothing is adopted (see mark.test.ts)
+    await exec("age-keygen", ["-o", join(home, "age.key")])
+    const v = secrets.open(paths(home), { actor: "test" })
     const recipient = await v.recipient()
     const dir = await fresh()
     await writeFile(join(dir, "plain"), "mcplexer-secret/v1 gh TOKEN\nmade by go")
@@ -78,7 +81,7 @@ test("a value encrypted by Go age to our key, with the header line, reads throug
     // anyone can encrypt to the public key: without the row's MAC it is not trusted...
     await assert.rejects(v.get("gh", "TOKEN"), /stored before rows were authenticated/)
     // ...until the key's holder vouches for it (`mcplexer key upgrade`)
-    assert.deepEqual(await v.upgrade(), [{ scope: "gh", key: "TOKEN" }])
+    assert.deepEqual((await v.upgrade()).rows, [{ scope: "gh", key: "TOKEN" }])
     assert.equal(await v.get("gh", "TOKEN"), "made by go")
     v.close()
 })

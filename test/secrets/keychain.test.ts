@@ -82,6 +82,9 @@ test("the identity moves into the OS keychain and back: age.key holds a referenc
     // unprotect: the key file is whole again, the keychain item gone
     assert.equal(file("back.key"), file("lookup2.out"))
     assert.equal(file("get3.out"), planted)
+    // the identity's mark line (mark.test.ts) is in the keychain's text, before and after the rotation, and back in the file
+    const mark = "# mcplexer: rows authenticated (a row without a MAC is never adopted)"
+    for (const text of [plain, file("lookup.out"), file("lookup2.out"), file("back.key")]) assert.ok(text.split("\n").includes(mark), text.split("\n")[0])
     assert.notEqual(file("lookup3.code").trim(), "0", "the keychain item is still there")
     for (const name of ["protect", "get", "rotate", "unprotect"]) assert.ok(!file(`${name}.err`).includes(planted))
 })

@@ -101,11 +101,11 @@ test("a database 0.1 wrote is refused until `key upgrade`, which adopts its rows
         assert.match(e.hint, /mcplexer key upgrade/)
         return true
     })
-    assert.deepEqual(await v.upgrade(), [{ scope: "gh", key: "OTHER" }, { scope: "gh", key: "TOKEN" }])
+    assert.deepEqual((await v.upgrade()).rows, [{ scope: "gh", key: "OTHER" }, { scope: "gh", key: "TOKEN" }])
     assert.equal(await v.get("gh", "TOKEN"), "the 0.1 token")
     assert.equal(await v.get("gh", "OTHER"), "another 0.1 value")
     assert.ok(Number(mark(home)) > 0, "marked once every row carries a MAC")
-    assert.deepEqual(await v.upgrade(), [], "nothing left to upgrade")
+    assert.deepEqual((await v.upgrade()).rows, [], "nothing left to upgrade")
     v.close()
     // and `secret get`'s own path reads it too
     assert.equal((await secrets.read(paths(home), "gh", "TOKEN", { actor: "test" })).toString(), "the 0.1 token")
