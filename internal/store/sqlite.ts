@@ -75,6 +75,11 @@ function failure(path: string, e: unknown): unknown {
     if (code === "SQLITE_NOTADB" || code === "SQLITE_CORRUPT") {
         return config.hinted(`${JSON.stringify(path)} is not a usable mcplexer database: ${(e as Error).message}`, "set MCPLEXER_DB to another file, or move this one aside", { cause: e, kind: "unavailable" })
     }
+    // the migrations made every table and column: one missing was removed by something else
+    if (code === "SQLITE_ERROR" && /^no such (table|column)/.test((e as Error).message)) {
+        return config.hinted(`database ${JSON.stringify(path)} is missing part of what mcplexer made in it (${(e as Error).message}): something other than mcplexer changed it`,
+            "restore it from a backup, or set MCPLEXER_DB to another file; nothing was read from it", { cause: e, kind: "unavailable" })
+    }
     if (code === "SQLITE_CANTOPEN" || code === "SQLITE_READONLY" || code === "SQLITE_PERM") {
         return config.hinted(`cannot open database ${JSON.stringify(path)}: ${(e as Error).message}`, `check that ${JSON.stringify(dirname(path))} is writable, or set MCPLEXER_DB to a file elsewhere`, { cause: e, kind: "unavailable" })
     }

@@ -118,6 +118,18 @@ test("a database written by a newer mcplexer is refused with a hint", async () =
     })
 })
 
+test("a table something else dropped is named as damage with a way out, not as a bug", async () => {
+    const path = join(await fresh(null), "mcplexer.db")
+    const s = store.open(path)
+    s.sqlite.exec("DROP TABLE meta")
+    assert.throws(() => store.meta.authenticated(s), (e: Error & { hint?: string }) => {
+        assert.equal(e.message, `database ${JSON.stringify(path)} is missing part of what mcplexer made in it (no such table: meta): something other than mcplexer changed it`)
+        assert.match(e.hint ?? "", /restore it from a backup, or set MCPLEXER_DB/)
+        return true
+    })
+    s.close()
+})
+
 test("a file that is not a database is refused with its path", async () => {
     const path = join(await fresh(null), "mcplexer.db")
     await writeFile(path, "this is not sqlite, just some text that is long enough to fill a header page".repeat(20))
