@@ -194,6 +194,13 @@ class Local implements Vault {
                 if (rows !== undefined && (rows.min !== id.recipient || rows.max !== id.recipient)) return rows
                 // the scope's key changed meanwhile (made, replaced or removed by another process): seal again
                 if (store.shares.get(s, scope)?.id !== was?.id) return "again"
+                // a row with a MAC (or a scope key) in a store 0.1 left would make its own rows look forged
+                // to key upgrade (mark.ts): those are vouched for first
+                const old = store.meta.unauthenticated(s, { scope, key: name })
+                if (old !== undefined && mark.evidence(id, s) === undefined) {
+                    throw hinted(`this database still holds secrets mcplexer 0.1 stored without a MAC (secret ${cipher.name(old.scope, old.key)} among them); nothing was stored`,
+                        "authenticate them first with: mcplexer key upgrade (it lists each one), then store this value again", { kind: "conflict" })
+                }
                 if (made !== undefined) store.shares.set(s, made)
                 if (o.next && !store.secrets.has(s, scope, key)) {
                     throw hinted(`secret ${cipher.name(scope, key)} is not stored, so there is nothing to stage a next value beside`,

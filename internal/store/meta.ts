@@ -36,6 +36,13 @@ export function seal(s: Store, at = new Date()): Date | undefined {
     return at
 }
 
+/** A row 0.1 may have left (no MAC) other than `except`, the first found; undefined when none is left. */
+export function unauthenticated(s: Store, except?: { scope: string; key: string }): { scope: string; key: string } | undefined {
+    const rows = guard(s, () => s.db.select({ scope: secrets.scope, key: secrets.key }).from(secrets).where(isNull(secrets.mac))
+        .orderBy(asc(secrets.scope), asc(secrets.key)).limit(2).all())
+    return rows.find(r => r.scope !== except?.scope || r.key !== except?.key)
+}
+
 /**
  * What in the database shows that it is not as 0.1 left it, besides the mark: a row that carries
  * a MAC (0.1 wrote none), or a shared scope's key (0.1 had none). Each is the first found.

@@ -161,6 +161,29 @@ test("a key without the mark, beside a database with every trace removed, is wha
     v.close()
 })
 
+test("in a store 0.1 left, a new value waits for key upgrade, so that its MAC never makes the old rows look forged", async () => {
+    const h = await home()
+    oldKey(h)
+    const recipient = recipientOf(h)
+    let v = secrets.open(paths(h), { actor: "test" })
+    await v.put("gh", "TOKEN", "the real token")
+    v.close()
+    await downgrade(h, recipient)
+    const before = rows(h)
+    v = secrets.open(paths(h), { actor: "test" })
+    await assert.rejects(v.put("gh", "OTHER", "a new value"), (e: Error & { hint?: string }) => {
+        assert.match(e.message, /still holds secrets mcplexer 0\.1 stored without a MAC \(secret "gh\/TOKEN" among them\); nothing was stored/)
+        assert.match(e.hint ?? "", /mcplexer key upgrade/)
+        return true
+    })
+    assert.deepEqual(rows(h), before)
+    // once key upgrade vouched for them, a new value is stored as usual
+    assert.deepEqual(await v.upgrade(), { rows: [{ scope: "gh", key: "TOKEN" }], key: "marked" })
+    assert.equal(await v.put("gh", "OTHER", "a new value"), false)
+    assert.equal(await v.get("gh", "OTHER"), "a new value")
+    v.close()
+})
+
 test("with an old key, a row that carries a MAC is evidence enough: key upgrade refuses the other, and get's hint does not name it", async () => {
     const h = await home()
     oldKey(h)
