@@ -196,8 +196,9 @@ class Local implements Vault {
                 if (store.shares.get(s, scope)?.id !== was?.id) return "again"
                 // a row with a MAC (or a scope key) in a store 0.1 left would make its own rows look forged
                 // to key upgrade (mark.ts): those are vouched for first
-                const old = store.meta.unauthenticated(s, { scope, key: name })
-                if (old !== undefined && mark.evidence(id, s) === undefined) {
+                // evidence first: a marked store (the usual one) answers by its key, with no scan of the rows
+                const old = mark.evidence(id, s) === undefined ? store.meta.unauthenticated(s, { scope, key: name }) : undefined
+                if (old !== undefined) {
                     throw hinted(`this database still holds secrets mcplexer 0.1 stored without a MAC (secret ${cipher.name(old.scope, old.key)} among them); nothing was stored`,
                         "authenticate them first with: mcplexer key upgrade (it lists each one), then store this value again", { kind: "conflict" })
                 }

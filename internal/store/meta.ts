@@ -30,8 +30,7 @@ export function authenticated(s: Store): Date | undefined {
 export function seal(s: Store, at = new Date()): Date | undefined {
     const was = authenticated(s)
     if (was !== undefined) return was
-    const open = guard(s, () => s.db.select({ key: secrets.key }).from(secrets).where(isNull(secrets.mac)).limit(1).get())
-    if (open !== undefined) return undefined
+    if (unauthenticated(s) !== undefined) return undefined
     guard(s, () => s.db.insert(t).values({ name: authenticatedName, value: String(at.getTime()) }).onConflictDoNothing().run())
     return at
 }
