@@ -347,11 +347,12 @@ async function fronts(): Promise<Front[]> {
 
 /**
  * The side-by-side run: latency one call at a time, each front in turn (the order rotating), then
- * three bursts of calls with 32 in flight per front, interleaved; medians. Returns the report.
+ * five bursts of calls with 32 in flight per front, interleaved (the order rotating); medians.
+ * Returns the report.
  */
 export async function compare(o: { calls?: number; bursts?: number; burstCalls?: number } = {}): Promise<string> {
     const calls = o.calls ?? Number(process.env.BENCH_HTTP_CALLS ?? 2000)
-    const bursts = o.bursts ?? 3
+    const bursts = o.bursts ?? 5
     const burstCalls = o.burstCalls ?? 3000
     const all = await fronts()
     try {
@@ -365,8 +366,11 @@ export async function compare(o: { calls?: number; bursts?: number; burstCalls?:
                 f.ms.push(performance.now() - t)
             }
         }
+        // the order rotates as above, so that no front always follows the same one (a fixed order
+        // measured the floor first and mcp-hub last in every round, each just after its neighbour)
         for (let b = 0; b < bursts; b++) {
-            for (const f of live) {
+            for (let j = 0; j < live.length; j++) {
+                const f = live[(b + j) % live.length]!
                 await call(f, "warm")
                 f.rates.push(await rate(f, burstCalls, 32))
             }
