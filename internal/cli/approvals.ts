@@ -2,7 +2,7 @@ import * as config from "../config/index.ts"
 import * as gateway from "../gateway/index.ts"
 import * as store from "../store/index.ts"
 import { exit, UsageError, type Output } from "./output.ts"
-import { table } from "./secret.ts"
+import { positive, table } from "./secret.ts"
 
 /** What `mcplexer approvals` needs. */
 export interface ListOptions { paths: config.Paths; leases: boolean; all: boolean; json: boolean }
@@ -86,6 +86,7 @@ function decide(o: AnswerOptions, out: Output, approve: boolean): Promise<number
 
 /** A --for duration as milliseconds, or a UsageError with the accepted forms. */
 function period(text: string): number {
+    positive("--for", text, "a duration such as 10m or 1h")
     let ms: number
     try {
         ms = config.duration(text)

@@ -1,7 +1,7 @@
 import * as config from "../config/index.ts"
 import * as store from "../store/index.ts"
 import { exit, UsageError, type Output } from "./output.ts"
-import { table } from "./secret.ts"
+import { positive, table } from "./secret.ts"
 
 /** What `mcplexer audit` needs. */
 export interface AuditOptions {
@@ -25,6 +25,7 @@ type Row = store.audit.Stored
 export const followInterval = 300
 
 function since(s: string, now: number): number {
+    positive("--since", s, "a duration such as 30m, 24h or 7d (it counts back from now already) or a date (2026-01-31)")
     try {
         return now - config.duration(s)
     } catch {

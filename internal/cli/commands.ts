@@ -92,6 +92,15 @@ function shapeCommands(y: Argv, act: Act, out: Output): Argv {
             act(async a => (await import("./shape.ts")).approve({ paths: await paths(a), patterns: patterns(a) }, out)))
 }
 
+/**
+ * An option that takes a duration (or a date). One argument exactly: without nargs yargs reads
+ * `--expires -5d` as the value "" and the short flags -5 and -d, and `--since -1h` as --help (exit
+ * 0, no rows); with it the value arrives whole and the command's parser refuses the sign in words.
+ */
+function span(describe: string) {
+    return { type: "string", nargs: 1, describe } as const
+}
+
 /** A positive whole number of an option, or a usage error. */
 function count(v: unknown): number {
     const n = typeof v === "string" && /^\d+$/.test(v.trim()) ? Number(v) : NaN
@@ -145,7 +154,7 @@ function oversight(y: Argv, act: Act, out: Output): Argv {
             act(async a => (await import("./approvals.ts")).list({ paths: await paths(a), leases: a.leases === true, all: a.all === true, json: a.json === true }, out)))
         .command("approve <id>", "approve one waiting call (it runs; with --for, later calls to its server and scope run without asking)", c => c
             .positional("id", { type: "string", describe: "from mcplexer approvals" })
-            .option("for", { type: "string", describe: "also grant a lease this long (at most the route's lease), e.g. 10m" })
+            .option("for", span("also grant a lease this long (at most the route's lease), e.g. 10m"))
             .example("$0 approve 12", "let call 12 run, and only call 12")
             .example("$0 approve 12 --for 10m", "let call 12 run, and later calls to its server and scope for 10 minutes"),
             act(async a => (await import("./approvals.ts")).approve({ paths: await paths(a), id: str(a.id), for: opt(a.for) }, out)))
@@ -159,7 +168,7 @@ function oversight(y: Argv, act: Act, out: Output): Argv {
             .example("$0 revoke 3", "the next call asks again"),
             act(async a => (await import("./approvals.ts")).revoke({ paths: await paths(a), id: str(a.id) }, out)))
         .command("audit", "the audit trail: tool calls, decryptions, approvals, leases, revokes", c => c
-            .option("since", { type: "string", describe: "a duration back from now (1h, 7d) or a date" })
+            .option("since", span("a duration back from now (1h, 7d) or a date"))
             .option("tool", { type: "string", describe: "only this tool" })
             .option("scope", { type: "string", describe: "only this scope" })
             .option("status", { type: "string", describe: "only this status (ok, error, denied, timeout, pending, approved …)" })
@@ -210,7 +219,7 @@ function secretCommands(y: Argv, act: Act, out: Output): Argv {
             .positional("value", { type: "string", describe: "the value (lands in your shell history: prefer the prompt or stdin)" })
             .option("from-env", { type: "string", describe: "read the value from this environment variable" })
             .option("from-file", { type: "string", describe: "read the value from this file (one trailing newline removed)" })
-            .option("expires", { type: "string", describe: "when the value expires: a date (2027-01-31) or a duration from now (90d)" })
+            .option("expires", span("when the value expires: a date (2027-01-31) or a duration from now (90d)"))
             .option("next", { type: "boolean", describe: "stage it beside the current value, unused until: mcplexer secret promote" })
             .example("$0 secret put personal GITHUB_TOKEN", "prompt for the value, hidden")
             .example("$0 secret put personal GITHUB_TOKEN --expires 90d", "doctor and serve warn 14 days before")

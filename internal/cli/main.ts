@@ -34,9 +34,10 @@ export async function main(argv: string[], out: Output = std()): Promise<number>
         .wrap(Math.min(100, process.stderr.columns || 100))
         .exitProcess(false)
         .fail((msg: string | null, err: Error | null) => {
-            if (err) throw err
+            // an option that takes one argument (nargs) and got none comes as yargs-parser's Error
+            if (err && !/^Not enough arguments following: /.test(err.message)) throw err
             // yargs keeps one instance, reset for each command level: `y` is the level that failed
-            throw usage(msg ?? "invalid usage", argv, y)
+            throw usage(msg ?? err?.message ?? "invalid usage", argv, y)
         })
     // yargs lays examples out in two columns and cuts a command at half the width: put each
     // description on a comment line of its own above its command, which stays whole to paste
@@ -158,6 +159,8 @@ function usage(msg: string, argv: string[], at: Argv): UsageError {
         const missing = (form.match(/<[^>]+>/g) ?? []).slice(Number(short[1]))
         if (missing.length > 0) return new UsageError(`missing ${missing.join(" ")}: the command is "mcplexer ${form}"`, help)
     }
+    const bare = /^Not enough arguments following: (.+)$/.exec(msg)
+    if (bare) return new UsageError(`--${bare[1]} needs a value`, `a value that starts with "-" goes after "=": --${bare[1]}=<value>\n${help}`)
     const unknown = /^Unknown arguments?: (.+)$/.exec(msg)
     if (!unknown) return new UsageError(msg.replace(/^[A-Z](?![A-Z])/, c => c.toLowerCase()), help)
     const word = unknown[1]?.split(", ")[0] ?? ""

@@ -63,11 +63,21 @@ function unshared(c: config.Config, vault: secrets.Vault, scope: string, out: Ou
 }
 
 /**
+ * Refuses a duration option's value with a minus sign (-5d, -1h, -1), naming the option and the
+ * value: config.duration reads no sign, so it would come out as "neither a date nor a duration",
+ * and Date.parse takes "-1" for the year 2001.
+ */
+export function positive(flag: string, text: string, forms: string): void {
+    if (/^-\s*[\d.]/.test(text.trim())) throw new UsageError(`${flag} ${JSON.stringify(text)} is negative`, `give ${forms}; it must be positive`)
+}
+
+/**
  * When a value expires, from `--expires`: a date or time (2027-01-31, 2027-01-31T12:00:00Z) or a
  * duration from now with its unit (90d, 12h). A bare number is refused: days or seconds?
  */
 export function when(text: string, now = new Date()): Date {
     const t = text.trim()
+    positive("--expires", text, "a duration from now such as 30d or 12h, or a date (2027-01-31)")
     const hint = "give a date (2027-01-31, or an ISO time) or a duration from now with its unit (90d, 12h, 30m)"
     if (/^\d+(\.\d+)?$/.test(t)) throw new UsageError(`--expires ${JSON.stringify(text)} needs a unit or a date`, hint)
     let ms: number | undefined

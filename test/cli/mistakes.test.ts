@@ -103,6 +103,42 @@ test("--expires refuses a day the calendar lacks and a zero duration, and says w
     assert.doesNotMatch(leap.stderr, /past/)
 })
 
+test("a duration option given a negative value quotes it and says it must be positive, with or without =", async () => {
+    const h = await keys()
+    // before: yargs read "-5d" as the flags -5 and -d ("unexpected argument "5"") and "-1h" as
+    // --help (the help, exit 0, no rows)
+    const cases: [string[], string, RegExp][] = [
+        [["secret", "put", "gh", "X"], "--expires", /^mcplexer: hint: give a duration from now such as 30d or 12h, or a date \(2027-01-31\); it must be positive$/m],
+        [["audit"], "--since", /^mcplexer: hint: give a duration such as 30m, 24h or 7d .*; it must be positive$/m],
+        [["approve", "1"], "--for", /^mcplexer: hint: give a duration such as 10m or 1h; it must be positive$/m],
+    ]
+    for (const [words, flag, hint] of cases) {
+        for (const value of ["-5d", "-1h", "-1"]) {
+            for (const args of [[...words, flag, value], [...words, `${flag}=${value}`]]) {
+                const r = await run(h, args, { input: "a value for x 1234" })
+                assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`)
+                assert.match(r.stderr, new RegExp(`^mcplexer: error: ${flag} "${value}" is negative$`, "m"), args.join(" "))
+                assert.match(r.stderr, hint, args.join(" "))
+                assert.equal(r.stdout, "", args.join(" "))
+            }
+        }
+    }
+    assert.doesNotMatch((await run(h, ["secret", "list"])).stdout, /^gh +X /m)
+})
+
+test("a duration option with no value, or a flag where its value goes, says it needs one", async () => {
+    const h = await keys()
+    for (const args of [["secret", "put", "gh", "X", "--expires"], ["secret", "put", "gh", "X", "--expires", "--next"], ["audit", "--since"], ["audit", "--since", "-x"]]) {
+        const r = await run(h, args, { input: "a value for x 1234" })
+        const flag = args.find(a => a === "--expires" || a === "--since")!
+        assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`)
+        assert.match(r.stderr, new RegExp(`^mcplexer: error: ${flag} needs a value$`, "m"), args.join(" "))
+        assert.match(r.stderr, new RegExp(`^mcplexer: hint: a value that starts with "-" goes after "=": ${flag}=<value>$`, "m"))
+        assert.doesNotMatch(r.stderr, /this is a bug/)
+    }
+    assert.doesNotMatch((await run(h, ["secret", "list"])).stdout, /^gh +X /m)
+})
+
 test("key protect on a key protected already says so before asking for a new passphrase", async () => {
     const h = await keys()
     const pass = join(h, "pass")
