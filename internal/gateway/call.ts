@@ -6,7 +6,6 @@ import {
     type CallToolRequest, type JSONRPCMessage, type ProgressToken, type RequestId, type ServerNotification, type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js"
 import * as downstream from "../downstream/index.ts"
-import type * as redact from "../redact/index.ts"
 import type { Session } from "./session.ts"
 
 type Params = Record<string, unknown>
@@ -21,8 +20,6 @@ export interface Context {
     readonly token: ProgressToken | undefined
     /** Tells the client of progress on this request (params as the downstream sent them, with the client's token); nothing once it was cancelled. */
     progress(params: Params): void
-    /** the log stream of the instance serving the request (set by the relay), whose held start the answer may continue */
-    logged?: redact.Stream | undefined
 }
 
 /** A request the SDK Server dispatched (every method but tools/call). */
@@ -52,7 +49,6 @@ export class Call implements Context, downstream.Signal {
     readonly token: ProgressToken | undefined
     aborted = false
     reason: unknown = undefined
-    logged: redact.Stream | undefined = undefined
     private readonly write: Write
     private listeners: Array<{ handleEvent(): void }> | undefined
 

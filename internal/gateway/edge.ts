@@ -51,8 +51,9 @@ const debounced = ["notifications/tools/list_changed", "notifications/prompts/li
  * two parts of one, is masked; the stream goes with the answer (or the client's cancellation).
  * Log notifications, which belong to no request, share one stream whatever their logger; any
  * other message is scrubbed as a stream of its own strings. An answer also takes over the start
- * of a value that the log notifications, or (for a tools/call) the stderr of the instance that
- * served it, ended on: only the held start, so nothing of either ever reaches the client.
+ * of a value that the log notifications, or the stderr of the instance that served it (any
+ * method: a tools/call, a resources/read, a prompts/get), ended on: only the held start, so
+ * nothing of either ever reaches the client.
  */
 export class Edge implements Transport {
     onclose?: () => void
@@ -124,8 +125,9 @@ export class Edge implements Transport {
         }
         if (method === "notifications/cancelled") {
             const p = m.params as { requestId?: RequestId; reason?: unknown } | undefined
-            // a cancelled request is not answered: its stream goes now
+            // a cancelled request is not answered: its streams go now
             if (p?.requestId !== undefined && this.flows.size !== 0) this.flows.delete(p.requestId)
+            if (p?.requestId !== undefined && this.session.logged.size !== 0) this.session.logged.delete(p.requestId)
             const call = p?.requestId === undefined || this.session.calls.size === 0 ? undefined : this.session.calls.get(p.requestId)
             if (call !== undefined) return call.abort(p?.reason)
         }
@@ -147,9 +149,6 @@ export class Edge implements Transport {
         }
         if (call === undefined) return this.write(m, id)
         if (s.calls.get(id) === call) s.calls.delete(id)
-        // a value the instance began on its stderr goes on in the answer (issue 19 re-probe): the
-        // answer's stream takes over the held start of the log's stream, none of its text
-        if (call.logged !== undefined && !call.aborted) this.flow(id).adopt(call.logged)
         call.answer(m)
         // a cancelled call is not answered: its stream goes all the same
         if (this.flows.size !== 0) this.flows.delete(id)
@@ -165,6 +164,16 @@ export class Edge implements Transport {
             const s = this.answered(m.id)
             // a value a log notification began goes on in the answer (issue 19 re-probe: log, then result)
             if (this.logs !== undefined) s.adopt(this.logs)
+            // and one the instance that served the request began on its stderr, whatever the method
+            // (issue 19 re-probe: stderr "x <head>", then "<tail> end" in a tools/call result, a
+            // resources/read or a prompts/get): the held start of its log stream, none of its text
+            if (this.session.logged.size !== 0 && m.id !== undefined) {
+                const log = this.session.logged.get(m.id)
+                if (log !== undefined) {
+                    this.session.logged.delete(m.id)
+                    s.adopt(log)
+                }
+            }
             if (m.result !== undefined) {
                 const result = s.scrubObject(m.result)
                 return result === m.result ? m : { ...m, result } as JSONRPCMessage

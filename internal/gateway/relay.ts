@@ -104,9 +104,13 @@ export class Relay {
             return failure(e, r, tool)
         } finally {
             flying.delete(n)
-            // the edge scrubs the answer as going on from what the instance wrote to its log; known
-            // only now when this request started the instance
-            if (this.logs.size !== 0) ctx.logged = this.logs.get(k)
+            // the edge scrubs the answer as going on from what the instance wrote to its log (any
+            // method: a tools/call, a resources/read, a prompts/get); known only now when this
+            // request started the instance. A cancelled request is not answered: nothing to take.
+            if (this.logs.size !== 0 && !ctx.signal.aborted) {
+                const log = this.logs.get(k)
+                if (log !== undefined) ctx.session.logged.set(ctx.id, log)
+            }
         }
     }
 

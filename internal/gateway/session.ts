@@ -3,6 +3,7 @@ import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { ErrorCode, McpError, type LoggingLevel, type RequestId } from "@modelcontextprotocol/sdk/types.js"
 import type * as config from "../config/index.ts"
 import * as downstream from "../downstream/index.ts"
+import type * as redact from "../redact/index.ts"
 import * as policy from "./policy.ts"
 
 /** How long a client that offers roots may take to list them. */
@@ -70,6 +71,12 @@ export class Session {
     readonly root: string
     /** tools/calls in flight, which the client may cancel by id */
     readonly calls = new downstream.Ids<Abortable>()
+    /**
+     * The log stream (stderr) of the instance that served each request not answered yet, whatever
+     * its method, set by the relay: the edge's answer takes over the held start of a value the
+     * instance began there (issue 19 re-probe), and the entry with it.
+     */
+    readonly logged = new Map<RequestId, redact.Stream>()
     readonly subscriptions = new Set<string>()
     /** in search mode, the tools this session found, which join its own tools/list */
     readonly found = new Found()
