@@ -2,8 +2,8 @@
  * OAuth 2.1 for remote servers, built on the SDK's client (`auth()`: discovery, registration,
  * PKCE, the token requests, refresh, step-up), with the vault as its storage: the access token,
  * the refresh token, the expiry and the client registration are age-encrypted rows in the
- * instance's scope (keys from config.oauthKey), every token is registered for redaction when it
- * is read or made, and nothing here logs or throws a value.
+ * instance's scope (tokens.ts keeps them and the tokens decrypted from them), every token is
+ * registered for redaction when it is read or made, and nothing here logs or throws a value.
  *
  * Where it goes around the SDK: the SDK leaves the browser and the redirect to the application
  * (the loopback listener, the RFC 9207 `iss` check and the platform opener are here); its
@@ -31,11 +31,11 @@ import { Loopback, nonce } from "./loopback.ts"
 import { checkLink, LoginNeeded, loginTimeout, type Present } from "./present.ts"
 import { fetcher } from "./fetch.ts"
 import { revoke } from "./revoke.ts"
+import { Tokens } from "./tokens.ts"
 
+export { refreshMargin } from "./tokens.ts"
 export { LoginNeeded, checkLink, interactive, loginTimeout, openable, presenter, unauthorized, type Present } from "./present.ts"
 
-/** A token this close to its expiry (or half its lifetime, if shorter) is refreshed before it is sent. */
-export const refreshMargin = 60_000
 // the redirect URI while no listener runs: registered portless, as RFC 8252 §7.3 allows for loopback
 const placeholder = "http://127.0.0.1/callback"
 
@@ -66,10 +66,7 @@ export class Provider implements OAuthClientProvider {
     private loop: Loopback | undefined
     private pending: URL | undefined
     private verifier: string | undefined
-    private cached: { stamp: number; tokens: OAuthTokens | undefined; expiresAt?: number; margin?: number } | undefined
-    private refreshing: Promise<void> | undefined
-    private checked = 0
-    private inAuth = false
+    private readonly stored: Tokens
     private loggingIn: Promise<void> | undefined
 
     constructor(o: Options) {
@@ -79,6 +76,7 @@ export class Provider implements OAuthClientProvider {
         this.name = o.server.name
         this.url = o.url
         this.fetch = fetcher(o.url)
+        this.stored = new Tokens(o.vault, o.scope, o.server.name, o.registry)
     }
 
     /** Reads a pre-registered client's id and secret from their ${secret:…} references. */
@@ -111,10 +109,6 @@ export class Provider implements OAuthClientProvider {
         return this.oauth.grant === "client_credentials"
     }
 
-    private key(item: Parameters<typeof config.oauthKey>[1]): string {
-        return config.oauthKey(this.name, item)
-    }
-
     // OAuthClientProvider: what the SDK asks.
 
     get redirectUrl(): string | undefined {
@@ -143,7 +137,7 @@ export class Provider implements OAuthClientProvider {
 
     async clientInformation(): Promise<OAuthClientInformationMixed | undefined> {
         if (this.preset) return this.preset
-        const raw = await this.read("client")
+        const raw = await this.stored.read("client")
         if (raw === undefined) return undefined
         const info = JSON.parse(raw) as OAuthClientInformationMixed
         if (info.client_secret !== undefined) this.o.registry.add(info.client_secret)
@@ -153,35 +147,19 @@ export class Provider implements OAuthClientProvider {
     async saveClientInformation(info: OAuthClientInformationMixed): Promise<void> {
         if (this.preset) return // the config holds it
         if (info.client_secret !== undefined) this.o.registry.add(info.client_secret)
-        await this.o.vault.put(this.o.scope, this.key("client"), JSON.stringify(info))
+        await this.stored.write("client", JSON.stringify(info))
     }
 
     async tokens(): Promise<OAuthTokens | undefined> {
-        const t = await this.load()
-        if (t === undefined || this.inAuth || t.refresh_token === undefined) return t
-        const at = this.cached?.expiresAt
-        if (at === undefined || at - Date.now() > (this.cached?.margin ?? refreshMargin)) return t
-        await this.refresh()
-        return this.load()
+        const t = await this.stored.load()
+        if (t === undefined || this.stored.refreshing || t.refresh_token === undefined || !this.stored.due()) return t
+        // the SDK refreshes only on a 401: this refreshes shortly before the expiry it recorded
+        await this.stored.refresh(() => auth(this, { serverUrl: this.url, fetchFn: this.fetch }))
+        return this.stored.load()
     }
 
     async saveTokens(t: OAuthTokens): Promise<void> {
-        const v = this.o.vault
-        const scope = this.o.scope
-        this.o.registry.add(t.access_token, ...(t.refresh_token === undefined ? [] : [t.refresh_token]))
-        const expiry = {
-            ...(t.expires_in === undefined ? {} : { expires_at: Date.now() + t.expires_in * 1000, lifetime: t.expires_in }),
-            ...(t.scope === undefined ? {} : { scope: t.scope }),
-            token_type: t.token_type,
-            ...(t.issuer === undefined ? {} : { issuer: t.issuer }),
-        }
-        await v.put(scope, this.key("expiry"), JSON.stringify(expiry))
-        // a refresh that brings no new refresh token leaves the old one valid; a new login does not
-        if (t.refresh_token !== undefined) await v.put(scope, this.key("refresh_token"), t.refresh_token)
-        else if (this.loggingIn) this.drop("refresh_token")
-        // written last: readers in other processes reload when this row's time moves
-        await v.put(scope, this.key("access_token"), t.access_token)
-        this.cached = undefined
+        await this.stored.save(t, this.loggingIn !== undefined)
     }
 
     redirectToAuthorization(url: URL): void {
@@ -205,16 +183,16 @@ export class Provider implements OAuthClientProvider {
     invalidateCredentials(what: "all" | "client" | "tokens" | "verifier" | "discovery"): void {
         if (what === "verifier" || what === "all") this.verifier = undefined
         // another process (or instance) stored newer tokens since ours were read: those stay
-        if (what === "tokens" && this.stamp() !== (this.cached?.stamp ?? 0)) {
-            this.cached = undefined
+        if (what === "tokens" && this.stored.moved()) {
+            this.stored.forget()
             return
         }
         if (what === "tokens" || what === "all") {
-            for (const k of ["access_token", "refresh_token", "expiry"] as const) this.drop(k)
-            this.cached = undefined
+            for (const k of ["access_token", "refresh_token", "expiry"] as const) this.stored.drop(k)
+            this.stored.forget()
         }
-        if (what === "client" || what === "all") this.drop("client")
-        if (what === "discovery" || what === "all") this.drop("discovery")
+        if (what === "client" || what === "all") this.stored.drop("client")
+        if (what === "discovery" || what === "all") this.stored.drop("discovery")
     }
 
     async saveDiscoveryState(s: OAuthDiscoveryState): Promise<void> {
@@ -232,11 +210,11 @@ export class Provider implements OAuthClientProvider {
                 { kind: "unavailable" },
             )
         }
-        await this.o.vault.put(this.o.scope, this.key("discovery"), JSON.stringify(s))
+        await this.stored.write("discovery", JSON.stringify(s))
     }
 
     async discoveryState(): Promise<OAuthDiscoveryState | undefined> {
-        const raw = await this.read("discovery")
+        const raw = await this.stored.read("discovery")
         return raw === undefined ? undefined : JSON.parse(raw) as OAuthDiscoveryState
     }
 
@@ -259,8 +237,8 @@ export class Provider implements OAuthClientProvider {
 
     private async browse(given: Present | undefined): Promise<void> {
         // tokens stored meanwhile by another process or instance (a refresh, a login): try those first
-        if (this.cached !== undefined && this.stamp() !== this.cached.stamp) {
-            this.cached = undefined
+        if (this.stored.loaded && this.stored.moved()) {
+            this.stored.forget()
             return
         }
         if (this.machine) {
@@ -313,17 +291,8 @@ export class Provider implements OAuthClientProvider {
     }
 
     /** What `auth status` shows: logged in or not, the expiry and the granted scopes; never a token. */
-    async status(): Promise<{ loggedIn: boolean; expiresAt?: Date; scopes?: string[]; refreshable: boolean }> {
-        const names = new Set(this.o.vault.list(this.o.scope).map(e => e.key))
-        const loggedIn = names.has(this.key("access_token"))
-        const raw = loggedIn && names.has(this.key("expiry")) ? await this.read("expiry") : undefined
-        const e = raw === undefined ? {} : JSON.parse(raw) as { expires_at?: number; scope?: string }
-        return {
-            loggedIn,
-            ...(e.expires_at === undefined ? {} : { expiresAt: new Date(e.expires_at) }),
-            ...(e.scope === undefined ? {} : { scopes: e.scope.split(" ").filter(Boolean) }),
-            refreshable: names.has(this.key("refresh_token")),
-        }
+    status(): Promise<{ loggedIn: boolean; expiresAt?: Date; scopes?: string[]; refreshable: boolean }> {
+        return this.stored.status()
     }
 
     /**
@@ -334,8 +303,8 @@ export class Provider implements OAuthClientProvider {
         let revoked = false
         let error: string | undefined
         const metadata = (await this.discoveryState())?.authorizationServerMetadata
-        const refresh = await this.read("refresh_token")
-        const token = refresh ?? await this.read("access_token")
+        const refresh = await this.stored.read("refresh_token")
+        const token = refresh ?? await this.stored.read("access_token")
         if (metadata !== undefined && token !== undefined) {
             try {
                 revoked = await revoke({
@@ -348,75 +317,6 @@ export class Provider implements OAuthClientProvider {
         }
         this.invalidateCredentials("all")
         return { revoked, ...(error === undefined ? {} : { error }) }
-    }
-
-    /** The stored tokens, decrypted again only when another write moved them. */
-    private async load(): Promise<OAuthTokens | undefined> {
-        // The SDK asks for the tokens on every request; looking at the vault's index each time cost
-        // a median 217 µs a request here (listing the scope), once a second about 1 µs: a token
-        // another process wrote is seen within a second, and our own writes clear the cache.
-        const now = Date.now()
-        if (this.cached !== undefined && now - this.checked < 1000) return this.cached.tokens
-        this.checked = now
-        const stamp = this.stamp()
-        if (this.cached?.stamp === stamp) return this.cached.tokens
-        if (stamp === 0) {
-            this.cached = { stamp, tokens: undefined }
-            return undefined
-        }
-        const [access, refresh, expiry] = await Promise.all([this.read("access_token"), this.read("refresh_token"), this.read("expiry")])
-        if (access === undefined) return undefined
-        const e = expiry === undefined ? {} : JSON.parse(expiry) as { expires_at?: number; lifetime?: number; scope?: string; token_type?: string; issuer?: string }
-        this.o.registry.add(access, ...(refresh === undefined ? [] : [refresh]))
-        const tokens: OAuthTokens = {
-            access_token: access,
-            token_type: e.token_type ?? "Bearer",
-            ...(refresh === undefined ? {} : { refresh_token: refresh }),
-            ...(e.scope === undefined ? {} : { scope: e.scope }),
-            ...(e.expires_at === undefined ? {} : { expires_in: Math.max(0, Math.floor((e.expires_at - Date.now()) / 1000)) }),
-            ...(e.issuer === undefined ? {} : { issuer: e.issuer }),
-        }
-        const margin = Math.min(refreshMargin, (e.lifetime ?? Infinity) * 500)
-        this.cached = { stamp, tokens, margin, ...(e.expires_at === undefined ? {} : { expiresAt: e.expires_at }) }
-        return tokens
-    }
-
-    /** When the access token row was last written (0: none); from the index, never decrypts. */
-    private stamp(): number {
-        return this.o.vault.list(this.o.scope).find(e => e.key === this.key("access_token"))?.updatedAt.getTime() ?? 0
-    }
-
-    /** Refreshes now (one refresh at a time); a failure leaves the old token to meet its 401. */
-    private refresh(): Promise<void> {
-        this.refreshing ??= (async () => {
-            this.inAuth = true
-            try {
-                await auth(this, { serverUrl: this.url, fetchFn: this.fetch })
-            } catch {
-                // the request goes out with what is stored; its 401 runs the SDK's own recovery
-            } finally {
-                this.inAuth = false
-                this.refreshing = undefined
-            }
-        })()
-        return this.refreshing
-    }
-
-    private async read(item: Parameters<typeof config.oauthKey>[1]): Promise<string | undefined> {
-        try {
-            return await this.o.vault.get(this.o.scope, this.key(item))
-        } catch (e) {
-            if (e instanceof secrets.NotFoundError) return undefined
-            throw e
-        }
-    }
-
-    private drop(item: Parameters<typeof config.oauthKey>[1]): void {
-        try {
-            this.o.vault.delete(this.o.scope, this.key(item))
-        } catch (e) {
-            if (!(e instanceof secrets.NotFoundError)) throw e
-        }
     }
 }
 
