@@ -63,7 +63,7 @@ export async function decrypt(id: X25519, file: Uint8Array): Promise<Buffer> {
         fileKey = await unwrap(id, b64(s.args[0] ?? "", 32), s.body)
         if (fileKey !== undefined) break
     }
-    if (fileKey === undefined) throw new Error("no identity matched any of the file's recipients")
+    if (fileKey === undefined) throw new Error(unmatched)
     try {
         const want = createHmac("sha256", hkdf(fileKey, Buffer.alloc(0), "header")).update(signed).digest()
         if (!timingSafeEqual(want, mac)) throw new Error("bad header MAC")
@@ -73,6 +73,21 @@ export async function decrypt(id: X25519, file: Uint8Array): Promise<Buffer> {
     } finally {
         fileKey.fill(0)
     }
+}
+
+// typage's words, so that `foreign` reads both decrypters alike
+const unmatched = "no identity matched any of the file's recipients"
+
+/**
+ * Whether a decrypt failure (this file's or typage's, for a post-quantum key) says the file is for
+ * other recipients, rather than damaged or not an age file. Only "no recipient stanza opened"
+ * says that, and a damaged stanza body looks the same; but a header that does not parse (a share
+ * of the wrong length, bad base64), a header MAC that fails once a stanza opened, or a payload
+ * that fails its tag is damage whoever holds the key, and asking for a file to another key would
+ * send the person after the wrong cause.
+ */
+export function foreign(e: unknown): boolean {
+    return e instanceof Error && e.message === unmatched
 }
 
 interface Stanza { type: string; args: string[]; body: Buffer }

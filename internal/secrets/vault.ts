@@ -292,7 +292,9 @@ class Local implements Vault {
         } catch (e) {
             if (e instanceof config.Hinted) throw e
             throw hinted(`cannot decrypt the file with the key ${JSON.stringify(id.path)} (${id.recipient}): ${message(e)}`,
-                "it was not encrypted to this key: ask for it to be exported to your public key (mcplexer key show prints it)", { cause: e })
+                (await import("./age.ts")).foreign(e)
+                    ? "it was not encrypted to this key: ask for it to be exported to your public key (mcplexer key show prints it)"
+                    : "the file is damaged or is not an age file: ask for it to be exported again, and copy it as a binary file (or as text made with --armor)", { cause: e })
         }
     }
 

@@ -6,7 +6,8 @@
  * or empty, a promote of nothing.
  */
 import assert from "node:assert/strict"
-import { readdirSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { readdirSync, readFileSync } from "node:fs"
 import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { test } from "node:test"
@@ -179,6 +180,43 @@ test("secret import of a file that is not an age file, or of no file, says which
     const none = await run(h, ["secret", "import", join(h, "missing.age")])
     assert.equal(none.code, 1)
     assert.match(none.stderr, /^mcplexer: error: cannot read ".*missing\.age": no such file$/m)
+})
+
+test("secret import of a damaged age file says it is damaged, not that it was encrypted to another key", async () => {
+    const h = await keys()
+    const good = join(h, "gh.age")
+    assert.equal((await run(h, ["secret", "export", "gh", "-o", good])).code, 0)
+    const text = readFileSync(good).toString("latin1")
+    // the header is text: "-> X25519 <share>", the wrapped key's body line, "--- <MAC>"
+    const [intro, stanza, body, mac] = text.split("\n")
+    const other = (c: string) => (c === "A" ? "B" : "A")
+    const damaged: Record<string, string> = {
+        "a share of the wrong length": text.replace(stanza!, stanza!.slice(0, -1)),
+        "a body that is not base64": text.replace(`\n${body!}\n`, `\n${body!.slice(0, -2)}!!\n`),
+        "a header MAC that does not verify": text.replace(mac!, mac!.slice(0, 10) + other(mac![10]!) + mac!.slice(11)),
+        "a payload byte flipped": text.slice(0, -5) + String.fromCharCode(text.charCodeAt(text.length - 5) ^ 1) + text.slice(-4),
+    }
+    assert.equal(intro, "age-encryption.org/v1")
+    assert.match(stanza!, /^-> X25519 /)
+    for (const [what, bytes] of Object.entries(damaged)) {
+        const file = join(h, "damaged.age")
+        await writeFile(file, Buffer.from(bytes, "latin1"))
+        const r = await run(h, ["secret", "import", file])
+        assert.equal(r.code, 1, what)
+        assert.match(r.stderr, /^mcplexer: error: cannot decrypt the file with the key /m, what)
+        assert.match(r.stderr, /^mcplexer: hint: the file is damaged or is not an age file: ask for it to be exported again/m, `${what}: ${r.stderr}`)
+        assert.doesNotMatch(r.stderr, /not encrypted to this key/, what)
+        clean(r)
+    }
+    // a whole file for another key (Go's age) still says so
+    const key = join(h, "other.key"), theirs = join(h, "theirs.age")
+    execFileSync("age-keygen", ["-o", key], { stdio: "pipe" })
+    const recipient = execFileSync("age-keygen", ["-y", key], { encoding: "utf8" }).trim()
+    execFileSync("age", ["-r", recipient, "-o", theirs], { input: "{}" })
+    const foreign = await run(h, ["secret", "import", theirs])
+    assert.equal(foreign.code, 1)
+    assert.match(foreign.stderr, /^mcplexer: hint: it was not encrypted to this key: ask for it to be exported to your public key/m)
+    assert.doesNotMatch(foreign.stderr, /damaged/)
 })
 
 test("secret export -R: a missing file names the flag, and a file with no key is refused rather than ignored", async () => {
