@@ -76,7 +76,7 @@ export class Session {
      * its method, set by the relay: the edge's answer takes over the held start of a value the
      * instance began there (issue 19 re-probe), and the entry with it.
      */
-    readonly logged = new Map<RequestId, redact.Stream>()
+    readonly logged = new downstream.Ids<redact.Stream>()
     readonly subscriptions = new Set<string>()
     /** in search mode, the tools this session found, which join its own tools/list */
     readonly found = new Found()
