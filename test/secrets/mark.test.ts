@@ -66,6 +66,21 @@ function oldKey(h: string): void {
 
 const recipientOf = (h: string) => /^# public key: (age1\S+)$/m.exec(readFileSync(join(h, "age.key"), "utf8"))?.[1] ?? ""
 
+/**
+ * A store as 0.1 left it, after the database writer's downgrade: a key file without the mark,
+ * gh/TOKEN stored, then every row's MAC set to NULL over the planted value and the meta mark deleted.
+ */
+async function left(): Promise<{ h: string; recipient: string }> {
+    const h = await home()
+    oldKey(h)
+    const recipient = recipientOf(h)
+    const v = secrets.open(paths(h), { actor: "test" })
+    await v.put("gh", "TOKEN", "the real token")
+    v.close()
+    await downgrade(h, recipient)
+    return { h, recipient }
+}
+
 test("probe D case3 through the CLI: NULL MAC, planted value, meta deleted; get refuses without naming key upgrade, key upgrade refuses, nothing changes", { timeout: 120_000 }, async () => {
     const h = await home()
     assert.equal((await run(h, ["init"])).code, 0)
@@ -132,14 +147,8 @@ test("the mark line is inside a passphrase-protected key file, and protect then 
 })
 
 test("a key without the mark, beside a database with every trace removed, is what 0.1 left: it upgrades, and the key is marked so that it never adopts again", async () => {
-    const h = await home()
-    oldKey(h)
-    const recipient = recipientOf(h)
+    const { h, recipient } = await left()
     let v = secrets.open(paths(h), { actor: "test" })
-    await v.put("gh", "TOKEN", "the real token")
-    v.close()
-    await downgrade(h, recipient)
-    v = secrets.open(paths(h), { actor: "test" })
     await assert.rejects(v.get("gh", "TOKEN"), /stored before rows were authenticated/)
     assert.deepEqual(await v.upgrade(), { rows: [{ scope: "gh", key: "TOKEN" }], key: "marked" })
     // the limit of what this can tell: the planted value looked like 0.1's, and was adopted
@@ -162,15 +171,9 @@ test("a key without the mark, beside a database with every trace removed, is wha
 })
 
 test("in a store 0.1 left, a new value waits for key upgrade, so that its MAC never makes the old rows look forged", async () => {
-    const h = await home()
-    oldKey(h)
-    const recipient = recipientOf(h)
-    let v = secrets.open(paths(h), { actor: "test" })
-    await v.put("gh", "TOKEN", "the real token")
-    v.close()
-    await downgrade(h, recipient)
+    const { h } = await left()
     const before = rows(h)
-    v = secrets.open(paths(h), { actor: "test" })
+    const v = secrets.open(paths(h), { actor: "test" })
     await assert.rejects(v.put("gh", "OTHER", "a new value"), (e: Error & { hint?: string }) => {
         assert.match(e.message, /still holds secrets mcplexer 0\.1 stored without a MAC \(secret "gh\/TOKEN" among them\); nothing was stored/)
         assert.match(e.hint ?? "", /mcplexer key upgrade/)
