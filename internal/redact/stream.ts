@@ -24,10 +24,11 @@ export interface Stream {
      */
     readonly pending: number
     /**
-     * Takes on the start of a value that `other` (another stream of the same registry) ended on,
-     * when it is longer than this stream's own: what a text of this stream continues is masked as
-     * if it had followed it here. For the ways out of one request that have streams of their own
-     * (a downstream's log notification, then the request's result).
+     * Takes on the start of a value that `other` (another stream of the same registry) ended on
+     * last (the one it holds when its texts so far end in none), when it is longer than this
+     * stream's own: what a text of this stream continues is masked as if it had followed it here.
+     * For the ways out of one request that have streams of their own (a downstream's log
+     * notification or stderr, then the request's result).
      */
     adopt(other: Stream): void
 }
@@ -69,8 +70,13 @@ export class Flow implements Stream {
         const a = this.source()
         if (a !== this.a) this.move(a)
         if (a !== other.a) other.move(a)
-        if (a === undefined || other.held === 0) return
-        if (this.held === 0 || a.depthOf(this.held) < a.depthOf(other.held)) this.held = other.held
+        if (a === undefined) return
+        // the start the other's texts end on, not the deeper one it may still hold from before: a
+        // long-lived stderr stream that once ended on 10 units of a value, then on 3, handed over
+        // the 10 and the answer going on from the 3 showed the rest (issue 19)
+        const last = a.depthOf(other.cur) > 0 ? other.cur : other.held
+        if (last === 0) return
+        if (this.held === 0 || a.depthOf(this.held) < a.depthOf(last)) this.held = last
     }
 
     scrubObject<T>(v: T): T {
