@@ -77,6 +77,10 @@ export class Flow implements Stream {
         const last = a.depthOf(other.cur) > 0 ? other.cur : other.held
         if (last === 0) return
         if (this.held === 0 || a.depthOf(this.held) < a.depthOf(last)) this.held = last
+        // and a next text read right after it, when this stream has nothing of its own going: it
+        // then also goes on with a longer form that a form completed at the other's end begins
+        // (padded base64 after unpadded), which `held` gives up as done with
+        if (this.cur === 0 && a.depthOf(other.cur) > 0) this.cur = other.cur
     }
 
     scrubObject<T>(v: T): T {

@@ -2,12 +2,13 @@
  * The redaction boundary: random secrets, written in random claimed forms inside random text, cut
  * into random chunks. What must hold for every case: a whole text is scrubbed exactly as a naive
  * reference does it (every occurrence of every form found with indexOf, overlapping ones merged);
- * whatever the chunking, no secret and no claimed form of it survives a stream; and scrubbing text
+ * whatever the chunking, no secret and no claimed form of it survives a stream; a stream that
+ * adopts another masks all the reference masks in the other's last text and its own; and scrubbing text
  * made to be hard (ellipses, line breaks, base64 lines, near-misses of the forms) stays bounded
  * in time.
  */
 import * as fc from "fast-check"
-import { forms } from "../../internal/redact/forms.ts"
+import { forms, minLength } from "../../internal/redact/forms.ts"
 import * as redact from "../../internal/redact/index.ts"
 import type { Property } from "./kit.ts"
 
@@ -46,19 +47,23 @@ function encode(v: string, form: number, pre: number): string {
     }
 }
 
-/** The naive reference: every occurrence of every form, by indexOf; overlapping stretches merged, touching ones kept apart. */
-function naive(values: string[], text: string): string {
+/** Every occurrence of every form, by indexOf, as [start, end) in order of start (longest first). */
+function occurrences(values: string[], text: string): Array<[number, number]> {
     const spans: Array<[number, number]> = []
     for (const v of values) {
         for (const f of forms(v)) {
             for (let at = text.indexOf(f); at !== -1; at = text.indexOf(f, at + 1)) spans.push([at, at + f.length])
         }
     }
-    spans.sort((a, b) => a[0] - b[0] || b[1] - a[1])
+    return spans.sort((a, b) => a[0] - b[0] || b[1] - a[1])
+}
+
+/** The naive reference: every occurrence of every form, by indexOf; overlapping stretches merged, touching ones kept apart. */
+function naive(values: string[], text: string): string {
     let out = ""
     let pos = 0
     let cur: [number, number] | undefined
-    for (const [s, e] of spans) {
+    for (const [s, e] of occurrences(values, text)) {
         if (cur !== undefined && s < cur[1]) {
             cur[1] = Math.max(cur[1], e)
             continue
@@ -74,6 +79,31 @@ function naive(values: string[], text: string): string {
         pos = cur[1]
     }
     return out + text.slice(pos)
+}
+
+/**
+ * Whether `out` can be `text` with stretches masked, none of the units marked in `must` left
+ * showing: the text between the masks is placed leftmost (which never hurts the pieces after it).
+ */
+function covers(text: string, out: string, must: Uint8Array): boolean {
+    const shown = (from: number, n: number) => {
+        for (let i = from; i < from + n; i++) if (must[i]) return true
+        return false
+    }
+    const pieces = out.split(redact.mask)
+    if (pieces.length === 1) return out === text && !shown(0, text.length)
+    const first = pieces[0]!
+    const last = pieces[pieces.length - 1]!
+    if (!text.startsWith(first) || shown(0, first.length)) return false
+    let end = first.length
+    for (const p of pieces.slice(1, -1)) {
+        let at = text.indexOf(p, end + 1)
+        while (at !== -1 && shown(at, p.length)) at = text.indexOf(p, at + 1)
+        if (at === -1) return false
+        end = at + p.length
+    }
+    const at = text.length - last.length
+    return at >= end + 1 && text.endsWith(last) && !shown(at, last.length)
 }
 
 /** Longest run of characters an encoding of a secret may hold, once the masks are taken out. */
@@ -99,6 +129,19 @@ function registry(values: string[]): redact.Registry {
     r.add(...values)
     return r
 }
+
+/**
+ * A hand-over (Stream.adopt): stream A first ends on starts of forms that nothing continues, then on
+ * a start of one more (often shorter than the others), which stream B, adopting A, goes on with.
+ */
+const handover = fc.record({
+    secrets: fc.array(secret, { minLength: 1, maxLength: 3 }),
+    earlier: fc.array(fc.record({ which: fc.nat(), form: fc.nat(), pre: fc.integer({ min: 0, max: 2 }), before: filler, cut: fc.nat() }), { maxLength: 4 }),
+    split: fc.record({ which: fc.nat(), form: fc.nat(), pre: fc.integer({ min: 0, max: 2 }), before: filler, cut: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.nat()) }),
+    rest: fc.array(fc.record({ which: fc.nat(), form: fc.nat(), pre: fc.integer({ min: 0, max: 2 }), before: filler }), { maxLength: 3 }),
+    after: filler,
+    cuts: fc.array(fc.nat(), { maxLength: 6 }),
+})
 
 /** Hard text for the matcher: ellipses, quotes, line breaks, base64 lines, and starts of the forms cut short. */
 const hard = fc.record({
@@ -153,6 +196,47 @@ const properties: Property[] = [
             const o = { content: [{ type: "text", text: t.slice(0, half) }, { type: "text", text: t.slice(half) }] }
             const out = JSON.stringify(registry(p.secrets).stream().scrubObject(o))
             for (const v of p.secrets) if (out.includes(JSON.stringify(v).slice(1, -1))) throw new Error("a secret survived")
+        }),
+    },
+    {
+        name: "a stream that adopts another masks all the naive reference masks in A's last text and its own",
+        runs: 300,
+        make: () => fc.property(handover, h => {
+            const { secrets } = h
+            const enc = (x: { which: number; form: number; pre: number }) => encode(secrets[x.which % secrets.length]!, x.form, x.pre)
+            const r = registry(secrets)
+            const a = r.stream()
+            for (const e of h.earlier) {
+                const f = enc(e)
+                a.scrub(e.before + f.slice(0, 1 + e.cut % f.length))
+            }
+            const f = enc(h.split)
+            const k = 1 + h.split.cut % (f.length - 1)
+            const last = h.split.before + f.slice(0, k)
+            a.scrub(last)
+            const b = r.stream()
+            b.adopt(a)
+            // B's texts: the rest of the form A's last text began, then more, cut anywhere
+            const rest = f.slice(k) + text({ secrets, pieces: h.rest, after: h.after })
+            const at = [...new Set(h.cuts.map(c => 1 + c % rest.length))].sort((x, y) => x - y)
+            const all = last + rest
+            for (let i = 0, from = 0; from < rest.length; i++) {
+                const to = i < at.length ? at[i]! : rest.length
+                if (to <= from) continue
+                const t = rest.slice(from, to)
+                const out = b.scrub(t)
+                // what the reference masks in this text, but for a start left showing at its end:
+                // fewer than minLength units of a form that a later text finishes
+                const start = last.length + from
+                const end = last.length + to
+                const must = new Uint8Array(t.length)
+                for (const [s, e] of occurrences(secrets, all)) {
+                    if (e <= start || s >= end || (e > end && end - s < minLength)) continue
+                    for (let j = Math.max(s, start); j < Math.min(e, end); j++) must[j - start] = 1
+                }
+                if (!covers(t, out, must)) throw new Error(`text ${i} of B shows what the naive reference masks`)
+                from = to
+            }
         }),
     },
     {
