@@ -128,6 +128,19 @@ export class Automaton {
         return { upto, state: u }
     }
 
+    /**
+     * The deepest state on `u`'s failure chain, `u` first, that one more unit can go on from (0 for
+     * none): after a form completed at the end of a text, the start a next text may still continue
+     * (the form itself when a longer one goes on from it, unpadded base64 before its padding; or a
+     * start it ends in, "aaaa" of the value "aaaaaaaaa" just completed). Reading a unit from `u`
+     * gives the same state as from it, but it is shallower, or 0 when nothing can go on.
+     */
+    live(u: number): number {
+        let v = u
+        while (v !== 0 && (this.flags[v]! & (chained | branchy)) === 0) v = this.fail[v]!
+        return v
+    }
+
     /** How many units the state has read of the pattern starts it stands for. */
     depthOf(u: number): number {
         return this.depth[u]!

@@ -24,27 +24,38 @@ export interface Stream {
      */
     readonly pending: number
     /**
-     * Takes on the start of a value that `other` (another stream of the same registry) ended on
-     * last (the one it holds when its texts so far end in none), when it is longer than this
-     * stream's own: what a text of this stream continues is masked as if it had followed it here.
-     * For the ways out of one request that have streams of their own (a downstream's log
-     * notification or stderr, then the request's result).
+     * Takes on the starts of values that `other` (another stream of the same registry) holds: the
+     * ones its texts ended on last and the deepest, beside this stream's own, whatever order two
+     * others are adopted in: what a text of this stream continues is masked as if it had followed
+     * it here. For the ways out of one request that have streams of their own (a downstream's log
+     * notifications or stderr, then the request's result).
      */
     adopt(other: Stream): void
 }
 
+// How many starts a stream holds at most: the deepest and the ones its texts ended on last, enough
+// for the keys walked between two content items and for two adopted streams' (so the order they
+// are adopted in does not matter). Each text is read from each of them only while it goes on with
+// it, so at most room + 1 times: linear.
+const room = 8
+
 /**
- * The matcher's state carried from one text to the next. Two states are kept: `cur`, the state after
- * all text so far, as if the texts were one; and `held`, the state after the last text that ended in
- * a start of a form, kept across texts that do not continue it. The second is what masks a value
- * split across two content items, whose texts are separated by keys and "type": "text" in document
- * order. Following `held` stops where the text stops continuing it, so each text is still read at
- * most twice: linear.
+ * The matcher's state carried from one text to the next: `cur`, the state after all text so far, as
+ * if the texts were one; and `held`, the starts of forms that texts ended on, kept across texts that
+ * do not continue them, oldest first. They are what masks a value split across two content items,
+ * whose texts are separated by keys and "type": "text" in document order. A start is replaced by
+ * where a text that goes on with it to its end leaves it (after a form completed right at the end,
+ * what may still go on from it: a longer form, unpadded base64 before its padding, a value that
+ * begins another), and let go when `room` newer ones push it out (the deepest stays). None
+ * displaces another: keys ending by accident in a start of a form as deep as a real one displaced
+ * it (found by the fuzz property: "text" ends in "xt", the start of the base64 of a value whose
+ * start "lm" the item before ended on); and a deeper start held alone hid a newer shorter one
+ * (issue 19: 10 units of a value, keys, then 3 units of it, keys, then the rest showed).
  */
 export class Flow implements Stream {
     private a: Automaton | undefined
     private cur = 0
-    private held = 0
+    private held: number[] = []
     private readonly source: () => Automaton | undefined
 
     /** `source` gives the automaton of the values live now (it changes when values are added or removed). */
@@ -56,7 +67,8 @@ export class Flow implements Stream {
         try {
             return this.next(s)
         } catch {
-            this.cur = this.held = 0
+            this.cur = 0
+            this.held = []
             return failed
         }
     }
@@ -71,16 +83,11 @@ export class Flow implements Stream {
         if (a !== this.a) this.move(a)
         if (a !== other.a) other.move(a)
         if (a === undefined) return
-        // the start the other's texts end on, not the deeper one it may still hold from before: a
-        // long-lived stderr stream that once ended on 10 units of a value, then on 3, handed over
-        // the 10 and the answer going on from the 3 showed the rest (issue 19)
-        const last = a.depthOf(other.cur) > 0 ? other.cur : other.held
-        if (last === 0) return
-        if (this.held === 0 || a.depthOf(this.held) < a.depthOf(last)) this.held = last
-        // and a next text read right after it, when this stream has nothing of its own going: it
-        // then also goes on with a longer form that a form completed at the other's end begins
-        // (padded base64 after unpadded), which `held` gives up as done with
-        if (this.cur === 0 && a.depthOf(other.cur) > 0) this.cur = other.cur
+        // the other's starts beside this one's, none superseding another: which of two streams
+        // ended on its start later is not known here (an edge adopting the log notifications'
+        // deep start from long ago, then the stderr's newer short one, showed the rest of the
+        // short one while the deeper won: issue 19); the other's `cur` is among them
+        this.held = merge(a, this.held, other.held)
     }
 
     scrubObject<T>(v: T): T {
@@ -98,35 +105,53 @@ export class Flow implements Stream {
         if (a !== this.a) this.move(a)
         if (a === undefined || s.length === 0) return s
         const spans = new Spans()
-        let held = this.held
-        // whether this text carried the held start further without finishing it
-        let going = false
-        if (held !== 0 && held !== this.cur) {
-            const f = a.follow(s, held)
+        let kept: number[] | undefined // held starts this text does not go on with to its end
+        let going: number[] | undefined // where it leaves those it does, then the start it ends in
+        const first = s.charCodeAt(0)
+        for (const h of this.held) {
+            // most texts do not go on with a start at all: told by their first unit, without follow
+            if (a.depthOf(a.next(h, first)) <= 1) {
+                (kept ??= []).push(h)
+                continue
+            }
+            const f = a.follow(s, h)
             if (f.upto > 0) spans.add(0, f.upto)
             // a text that only carries a start on, never finishing it, is masked once the start is
             // long enough to be one; a start still shorter may be ordinary text (a key, a word)
             if (f.state !== -1 && a.depthOf(f.state) >= minLength) spans.add(0, s.length)
-            going = f.state !== -1 && f.upto < s.length
-            // a completed form is done with (also when the text ends right at its end); a form still
-            // going on is held further; a text that does not touch it leaves it held
-            held = going ? f.state : f.upto > 0 || f.state !== -1 ? 0 : held
+            if (f.state !== -1) {
+                // a form completed right at the text's end is held on as what can still go on from
+                // it: a longer form (padded base64 after unpadded, in the next item), or a start it
+                // ends in; it used to be let go, and the rest of the longer one showed
+                const g = a.live(f.state)
+                if (g !== 0 && going?.includes(g) !== true) (going ??= []).push(g)
+            } else {
+                // one that a text goes on with and breaks off from is held all the same: the text may
+                // be a key that happened to go on with it ("type" after "aaaaaaa" of "aaaaaaat")
+                (kept ??= []).push(h)
+            }
         }
         const end = a.scan(s, this.cur, spans.add, minLength)
         const d = a.depthOf(end)
-        if (d >= minLength) {
-            spans.add(s.length - d, s.length)
-            // this text's own trailing start wins over an older one it did not continue
-            if (held === 0 || !going || a.depthOf(held) <= d) held = end
-        } else if (d > 0 && (held === 0 || a.depthOf(held) < d)) {
-            // a start shorter than minLength is left to show, but held all the same, so that the
-            // rest of the value in a later text is masked (issue 19 re-probe: "Gq7" then, two keys
-            // later, the 15 units after it passed); the deeper of two short starts is kept
-            held = end
-        }
+        // a start shorter than minLength is left to show, but held all the same, so that the rest
+        // of the value in a later text is masked (issue 19 re-probe: "Gq7" then, two keys later,
+        // the 15 units after it passed)
+        if (d >= minLength) spans.add(s.length - d, s.length)
+        if (d > 0 && going?.includes(end) !== true) (going ??= []).push(end)
         if (wrapped(s)) unwrap(a, s, spans.late)
         this.cur = end
-        this.held = held
+        if (going === undefined) {
+            if (kept === undefined) this.held = []
+            else if (kept.length !== this.held.length) this.held = kept
+        } else if (kept === undefined) {
+            this.held = trim(a, going)
+        } else {
+            let j = 0
+            for (const k of kept) if (!going.includes(k)) kept[j++] = k
+            kept.length = j
+            for (const g of going) kept.push(g)
+            this.held = trim(a, kept)
+        }
         return spans.apply(s)
     }
 
@@ -134,7 +159,42 @@ export class Flow implements Stream {
     private move(a: Automaton | undefined): void {
         const old = this.a
         this.cur = old && a && this.cur ? a.walk(old.path(this.cur)) : 0
-        this.held = old && a && this.held ? a.walk(old.path(this.held)) : 0
+        const held: number[] = []
+        if (old && a) {
+            for (const h of this.held) {
+                const u = a.walk(old.path(h))
+                if (u !== 0 && !held.includes(u)) held.push(u)
+            }
+        }
+        this.held = held
         this.a = a
     }
+}
+
+/**
+ * The starts of two streams, at most `room`, oldest first: the deepest, and the ones each ended on
+ * last, taken from both in turn, so that the order two streams are adopted in matters not.
+ */
+function merge(a: Automaton, mine: number[], theirs: number[]): number[] {
+    const picked: number[] = [] // newest first
+    let deepest = 0
+    for (const h of mine) if (a.depthOf(h) > a.depthOf(deepest)) deepest = h
+    for (const h of theirs) if (a.depthOf(h) > a.depthOf(deepest)) deepest = h
+    for (let i = 1; i <= Math.max(mine.length, theirs.length); i++) {
+        for (const list of [mine, theirs]) {
+            const h = list[list.length - i]
+            if (h !== undefined && picked.length < room - 1 && !picked.includes(h)) picked.push(h)
+        }
+    }
+    if (deepest !== 0 && !picked.includes(deepest)) picked.push(deepest)
+    return picked.reverse()
+}
+
+/** At most `room` of the starts, oldest first: the deepest, and the ones ended on last. */
+function trim(a: Automaton, held: number[]): number[] {
+    if (held.length <= room) return held
+    let deepest = 0
+    for (let i = 1; i < held.length; i++) if (a.depthOf(held[i]!) > a.depthOf(held[deepest]!)) deepest = i
+    const from = held.length - (room - 1)
+    return deepest >= from ? held.slice(held.length - room) : [held[deepest]!, ...held.slice(from)]
 }

@@ -143,6 +143,29 @@ const handover = fc.record({
     cuts: fc.array(fc.nat(), { maxLength: 6 }),
 })
 
+/** A start of a form cut anywhere, at the end of a text of its own. */
+const cutForm = fc.record({ which: fc.nat(), form: fc.nat(), pre: fc.integer({ min: 0, max: 2 }), before: filler, cut: fc.nat() })
+
+/**
+ * Starts held across texts: several unrelated starts of different depths, then the last one, which
+ * later texts go on with; in one stream with keys ("type", "text") walked between its texts as
+ * between content items, or in streams that a fresh one adopts, one or two in either order. The
+ * values may be one the start of another (a form completed in one text that a longer one goes on
+ * from in the next), and B's texts are then often cut right where the shorter form ends.
+ */
+const several = fc.record({
+    secrets: fc.oneof(fc.array(secret, { minLength: 1, maxLength: 3 }), fc.tuple(secret, secret).map(([p, more]) => [p, p + more])),
+    earlier: fc.array(cutForm, { maxLength: 5 }),
+    other: fc.array(cutForm, { maxLength: 4 }),
+    split: fc.record({ which: fc.nat(), form: fc.nat(), pre: fc.integer({ min: 0, max: 2 }), before: filler, cut: fc.oneof(fc.integer({ min: 1, max: 4 }), fc.nat()) }),
+    how: fc.constantFrom("one stream", "adopt", "adopt two, the last second", "adopt two, the last first"),
+    keys: fc.boolean(),
+    atPrefix: fc.boolean(),
+    rest: fc.array(fc.record({ which: fc.nat(), form: fc.nat(), pre: fc.integer({ min: 0, max: 2 }), before: filler }), { maxLength: 3 }),
+    after: filler,
+    cuts: fc.array(fc.nat(), { maxLength: 6 }),
+})
+
 /** Hard text for the matcher: ellipses, quotes, line breaks, base64 lines, and starts of the forms cut short. */
 const hard = fc.record({
     s: secret,
@@ -235,6 +258,69 @@ const properties: Property[] = [
                     for (let j = Math.max(s, start); j < Math.min(e, end); j++) must[j - start] = 1
                 }
                 if (!covers(t, out, must)) throw new Error(`text ${i} of B shows what the naive reference masks`)
+                from = to
+            }
+        }),
+    },
+    {
+        name: "the texts going on from the last of several held starts show nothing the naive reference masks (keys between, or adopted from one or two streams)",
+        runs: 300,
+        make: () => fc.property(several, h => {
+            const { secrets } = h
+            const enc = (x: { which: number; form: number; pre: number }) => encode(secrets[x.which % secrets.length]!, x.form, x.pre)
+            const r = registry(secrets)
+            const keys = h.keys || h.how === "one stream" ? ["type", "text", "text"] : []
+            const starts = (s: redact.Stream, items: Array<{ which: number; form: number; pre: number; before: string; cut: number }>) => {
+                for (const e of items) {
+                    const f = enc(e)
+                    s.scrub(e.before + f.slice(0, 1 + e.cut % f.length))
+                    for (const k of keys) s.scrub(k)
+                }
+            }
+            const a = r.stream()
+            starts(a, h.earlier)
+            const f = enc(h.split)
+            const k = 1 + h.split.cut % (f.length - 1)
+            const last = h.split.before + f.slice(0, k)
+            a.scrub(last)
+            for (const key of keys) a.scrub(key)
+            let b = a
+            if (h.how !== "one stream") {
+                b = r.stream()
+                const c = r.stream()
+                starts(c, h.other)
+                if (h.how === "adopt two, the last second") b.adopt(c)
+                b.adopt(a)
+                if (h.how === "adopt two, the last first") b.adopt(c)
+            }
+            const rest = f.slice(k) + text({ secrets, pieces: h.rest, after: h.after })
+            const at = new Set(h.cuts.map(c => 1 + c % rest.length))
+            if (h.atPrefix) {
+                // where a shorter form that f begins with ends: another value's, or f unpadded
+                for (const v of secrets) {
+                    const g = encode(v, h.split.form, h.split.pre)
+                    if (g.length < f.length && f.startsWith(g) && g.length > k) at.add(g.length - k)
+                }
+                if (f.indexOf("=") > k) at.add(f.indexOf("=") - k)
+            }
+            const cuts = [...at].filter(c => c < rest.length).sort((x, y) => x - y)
+            const all = last + rest
+            for (let i = 0, from = 0; from < rest.length; i++) {
+                const to = i < cuts.length ? cuts[i]! : rest.length
+                if (to <= from) continue
+                const t = rest.slice(from, to)
+                const out = b.scrub(t)
+                for (const key of keys) b.scrub(key)
+                // what the reference masks in this text, but for a start left showing at its end:
+                // fewer than minLength units of a form that a later text finishes
+                const start = last.length + from
+                const end = last.length + to
+                const must = new Uint8Array(t.length)
+                for (const [s, e] of occurrences(secrets, all)) {
+                    if (e <= start || s >= end || (e > end && end - s < minLength)) continue
+                    for (let j = Math.max(s, start); j < Math.min(e, end); j++) must[j - start] = 1
+                }
+                if (!covers(t, out, must)) throw new Error(`text ${i} of B (${h.how}) shows what the naive reference masks`)
                 from = to
             }
         }),

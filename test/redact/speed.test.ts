@@ -83,3 +83,29 @@ test("text full of ellipses is scrubbed in linear time once a value is registere
     const ratio2 = least(() => r.stream().scrub(large), reps) / least(() => r.stream().scrub(small), reps)
     assert.ok(ratio2 < 10, `4x the ellipses took ${ratio2.toFixed(1)}x the time in a stream`)
 })
+
+test("a stream whose every text ends in a start of a form is scrubbed in linear time, as fast as one whose texts end in none", () => {
+    // each text leaves a start held, and each later one is read from every start held: a bounded
+    // number of them, each only while the text goes on with it
+    const values = Array.from({ length: 20 }, () => `tok-${randomBytes(16).toString("hex")}`)
+    const r = redact.create()
+    r.add(...values)
+    // texts of 64 units: words, then 1 to 12 units of a value's start, or as many commas
+    const texts = (count: number, starts: boolean) => Array.from({ length: count }, (_, i) => {
+        const n = 1 + (i % 12)
+        return "word, and more; ".repeat(4).slice(0, 64 - n) + (starts ? values[i % values.length]!.slice(0, n) : ",".repeat(n))
+    })
+    const run = (ts: string[]) => () => {
+        const s = r.stream()
+        for (const t of ts) s.scrub(t)
+    }
+    r.scrub("x") // builds the automaton
+    const mib = 16384 // texts of 64 units
+    const started = run(texts(mib, true)), plain = run(texts(mib, false)), more = run(texts(4 * mib, true))
+    started()
+    plain()
+    const ratio = least(started, 1) / least(plain, 1)
+    assert.ok(ratio < 4, `texts ending in starts took ${ratio.toFixed(1)}x the time of texts ending in none`)
+    const growth = least(more, 1) / least(started, 1)
+    assert.ok(growth < 10, `4x the texts ending in starts took ${growth.toFixed(1)}x the time`)
+})
