@@ -16,7 +16,9 @@
  * same number of calls in flight. Reports sessions held, calls served, errors, and p50/p99 latency
  * as ratios to the stdio path.
  *
- * Environment: BENCH_CLI (the built CLI, default dist/mcplexer.js), BENCH_SECONDS (default 30),
+ * Environment: BENCH_CLI (the built CLI, default dist/mcplexer.js), BENCH_OTHER_CLI (another build's
+ * CLI, e.g. of an older commit: http-compare then runs it as a fifth front, in the same turns, and
+ * prints this build against it), BENCH_SECONDS (default 30),
  * BENCH_SESSIONS (default 200), BENCH_HTTP_CALLS (side-by-side latency calls per target, default
  * 2000), BENCH_PEERS (the folder the peers are installed into).
  */
@@ -108,11 +110,10 @@ async function hammer(workers: number, client: (i: number) => Client, until: num
 }
 
 /** A fresh home whose config serves server-everything, the CLI's command line and the API token. */
-async function setup(): Promise<{ env: Record<string, string>; cli: string[]; token: string }> {
+async function setup(cli = command()): Promise<{ env: Record<string, string>; cli: string[]; token: string }> {
     const home = temp("mcplexer-bench-")
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
     await writeFile(join(home, "config.yaml"), `servers:\n  everything:\n    command: ${JSON.stringify(node)}\n    args: [${JSON.stringify(everything)}]\n`)
-    const cli = command()
     const token = spawnSync(node, [...cli, "token"], { env, encoding: "utf8" }).stdout.trim()
     if (!token) throw new Error("mcplexer token printed nothing")
     return { env, cli, token }
@@ -245,6 +246,8 @@ interface Front {
     cpu: number[]
     /** calls sent again because the server had just closed an idle keep-alive connection */
     retried: number
+    /** another build of mcplexer (BENCH_OTHER_CLI), measured beside this one, not a peer */
+    other?: true
 }
 
 /**
@@ -342,6 +345,15 @@ async function fronts(): Promise<Front[]> {
     await writeFile(hubConfig, JSON.stringify({ mcpServers: { everything: { command: node, args: [everything] } } }))
     await add("mcp-hub (SSE)", "everything__echo", peers ? [node, peerBin["mcp-hub"], "--port", "{port}", "--config", hubConfig] : undefined,
         p => new SSEClientTransport(new URL(`http://127.0.0.1:${p}/mcp`), { fetch: fetchPost }))
+    const otherCli = process.env.BENCH_OTHER_CLI
+    if (otherCli !== undefined) {
+        // its own home: two serve processes of one home would share one database and audit trail
+        const o = await setup([resolve(otherCli)])
+        const before = out.length
+        await add("mcplexer, other build", "everything__echo", [node, ...o.cli, "serve", "--http", "127.0.0.1:{port}"],
+            p => streamable(p, "/mcp", { authorization: `Bearer ${o.token}` }), o.env)
+        for (const f of out.slice(before)) f.other = true
+    }
     return out
 }
 
@@ -394,8 +406,9 @@ function compareReport(all: Front[]): string {
         }
         lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight), its own CPU ${Math.round(median(f.cpu))} µs per call${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
     }
-    const [floor, us, ...peers] = all
-    const up = peers.filter(p => p.client !== undefined)
+    const [floor, us, ...rest] = all
+    const up = rest.filter(p => p.client !== undefined && p.other !== true)
+    const other = rest.find(p => p.other === true && p.client !== undefined)
     const mark = (ok: boolean) => ok ? "ok" : "MISSED"
     if (us?.client !== undefined && up.length > 0) {
         const bestP50 = Math.min(...up.map(p => quantile(p.ms, 0.5)))
@@ -414,6 +427,9 @@ function compareReport(all: Front[]): string {
         // this run shows the target out of reach, not only missed
         const r = median(floor.rates) / Math.max(...up.map(f => median(f.rates)))
         lines.push(`HTTP floor / better peer: throughput ${r.toFixed(3)}×${r < 1.2 ? " (under the 1.20× target before mcplexer does anything)" : ""}`)
+    }
+    if (us?.client !== undefined && other !== undefined) {
+        lines.push(`mcplexer / other build: p50 ${x(quantile(us.ms, 0.5) / quantile(other.ms, 0.5))}, throughput ${x(median(us.rates) / median(other.rates))}, CPU per call ${x(median(us.cpu) / median(other.cpu))}`)
     }
     return lines.join("\n")
 }
