@@ -52,7 +52,7 @@ const debounced = ["notifications/tools/list_changed", "notifications/prompts/li
  * Log notifications, which belong to no request, share one stream whatever their logger; any
  * other message is scrubbed as a stream of its own strings. An answer also takes over the start
  * of a value that the log notifications, or the stderr of the instance that served it (any
- * method: a tools/call, a resources/read, a prompts/get), ended on: only the held start, so
+ * method: a tools/call, a resources/read, a prompts/get), ended on: only the held starts, so
  * nothing of either ever reaches the client.
  */
 export class Edge implements Transport {
@@ -166,7 +166,7 @@ export class Edge implements Transport {
             if (this.logs !== undefined) s.adopt(this.logs)
             // and one the instance that served the request began on its stderr, whatever the method
             // (issue 19 re-probe: stderr "x <head>", then "<tail> end" in a tools/call result, a
-            // resources/read or a prompts/get): the held start of its log stream, none of its text
+            // resources/read or a prompts/get): the held starts of its log stream, none of its text
             if (this.session.logged.size !== 0 && m.id !== undefined) {
                 const log = this.session.logged.get(m.id)
                 if (log !== undefined) {

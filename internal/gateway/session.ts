@@ -73,7 +73,7 @@ export class Session {
     readonly calls = new downstream.Ids<Abortable>()
     /**
      * The log stream (stderr) of the instance that served each request not answered yet, whatever
-     * its method, set by the relay: the edge's answer takes over the held start of a value the
+     * its method, set by the relay: the edge's answer takes over the held starts of values the
      * instance began there (issue 19 re-probe), and the entry with it.
      */
     readonly logged = new downstream.Ids<redact.Stream>()
