@@ -13,7 +13,10 @@ server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: [{ name: "split", description: "sends $TOKEN back in two halves", inputSchema: { type: "object", properties: { how: { type: "string" }, cut: { type: "number" } } } }],
 }))
 
-const pause = () => new Promise(r => setTimeout(r, 40))
+// the gap between two writes that must reach mcplexer as two: at 40 ms, 8 runs at once of
+// split.test.ts on two cores failed 10 of 24 times (two writes arrived in one read, or stdout was
+// read before the stderr written 40 ms earlier, which mcplexer cannot tell from one write); at 200 ms, 16 of 16 passed
+const pause = () => new Promise(r => setTimeout(r, 200))
 const done: CallToolResult = { content: [{ type: "text", text: "done" }] }
 
 server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
