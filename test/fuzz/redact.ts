@@ -242,24 +242,7 @@ const properties: Property[] = [
             // B's texts: the rest of the form A's last text began, then more, cut anywhere
             const rest = f.slice(k) + text({ secrets, pieces: h.rest, after: h.after })
             const at = [...new Set(h.cuts.map(c => 1 + c % rest.length))].sort((x, y) => x - y)
-            const all = last + rest
-            for (let i = 0, from = 0; from < rest.length; i++) {
-                const to = i < at.length ? at[i]! : rest.length
-                if (to <= from) continue
-                const t = rest.slice(from, to)
-                const out = b.scrub(t)
-                // what the reference masks in this text, but for a start left showing at its end:
-                // fewer than minLength units of a form that a later text finishes
-                const start = last.length + from
-                const end = last.length + to
-                const must = new Uint8Array(t.length)
-                for (const [s, e] of occurrences(secrets, all)) {
-                    if (e <= start || s >= end || (e > end && end - s < minLength)) continue
-                    for (let j = Math.max(s, start); j < Math.min(e, end); j++) must[j - start] = 1
-                }
-                if (!covers(t, out, must)) throw new Error(`text ${i} of B shows what the naive reference masks`)
-                from = to
-            }
+            goesOn(b, secrets, last, rest, at, [], "B")
         }),
     },
     {
@@ -304,25 +287,7 @@ const properties: Property[] = [
                 if (f.indexOf("=") > k) at.add(f.indexOf("=") - k)
             }
             const cuts = [...at].filter(c => c < rest.length).sort((x, y) => x - y)
-            const all = last + rest
-            for (let i = 0, from = 0; from < rest.length; i++) {
-                const to = i < cuts.length ? cuts[i]! : rest.length
-                if (to <= from) continue
-                const t = rest.slice(from, to)
-                const out = b.scrub(t)
-                for (const key of keys) b.scrub(key)
-                // what the reference masks in this text, but for a start left showing at its end:
-                // fewer than minLength units of a form that a later text finishes
-                const start = last.length + from
-                const end = last.length + to
-                const must = new Uint8Array(t.length)
-                for (const [s, e] of occurrences(secrets, all)) {
-                    if (e <= start || s >= end || (e > end && end - s < minLength)) continue
-                    for (let j = Math.max(s, start); j < Math.min(e, end); j++) must[j - start] = 1
-                }
-                if (!covers(t, out, must)) throw new Error(`text ${i} of B (${h.how}) shows what the naive reference masks`)
-                from = to
-            }
+            goesOn(b, secrets, last, rest, cuts, keys, `B (${h.how})`)
         }),
     },
     {
@@ -339,5 +304,30 @@ const properties: Property[] = [
         }),
     },
 ]
+
+/**
+ * Stream `b` scrubs `rest`, cut at `cuts` (each text followed by `keys`), after a stream that ended
+ * on `last`: each of its outputs must mask what the naive reference masks in `last + rest`, but for
+ * a start left showing at a text's end, fewer than minLength units of a form a later text finishes.
+ */
+function goesOn(b: redact.Stream, secrets: string[], last: string, rest: string, cuts: number[], keys: string[], name: string): void {
+    const all = last + rest
+    for (let i = 0, from = 0; from < rest.length; i++) {
+        const to = i < cuts.length ? cuts[i]! : rest.length
+        if (to <= from) continue
+        const t = rest.slice(from, to)
+        const out = b.scrub(t)
+        for (const key of keys) b.scrub(key)
+        const start = last.length + from
+        const end = last.length + to
+        const must = new Uint8Array(t.length)
+        for (const [s, e] of occurrences(secrets, all)) {
+            if (e <= start || s >= end || (e > end && end - s < minLength)) continue
+            for (let j = Math.max(s, start); j < Math.min(e, end); j++) must[j - start] = 1
+        }
+        if (!covers(t, out, must)) throw new Error(`text ${i} of ${name} shows what the naive reference masks`)
+        from = to
+    }
+}
 
 export default properties

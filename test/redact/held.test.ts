@@ -44,29 +44,19 @@ function adopting(s: redact.Stream, others: redact.Stream[], after: string[]): s
     return after.map(t => s.scrub(t))
 }
 
-test("two adoptions, an older deeper start first, a newer shorter one second: the answer going on from either is masked", () => {
-    for (const later of [[], ["later, something else"]]) {
-        for (const tail of [3, 10]) {
-            const r = registry(v)
-            // the session's log notifications ended on 10 units long ago; the instance's stderr on 3 now
-            const log = r.stream()
-            for (const t of [`x ${v.slice(0, 10)}`, ...later]) log.scrub(t)
-            const stderr = r.stream()
-            stderr.scrub(`y ${v.slice(0, 3)}`)
-            assert.deepEqual(adopting(r.stream(), [log, stderr], [`${v.slice(tail)} end`]), ["[redacted] end"], `logs first, then ${later.length} texts, going on from ${tail}`)
-        }
-    }
-})
-
-test("two adoptions in the other order: the answer going on from either is masked", () => {
-    for (const later of [[], ["later, something else"]]) {
-        for (const tail of [3, 10]) {
-            const r = registry(v)
-            const log = r.stream()
-            for (const t of [`x ${v.slice(0, 10)}`, ...later]) log.scrub(t)
-            const stderr = r.stream()
-            stderr.scrub(`y ${v.slice(0, 3)}`)
-            assert.deepEqual(adopting(r.stream(), [stderr, log], [`${v.slice(tail)} end`]), ["[redacted] end"], `stderr first, then ${later.length} texts, going on from ${tail}`)
+test("two adoptions, an older deeper start and a newer shorter one, in either order: the answer going on from either is masked", () => {
+    for (const logsFirst of [true, false]) {
+        for (const later of [[], ["later, something else"]]) {
+            for (const tail of [3, 10]) {
+                const r = registry(v)
+                // the session's log notifications ended on 10 units long ago; the instance's stderr on 3 now
+                const log = r.stream()
+                for (const t of [`x ${v.slice(0, 10)}`, ...later]) log.scrub(t)
+                const stderr = r.stream()
+                stderr.scrub(`y ${v.slice(0, 3)}`)
+                const others = logsFirst ? [log, stderr] : [stderr, log]
+                assert.deepEqual(adopting(r.stream(), others, [`${v.slice(tail)} end`]), ["[redacted] end"], `${logsFirst ? "logs" : "stderr"} first, then ${later.length} texts, going on from ${tail}`)
+            }
         }
     }
 })
