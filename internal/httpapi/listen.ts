@@ -34,6 +34,15 @@ function bindError(e: unknown, host: string, port: number): Error {
     return e instanceof Error ? e : new Error(String(e))
 }
 
+/**
+ * node:http's settings. Idle keep-alive connections are kept 65 s (the figure load balancers use), not
+ * 5 s: Node closes one at its `Keep-Alive: timeout` hint + 1 s and undici (under every SDK client)
+ * drops it at the hint - 2 s, so a client whose event loop lagged 3 s POSTed onto closed connections
+ * ("fetch failed", 45 calls of one CI load run); now only a connection idle for a minute is near that edge.
+ * Headers and request timeouts stay Node's (60 s, 300 s): since Node 18 they count per request, not idle time.
+ */
+const serverOptions: ServerOptions = { keepAliveTimeout: 65_000 }
+
 /** Whether a request target's path is `/mcp` (a query string allowed, as hono's route allows it). */
 function mcp(url: string | undefined): boolean {
     return url === "/mcp" || url?.startsWith("/mcp?") === true
@@ -55,7 +64,7 @@ export async function listen(o: Options & { allowRemote?: boolean }): Promise<Li
             if (mcp(req.url)) a.mcp(req, res)
             else void app(req, res)
         })
-        server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port, createServer: front as typeof createServer }, info => resolve(info))
+        server = serve({ fetch: a.app.fetch, hostname: o.bind.host.replace(/^\[|\]$/g, ""), port: o.bind.port, serverOptions, createServer: front as typeof createServer }, info => resolve(info))
         server.once("error", e => {
             void a.close()
             reject(bindError(e, o.bind.host, o.bind.port))
