@@ -69,11 +69,15 @@ async function cpu(pid: number | undefined): Promise<number> {
     }
 }
 
-/** The command that runs the CLI: the build when there is one, else the sources under tsx. */
+/**
+ * The command that runs the CLI: the build when there is one, else the sources under tsx, loaded
+ * into the same process (tsx's own launcher would run them in a child, and the CPU read from
+ * /proc would be the launcher's).
+ */
 function command(): string[] {
     const built = resolve(process.env.BENCH_CLI ?? join(root, "dist", "mcplexer.js"))
     if (existsSync(built)) return [built]
-    return [join(root, "node_modules", "tsx", "dist", "cli.mjs"), join(root, "cmd", "mcplexer.ts")]
+    return ["--import", import.meta.resolve("tsx"), join(root, "cmd", "mcplexer.ts")]
 }
 
 /**
