@@ -5,13 +5,7 @@
  * client spends more per call than `serve` does) is spread as a team's separate clients spread it.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { call, transport, type Link } from "./http.ts"
-
-/** What the bench sends: the front to reach, a burst, or the end. */
-export type Order = { link: Link; tool: string } | { total: number; inflight: number } | "close"
-
-/** What a caller answers: connected, or a burst done (with the calls it sent twice). */
-export type Answer = "ready" | { done: true; retried: number }
+import { call, transport, type Answer, type Order } from "./echo.ts"
 
 let client: Client | undefined
 let tool = ""

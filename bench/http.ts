@@ -31,18 +31,15 @@ import { createServer } from "node:net"
 import { join, resolve } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { z } from "zod"
-import type { Answer, Order } from "./caller.ts"
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { call, echo, transport, type Answer, type Link, type Order } from "./echo.ts"
 import { median, quantile, x } from "./stats.ts"
 import { temp } from "./temp.ts"
 
 const root = resolve(import.meta.dirname, "..")
 const everything = join(root, "node_modules", "@modelcontextprotocol", "server-everything", "dist", "index.js")
 const node = process.execPath
-const EchoResult = z.looseObject({ content: z.array(z.looseObject({ type: z.string(), text: z.string().optional() })) })
 
 /** What one load run measured. */
 export interface Load {
@@ -78,34 +75,6 @@ function command(): string[] {
     const built = resolve(process.env.BENCH_CLI ?? join(root, "dist", "mcplexer.js"))
     if (existsSync(built)) return [built]
     return ["--import", import.meta.resolve("tsx"), join(root, "cmd", "mcplexer.ts")]
-}
-
-/**
- * The clients' fetch: a POST goes without the transport's shared abort signal. The SDK's HTTP
- * client transports hand one AbortSignal to every fetch, undici adds a listener to it per request
- * and drops it only when that request is garbage-collected, and Node's EventTarget walks every
- * listener on each add: the client's own CPU per call grew through a run (868 µs per call at the
- * end of 10 000, 682 µs without; thousands of MaxListenersExceeded warnings) and capped every
- * front alike. The GET streams keep theirs, so closing a client still ends them.
- */
-const fetchPost = (url: string | URL, init?: RequestInit): Promise<Response> => fetch(url, init?.method === "POST" ? { ...init, signal: null } : init)
-
-/** Where a client reaches a front: Streamable HTTP, or the older SSE transport (mcp-hub). */
-export interface Link {
-    url: string
-    sse?: boolean
-    headers?: Record<string, string>
-}
-
-/** A client transport for `l`. */
-export function transport(l: Link): StreamableHTTPClientTransport | SSEClientTransport {
-    const url = new URL(l.url)
-    return l.sse === true ? new SSEClientTransport(url, { fetch: fetchPost }) : new StreamableHTTPClientTransport(url, { requestInit: { headers: l.headers ?? {} }, fetch: fetchPost })
-}
-
-async function echo(c: Client, message: string, tool = "everything__echo"): Promise<void> {
-    const r = await c.request({ method: "tools/call", params: { name: tool, arguments: { message } } }, EchoResult)
-    if (r.content[0]?.text !== `Echo: ${message}`) throw new Error(`unexpected echo result ${JSON.stringify(r)}`)
 }
 
 /** Calls `echo` from `workers` loops until `until`, each on `client(i)`; latencies in ms. */
@@ -276,22 +245,6 @@ interface Front {
     other?: true
     /** it serves one client only (the floor: it matches answers by id, and two clients' ids collide) */
     alone?: true
-}
-
-/**
- * One echo call; sent once more when the connection it went out on was an idle keep-alive one
- * the server closed meanwhile (the peers close them after 5 s, and a front waits longer than that
- * while the others are measured). Returns how many calls were sent again: 0 or 1.
- */
-export async function call(c: Client, tool: string, message: string): Promise<number> {
-    try {
-        await echo(c, message, tool)
-        return 0
-    } catch (e) {
-        if (!(e instanceof TypeError && /fetch failed/.test(e.message))) throw e
-        await echo(c, message, tool)
-        return 1
-    }
 }
 
 /** One call on the front's own client, counting a call sent again. */
@@ -499,10 +452,11 @@ function compareReport(all: Front[], clients: number): string {
             continue
         }
         lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight, one client), its own CPU ${Math.round(median(f.cpu))} µs per call, the client's ${Math.round(median(f.clientCpu))}${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
-        if (clients > 1) {
+        if (clients > 1 && f.alone === true) {
+            lines.push(`${"".padEnd(42)} from ${clients} clients: not measured (it matches answers by id alone, so ids of two clients collide)`)
+        } else if (clients > 1) {
             const sp = f.spread
-            lines.push(`${"".padEnd(42)} ${f.alone === true ? `from ${clients} clients: not measured (it matches answers by id alone, and two clients' ids collide)`
-                : `${Math.round(median(sp.rates))} calls/s (32 in flight from ${clients} client processes), its own CPU ${Math.round(median(sp.cpu))} µs per call, the clients' ${Math.round(median(sp.clientCpu))}`}`)
+            lines.push(`${"".padEnd(42)} ${Math.round(median(sp.rates))} calls/s (32 in flight from ${clients} client processes), its own CPU ${Math.round(median(sp.cpu))} µs per call, the clients' ${Math.round(median(sp.clientCpu))}`)
         }
     }
     const [floor, us, ...rest] = all
