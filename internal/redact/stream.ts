@@ -172,22 +172,18 @@ export class Flow implements Stream {
 }
 
 /**
- * The starts of two streams, at most `room`, oldest first: the deepest, and the ones each ended on
- * last, taken from both in turn, so that the order two streams are adopted in matters not.
+ * The starts of two streams, kept as `trim` keeps them: the ones each ended on last are taken from
+ * both in turn, so that the order two streams are adopted in matters not.
  */
 function merge(a: Automaton, mine: number[], theirs: number[]): number[] {
-    const picked: number[] = [] // newest first
-    let deepest = 0
-    for (const h of mine) if (a.depthOf(h) > a.depthOf(deepest)) deepest = h
-    for (const h of theirs) if (a.depthOf(h) > a.depthOf(deepest)) deepest = h
+    const both: number[] = [] // newest first
     for (let i = 1; i <= Math.max(mine.length, theirs.length); i++) {
         for (const list of [mine, theirs]) {
             const h = list[list.length - i]
-            if (h !== undefined && picked.length < room - 1 && !picked.includes(h)) picked.push(h)
+            if (h !== undefined && !both.includes(h)) both.push(h)
         }
     }
-    if (deepest !== 0 && !picked.includes(deepest)) picked.push(deepest)
-    return picked.reverse()
+    return trim(a, both.reverse())
 }
 
 /** At most `room` of the starts, oldest first: the deepest, and the ones ended on last. */
