@@ -120,8 +120,13 @@ const planted = fc.record({
     after: filler,
 })
 
+/** One of the secrets, in one of its forms: the piece an arbitrary `x` names. */
+function piece(secrets: string[], x: { which: number; form: number; pre: number }): string {
+    return encode(secrets[x.which % secrets.length]!, x.form, x.pre)
+}
+
 function text(p: { secrets: string[]; pieces: Array<{ which: number; form: number; pre: number; before: string }>; after: string }): string {
-    return p.pieces.map(x => x.before + encode(p.secrets[x.which % p.secrets.length]!, x.form, x.pre)).join("") + p.after
+    return p.pieces.map(x => x.before + piece(p.secrets, x)).join("") + p.after
 }
 
 function registry(values: string[]): redact.Registry {
@@ -226,14 +231,13 @@ const properties: Property[] = [
         runs: 300,
         make: () => fc.property(handover, h => {
             const { secrets } = h
-            const enc = (x: { which: number; form: number; pre: number }) => encode(secrets[x.which % secrets.length]!, x.form, x.pre)
             const r = registry(secrets)
             const a = r.stream()
             for (const e of h.earlier) {
-                const f = enc(e)
+                const f = piece(secrets, e)
                 a.scrub(e.before + f.slice(0, 1 + e.cut % f.length))
             }
-            const f = enc(h.split)
+            const f = piece(secrets, h.split)
             const k = 1 + h.split.cut % (f.length - 1)
             const last = h.split.before + f.slice(0, k)
             a.scrub(last)
@@ -250,19 +254,18 @@ const properties: Property[] = [
         runs: 300,
         make: () => fc.property(several, h => {
             const { secrets } = h
-            const enc = (x: { which: number; form: number; pre: number }) => encode(secrets[x.which % secrets.length]!, x.form, x.pre)
             const r = registry(secrets)
             const keys = h.keys || h.how === "one stream" ? ["type", "text", "text"] : []
             const starts = (s: redact.Stream, items: Array<{ which: number; form: number; pre: number; before: string; cut: number }>) => {
                 for (const e of items) {
-                    const f = enc(e)
+                    const f = piece(secrets, e)
                     s.scrub(e.before + f.slice(0, 1 + e.cut % f.length))
                     for (const k of keys) s.scrub(k)
                 }
             }
             const a = r.stream()
             starts(a, h.earlier)
-            const f = enc(h.split)
+            const f = piece(secrets, h.split)
             const k = 1 + h.split.cut % (f.length - 1)
             const last = h.split.before + f.slice(0, k)
             a.scrub(last)
