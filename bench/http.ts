@@ -231,13 +231,9 @@ interface Front {
     client?: Client
     unavailable?: string
     ms: number[]
-    rates: number[]
-    /** the front's own CPU time per call in each burst, µs (its process alone, not the server behind it) */
-    cpu: number[]
-    /** the client's CPU time per call in each burst, µs (the bench's own process) */
-    clientCpu: number[]
-    /** the same bursts sent by several client processes (`callers`), and their CPU per call */
-    spread: { rates: number[]; cpu: number[]; clientCpu: number[] }
+    /** the bursts from the bench's one client, and from several client processes (`callers`) */
+    one: Bursts
+    many: Bursts
     callers: ChildProcess[]
     /** calls sent again because the server had just closed an idle keep-alive connection */
     retried: number
@@ -245,6 +241,15 @@ interface Front {
     other?: true
     /** it serves one client only (the floor: it matches answers by id, and two clients' ids collide) */
     alone?: true
+}
+
+/** What a set of bursts measured, one entry per burst. */
+interface Bursts {
+    rates: number[]
+    /** the front's own CPU time per call, µs (its process alone, not the server behind it) */
+    cpu: number[]
+    /** the clients' CPU time per call, µs */
+    clientCpu: number[]
 }
 
 /** One call on the front's own client, counting a call sent again. */
@@ -290,8 +295,8 @@ async function attach(f: Front, link: Link, tail: () => string): Promise<void> {
     f.unavailable = `did not answer: ${last}\n${tail().split("\n").slice(-5).join("\n")}`
 }
 
-/** Calls per second of `total` echo calls with `inflight` in flight on one client; the front's and the client's CPU per call go to `f.cpu` and `f.clientCpu`. */
-async function rate(f: Front, total: number, inflight: number): Promise<number> {
+/** One burst of `total` echo calls with `inflight` in flight on the bench's own client, into `f.one`. */
+async function rate(f: Front, total: number, inflight: number): Promise<void> {
     let next = 0
     const c0 = await cpu(f.child.pid), u0 = process.cpuUsage()
     const t = performance.now()
@@ -300,9 +305,9 @@ async function rate(f: Front, total: number, inflight: number): Promise<number> 
     }))
     const took = performance.now() - t
     const u = process.cpuUsage(u0)
-    f.cpu.push((await cpu(f.child.pid) - c0) * 1000 / total)
-    f.clientCpu.push((u.user + u.system) / total)
-    return total / (took / 1000)
+    f.one.rates.push(total / (took / 1000))
+    f.one.cpu.push((await cpu(f.child.pid) - c0) * 1000 / total)
+    f.one.clientCpu.push((u.user + u.system) / total)
 }
 
 /** Sends `o` to a caller (bench/caller.ts) and waits for its answer. */
@@ -327,8 +332,8 @@ async function enlist(f: Front, n: number): Promise<void> {
     }
 }
 
-/** Calls per second of `total` echo calls, `inflight` in flight, shared evenly by the front's client processes; CPU per call as in `rate`. */
-async function spread(f: Front, total: number, inflight: number): Promise<number> {
+/** One burst as in `rate`, shared evenly by the front's client processes, into `f.many`. */
+async function spread(f: Front, total: number, inflight: number): Promise<void> {
     const n = f.callers.length
     const pids = f.callers.map(p => p.pid)
     const c0 = await cpu(f.child.pid)
@@ -338,9 +343,9 @@ async function spread(f: Front, total: number, inflight: number): Promise<number
     const took = performance.now() - t
     const k1 = await Promise.all(pids.map(cpu))
     for (const a of answers) if (a !== "ready") f.retried += a.retried
-    f.spread.cpu.push((await cpu(f.child.pid) - c0) * 1000 / total)
-    f.spread.clientCpu.push(k1.reduce((s, k, i) => s + k - k0[i]!, 0) * 1000 / total)
-    return total / (took / 1000)
+    f.many.rates.push(total / (took / 1000))
+    f.many.cpu.push((await cpu(f.child.pid) - c0) * 1000 / total)
+    f.many.clientCpu.push(k1.reduce((s, k, i) => s + k - k0[i]!, 0) * 1000 / total)
 }
 
 /** Starts the four fronts (the peers unless they cannot be installed) and connects a client to each. */
@@ -350,7 +355,7 @@ async function fronts(): Promise<Front[]> {
     const everythingCmd = `${node} ${everything}`
     const out: Front[] = []
     const add = async (name: string, tool: string, cmd: string[] | undefined, link: (port: number) => Link, extraEnv: NodeJS.ProcessEnv = {}) => {
-        const blank = { ms: [], rates: [], cpu: [], clientCpu: [], spread: { rates: [], cpu: [], clientCpu: [] }, callers: [], retried: 0 }
+        const blank = { ms: [], one: { rates: [], cpu: [], clientCpu: [] }, many: { rates: [], cpu: [], clientCpu: [] }, callers: [], retried: 0 }
         if (cmd === undefined) {
             out.push({ name, tool, child: spawn("true"), unavailable: "peer unavailable", ...blank })
             return
@@ -420,7 +425,7 @@ export async function compare(o: { calls?: number; bursts?: number; burstCalls?:
             for (let j = 0; j < live.length; j++) {
                 const f = live[(b + j) % live.length]!
                 await once(f, "warm")
-                f.rates.push(await rate(f, burstCalls, 32))
+                await rate(f, burstCalls, 32)
             }
         }
         if (clients > 1) {
@@ -429,7 +434,7 @@ export async function compare(o: { calls?: number; bursts?: number; burstCalls?:
             for (let b = 0; b < bursts; b++) {
                 for (let j = 0; j < shared.length; j++) {
                     const f = shared[(b + j) % shared.length]!
-                    f.spread.rates.push(await spread(f, burstCalls, 32))
+                    await spread(f, burstCalls, 32)
                 }
             }
         }
@@ -443,20 +448,24 @@ export async function compare(o: { calls?: number; bursts?: number; burstCalls?:
     }
 }
 
+/** A set of bursts' medians, as a front's report line prints them. */
+function burstLine(b: Bursts, from: string, whose: string): string {
+    return `${Math.round(median(b.rates))} calls/s (32 in flight, ${from}), its own CPU ${Math.round(median(b.cpu))} µs per call, ${whose} ${Math.round(median(b.clientCpu))}`
+}
+
 function compareReport(all: Front[], clients: number): string {
     const ms = (n: number) => `${n.toFixed(3)} ms`
+    const rate = (f: Front, b: "one" | "many") => median(f[b].rates)
     const lines = ["### side by side: echo of server-everything (stdio) behind each, one call at a time and 32 in flight"]
     for (const f of all) {
         if (f.client === undefined) {
             lines.push(`${f.name.padEnd(42)} ${f.unavailable === "peer unavailable" ? "peer unavailable" : `unavailable: ${f.unavailable ?? ""}`}`)
             continue
         }
-        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${Math.round(median(f.rates))} calls/s (32 in flight, one client), its own CPU ${Math.round(median(f.cpu))} µs per call, the client's ${Math.round(median(f.clientCpu))}${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
-        if (clients > 1 && f.alone === true) {
-            lines.push(`${"".padEnd(42)} from ${clients} clients: not measured (it matches answers by id alone, so ids of two clients collide)`)
-        } else if (clients > 1) {
-            const sp = f.spread
-            lines.push(`${"".padEnd(42)} ${Math.round(median(sp.rates))} calls/s (32 in flight from ${clients} client processes), its own CPU ${Math.round(median(sp.cpu))} µs per call, the clients' ${Math.round(median(sp.clientCpu))}`)
+        lines.push(`${f.name.padEnd(42)} p50 ${ms(quantile(f.ms, 0.5))}  p99 ${ms(quantile(f.ms, 0.99))}  ${burstLine(f.one, "one client", "the client's")}${f.retried > 0 ? `, ${f.retried} calls sent again on a closed idle connection` : ""}`)
+        if (clients > 1) {
+            lines.push(`${"".padEnd(42)} ${f.alone === true ? `from ${clients} clients: not measured (it matches answers by id alone, so ids of two clients collide)`
+                : burstLine(f.many, `from ${clients} client processes`, "the clients'")}`)
         }
     }
     const [floor, us, ...rest] = all
@@ -465,11 +474,10 @@ function compareReport(all: Front[], clients: number): string {
     const mark = (ok: boolean) => ok ? "ok" : "MISSED"
     if (us?.client !== undefined && up.length > 0) {
         const bestP50 = Math.min(...up.map(p => quantile(p.ms, 0.5)))
-        const bestRate = Math.max(...up.map(p => median(p.rates)))
-        const p = quantile(us.ms, 0.5) / bestP50, r = median(us.rates) / bestRate
+        const p = quantile(us.ms, 0.5) / bestP50, r = rate(us, "one") / Math.max(...up.map(f => rate(f, "one")))
         lines.push(`mcplexer / better peer: p50 ${x(p)} (target ≤ 0.80×: ${mark(p <= 0.8)}), throughput with one client ${x(r)} (target ≥ 1.20×: ${mark(r >= 1.2)})`)
         if (clients > 1) {
-            const r2 = median(us.spread.rates) / Math.max(...up.map(p => median(p.spread.rates)))
+            const r2 = rate(us, "many") / Math.max(...up.map(f => rate(f, "many")))
             lines.push(`mcplexer / better peer: throughput from ${clients} client processes ${x(r2)} (target ≥ 1.20×: ${mark(r2 >= 1.2)})`)
         }
     } else if (us?.client !== undefined) {
@@ -477,16 +485,17 @@ function compareReport(all: Front[], clients: number): string {
     }
     if (us?.client !== undefined && floor?.client !== undefined) {
         const p = quantile(us.ms, 0.5) / quantile(floor.ms, 0.5)
-        lines.push(`mcplexer / HTTP floor: p50 ${x(p)} (target ≤ 1.30×: ${mark(p <= 1.3)}), throughput ${x(median(us.rates) / median(floor.rates))}, CPU per call ${x(median(us.cpu) / median(floor.cpu))}`)
+        lines.push(`mcplexer / HTTP floor: p50 ${x(p)} (target ≤ 1.30×: ${mark(p <= 1.3)}), throughput ${x(rate(us, "one") / rate(floor, "one"))}, CPU per call ${x(median(us.one.cpu) / median(floor.one.cpu))}`)
     }
     if (floor?.client !== undefined && up.length > 0) {
         // the floor relays bytes and nothing else: when it is under the throughput target itself,
         // this run shows the target out of reach, not only missed
-        const r = median(floor.rates) / Math.max(...up.map(f => median(f.rates)))
+        const r = rate(floor, "one") / Math.max(...up.map(f => rate(f, "one")))
         lines.push(`HTTP floor / better peer: throughput ${r.toFixed(3)}×${r < 1.2 ? " (under the 1.20× target before mcplexer does anything)" : ""}`)
     }
     if (us?.client !== undefined && other !== undefined) {
-        lines.push(`mcplexer / other build: p50 ${x(quantile(us.ms, 0.5) / quantile(other.ms, 0.5))}, throughput ${x(median(us.rates) / median(other.rates))}, CPU per call ${x(median(us.cpu) / median(other.cpu))}${clients > 1 ? `; from ${clients} clients: throughput ${x(median(us.spread.rates) / median(other.spread.rates))}, CPU per call ${x(median(us.spread.cpu) / median(other.spread.cpu))}` : ""}`)
+        const vs = (b: "one" | "many") => `throughput ${x(rate(us, b) / rate(other, b))}, CPU per call ${x(median(us[b].cpu) / median(other[b].cpu))}`
+        lines.push(`mcplexer / other build: p50 ${x(quantile(us.ms, 0.5) / quantile(other.ms, 0.5))}, ${vs("one")}${clients > 1 ? `; from ${clients} clients: ${vs("many")}` : ""}`)
     }
     return lines.join("\n")
 }
