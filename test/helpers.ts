@@ -1,5 +1,5 @@
 /** Shared test helpers: a fresh MCPLEXER_HOME per test, and the built CLI run as a user would. */
-import { spawn } from "node:child_process"
+import { spawn, type ChildProcess } from "node:child_process"
 import { writeFile } from "node:fs/promises"
 import { join, resolve } from "node:path"
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
@@ -9,6 +9,28 @@ export { temp }
 
 export const root = resolve(import.meta.dirname, "..")
 export const cli = join(root, "dist", "mcplexer.js")
+
+/**
+ * `mcplexer serve --http 127.0.0.1:0` (and `args`) from the sources, so that a test sees this
+ * checkout without a build, in the process itself (tsx imported, not its launcher: a signal reaches
+ * serve). Resolves once serve says where it listens: the process, the URL before `/mcp`, and its
+ * stderr so far; rejects if it exits first.
+ */
+export async function serveHttp(home: string, o: { cwd?: string; args?: string[] } = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
+    const argv = ["--import", import.meta.resolve("tsx"), join(root, "cmd", "mcplexer.ts"), "serve", "--http", "127.0.0.1:0", ...o.args ?? []]
+    const child = spawn(process.execPath, argv, { env, cwd: o.cwd ?? root, stdio: ["ignore", "ignore", "pipe"] })
+    let err = ""
+    const url = await new Promise<string>((done, fail) => {
+        child.stderr.setEncoding("utf8").on("data", (d: string) => {
+            err += d
+            const m = /serving MCP over HTTP at (http:\/\/\S+)\/mcp/.exec(err)
+            if (m) done(m[1]!)
+        })
+        child.on("close", code => fail(new Error(`serve exited (${code}) before listening:\n${err}`)))
+    })
+    return { child, url, stderr: () => err }
+}
 
 /** A minimal config declaring the scopes the tests use. */
 export const baseConfig = `auth_scopes:

@@ -7,7 +7,7 @@
  * both widths land in test/artifacts/. The planted value is in nothing the browser receives.
  */
 import assert from "node:assert/strict"
-import { spawn, type ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -15,7 +15,7 @@ import { test } from "node:test"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { chromium, type Browser, type Page } from "playwright-core"
-import { root, temp } from "../helpers.ts"
+import { root, serveHttp, temp } from "../helpers.ts"
 
 const chromiumPath = "/usr/bin/chromium"
 const artifacts = join(root, "test", "artifacts")
@@ -62,21 +62,6 @@ function cli(home: string, args: string[], input = ""): Promise<{ code: number |
     })
 }
 
-async function serve(home: string, cwd: string): Promise<{ child: ChildProcess; url: string }> {
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
-    const child = spawn(process.execPath, [tsxCli, entry, "serve", "--http", "127.0.0.1:0"], { env, cwd, stdio: ["ignore", "ignore", "pipe"] })
-    let err = ""
-    const url = await new Promise<string>((done, fail) => {
-        child.stderr.setEncoding("utf8").on("data", (d: string) => {
-            err += d
-            const m = /serving MCP over HTTP at (http:\/\/\S+)\/mcp/.exec(err)
-            if (m) done(m[1]!)
-        })
-        child.on("close", code => fail(new Error(`serve exited ${code}:\n${err}`)))
-    })
-    return { child, url }
-}
-
 type Text = { content: Array<{ type: string; text?: string }>; isError?: boolean }
 const pages = ["/", "/servers", "/tools", "/secrets", "/approvals", "/audit"]
 const named = (p: string) => p === "/" ? "dashboard" : p.slice(1)
@@ -100,7 +85,7 @@ test("the console: switches, search, a withheld change, a live approval, the aud
     assert.equal(listed.code, 0, listed.stderr)
     await writeFile(file, config(work, "2"))
     const token = (await cli(home, ["token"])).stdout.trim()
-    const s = await serve(home, work)
+    const s = await serveHttp(home, { cwd: work })
     let browser: Browser | undefined
     let client: Client | undefined
     const received: string[] = []

@@ -3,14 +3,13 @@
  * just as the server closes it sees a failed call), yet never holding shutdown.
  */
 import assert from "node:assert/strict"
-import { spawn } from "node:child_process"
 import { readFile } from "node:fs/promises"
 import { connect, type Socket } from "node:net"
 import { join } from "node:path"
 import { test } from "node:test"
 import { setTimeout as sleep } from "node:timers/promises"
 import type * as httpapi from "../../internal/httpapi/index.ts"
-import { fresh, root } from "../helpers.ts"
+import { fresh, serveHttp } from "../helpers.ts"
 import { start } from "./kit.ts"
 
 /** A raw HTTP/1.1 connection: requests written by hand, answers read whole, and how it ended. */
@@ -100,21 +99,8 @@ test("a keep-alive connection idle for 6.5 s is still served, and the hint says 
 
 test("serve --http with an idle client connection exits at once on SIGTERM", { timeout: 30_000 }, async () => {
     const home = await fresh()
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
-    // the source, not dist/, so the test sees this checkout without a build
-    const child = spawn(process.execPath, ["--import", "tsx", join(root, "cmd", "mcplexer.ts"), "serve", "--http", "127.0.0.1:0", "--log-level", "info"],
-        { env, cwd: root, stdio: ["ignore", "ignore", "pipe"] })
+    const { child, url, stderr } = await serveHttp(home)
     const exited = new Promise<number | null>(done => child.once("close", code => done(code)))
-    let err = ""
-    const url = await new Promise<string>((done, fail) => {
-        const timer = setTimeout(() => fail(new Error(`no address in serve's stderr:\n${err}`)), 20_000)
-        child.stderr.setEncoding("utf8").on("data", (d: string) => {
-            err += d
-            const m = /serving MCP over HTTP at (http:\/\/\S+)\/mcp/.exec(err)
-            if (m) { clearTimeout(timer); done(m[1]!) }
-        })
-        void exited.then(code => fail(new Error(`serve exited (${code}) before listening:\n${err}`)))
-    })
     let c: Raw | undefined
     try {
         const token = (await readFile(join(home, "api.token"), "utf8")).trim()
@@ -124,7 +110,7 @@ test("serve --http with an idle client connection exits at once on SIGTERM", { t
         child.kill("SIGTERM")
         const code = await exited
         const took = performance.now() - t0
-        assert.equal(code, 0, err)
+        assert.equal(code, 0, stderr())
         assert.ok(took < 3_000, `serve took ${Math.round(took)} ms to exit with an idle connection open`)
         await Promise.race([c.closed, sleep(1_000)])
         assert.notEqual(c.ended, undefined, "the idle connection outlived serve")

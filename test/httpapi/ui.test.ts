@@ -5,7 +5,7 @@
  * nothing the browser received, and that a page on another port of 127.0.0.1 gets no login cookie. Screenshots of every page land in test/artifacts/.
  */
 import assert from "node:assert/strict"
-import { spawn, type ChildProcess } from "node:child_process"
+import { spawn } from "node:child_process"
 import { createHash } from "node:crypto"
 import { existsSync } from "node:fs"
 import { mkdir, writeFile } from "node:fs/promises"
@@ -17,7 +17,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { chromium, type Browser } from "playwright-core"
-import { root, temp } from "../helpers.ts"
+import { root, serveHttp, temp } from "../helpers.ts"
 import { dsConfig } from "./kit.ts"
 
 const chromiumPath = "/usr/bin/chromium"
@@ -26,21 +26,6 @@ const planted = "pl4nted-UI-secret-9d8e7f6a5b"
 const sha = (s: string) => createHash("sha256").update(s).digest("hex")
 const tsxCli = join(root, "node_modules", "tsx", "dist", "cli.mjs")
 const entry = join(root, "cmd", "mcplexer.ts")
-
-async function serve(home: string, cwd: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
-    const child = spawn(process.execPath, [tsxCli, entry, "serve", "--http", "127.0.0.1:0"], { env, cwd, stdio: ["ignore", "ignore", "pipe"] })
-    let err = ""
-    const url = await new Promise<string>((done, fail) => {
-        child.stderr.setEncoding("utf8").on("data", (d: string) => {
-            err += d
-            const m = /serving MCP over HTTP at (http:\/\/\S+)\/mcp/.exec(err)
-            if (m) done(m[1]!)
-        })
-        child.on("close", code => fail(new Error(`serve exited ${code}:\n${err}`)))
-    })
-    return { child, url, stderr: () => err }
-}
 
 async function token(home: string): Promise<string> {
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: home, MCPLEXER_HOME: home }
@@ -65,7 +50,7 @@ test("the web UI sets a secret the downstream receives, approves a call, and nev
       - { tools: ["ds__echo"], approval: all }
 `))
     const t = await token(home)
-    const s = await serve(home, work)
+    const s = await serveHttp(home, { cwd: work })
     let browser: Browser | undefined
     let client: Client | undefined
     const received: string[] = []
