@@ -42,7 +42,11 @@ function measure(): void {
 
 if (process.env.MCPLEXER_TEST_MEASURE) measure()
 else {
-    test("100k scopes load within 12 times the time of 10k", async () => {
+    // Linear reads 9.6-12.1x on this machine's full suite and 13.4x once on CI (4 files at a time
+    // on two cores); yaml's parser alone reads 12.2x, so the load is a little above 10x. The quadratic
+    // loader this guards against (yaml's own duplicate-key check, issue 10) read 123x: 1.2 s
+    // against 143 s of yaml alone. The line sits at 20x, clear of both.
+    test("100k scopes load within 20 times the time of 10k", async () => {
         // a quadratic loader takes many minutes on 100k scopes: give up at 100 times a 10k parse
         const t = performance.now()
         config.parse(scopes(10_000), "/tmp/config.yaml")
@@ -59,7 +63,7 @@ else {
         const r = JSON.parse(out) as { base: number; big: number }
         const ratio = r.big / r.base
         console.log(`10k scopes ${r.base.toFixed(0)} ms of CPU, 100k ${r.big.toFixed(0)} ms: ${ratio.toFixed(1)}x`)
-        assert.ok(ratio <= 12, `100k scopes took ${ratio.toFixed(1)}x the time of 10k`)
+        assert.ok(ratio <= 20, `100k scopes took ${ratio.toFixed(1)}x the time of 10k`)
     })
 
     test("a duplicate key is still an error at its position", () => {
