@@ -3,6 +3,7 @@
  * a front's link, it connects its own SDK client, then runs each burst it is sent and says when it
  * is done. A process of its own, not a thread of the bench: so that the clients' CPU (the SDK
  * client spends more per call than `serve` does) is spread as a team's separate clients spread it.
+ * The bench ends it with SIGTERM.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { call, transport, type Answer, type Order } from "./echo.ts"
@@ -14,10 +15,6 @@ const answer = (a: Answer) => process.send?.(a)
 
 process.on("message", (o: Order) => {
     void (async () => {
-        if (o === "close") {
-            await client?.close()
-            process.exit(0)
-        }
         if ("link" in o) {
             client = new Client({ name: "mcplexer-bench-caller", version: "0.0.0" })
             await client.connect(transport(o.link))

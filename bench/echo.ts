@@ -55,8 +55,8 @@ export async function call(c: Client, tool: string, message: string): Promise<nu
     }
 }
 
-/** What the bench sends a caller: the front to reach, a burst, or the end. */
-export type Order = { link: Link; tool: string } | { total: number; inflight: number } | "close"
+/** What the bench sends a caller: the front to reach, or a burst. */
+export type Order = { link: Link; tool: string } | { total: number; inflight: number }
 
 /** What a caller answers: connected, or a burst done (with the calls it sent twice). */
 export type Answer = "ready" | { done: true; retried: number }
